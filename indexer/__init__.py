@@ -1,0 +1,1 @@
+"""Turns files into Documents: extractors per format, metadata inference, the ingestion pipeline."""

@@ -1,0 +1,1 @@
+"""One extractor module per format, chosen by sniffed content in ``registry``."""

@@ -1,0 +1,106 @@
+"""The dataclasses every layer exchanges: documents going in, hits and pages coming out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One indexed document: its identity, its metadata and its extracted text.
+
+    ``pages`` holds the text of each page for paged formats (PDF), empty otherwise;
+    ``text`` is always the whole text. ``date`` is ISO: ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``.
+    """
+
+    id: str
+    path: str
+    sha256: str
+    size: int
+    mtime: float
+    format: str
+    title: str
+    text: str
+    pages: tuple[str, ...] = ()
+    type: str = "autre"
+    date: str | None = None
+    themes: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    territory: str | None = None
+    language: str | None = None
+    author: str | None = None
+    summary: str = ""
+    url: str | None = None
+    keywords: tuple[str, ...] = ()
+    headings: tuple[str, ...] = ()
+    licence: str | None = None
+    page_count: int | None = None
+    word_count: int = 0
+    flags: tuple[str, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def year(self) -> int | None:
+        return int(self.date[:4]) if self.date and self.date[:4].isdigit() else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, tuple):
+                data[key] = list(value)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Document":
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in known}
+        for key, value in values.items():
+            if isinstance(value, list):
+                values[key] = tuple(value)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result. ``snippet`` is HTML-safe text where matches are wrapped in ``<mark>``."""
+
+    id: str
+    title: str
+    type: str
+    date: str | None
+    path: str
+    format: str
+    score: float
+    snippet: str
+    page: int | None = None
+    pages: tuple[int, ...] = ()
+    themes: tuple[str, ...] = ()
+    summary: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["pages"] = list(self.pages)
+        data["themes"] = list(self.themes)
+        return data
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """A page of results with the facet counts of the whole result set."""
+
+    query: str
+    total: int
+    hits: tuple[Hit, ...]
+    page: int = 1
+    page_size: int = 10
+    facets: dict[str, tuple[FacetValue, ...]] = field(default_factory=dict)
+    suggestion: str | None = None
+    relaxed: bool = False
+    elapsed_ms: float = 0.0
