@@ -1,0 +1,211 @@
+"""PDF: page text with pdfium (fast), document info and decryption checks with pypdf.
+
+pdfium is the text engine because it is ~12x faster than pypdf on our PDFs
+(../shared/notes/engines.md); pypdf reads the /Info dictionary, tells encrypted files
+apart, and takes over the text when pdfium cannot open a damaged file.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
+from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
+
+from indexer.extract.base import Extracted, ExtractionError, Limits
+from indexer.extract.textutil import clean_pdf_page, normalize
+
+log = logging.getLogger(__name__)
+
+ENCRYPTED = "PDF protégé par un mot de passe"
+
+
+def extract(path: Path, limits: Limits) -> Extracted:
+    """Text per page and /Info metadata of a PDF file."""
+    deadline = time.monotonic() + limits.timeout_s
+    reader, info_error = _open_pypdf(path)
+    flags: list[str] = []
+    info: dict[str, Any] = {}
+    if reader is not None:
+        info = _pypdf_info(reader, flags)
+
+    try:
+        doc = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium_raw.FPDF_ERR_PASSWORD:
+            raise ExtractionError(ENCRYPTED) from exc
+        if reader is None:
+            log.info("pypdf cannot open %s either: %s", path, info_error)
+            raise ExtractionError(f"PDF illisible : {_pdfium_reason(exc)}") from exc
+        log.info("pdfium cannot open %s (%s); falling back to pypdf", path, exc)
+        flags.append("pdf-fallback-pypdf")
+        pages = _pages_with_pypdf(reader, limits, deadline)
+    else:
+        try:
+            if not info:
+                info = _pdfium_info(doc)
+            pages = list(_pages_with_pdfium(doc, limits, deadline))
+        finally:
+            doc.close()
+
+    body, pages = _assemble(pages, limits, flags)
+    if not body:
+        flags.append("no-text")
+    return Extracted(
+        format="pdf",
+        text=body,
+        pages=pages,
+        title=info.get("title"),
+        author=info.get("author"),
+        description=info.get("description"),
+        date=info.get("date"),
+        keywords=info.get("keywords", []),
+        meta=info.get("meta", {}),
+        flags=flags,
+        page_count=len(pages),
+    )
+
+
+def _open_pypdf(path: Path) -> tuple[pypdf.PdfReader | None, str | None]:
+    """pypdf reader, decrypted with the empty password if needed; None if unreadable."""
+    try:
+        reader = pypdf.PdfReader(str(path), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ExtractionError(ENCRYPTED)
+        return reader, None
+    except ExtractionError:
+        raise
+    except FileNotDecryptedError as exc:
+        raise ExtractionError(ENCRYPTED) from exc
+    except (NotImplementedError, PyPdfError, DependencyError, ValueError, TypeError, KeyError,
+            AttributeError, IndexError, OSError, RecursionError) as exc:
+        # Includes AES files when `cryptography` is absent: pdfium decrypts those itself.
+        return None, " ".join(str(exc).split())[:120] or type(exc).__name__
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = normalize(str(value))
+    return text or None
+
+
+def _keywords(raw: str | None) -> list[str]:
+    if not raw:
+        return []
+    return [k.strip() for k in re.split(r"[;,]", raw) if k.strip()]
+
+
+def _pypdf_info(reader: pypdf.PdfReader, flags: list[str]) -> dict[str, Any]:
+    try:
+        raw = reader.metadata
+        if raw is None:
+            return {}
+        # Read the raw /Info values: pypdf's typed accessors parse dates and fail on odd ones.
+        fields = {str(k).lstrip("/"): _text(raw.get(k)) for k in list(raw.keys())}
+    except Exception:  # noqa: BLE001 -- unreadable /Info must not cost us the text
+        log.info("unreadable PDF /Info", exc_info=True)
+        flags.append("metadata-unreadable")
+        return {}
+    return _info_from_fields(fields)
+
+
+def _pdfium_info(doc: pdfium.PdfDocument) -> dict[str, Any]:
+    try:
+        fields = {k: _text(v) for k, v in doc.get_metadata_dict(skip_empty=True).items()}
+    except pdfium.PdfiumError:
+        return {}
+    return _info_from_fields(fields)
+
+
+def _info_from_fields(fields: dict[str, str | None]) -> dict[str, Any]:
+    meta = {k: v for k, v in fields.items() if v}
+    return {
+        "title": fields.get("Title"),
+        "author": fields.get("Author"),
+        "description": fields.get("Subject"),
+        "date": fields.get("CreationDate") or fields.get("ModDate"),
+        "keywords": _keywords(fields.get("Keywords")),
+        "meta": meta,
+    }
+
+
+def _check_pages(count: int, limits: Limits) -> None:
+    if count > limits.max_pages:
+        raise ExtractionError(f"PDF trop long : {count} pages (limite {limits.max_pages})")
+
+
+def _check_deadline(deadline: float, done: int) -> None:
+    if time.monotonic() > deadline:
+        raise ExtractionError(f"PDF trop lent à lire : délai dépassé après {done} pages")
+
+
+def _pages_with_pdfium(doc: pdfium.PdfDocument, limits: Limits, deadline: float) -> Iterator[str]:
+    count = len(doc)
+    _check_pages(count, limits)
+    total = 0
+    for index in range(count):
+        _check_deadline(deadline, index)
+        if total > limits.max_text_chars:
+            yield ""  # past the cap: keep page numbering, skip the work
+            continue
+        page = doc[index]
+        try:
+            textpage = page.get_textpage()
+            try:
+                text = textpage.get_text_range()
+            finally:
+                textpage.close()
+        except pdfium.PdfiumError:
+            text = ""  # one broken page must not cost the others
+        finally:
+            page.close()
+        total += len(text)
+        yield text
+
+
+def _pages_with_pypdf(reader: pypdf.PdfReader, limits: Limits, deadline: float) -> list[str]:
+    try:
+        count = len(reader.pages)
+    except Exception as exc:  # noqa: BLE001 -- broken page tree (loops, null /Pages)
+        raise ExtractionError(f"PDF illisible : arbre des pages endommagé ({exc})") from exc
+    _check_pages(count, limits)
+    pages: list[str] = []
+    total = 0
+    for index in range(count):
+        _check_deadline(deadline, index)
+        text = ""
+        if total <= limits.max_text_chars:
+            try:
+                text = reader.pages[index].extract_text() or ""
+            except Exception:  # noqa: BLE001 -- a damaged page is skipped, not fatal
+                log.info("pypdf cannot read page %d", index + 1, exc_info=True)
+        total += len(text)
+        pages.append(text)
+    return pages
+
+
+def _assemble(raw_pages: list[str], limits: Limits, flags: list[str]) -> tuple[str, list[str]]:
+    pages = [clean_pdf_page(p) for p in raw_pages]
+    body = "\n\n".join(p for p in pages if p)
+    if len(body) > limits.max_text_chars:
+        flags.append("truncated")
+        body = body[: limits.max_text_chars]
+    return body, pages
+
+
+def _pdfium_reason(exc: pdfium.PdfiumError) -> str:
+    code = getattr(exc, "err_code", None)
+    if code == pdfium_raw.FPDF_ERR_FORMAT:
+        return "structure du fichier endommagée"
+    if code == pdfium_raw.FPDF_ERR_SECURITY:
+        return "chiffrement non pris en charge"
+    # pdfium reports some failures (e.g. unknown stream filters) with no error code.
+    return "format non reconnu ou fichier endommagé"

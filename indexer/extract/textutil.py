@@ -1,0 +1,158 @@
+"""Text clean-up shared by every extractor: decoding, Unicode normalisation, PDF line repair."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+from charset_normalizer import from_bytes
+
+# Control characters break XML export, terminals and the index; \n and \t carry layout.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff]")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_TRAILING_SPACE = re.compile(r"[ \t\u00a0]+\n")
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def normalize(text: str) -> str:
+    """NFC, Unix newlines, no control characters, no trailing spaces, at most one blank line."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub("", text)
+    text = _TRAILING_SPACE.sub("\n", text)
+    text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip()
+
+
+def bom_encoding(data: bytes) -> str | None:
+    """The encoding a byte-order mark declares, if the data starts with one."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    return None
+
+
+def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode bytes of unknown encoding; return ``(text, encoding used)``.
+
+    Order: BOM, then the declared charset if Python knows it, strict UTF-8, the
+    charset-normalizer guess, and cp1252 with replacement so that we never fail.
+    """
+    bom = bom_encoding(data)
+    if bom:
+        return data.decode(bom, errors="replace"), bom
+    candidates = []
+    if declared:
+        try:
+            candidates.append(codecs.lookup(declared.strip().strip("'\"")).name)
+        except LookupError:
+            pass
+    candidates.append("utf-8")
+    for name in candidates:
+        try:
+            return data.decode(name), name
+        except (UnicodeDecodeError, LookupError):
+            continue
+    # Our files are mostly French: charset-normalizer ranks cp1250 and cp1252 equal on
+    # French text and lists cp1250 first ("Élève" → "Élčve"), so cp1252 wins any tie.
+    matches = list(from_bytes(data[:200_000]))
+    if matches:
+        best_chaos = min(m.chaos for m in matches)
+        ties = [m.encoding for m in matches if m.chaos <= best_chaos + 0.01]
+        choice = "cp1252" if "cp1252" in ties else ties[0]
+        try:
+            return data.decode(choice), choice
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+# French words that stay hyphenated after a line-end hyphen ("elle-même", "c'est-à-dire").
+_KEEP_HYPHEN_TAILS = {
+    "même", "mêmes", "ci", "là", "il", "ils", "elle", "elles", "on", "nous", "vous", "je",
+    "tu", "moi", "toi", "lui", "leur", "leurs", "eux", "y", "en", "dessus", "dessous", "delà",
+    "à", "t",
+}
+# A word split at a line end: letter, hyphen (pdfium marks it U+FFFE), optional newline, letter.
+_SPLIT_WORD = re.compile(
+    r"(\S*?)(\w)(?:[\ufffe\u00ad][ \t]*\n?|-[ \t]*\n)[ \t]*(\w)(\w*)"
+)
+
+
+def _join_split(match: re.Match[str]) -> str:
+    head, last, first, tail = match.groups()
+    word = (first + tail).lower()
+    keep = (
+        not first.islower()
+        or not last.isalpha()
+        or word in _KEEP_HYPHEN_TAILS
+        or any(c in head for c in "./@:")  # URLs, e-mail addresses, domains
+    )
+    return f"{head}{last}{'-' if keep else ''}{first}{tail}"
+
+
+def dehyphenate(text: str) -> str:
+    """Rejoin words split across lines: "dévelop-\\npement" → "développement"."""
+    return _SPLIT_WORD.sub(_join_split, text)
+
+
+_SENTENCE_END = ".!?:;»\"”)"
+
+
+def join_lines(text: str) -> str:
+    """Join PDF lines that continue a paragraph; keep breaks before titles and list items.
+
+    A line is glued to the previous one only when it starts with a lower-case letter and
+    the previous one does not end a sentence: headings, bullets and numbered items start
+    with something else, so their breaks survive.
+    """
+    out: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if (
+            out
+            and out[-1]
+            and stripped
+            and stripped[0].islower()
+            and out[-1][-1] not in _SENTENCE_END
+        ):
+            out[-1] = f"{out[-1]} {stripped}"
+        else:
+            out.append(stripped)
+    return "\n".join(out)
+
+
+_SPACES = re.compile(r"[ \t\u00a0]{2,}")
+
+
+def clean_pdf_page(text: str) -> str:
+    """Page text from a PDF engine → readable paragraphs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = dehyphenate(text)
+    text = _SPACES.sub(" ", text)
+    return normalize(join_lines(text))
+
+
+def first_line_title(text: str, max_len: int = 150) -> str | None:
+    """The first non-empty line when it is short enough to be a title."""
+    for line in text.splitlines():
+        line = line.strip().strip("#").strip()
+        if line:
+            return line if len(line) <= max_len else None
+    return None
+
+
+def cap(text: str, max_chars: int, flags: list[str]) -> str:
+    """Cut ``text`` to ``max_chars``, recording the cut in ``flags``."""
+    if len(text) > max_chars:
+        flags.append("truncated")
+        return text[:max_chars]
+    return text
