@@ -104,3 +104,19 @@ class SearchPage:
     suggestion: str | None = None
     relaxed: bool = False
     elapsed_ms: float = 0.0
+
+
+FACET_FIELDS = ("type", "themes", "year", "organisations", "format")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What a search asks for. ``filters`` maps a facet field to the values it must have
+    (values of one field are OR-ed, fields are AND-ed)."""
+
+    query: str = ""
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    page: int = 1
+    page_size: int = 10
+    sort: str = "relevance"  # or "date"
+    facets: bool = True

@@ -1,0 +1,128 @@
+"""French text analysis shared by indexing and querying: tokens, folding, elisions, stop words,
+stemming, and synonym matching. Pure Python; the index module adapts it to Whoosh.
+
+Order matters: text is folded (case, accents, œ/æ) *before* stemming, otherwise "sécurité"
+and a typed "securite" stem apart.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import snowballstemmer
+
+# Dotted acronyms ("Q.P.V.") first so they stay one token; then runs of letters/digits.
+# Apostrophes (' and ’) and hyphens are not word characters, so elisions split off.
+_TOKEN_RE = re.compile(r"(?:[^\W\d_]\.){2,}(?![^\W\d_])|\w+")
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ﬁ": "fi", "ﬂ": "fl"})
+
+# Elided articles and pronouns (l', d', qu', n', s', j', c', m', t', jusqu'...) become tokens of
+# their own after splitting on apostrophes; they carry no meaning.
+ELISIONS = frozenset("l d qu n s j c m t jusqu lorsqu puisqu quoiqu presqu".split())
+
+# Folded French stop words. Whoosh's list lacks "les"; this one is built for folded text.
+STOP_WORDS = frozenset(
+    """
+    a au aux avec ce ces cet cette dans de des du elle elles en et eux il ils je la le les leur
+    leurs lui ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se
+    ses son sur ta te tes toi ton tu un une vos votre vous y d l n s j c m t qu
+    ete etre etait etaient sont est ai as avons avez ont aurait sera seront
+    ceci cela celui celle ceux celles dont donc or ni car si sans sous entre vers chez
+    plus tres tout tous toute toutes autre autres aussi comme afin ainsi alors
+    lors puis deja encore bien peu cette ici la-bas
+    """.split()
+) | ELISIONS
+
+# Snowball over-stems some words central to the domain (habitants -> "habit", like clothes);
+# these folded forms get a stem of our own. Irregular plurals join their singular.
+STEM_OVERRIDES = {
+    "habitant": "habitant", "habitants": "habitant", "habitante": "habitant", "habitantes": "habitant",
+    "habitation": "habitation", "habitations": "habitation",
+    "travaux": "travail",
+    "cite": "cite", "cites": "cite",
+    "ville": "ville", "villes": "ville",
+}
+
+_stemmer = snowballstemmer.stemmer("french")
+
+
+@dataclass(frozen=True)
+class Token:
+    """An indexable term and where it came from in the original text."""
+
+    term: str
+    pos: int
+    start: int
+    end: int
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, œ/æ ligatures included ("Œuvre" -> "oeuvre")."""
+    text = text.translate(_LIGATURES).lower()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_LIGATURES)
+
+
+def stem(folded: str) -> str:
+    """Stem one folded word (Snowball French with domain overrides)."""
+    override = STEM_OVERRIDES.get(folded)
+    if override is not None:
+        return override
+    if folded.isdigit() or len(folded) <= 3:
+        return folded
+    return str(_stemmer.stemWord(folded))
+
+
+class Analyzer:
+    """Turns text into terms. One instance caches the work per distinct surface word,
+    which is what makes indexing fast: real text repeats its words."""
+
+    def __init__(self, stemming: bool = True, stop_words: frozenset[str] = STOP_WORDS) -> None:
+        self.stemming = stemming
+        self.stop_words = stop_words
+        self._cache: dict[str, str | None] = {}
+
+    def term(self, word: str) -> str | None:
+        """The term for one surface word, or None for a stop word."""
+        cached = self._cache.get(word, "\0")
+        if cached != "\0":
+            return cached
+        folded = fold(word).replace(".", "")
+        if folded in self.stop_words or not folded:
+            result = None
+        else:
+            result = stem(folded) if self.stemming else folded
+        if len(self._cache) > 500_000:
+            self._cache.clear()
+        self._cache[word] = result
+        return result
+
+    def tokens(self, text: str) -> Iterator[Token]:
+        """Terms of ``text`` with consecutive positions (stop words leave no gap) and offsets."""
+        pos = 0
+        term_of = self.term
+        for match in _TOKEN_RE.finditer(text):
+            term = term_of(match.group())
+            if term is None:
+                continue
+            yield Token(term, pos, match.start(), match.end())
+            pos += 1
+
+    def terms(self, text: str) -> list[str]:
+        return [t.term for t in self.tokens(text)]
+
+    def term_unstemmed(self, word: str) -> str | None:
+        """The folded form of a word, or None for a stop word (for spelling suggestions)."""
+        folded = fold(word).replace(".", "")
+        return None if not folded or folded in self.stop_words else folded
+
+
+def words(text: str) -> list[str]:
+    """Surface words of a text, as the tokenizer sees them (no folding)."""
+    return _TOKEN_RE.findall(text)

@@ -1,0 +1,215 @@
+"""A knowledge base home: catalog + store (the truth) and the index derived from them.
+
+Writes follow one order so that a crash at any point leaves a state the next writer repairs:
+catalog rows staged as ``pending`` -> index commit -> rows settled. Originals enter the store
+before their rows are staged (see ``Store.put``); unreferenced blobs are collected later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
+from kb.errors import LockedError, NotFound
+from kb.index import Index
+from kb.model import Document, SearchPage, SearchRequest
+from kb.store import Store, file_sha256
+from kb.synonyms import Synonyms, load_synonyms
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class CheckReport:
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    documents: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Stats:
+    documents: int
+    failed: int
+    by_type: dict[str, int]
+    by_format: dict[str, int]
+    store_files: int
+    index_documents: int
+
+
+class KnowledgeBase:
+    """Opens (creating if needed) a home directory. Readers need no lock; every writer runs
+    inside ``writing()``, which holds the home's lock and first finishes any interrupted work."""
+
+    def __init__(self, home: Path, synonyms: Synonyms | None = None) -> None:
+        self.home = home
+        home.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog(home / "catalog.sqlite")
+        self.store = Store(home / "store")
+        self.index = Index(home / "index", synonyms or load_synonyms())
+        self._lock = FileLock(str(home / "write.lock"))
+
+    def close(self) -> None:
+        self.index.close()
+        self.catalog.close()
+
+    def __enter__(self) -> "KnowledgeBase":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator["KnowledgeBase"]:
+        """Hold the write lock (the OS frees it if we die) and repair any interrupted work."""
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            raise LockedError(
+                f"un autre processus écrit déjà dans {self.home} (kb index, rm ou rebuild) : "
+                "attendez qu'il se termine puis relancez") from None
+        try:
+            self.recover()
+            yield self
+        finally:
+            self._lock.release()
+
+    def recover(self) -> int:
+        """Replay rows left pending by an interrupted writer; rebuild a missing/outdated index."""
+        if self.index.created and self.catalog.ids():
+            self.rebuild()
+            return -1
+        pending = self.catalog.pending()
+        if pending:
+            self._sync(pending)
+        return len(pending)
+
+    def apply(self, changes: list[Change]) -> None:
+        """Make ``changes`` true in the catalog and the index (the crash-safe order)."""
+        if not changes:
+            return
+        self.catalog.stage(changes)
+        self._sync(self.catalog.entries(
+            f"id IN ({','.join('?' * len(changes))})", [c.id for c in changes]))
+
+    def remove(self, ids: Iterable[str]) -> int:
+        ids = list(ids)
+        if not ids:
+            return 0
+        self.catalog.mark_removed(ids)
+        self._sync(self.catalog.entries(f"id IN ({','.join('?' * len(ids))})", ids))
+        return len(ids)
+
+    def _sync(self, entries: list[Entry]) -> None:
+        with self.index.batch() as batch:
+            for entry in entries:
+                doc = self.catalog.document(entry.id) if entry.status == INDEXED else None
+                if doc is not None:
+                    batch.put(doc)
+                else:
+                    batch.delete(entry.id)
+        self.catalog.settle(e.id for e in entries)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Rebuild the whole index from the catalog; readers keep the old one until the commit."""
+        count = 0
+        with self.index.batch(clear=True) as batch:
+            for doc in self.catalog.documents():
+                batch.put(doc)
+                count += 1
+                if progress:
+                    progress(1)
+        self.catalog.settle(self.catalog.ids())
+        return count
+
+    def collect_garbage(self) -> int:
+        keep = {e.sha256 for e in self.catalog.entries("status = ?", (INDEXED,))}
+        return self.store.collect(keep)
+
+    def new_id(self, path: str, sha256: str) -> str:
+        """A short id, derived from the first content and path seen, unique in the catalog."""
+        seed = f"{sha256}:{path}"
+        taken = self.catalog.ids()
+        salt = 0
+        while True:
+            digest = hashlib.sha256(f"{seed}:{salt}".encode()).hexdigest()[:12]
+            if digest not in taken:
+                return digest
+            salt += 1
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        return self.index.search(request)
+
+    def resolve(self, ref: str) -> Entry:
+        """A document by id, or by source path (as given or resolved)."""
+        entry = self.catalog.get(ref)
+        if entry is None:
+            entry = self.catalog.by_path(ref) or self.catalog.by_path(str(Path(ref).resolve()))
+        if entry is None or entry.status == REMOVED:
+            raise NotFound(f"aucun document ne correspond à « {ref} »")
+        return entry
+
+    def document(self, ref: str) -> Document:
+        entry = self.resolve(ref)
+        doc = self.catalog.document(entry.id)
+        if doc is None:
+            raise NotFound(f"le document « {ref} » n'a pas pu être indexé : {entry.error or 'raison inconnue'}")
+        return doc
+
+    def original(self, doc_id: str) -> Path:
+        """The stored original of a document (never a path outside the store)."""
+        entry = self.catalog.get(doc_id)
+        if entry is None or entry.status != INDEXED or not self.store.has(entry.sha256):
+            raise NotFound("original introuvable")
+        return self.store.path_for(entry.sha256)
+
+    def stats(self) -> Stats:
+        by_status = self.catalog.count_by("status")
+        return Stats(
+            documents=by_status.get(INDEXED, 0), failed=by_status.get(FAILED, 0),
+            by_type=self.catalog.count_by("type"), by_format=self.catalog.count_by("format"),
+            store_files=len(self.store.shas()), index_documents=self.index.count(),
+        )
+
+    def check(self, deep: bool = False) -> CheckReport:
+        """Where catalog, store and index disagree (``deep`` re-hashes every stored original)."""
+        report = CheckReport()
+        entries = self.catalog.entries()
+        indexed = {e.id: e for e in entries if e.status == INDEXED}
+        report.documents = len(indexed)
+        for e in entries:
+            if e.sync != "done":
+                report.problems.append(f"{e.id} : opération interrompue en attente ({e.path})")
+        in_index = self.index.ids()
+        for doc_id in sorted(set(indexed) - in_index):
+            report.problems.append(f"{doc_id} : dans le catalogue mais absent de l'index ({indexed[doc_id].path})")
+        for doc_id in sorted(in_index - set(indexed)):
+            report.problems.append(f"{doc_id} : dans l'index mais pas dans le catalogue")
+        if self.index.count() != len(in_index):
+            report.problems.append("l'index contient des doublons")
+        stored = self.store.shas()
+        for e in indexed.values():
+            if e.sha256 not in stored:
+                report.problems.append(f"{e.id} : original absent du dépôt ({e.path})")
+            elif deep and file_sha256(self.store.path_for(e.sha256)) != e.sha256:
+                report.problems.append(f"{e.id} : original altéré dans le dépôt ({e.path})")
+            if self.catalog.document(e.id) is None:
+                report.problems.append(f"{e.id} : fiche du document manquante dans le catalogue")
+        orphans = stored - {e.sha256 for e in indexed.values()}
+        if orphans:
+            report.warnings.append(f"{len(orphans)} fichier(s) orphelin(s) dans le dépôt (nettoyés au prochain kb index)")
+        return report
+

@@ -1,0 +1,213 @@
+"""The SQLite catalog: one row per document, the source of truth with the store.
+
+A row whose ``sync`` is ``pending`` records an intent the index may not reflect yet; the
+knowledge base replays such rows after a crash. Each method is one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from kb.model import Document
+
+INDEXED, FAILED, REMOVED = "indexed", "failed", "removed"
+PENDING, DONE = "pending", "done"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    sha256 TEXT NOT NULL,
+    format TEXT,
+    status TEXT NOT NULL,
+    error TEXT,
+    sync TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    indexed_at TEXT,
+    title TEXT,
+    type TEXT,
+    date TEXT,
+    record BLOB
+);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+CREATE INDEX IF NOT EXISTS documents_sync ON documents(sync);
+"""
+
+_COLUMNS = "id, path, size, mtime, sha256, format, status, error, sync, added_at, updated_at, indexed_at, title, type, date"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A catalog row without the document record."""
+
+    id: str
+    path: str
+    size: int
+    mtime: float
+    sha256: str
+    format: str | None
+    status: str
+    error: str | None
+    sync: str
+    added_at: str
+    updated_at: str
+    indexed_at: str | None
+    title: str | None
+    type: str | None
+    date: str | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a run decided for one document: ``document`` when indexed, ``error`` when failed,
+    neither when removed."""
+
+    id: str
+    path: str
+    size: int
+    mtime: float
+    sha256: str
+    format: str | None
+    status: str
+    document: Document | None = None
+    error: str | None = None
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def pack(doc: Document) -> bytes:
+    return zlib.compress(json.dumps(doc.to_dict(), ensure_ascii=False).encode("utf-8"), 6)
+
+
+def unpack(blob: bytes) -> Document:
+    return Document.from_dict(json.loads(zlib.decompress(blob).decode("utf-8")))
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT) below.
+        self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _transaction(self) -> "_Txn":
+        return _Txn(self._db)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def entries(self, where: str = "1", params: Iterable[object] = ()) -> list[Entry]:
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM documents WHERE {where} ORDER BY path", tuple(params))
+        return [Entry(*row) for row in rows]
+
+    def get(self, doc_id: str) -> Entry | None:
+        found = self.entries("id = ?", (doc_id,))
+        return found[0] if found else None
+
+    def by_path(self, path: str) -> Entry | None:
+        found = self.entries("path = ?", (path,))
+        return found[0] if found else None
+
+    def by_sha(self, sha256: str) -> list[Entry]:
+        return self.entries("sha256 = ? AND status = ?", (sha256, INDEXED))
+
+    def pending(self) -> list[Entry]:
+        return self.entries("sync = ?", (PENDING,))
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self._db.execute("SELECT record FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return unpack(row[0]) if row and row[0] else None
+
+    def documents(self, ids: Iterable[str] | None = None) -> Iterator[Document]:
+        """Records of indexed documents (all of them when ``ids`` is None)."""
+        if ids is None:
+            cursor = self._db.execute("SELECT record FROM documents WHERE status = ? AND record IS NOT NULL",
+                                      (INDEXED,))
+            for (blob,) in cursor:
+                yield unpack(blob)
+            return
+        for doc_id in ids:
+            doc = self.document(doc_id)
+            if doc is not None:
+                yield doc
+
+    def ids(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT id FROM documents")}
+
+    def count_by(self, column: str) -> dict[str, int]:
+        assert column in ("status", "type", "format")
+        rows = self._db.execute(
+            f"SELECT COALESCE({column}, ''), COUNT(*) FROM documents WHERE status = ? GROUP BY 1 ORDER BY 2 DESC",
+            (INDEXED,)) if column != "status" else self._db.execute(
+            "SELECT status, COUNT(*) FROM documents GROUP BY 1")
+        return {k: v for k, v in rows}
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def stage(self, changes: list[Change]) -> None:
+        """Record the intended state of each changed document, marked pending, in one transaction."""
+        stamp = now()
+        with self._transaction() as db:
+            for c in changes:
+                doc = c.document
+                record = pack(doc) if doc is not None else None
+                # Upsert on id only: a path held by another id is a planning bug and must raise,
+                # where INSERT OR REPLACE would silently delete that other row.
+                db.execute(
+                    f"INSERT INTO documents ({_COLUMNS}, record) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET path = excluded.path, size = excluded.size, "
+                    "mtime = excluded.mtime, sha256 = excluded.sha256, format = excluded.format, "
+                    "status = excluded.status, error = excluded.error, sync = excluded.sync, "
+                    "updated_at = excluded.updated_at, title = excluded.title, type = excluded.type, "
+                    "date = excluded.date, record = excluded.record",
+                    (c.id, c.path, c.size, c.mtime, c.sha256, c.format, c.status, c.error, PENDING,
+                     stamp, stamp, None,
+                     doc.title if doc else None, doc.type if doc else None, doc.date if doc else None, record),
+                )
+
+    def mark_removed(self, ids: Iterable[str]) -> None:
+        with self._transaction() as db:
+            db.executemany("UPDATE documents SET status = ?, sync = ?, updated_at = ? WHERE id = ?",
+                           [(REMOVED, PENDING, now(), i) for i in ids])
+
+    def settle(self, ids: Iterable[str]) -> None:
+        """The index now reflects these rows: drop removed ones, mark the others done."""
+        stamp = now()
+        with self._transaction() as db:
+            for doc_id in ids:
+                db.execute("DELETE FROM documents WHERE id = ? AND status = ?", (doc_id, REMOVED))
+                db.execute("UPDATE documents SET sync = ?, indexed_at = CASE WHEN status = ? THEN ? "
+                           "ELSE indexed_at END WHERE id = ?", (DONE, INDEXED, stamp, doc_id))
+
+    def touch(self, doc_id: str, mtime: float) -> None:
+        """A file whose content is unchanged got a new mtime: remember it to skip hashing next time."""
+        with self._transaction() as db:
+            db.execute("UPDATE documents SET mtime = ? WHERE id = ?", (mtime, doc_id))
+
+
+class _Txn:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,21 @@
+"""Typed errors of the core; each shell (CLI, web) maps them to its own output once."""
+
+
+class KBError(Exception):
+    """Base of every error the core raises on purpose; the message is French, for the user."""
+
+
+class ConfigError(KBError):
+    """A configuration file (synonyms, thesaurus) cannot be used."""
+
+
+class QueryError(KBError, ValueError):
+    """A search request is invalid (bad filter value, page out of range...)."""
+
+
+class LockedError(KBError):
+    """Another process holds the home's write lock."""
+
+
+class NotFound(KBError, LookupError):
+    """No document with that id or path."""

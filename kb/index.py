@@ -1,0 +1,322 @@
+"""The Whoosh full-text index: schema, writing in batches, and searching.
+
+The index is derived data: everything in it can be rebuilt from the catalog. One searcher is
+kept per process and refreshed, never opened per request; Whoosh hits are turned into our own
+dataclasses before the searcher is released.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from whoosh import fields, index, scoring, sorting
+from whoosh import query as wq
+from whoosh.analysis import Token as WToken
+from whoosh.analysis import Tokenizer
+from whoosh.filedb.filestore import FileStorage
+from whoosh.searching import Searcher
+
+from kb import querysyntax as qs
+from kb.analysis import Analyzer
+from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, SearchRequest
+from kb.query import QueryBuilder, SynonymMatcher
+from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, snippet
+from kb.synonyms import Synonyms
+
+# Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
+SCHEMA_VERSION = 1
+INDEX_NAME = "kb"
+_VERSION_FILE = "kb-schema.json"
+
+
+class FrenchTokenizer(Tokenizer):  # type: ignore[misc]
+    """Adapts ``kb.analysis.Analyzer`` to Whoosh's token stream protocol."""
+
+    def __init__(self, stemming: bool = True) -> None:
+        self.stemming = stemming
+        self._analyzer = Analyzer(stemming=stemming)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The schema is pickled into the index: keep the word cache out of it.
+        return {"stemming": self.stemming}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["stemming"])  # type: ignore[misc]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FrenchTokenizer) and other.stemming == self.stemming
+
+    def __hash__(self) -> int:
+        return hash(("FrenchTokenizer", self.stemming))
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs: Any) -> Iterator[WToken]:
+        token = WToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for t in self._analyzer.tokens(value):
+            token.text = t.term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[t.start : t.end]
+            if positions:
+                token.pos = start_pos + t.pos
+            if chars:
+                token.startchar = start_char + t.start
+                token.endchar = start_char + t.end
+            yield token
+
+
+def build_schema() -> fields.Schema:
+    french = FrenchTokenizer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        path=fields.ID(stored=True),
+        title=fields.TEXT(analyzer=french, stored=True, field_boost=4.0),
+        headings=fields.TEXT(analyzer=french, field_boost=2.0),
+        summary=fields.TEXT(analyzer=french, stored=True, field_boost=1.5),
+        body=fields.TEXT(analyzer=french, stored=True),
+        spell=fields.TEXT(analyzer=FrenchTokenizer(stemming=False), phrase=False),
+        author=fields.TEXT(analyzer=french, stored=True),
+        type=fields.ID(stored=True, sortable=True),
+        format=fields.ID(stored=True, sortable=True),
+        language=fields.ID(stored=True),
+        year=fields.ID(stored=True, sortable=True),
+        date=fields.ID(stored=True, sortable=True),
+        themes=fields.KEYWORD(stored=True, commas=True),
+        organisations=fields.KEYWORD(stored=True, commas=True),
+        territory=fields.KEYWORD(stored=True, commas=True),
+    )
+
+
+def _fields_of(doc: Document) -> dict[str, Any]:
+    body = PAGE_BREAK.join(doc.pages) if doc.pages else doc.text
+    return {
+        "id": doc.id,
+        "path": doc.path,
+        "title": doc.title,
+        "headings": "\n".join(doc.headings),
+        "summary": doc.summary,
+        "body": body,
+        "spell": doc.title + "\n" + body,
+        "author": doc.author or "",
+        "type": doc.type,
+        "format": doc.format,
+        "language": doc.language or "",
+        "year": str(doc.year) if doc.year else "",
+        "date": doc.date or "",
+        "themes": ",".join(doc.themes),
+        "organisations": ",".join(doc.organisations),
+        "territory": doc.territory or "",
+    }
+
+
+class IndexBatch:
+    """Adds and deletes inside one writer; the owner commits or cancels it."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def put(self, doc: Document) -> None:
+        self._writer.update_document(**_fields_of(doc))
+
+    def delete(self, doc_id: str) -> None:
+        self._writer.delete_by_term("id", doc_id)
+
+
+class Index:
+    """A Whoosh index in a directory, with one shared, refreshed searcher."""
+
+    def __init__(self, path: Path, synonyms: Synonyms) -> None:
+        self.path = path
+        self.analyzer = Analyzer()
+        self.builder = QueryBuilder(self.analyzer, SynonymMatcher(synonyms, self.analyzer))
+        self._ix = self._open_or_create()
+        self._searcher: Searcher | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def _open_or_create(self) -> Any:
+        self.path.mkdir(parents=True, exist_ok=True)
+        storage = FileStorage(str(self.path))
+        if index.exists_in(str(self.path), indexname=INDEX_NAME) and self.version_ok():
+            return storage.open_index(INDEX_NAME)
+        ix = storage.create_index(build_schema(), indexname=INDEX_NAME)
+        (self.path / _VERSION_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
+        self.created = True
+        return ix
+
+    created = False  # True when this process had to create (or recreate) the index
+
+    def version_ok(self) -> bool:
+        try:
+            data = json.loads((self.path / _VERSION_FILE).read_text())
+            return bool(data.get("schema_version") == SCHEMA_VERSION)
+        except (OSError, ValueError):
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+        self._ix.close()
+
+    @contextmanager
+    def batch(self, clear: bool = False) -> Iterator[IndexBatch]:
+        """One writer: commits on success (replacing everything when ``clear``), cancels on
+        error, always releases Whoosh's lock, never swallows the error."""
+        writer = self._ix.writer(limitmb=256)
+        try:
+            yield IndexBatch(writer)
+        except BaseException:
+            writer.cancel()
+            raise
+        from whoosh.writing import CLEAR
+        writer.commit(mergetype=CLEAR) if clear else writer.commit()
+
+    @contextmanager
+    def searcher(self) -> Iterator[Searcher]:
+        """The process' shared searcher, refreshed to the last commit."""
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = self._ix.searcher(weighting=scoring.BM25F())
+            else:
+                self._searcher = self._searcher.refresh()
+            searcher = self._searcher
+        yield searcher
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def ids(self) -> set[str]:
+        with self.searcher() as s:
+            return {fields_["id"] for fields_ in s.all_stored_fields()}
+
+    def count(self) -> int:
+        with self.searcher() as s:
+            return int(s.doc_count())
+
+    def labels(self, field: str) -> list[str]:
+        """Values a keyword field holds, for lenient filters."""
+        with self.searcher() as s:
+            return [v.decode("utf-8") if isinstance(v, bytes) else v for v in s.lexicon(field)]
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        started = time.perf_counter()
+        with self.searcher() as s:
+            page = self._search(s, request)
+        elapsed = (time.perf_counter() - started) * 1000
+        return SearchPage(**{**page.__dict__, "elapsed_ms": round(elapsed, 2)})
+
+    def _search(self, s: Searcher, request: SearchRequest) -> SearchPage:
+        labels = self._labels_reader(s)
+        node = qs.parse(request.query)
+        filter_q = self._filters(request.filters, labels)
+        if node is None:
+            built_query: wq.Query = wq.Every() if (filter_q is not None or not request.query.strip()) else wq.NullQuery
+            words: tuple[str, ...] = ()
+            relaxable = False
+        else:
+            built = self.builder.build(node, labels)
+            built_query, words, relaxable = built.query, built.words, built.relaxable
+        kwargs = self._search_args(request, filter_q)
+        results = s.search_page(built_query, request.page, pagelen=request.page_size, **kwargs)
+        relaxed = False
+        if results.total == 0 and relaxable and node is not None:
+            results = s.search_page(self.builder.relaxed(node, labels), request.page,
+                                    pagelen=request.page_size, **kwargs)
+            relaxed = results.total > 0
+        terms = frozenset(text.decode("utf-8") if isinstance(text, bytes) else text
+                          for field, text in _all_terms(results.results.q) if field in ("body", "title", "summary"))
+        hits = tuple(self._hit(hit, terms) for hit in results)
+        facets = self._facets(results.results) if request.facets else {}
+        suggestion = self._suggest(s, request.query, words) if results.total < 3 and words else None
+        return SearchPage(query=request.query, total=results.total, hits=hits, page=results.pagenum,
+                          page_size=request.page_size, facets=facets, suggestion=suggestion, relaxed=relaxed)
+
+    def _labels_reader(self, s: Searcher) -> Any:
+        def labels(field: str) -> Iterable[str]:
+            return (v.decode("utf-8") if isinstance(v, bytes) else v for v in s.lexicon(field))
+        return labels
+
+    def _filters(self, filters: dict[str, tuple[str, ...]], labels: Any) -> wq.Query | None:
+        clauses = []
+        for field, values in filters.items():
+            if field not in FACET_FIELDS + ("territory", "language") or not values:
+                continue
+            clauses.append(wq.Or([self.builder._keyword(field, v, labels) for v in values]))
+        return wq.And(clauses) if clauses else None
+
+    def _search_args(self, request: SearchRequest, filter_q: wq.Query | None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"filter": filter_q, "terms": False}
+        if request.facets:
+            kwargs["groupedby"] = {
+                name: sorting.FieldFacet(name, allow_overlap=name in ("themes", "organisations"),
+                                         maptype=sorting.Count)
+                for name in FACET_FIELDS
+            }
+        if request.sort == "date":
+            kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+        return kwargs
+
+    def _hit(self, hit: Any, terms: frozenset[str]) -> Hit:
+        stored = hit.fields()
+        body = stored.get("body", "")
+        spans = match_spans(body, terms, self.analyzer)
+        paged = stored.get("format") == "pdf"
+        pages = pages_matched(spans, page_starts(body)) if paged else ()
+        return Hit(
+            id=stored["id"], title=stored.get("title", ""), type=stored.get("type", ""),
+            date=stored.get("date") or None, path=stored.get("path", ""), format=stored.get("format", ""),
+            score=round(float(hit.score or 0.0), 4), snippet=snippet(body, spans),
+            page=pages[0] if pages else None, pages=pages,
+            themes=tuple(t for t in stored.get("themes", "").split(",") if t),
+            summary=stored.get("summary", ""),
+        )
+
+    def _facets(self, results: Any) -> dict[str, tuple[FacetValue, ...]]:
+        facets: dict[str, tuple[FacetValue, ...]] = {}
+        for name in FACET_FIELDS:
+            try:
+                groups = results.groups(name)
+            except KeyError:
+                continue
+            values = [FacetValue(str(k), int(v)) for k, v in groups.items() if k not in (None, "", b"")]
+            values.sort(key=lambda fv: (-fv.count, fv.value) if name != "year" else (fv.value,), reverse=False)
+            if name == "year":
+                values.reverse()
+            facets[name] = tuple(values)
+        return facets
+
+    def _suggest(self, s: Searcher, query: str, words: tuple[str, ...]) -> str | None:
+        """A corrected query when some typed words are unknown to the index."""
+        corrector = s.corrector("spell")
+        reader = s.reader()
+        changed = False
+        corrected = query
+        for word in words:
+            folded = self.analyzer.term_unstemmed(word)
+            if folded is None or len(folded) < 4 or reader.frequency("spell", folded) > 0:
+                continue
+            stemmed = self.analyzer.term(word)
+            if stemmed and reader.frequency("body", stemmed) > 0:
+                continue
+            options = corrector.suggest(folded, limit=1, maxdist=2)
+            if options:
+                corrected = corrected.replace(word, options[0], 1)
+                changed = True
+        return corrected if changed else None
+
+
+def _all_terms(q: wq.Query) -> set[tuple[str, Any]]:
+    try:
+        return set(q.iter_all_terms())
+    except Exception:  # noqa: BLE001 - a query type without terms must not break a results page
+        return set()

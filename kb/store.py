@@ -1,0 +1,81 @@
+"""Content-addressed store of original files: ``store/ab/abcdef…`` named by SHA-256.
+
+Links to originals keep working when the source folder moves. Writes go to a temporary file,
+are flushed to disk and renamed, so a blob is either complete or absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+_CHUNK = 1024 * 1024
+
+
+class StoreError(OSError):
+    """The original could not be copied into the store (disk full, file changed...)."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        """Where a blob lives. Only well-formed digests are accepted: no path ever leaves the store."""
+        if not _SHA_RE.match(sha256):
+            raise ValueError("empreinte SHA-256 invalide")
+        return self.root / sha256[:2] / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def put(self, source: Path, sha256: str) -> Path:
+        """Copy ``source`` in unless present; fail if its content is not ``sha256`` any more."""
+        target = self.path_for(sha256)
+        if target.is_file():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if digest.hexdigest() != sha256:
+                raise StoreError("le fichier a changé pendant l'indexation")
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    def shas(self) -> set[str]:
+        return {p.name for p in self.root.glob("??/*") if _SHA_RE.match(p.name)}
+
+    def collect(self, keep: Iterable[str]) -> int:
+        """Delete blobs nobody references and stale temporary files; returns how many."""
+        keep_set = set(keep)
+        removed = 0
+        for sha in self.shas() - keep_set:
+            self.path_for(sha).unlink(missing_ok=True)
+            removed += 1
+        for tmp in self.root.glob("??/.tmp-*"):
+            tmp.unlink(missing_ok=True)
+        return removed
