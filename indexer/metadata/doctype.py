@@ -95,15 +95,22 @@ def normalise_type(value: object) -> str:
     return _earliest(key) or DEFAULT_TYPE
 
 
-def _first_lines(text: str, count: int = 6, max_len: int = 160) -> str:
-    """The first few short non-empty lines, where covers and headers state the type."""
+def _first_lines(text: str, count: int = 3, max_len: int = 120) -> str:
+    """The cover lines: the first few short lines before the first paragraph of prose.
+
+    Deeper lines are not read: a news item or a report mentions charters and studies in
+    its body without being one.
+    """
     lines: list[str] = []
-    for line in text[:4000].splitlines():
+    for line in text[:1500].splitlines():
         line = line.strip(" \t#*>-|")
-        if line and len(line) <= max_len:
-            lines.append(line)
-            if len(lines) >= count:
-                break
+        if not line:
+            continue
+        if len(line) > max_len:
+            break
+        lines.append(line)
+        if len(lines) >= count:
+            break
     return "\n".join(lines)
 
 

@@ -1,0 +1,172 @@
+"""All metadata of one document: sidecar > declared > inferred, field by field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from indexer.extract.base import Extracted
+from indexer.metadata.dates import date_from_filename, find_date, parse_date
+from indexer.metadata.doctype import DEFAULT_TYPE, detect_type, normalise_type
+from indexer.metadata.entities import OrgMatcher, find_licence, find_territory
+from indexer.metadata.language import choose_language
+from indexer.metadata.sidecar import as_list, as_text, normalise_fields
+from indexer.metadata.themes import Thesaurus, infer_themes, load_thesaurus
+from indexer.metadata.titles import good_title, humanise_filename, make_summary, title_from_content
+from kb.synonyms import Synonyms, load_synonyms
+
+# Fields of Metadata that a sidecar can set; every other sidecar key goes to ``extra``.
+KNOWN_FIELDS = frozenset(
+    {"title", "type", "date", "themes", "organisations", "territory", "language", "author",
+     "summary", "url", "keywords", "licence"}
+)
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+# Authors that office suites fill in by themselves.
+_JUNK_AUTHORS = frozenset(
+    {"admin", "administrateur", "administrator", "user", "utilisateur", "utilisateur windows",
+     "windows user", "auteur", "author", "unknown", "owner", "proprietaire", "default", "pc"}
+)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the indexer knows about a document beyond its text; feeds ``kb.model.Document``."""
+
+    title: str
+    type: str = DEFAULT_TYPE
+    date: str | None = None
+    themes: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    territory: str | None = None
+    language: str | None = None
+    author: str | None = None
+    summary: str = ""
+    url: str | None = None
+    keywords: tuple[str, ...] = ()
+    licence: str | None = None
+    page_count: int | None = None
+    word_count: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def default_thesaurus() -> Thesaurus:
+    """The shipped thesaurus, compiled once per process."""
+    return load_thesaurus()
+
+
+@lru_cache(maxsize=1)
+def _default_matcher() -> OrgMatcher:
+    return OrgMatcher.from_synonyms(load_synonyms())
+
+
+# Keyed by the acronym list: Synonyms holds dicts, so it cannot be an lru_cache key itself.
+_MATCHERS: dict[tuple[tuple[str, str], ...], OrgMatcher] = {}
+
+
+def _matcher(synonyms: Synonyms | OrgMatcher | None) -> OrgMatcher:
+    if synonyms is None:
+        return _default_matcher()
+    if isinstance(synonyms, OrgMatcher):
+        return synonyms
+    key = tuple(sorted(synonyms.acronyms.items()))
+    if key not in _MATCHERS:
+        _MATCHERS.clear()  # one configuration per run: keep memory flat
+        _MATCHERS[key] = OrgMatcher.from_synonyms(synonyms)
+    return _MATCHERS[key]
+
+
+def _first(*values: object) -> str | None:
+    for value in values:
+        if (text := as_text(value)) is not None:
+            return text
+    return None
+
+
+def _date(sidecar: dict[str, object], declared: dict[str, object], extracted: Extracted,
+          path: Path) -> str | None:
+    for value in (sidecar.get("date"), declared.get("date"), extracted.date):
+        text = as_text(value)
+        if text and (iso := parse_date(text)):
+            return iso
+    return find_date(extracted.text) or date_from_filename(path.name)
+
+
+def _author(*values: object) -> str | None:
+    for value in values:
+        text = as_text(value)
+        if text and text.casefold() not in _JUNK_AUTHORS:
+            return text
+    return None
+
+
+def _extra(sidecar: dict[str, object]) -> dict[str, str]:
+    extra = {str(k): as_text(v) or "" for k, v in sidecar.items() if k not in KNOWN_FIELDS}
+    # A sidecar date or type we could not read is kept rather than silently dropped.
+    if (date := as_text(sidecar.get("date"))) and parse_date(date) is None:
+        extra["date"] = date
+    if (kind := as_text(sidecar.get("type"))) and normalise_type(kind) == DEFAULT_TYPE:
+        extra["type"] = kind
+    return {k: v for k, v in extra.items() if v}
+
+
+def infer_metadata(
+    extracted: Extracted,
+    path: Path,
+    sidecar: dict[str, object] | None = None,
+    thesaurus: Thesaurus | None = None,
+    synonyms: Synonyms | OrgMatcher | None = None,
+) -> Metadata:
+    """Metadata of the document at ``path``, from what its sidecar says, then what the
+    format declares (front matter in ``extracted.meta`` first), then what its text shows.
+
+    Pure: reads no file (the default thesaurus and synonyms are loaded once per process).
+    """
+    side = normalise_fields(sidecar or {})
+    declared = normalise_fields(extracted.meta or {})
+    thesaurus = thesaurus or default_thesaurus()
+    text = extracted.text or ""
+    word_count = len(_WORD.findall(text))
+
+    title = (
+        good_title(side.get("title"))
+        or good_title(declared.get("title"), path.name)
+        or good_title(extracted.title, path.name)
+        or title_from_content(extracted.headings, text)
+        or humanise_filename(path.name)
+    )
+    declared_type = side.get("type") or declared.get("type")
+    doc_type = normalise_type(declared_type) if declared_type else DEFAULT_TYPE
+    if doc_type == DEFAULT_TYPE:
+        doc_type = detect_type(title, extracted.headings, text, path.name)
+
+    keywords = tuple(as_list(side.get("keywords")) or as_list(declared.get("keywords")) or extracted.keywords)
+    themes = tuple(thesaurus.canonical(t) for t in as_list(side.get("themes")) or as_list(declared.get("themes")))
+    if not themes:
+        # Declared keywords are the author's own subject words: read them like the title.
+        themes = infer_themes(" ".join((title, *keywords)), text, thesaurus, word_count)
+
+    organisations = tuple(as_list(side.get("organisations"))) or _matcher(synonyms).find(f"{title}\n{text}")
+    page_count = extracted.page_count or (len(extracted.pages) or None)
+
+    return Metadata(
+        title=title,
+        type=doc_type,
+        date=_date(side, declared, extracted, path),
+        themes=themes,
+        organisations=organisations,
+        territory=_first(side.get("territory"), declared.get("territory")) or find_territory(title, text),
+        language=_first(side.get("language")) or choose_language(
+            _first(declared.get("language"), extracted.language), text
+        ),
+        author=_author(side.get("author"), declared.get("author"), extracted.author),
+        summary=make_summary(_first(side.get("summary"), declared.get("summary"), extracted.description), text, title),
+        url=_first(side.get("url"), declared.get("url"), extracted.url),
+        keywords=keywords,
+        licence=_first(side.get("licence"), declared.get("licence")) or find_licence(text),
+        page_count=page_count,
+        word_count=word_count,
+        extra=_extra(side),
+    )
