@@ -27,7 +27,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"\bcomptes?[\s-]+rendus?\b|\bcompte de reunion\b|\breleves? de (decisions|conclusions)\b"
         r"|\bproces[\s-]+verba(l|ux)\b|\bverbatim\b|\bcr (de la |du |d')?(reunion|seance|comite|atelier|pleniere)")),
     ("fiche d'expérience", re.compile(
-        r"\bfiches? (d'|de )?(experiences?|capitalisation|action|projet|initiative|pratique)s?\b"
+        r"\bfiches? (d'|de )?(experiences?|capitalisation|action|projet|initiative)s?\b"
         r"|\bretours? d'experiences?\b|\bexperiences? (de terrain|locales?|inspirantes?)\b"
         r"|\bbonnes? pratiques?\b|\binitiatives? (locales?|inspirantes?)\b|\bcapitalisation\b")),
     ("charte", re.compile(r"\bchartes?\b|\bmanifeste\b|\bcode de (deontologie|conduite)\b")),
@@ -59,7 +59,7 @@ _ALIASES = {
     "standard": "cadre de référence", "guide": "cadre de référence",
     "fiche": "fiche d'expérience", "fiche experience": "fiche d'expérience", "fiche d'experience": "fiche d'expérience",
     "fiche de experience": "fiche d'expérience", "experience": "fiche d'expérience", "rex": "fiche d'expérience",
-    "retour d'experience": "fiche d'expérience", "fiche action": "fiche d'expérience", "pratique": "fiche d'expérience",
+    "retour d'experience": "fiche d'expérience", "fiche action": "fiche d'expérience",
     "cr": "compte rendu", "compte rendu": "compte rendu", "compte-rendu": "compte rendu", "pv": "compte rendu",
     "proces verbal": "compte rendu", "releve de decisions": "compte rendu", "minutes": "compte rendu",
     "etude": "étude/rapport", "rapport": "étude/rapport", "etude/rapport": "étude/rapport", "etude rapport": "étude/rapport",

@@ -112,6 +112,20 @@ def _extra(sidecar: dict[str, object]) -> dict[str, str]:
     return {k: v for k, v in extra.items() if v}
 
 
+def _map_declared_themes(values: list[str], thesaurus: Thesaurus) -> tuple[tuple[str, ...], list[str]]:
+    """Front matter themes come from another vocabulary ("Écologie", "Travail / Emploi"):
+    each is read through the thesaurus; those it does not know become keywords."""
+    themes: list[str] = []
+    foreign: list[str] = []
+    for value in values:
+        mapped = infer_themes(value, "", thesaurus, 0)
+        if mapped:
+            themes += [t for t in mapped if t not in themes]
+        else:
+            foreign.append(value)
+    return tuple(themes), foreign
+
+
 def infer_metadata(
     extracted: Extracted,
     path: Path,
@@ -143,7 +157,11 @@ def infer_metadata(
         doc_type = detect_type(title, extracted.headings, text, path.name)
 
     keywords = tuple(as_list(side.get("keywords")) or as_list(declared.get("keywords")) or extracted.keywords)
-    themes = tuple(thesaurus.canonical(t) for t in as_list(side.get("themes")) or as_list(declared.get("themes")))
+    # A person writing a sidecar chooses themes on purpose: kept even outside the thesaurus.
+    themes = tuple(dict.fromkeys(thesaurus.canonical(t) for t in as_list(side.get("themes"))))
+    if not themes and (declared_themes := as_list(declared.get("themes"))):
+        themes, foreign = _map_declared_themes(declared_themes, thesaurus)
+        keywords += tuple(k for k in foreign if k not in keywords)
     if not themes:
         # Declared keywords are the author's own subject words: read them like the title.
         themes = infer_themes(" ".join((title, *keywords)), text, thesaurus, word_count)

@@ -35,7 +35,9 @@ _STOP_WORDS: dict[str, frozenset[str]] = {
 }
 _WORD = re.compile(r"[a-z]+")
 SAMPLE_CHARS = 20000
-MIN_WORDS = 20
+MIN_WORDS = 8
+# Below this many words a detection is never confident enough to overrule a declaration.
+FULL_CONFIDENCE_WORDS = 60
 # The winner must cover this share of words and lead the runner-up by this factor.
 MIN_RATIO = 0.12
 MIN_LEAD = 1.5
@@ -51,7 +53,7 @@ def detect_language(text: str) -> tuple[str | None, float]:
     (best, top), (_, second) = ranked[0], ranked[1]
     if top < MIN_RATIO or top < MIN_LEAD * second:
         return best, 0.3
-    return best, min(1.0, top / 0.3)
+    return best, min(1.0, top / 0.3, len(words) / FULL_CONFIDENCE_WORDS)
 
 
 def normalise_language(value: object) -> str | None:

@@ -15,7 +15,7 @@ MAX_SUMMARY = 300
 # Titles that office suites and converters write by themselves.
 _JUNK_TITLE = re.compile(
     r"^(microsoft (word|powerpoint|excel)\s*-|untitled|sans titre|document\s*\d*$|doc\d+$|"
-    r"presentation\s*\d*$|diapositive\s*\d*$|titre$|title$|nouveau document|new document|"
+    r"presentation\s*\d*$|presentation powerpoint$|diapositive\s*\d*$|titre$|title$|nouveau document|new document|"
     r"slide\s*\d*$|page\s*\d+$|powerpoint presentation$|\(?anonymous\)?$|unknown$|none$|null$)"
 )
 _FILE_LIKE = re.compile(r"^[\w\-. ()]+\.(pdf|docx?|odt|rtf|txt|md|html?|pptx?|xlsx?|indd|qxp|pub)$", re.I)
@@ -57,9 +57,8 @@ def good_title(value: object, filename: str = "") -> str | None:
 
 def humanise_filename(filename: str) -> str:
     """"charte_partenariale-2017.pdf" → "Charte partenariale 2017"."""
-    stem = Path(filename).name
-    while Path(stem).suffix and len(Path(stem).suffix) <= 5 and not Path(stem).suffix[1:].isdigit():
-        stem = Path(stem).stem
+    # Only the last suffix is the extension: "rapport.final.v2.docx" keeps "final v2".
+    stem = Path(Path(filename).name).stem or filename
     words = re.sub(r"[_\-.\s]+", " ", stem).strip()
     return (words[:1].upper() + words[1:]) if words else filename
 
