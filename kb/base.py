@@ -140,11 +140,10 @@ class KnowledgeBase:
     def new_id(self, path: str, sha256: str) -> str:
         """A short id, derived from the first content and path seen, unique in the catalog."""
         seed = f"{sha256}:{path}"
-        taken = self.catalog.ids()
         salt = 0
         while True:
             digest = hashlib.sha256(f"{seed}:{salt}".encode()).hexdigest()[:12]
-            if digest not in taken:
+            if self.catalog.get(digest) is None:
                 return digest
             salt += 1
 

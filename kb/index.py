@@ -188,8 +188,11 @@ class Index:
         with self._lock:
             if self._searcher is None:
                 self._searcher = self._ix.searcher(weighting=scoring.BM25F())
-            else:
-                self._searcher = self._searcher.refresh()
+            elif not self._searcher.up_to_date():
+                try:
+                    self._searcher = self._searcher.refresh()
+                except TypeError:  # Whoosh cannot reuse an empty index's reader
+                    self._searcher = self._ix.searcher(weighting=scoring.BM25F())
             searcher = self._searcher
         yield searcher
 

@@ -1,0 +1,152 @@
+"""Ingestion, step two: carry out a plan. Extraction runs in a pool over all cores; the single
+writer commits in batches, so a run killed at any moment keeps what was committed and the next
+run finishes the job."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from indexer.extract.base import Limits
+from indexer.plan import ADD, MOVE, Item, Plan, scan
+from indexer.task import Outcome, Task, run
+from indexer.workers import Crash, Pool
+from kb.base import KnowledgeBase
+from kb.catalog import FAILED, INDEXED, Change
+
+Progress = Callable[[int], None]
+
+BATCH_DOCS = 500
+BATCH_CHARS = 50_000_000
+BATCH_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Options:
+    workers: int = 0  # 0: one per core
+    limits: Limits = field(default_factory=Limits)
+    memory_bytes: int | None = 2 * 1024**3
+    prune: bool = False
+    thesaurus: Path | None = None
+    synonyms: Path | None = None
+
+
+@dataclass
+class Report:
+    """Every file under the given paths appears exactly once in one of these."""
+
+    indexed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "indexed": len(self.indexed),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "warnings": [{"path": p, "reason": r} for p, r in self.warnings],
+        }
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def index_paths(kb: KnowledgeBase, paths: Iterable[Path], options: Options = Options(),
+                progress: Callable[[int], Progress] | None = None) -> Report:
+    """Scan then apply, holding the home's write lock. ``progress(total)`` returns the
+    callable advanced once per file processed."""
+    workers = options.workers or default_workers()
+    # The pool exists before the write lock is taken: no worker could inherit it anyway
+    # (spawn), but this keeps the rule simple to check.
+    with Pool(run, workers, options.limits.timeout_s, options.memory_bytes) as pool:
+        with kb.writing():
+            plan = scan(paths, kb)
+            tick = progress(len(plan.work)) if progress else None
+            return apply(plan, kb, pool, options, tick)
+
+
+def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Options,
+          tick: Progress | None = None) -> Report:
+    report = Report(
+        unchanged=[str(p) for p in plan.unchanged],
+        skipped=[(str(p), r) for p, r in plan.skipped],
+        failed=[(str(p), r) for p, r in plan.failed + plan.failed_before],
+    )
+    for doc_id, mtime in plan.touched:
+        kb.catalog.touch(doc_id, mtime)
+    batch = _Batch(kb)
+    moves = [i for i in plan.work if i.action == MOVE]
+    extractions = [_with_id(i, kb) for i in plan.work if i.action != MOVE]
+    for item in moves:
+        doc = kb.catalog.document(item.id)
+        if doc is None:  # no record to move: extract it like a new file
+            extractions.append(item)
+            continue
+        moved = replace(doc, path=str(item.path), mtime=item.mtime, size=item.size)
+        batch.add(Change(item.id, str(item.path), item.size, item.mtime, item.sha256, item.format, INDEXED,
+                         document=moved), len(moved.text))
+        report.indexed.append(str(item.path))
+        if tick:
+            tick(1)
+    tasks = [Task(str(i.path), i.id, i.size, i.mtime, i.sha256, str(kb.store.root), options.limits,
+                  str(options.thesaurus) if options.thesaurus else None,
+                  str(options.synonyms) if options.synonyms else None) for i in extractions]
+    formats = {i.id: i.format for i in extractions}
+    for task, outcome in pool.map_unordered(tasks):
+        fmt = formats.get(task.id)
+        if isinstance(outcome, Crash) or outcome.document is None:
+            reason = outcome.reason if isinstance(outcome, Crash) else (outcome.error or "échec")
+            batch.add(Change(task.id, task.path, task.size, task.mtime, task.sha256, fmt, FAILED, error=reason), 0)
+            report.failed.append((task.path, reason))
+        else:
+            batch.add(Change(task.id, task.path, task.size, task.mtime, task.sha256, fmt, INDEXED,
+                             document=outcome.document), len(outcome.document.text))
+            report.indexed.append(task.path)
+            if outcome.warning:
+                report.warnings.append((task.path, outcome.warning))
+        if tick:
+            tick(1)
+    batch.flush()
+    if options.prune and plan.gone:
+        kb.remove(e.id for e in plan.gone)
+        report.removed = [e.path for e in plan.gone]
+    kb.collect_garbage()
+    return report
+
+
+def _with_id(item: Item, kb: KnowledgeBase) -> Item:
+    if item.action == ADD and not item.id:
+        return replace(item, id=kb.new_id(str(item.path), item.sha256))
+    return item
+
+
+class _Batch:
+    """Changes accumulated until a batch is big or old enough to commit."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.changes: list[Change] = []
+        self.chars = 0
+        self.since = time.monotonic()
+
+    def add(self, change: Change, chars: int) -> None:
+        self.changes.append(change)
+        self.chars += chars
+        if (len(self.changes) >= BATCH_DOCS or self.chars >= BATCH_CHARS
+                or time.monotonic() - self.since >= BATCH_SECONDS):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.changes:
+            self.kb.apply(self.changes)
+        self.changes, self.chars, self.since = [], 0, time.monotonic()

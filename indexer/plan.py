@@ -1,0 +1,143 @@
+"""Ingestion, step one: compare the files on disk with the catalog and decide, without
+writing anything, what each file needs. ``kb index --dry-run`` prints this plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.extract.base import ExtractionError, UnsupportedFormat
+from indexer.extract.registry import extract, sniff
+from indexer.metadata.sidecar import is_sidecar, sidecar_paths
+from indexer.walk import walk
+from kb.base import KnowledgeBase
+from kb.catalog import FAILED, INDEXED, Entry
+from kb.store import file_sha256
+
+ADD, UPDATE, MOVE = "add", "update", "move"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file to (re)index: ``action`` is add, update (same path, new content) or move
+    (same content, new path; no extraction needed)."""
+
+    action: str
+    path: Path
+    id: str
+    size: int
+    mtime: float
+    sha256: str
+    format: str
+
+
+@dataclass
+class Plan:
+    work: list[Item] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    # Files that failed before and have not changed: reported again with their reason.
+    failed_before: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    # Documents whose source is gone (removed only with --prune).
+    gone: list[Entry] = field(default_factory=list)
+    touched: list[tuple[str, float]] = field(default_factory=list)
+
+
+def signature(path: Path, size: int, mtime: float) -> tuple[int, float]:
+    """Size and mtime of a file, where a sidecar's change counts as a change of the file."""
+    for sidecar in sidecar_paths(path):
+        try:
+            mtime = max(mtime, sidecar.stat().st_mtime)
+        except OSError:
+            continue
+    return size, mtime
+
+
+def has_sidecar(path: Path) -> bool:
+    return any(p.is_file() for p in sidecar_paths(path))
+
+
+def scan(paths: Iterable[Path], kb: KnowledgeBase) -> Plan:
+    plan = Plan()
+    roots = [Path(p).resolve() for p in paths]
+    claimed: set[str] = set()  # catalog ids already given to a file of this run
+    new_files: list[tuple[Path, int, float, str, str]] = []
+    for found in walk(roots):
+        path = found.path
+        if found.error:
+            plan.failed.append((path, found.error))
+            continue
+        if path.name.startswith("."):
+            plan.skipped.append((path, "fichier caché"))
+            continue
+        if is_sidecar(path):
+            plan.skipped.append((path, "fichier de métadonnées (lu avec le document qu'il décrit)"))
+            continue
+        size, mtime = signature(path, found.size, found.mtime)
+        entry = kb.catalog.by_path(str(path))
+        if entry is not None:
+            claimed.add(entry.id)
+            if entry.size == size and entry.mtime == mtime:
+                _unchanged(plan, entry, path)
+                continue
+        try:
+            fmt = sniff(path)
+        except OSError as exc:
+            plan.failed.append((path, f"fichier illisible : {exc.strerror or exc}"))
+            continue
+        if fmt is None:
+            _not_ours(plan, path)
+            continue
+        try:
+            sha = file_sha256(path)
+        except OSError as exc:
+            plan.failed.append((path, f"fichier illisible : {exc.strerror or exc}"))
+            continue
+        if entry is not None:
+            if entry.sha256 == sha and entry.status == INDEXED and not has_sidecar(path):
+                plan.touched.append((entry.id, mtime))
+                plan.unchanged.append(path)
+            else:
+                plan.work.append(Item(UPDATE, path, entry.id, size, mtime, sha, fmt))
+            continue
+        new_files.append((path, size, mtime, sha, fmt))
+    # A new path whose content belongs to a document whose own file is gone is that document,
+    # moved: it keeps its id. Decided after the walk, once every existing path is claimed.
+    for path, size, mtime, sha, fmt in new_files:
+        moved = next((e for e in kb.catalog.by_sha(sha)
+                      if e.id not in claimed and not Path(e.path).exists()), None)
+        if moved is not None:
+            claimed.add(moved.id)
+            plan.work.append(Item(MOVE, path, moved.id, size, mtime, sha, fmt))
+        else:
+            plan.work.append(Item(ADD, path, "", size, mtime, sha, fmt))
+    for entry in kb.catalog.entries():
+        if entry.id not in claimed and _under(Path(entry.path), roots) and not Path(entry.path).exists():
+            plan.gone.append(entry)
+    return plan
+
+
+def _unchanged(plan: Plan, entry: Entry, path: Path) -> None:
+    if entry.status == FAILED:
+        plan.failed_before.append((path, entry.error or "échec précédent"))
+    else:
+        plan.unchanged.append(path)
+
+
+def _not_ours(plan: Plan, path: Path) -> None:
+    """Skipped when foreign (with the reason), failed when it claims to be ours but is not."""
+    try:
+        extract(path)
+    except UnsupportedFormat as exc:
+        plan.skipped.append((path, exc.reason))
+    except ExtractionError as exc:
+        plan.failed.append((path, exc.reason))
+    else:  # the file changed between the two looks: treat it as unreadable this time
+        plan.failed.append((path, "fichier modifié pendant l'analyse"))
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)
+

@@ -1,0 +1,84 @@
+"""Ingestion, the per-file work done in a worker process: copy the original into the store,
+extract its text, read its sidecar and infer its metadata. Module-level and picklable, so it
+runs under the ``spawn`` start method (Windows, and no inherited locks anywhere)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from indexer.extract.base import ExtractionError, Limits
+from indexer.extract.registry import extract
+from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesaurus, read_sidecar
+from kb.model import Document
+from kb.store import Store, StoreError
+from kb.synonyms import Synonyms, load_synonyms
+
+NO_TEXT = "aucun texte extrait (document scanné ?)"
+
+
+@dataclass(frozen=True)
+class Task:
+    path: str
+    id: str
+    size: int
+    mtime: float
+    sha256: str
+    store: str
+    limits: Limits
+    thesaurus: str | None = None
+    synonyms: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A document, or the reason it failed; ``warning`` notes a document indexed with a caveat."""
+
+    document: Document | None = None
+    error: str | None = None
+    warning: str | None = None
+
+
+@lru_cache(maxsize=4)
+def _thesaurus(path: str | None) -> Thesaurus:
+    return load_thesaurus(Path(path) if path else None)
+
+
+@lru_cache(maxsize=4)
+def _synonyms(path: str | None) -> Synonyms:
+    return load_synonyms(Path(path) if path else None)
+
+
+def run(task: Task) -> Outcome:
+    """Never raises for a bad file: every failure becomes an Outcome with a French reason."""
+    path = Path(task.path)
+    try:
+        Store(Path(task.store)).put(path, task.sha256)
+        extracted = extract(path, task.limits)
+        sidecar = read_sidecar(path)
+        meta = infer_metadata(extracted, path, sidecar, _thesaurus(task.thesaurus), _synonyms(task.synonyms))
+    except ExtractionError as exc:
+        return Outcome(error=exc.reason)
+    except SidecarError as exc:
+        return Outcome(error=str(exc))
+    except StoreError as exc:
+        return Outcome(error=str(exc))
+    except OSError as exc:
+        return Outcome(error=f"écriture impossible : {exc.strerror or exc}")
+    except MemoryError:
+        return Outcome(error="mémoire insuffisante pour extraire ce fichier")
+    except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run
+        return Outcome(error=f"erreur inattendue pendant l'analyse ({type(exc).__name__} : {exc})"[:300])
+    text = extracted.text[: task.limits.max_text_chars]
+    flags = tuple(extracted.flags)
+    doc = Document(
+        id=task.id, path=task.path, sha256=task.sha256, size=task.size, mtime=task.mtime,
+        format=extracted.format, title=meta.title, text=text, pages=tuple(extracted.pages),
+        type=meta.type, date=meta.date, themes=meta.themes, organisations=meta.organisations,
+        territory=meta.territory, language=meta.language, author=meta.author, summary=meta.summary,
+        url=meta.url, keywords=meta.keywords, headings=tuple(extracted.headings), licence=meta.licence,
+        page_count=meta.page_count if meta.page_count is not None else extracted.page_count,
+        word_count=meta.word_count, flags=flags, extra=meta.extra,
+    )
+    return Outcome(document=doc, warning=NO_TEXT if "no-text" in flags else None)

@@ -1,0 +1,155 @@
+"""A small process pool for extraction that can stop one runaway file without stopping the run.
+
+concurrent.futures cannot kill a worker stuck in a hostile file; here every worker is its own
+``spawn``ed process (nothing inherited: no lock, no SQLite handle), a task over its time limit
+gets its worker killed and replaced, a worker that dies takes only its task down, and every
+worker exits on its own when its parent disappears (even after a SIGKILL).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Crash:
+    """What a task gives back when its worker had to be stopped or died."""
+
+    reason: str
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(3)
+
+
+def _worker_main(func: Callable[[Any], Any], inbox: Any, outbox: Any, parent: int,
+                 memory_bytes: int | None) -> None:
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if memory_bytes:
+        _limit_memory(memory_bytes)
+    while True:
+        task = inbox.get()
+        if task is None:
+            return
+        key, payload = task
+        outbox.put((key, func(payload)))
+
+
+def _limit_memory(limit: int) -> None:
+    try:
+        import resource  # POSIX only; on Windows the time limit still applies
+    except ImportError:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):
+        pass
+
+
+class _Slot:
+    def __init__(self, ctx: Any, func: Callable[[Any], Any], outbox: Any, memory: int | None) -> None:
+        self.inbox = ctx.SimpleQueue()
+        self.process = ctx.Process(target=_worker_main, args=(func, self.inbox, outbox, os.getpid(), memory),
+                                   daemon=True)
+        self.process.start()
+        self.key: int | None = None
+        self.started = 0.0
+
+    def give(self, key: int, payload: Any) -> None:
+        self.key, self.started = key, time.monotonic()
+        self.inbox.put((key, payload))
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.inbox.put(None)
+            except (OSError, ValueError):
+                self.process.kill()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+
+
+class Pool(Generic[T, R]):
+    """``map_unordered(items)`` yields ``(item, result or Crash)`` as workers finish."""
+
+    def __init__(self, func: Callable[[T], R], workers: int, timeout_s: float,
+                 memory_bytes: int | None = None) -> None:
+        self.func = func
+        self.workers = max(1, workers)
+        self.timeout_s = timeout_s
+        self.memory_bytes = memory_bytes
+        self._ctx = mp.get_context("spawn")
+        self._outbox = self._ctx.Queue()
+        self._slots: list[_Slot] = [self._new_slot() for _ in range(self.workers)]
+
+    def _new_slot(self) -> _Slot:
+        return _Slot(self._ctx, self.func, self._outbox, self.memory_bytes)
+
+    def map_unordered(self, items: Iterable[T]) -> Iterator[tuple[T, R | Crash]]:
+        todo = list(enumerate(items))
+        todo.reverse()
+        by_key = dict(todo)
+        busy: dict[int, _Slot] = {}
+        while todo or busy:
+            for i, slot in enumerate(self._slots):
+                if slot.key is None and todo:
+                    key, item = todo.pop()
+                    slot.give(key, item)
+                    busy[key] = slot
+            try:
+                key, result = self._outbox.get(timeout=0.2)
+            except queue.Empty:
+                yield from self._reap(busy, by_key)
+                continue
+            slot = busy.pop(key, None)
+            if slot is not None:
+                slot.key = None
+                yield by_key.pop(key), result
+
+    def _reap(self, busy: dict[int, _Slot], by_key: dict[int, T]) -> Iterator[tuple[T, Crash]]:
+        """Replace workers that died or ran over time; their task fails with a reason."""
+        now = time.monotonic()
+        for key, slot in list(busy.items()):
+            dead = not slot.process.is_alive()
+            late = now - slot.started > self.timeout_s
+            if not (dead or late):
+                continue
+            if dead:
+                code = slot.process.exitcode
+                reason = ("mémoire insuffisante pour extraire ce fichier" if code in (-9, 137)
+                          else f"l'extraction s'est arrêtée brutalement (code {code})")
+            else:
+                reason = f"extraction trop longue (plus de {self.timeout_s:g} s) : fichier abandonné"
+            slot.stop(kill=True)
+            self._slots[self._slots.index(slot)] = self._new_slot()
+            del busy[key]
+            yield by_key.pop(key), Crash(reason)
+
+    def close(self) -> None:
+        for slot in self._slots:
+            slot.stop()
+        self._outbox.close()
+        self._outbox.join_thread()
+
+    def __enter__(self) -> "Pool[T, R]":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,374 @@
+"""The ``kb`` command: the composition root, the only module that wires core, indexer and web.
+
+Messages are French; errors end with what to do next; exit status 0 = all good, 1 = some
+files failed or a check found problems, 2 = usage error.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from kb.base import KnowledgeBase
+from kb.errors import KBError, LockedError, NotFound
+from kb.model import SearchRequest
+from kb.synonyms import load_synonyms
+
+# C0/C1 controls (escape sequences included) must never reach the terminal from a document.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_MARK_RE = re.compile(r"<mark>(.*?)</mark>")
+
+
+def safe(text: object) -> str:
+    return _CONTROL_RE.sub("", str(text))
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"Erreur : {message}", err=True)
+    sys.exit(code)
+
+
+class Context:
+    def __init__(self, home: Path, synonyms: Path | None, thesaurus: Path | None) -> None:
+        self.home = home
+        self.synonyms = synonyms
+        self.thesaurus = thesaurus
+
+    def open(self) -> KnowledgeBase:
+        try:
+            return KnowledgeBase(self.home, load_synonyms(self.synonyms))
+        except KBError as exc:
+            fail(str(exc), 2)
+        except OSError as exc:
+            fail(f"impossible d'ouvrir la base {self.home} : {exc.strerror or exc}", 1)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="KB_HOME", default="kb-data",
+              show_default=True, help="Dossier de la base (index, catalogue, dépôt des originaux). Variable : KB_HOME.")
+@click.option("--synonyms", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="KB_SYNONYMS",
+              help="Fichier YAML de synonymes et sigles (défaut : celui fourni). Variable : KB_SYNONYMS.")
+@click.option("--thesaurus", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="KB_THESAURUS",
+              help="Fichier YAML des thèmes et mots déclencheurs (défaut : celui fourni). Variable : KB_THESAURUS.")
+@click.version_option(package_name="passerelles", message="Passerelles %(version)s")
+@click.pass_context
+def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path | None) -> None:
+    """Passerelles : base de connaissances des centres de ressources politique de la ville.
+
+    Indexez un dossier de documents (PDF, HTML, Word, OpenDocument, Markdown, texte) puis
+    cherchez-y en français : kb index DOSSIER, puis kb search "participation des habitants".
+    """
+    ctx.obj = Context(home, synonyms, thesaurus)
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--prune", is_flag=True, help="Retirer de la base les documents dont le fichier a disparu.")
+@click.option("--dry-run", is_flag=True, help="Montrer ce qui serait fait, sans rien écrire.")
+@click.option("--json", "as_json", is_flag=True, help="Afficher le bilan en JSON (une ligne).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Nombre de processus d'extraction (défaut : un par cœur).")
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=120.0, show_default=True,
+              help="Durée maximale d'extraction d'un fichier, en secondes.")
+@pass_ctx
+def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool, as_json: bool,
+              workers: int | None, timeout: float) -> None:
+    """Indexer les documents des dossiers ou fichiers PATHS.
+
+    Seuls les fichiers nouveaux ou modifiés sont relus ; un fichier déplacé garde son
+    identifiant. Un fichier illisible est signalé avec sa raison et le reste continue.
+    Les dossiers cachés (.git…) sont ignorés. Code de sortie : 0 si tout va bien,
+    1 si des fichiers ont échoué (les autres sont indexés), 2 en cas d'erreur d'usage.
+    """
+    from indexer.extract.base import Limits
+    from indexer.ingest import Options, index_paths
+    from indexer.plan import scan
+
+    kb = obj.open()
+    try:
+        if dry_run:
+            plan = scan(paths, kb)
+            _print_plan(plan, prune, as_json)
+            return
+        options = Options(workers=workers or 0, limits=Limits(timeout_s=timeout), prune=prune,
+                          thesaurus=obj.thesaurus, synonyms=obj.synonyms)
+        progress = None if as_json or not sys.stderr.isatty() else _progress_bar
+        try:
+            report = index_paths(kb, paths, options, progress)
+        except LockedError as exc:
+            fail(str(exc), 1)
+        except OSError as exc:
+            fail(f"écriture impossible dans {obj.home} : {exc.strerror or exc}. "
+                 "La base reste dans son dernier état cohérent ; libérez de la place puis relancez.", 1)
+    finally:
+        _close_bar()
+        kb.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        _print_report(report)
+    sys.exit(1 if report.failed else 0)
+
+
+_bar: Any = None
+
+
+def _progress_bar(total: int) -> Callable[[int], None]:
+    global _bar
+    _bar = click.progressbar(length=total, label="Indexation", file=sys.stderr, show_pos=True, show_eta=True)
+    _bar.__enter__()
+    return lambda n: _bar.update(n)
+
+
+def _close_bar() -> None:
+    global _bar
+    if _bar is not None:
+        _bar.__exit__(None, None, None)
+        _bar = None
+
+
+def _print_plan(plan: Any, prune: bool, as_json: bool) -> None:
+    data = {
+        "add": [str(i.path) for i in plan.work if i.action == "add"],
+        "update": [str(i.path) for i in plan.work if i.action == "update"],
+        "move": [str(i.path) for i in plan.work if i.action == "move"],
+        "unchanged": len(plan.unchanged),
+        "remove": [e.path for e in plan.gone] if prune else [],
+        "gone": [e.path for e in plan.gone],
+        "skipped": [{"path": str(p), "reason": r} for p, r in plan.skipped],
+        "failed": [{"path": str(p), "reason": r} for p, r in plan.failed + plan.failed_before],
+    }
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo("Simulation (rien n'est écrit) :")
+    for key, label in (("add", "à ajouter"), ("update", "à mettre à jour"), ("move", "déplacés"),
+                       ("remove", "à retirer")):
+        click.echo(f"  {len(data[key])} {label}")
+        for path in data[key][:50]:
+            click.echo(f"    {safe(path)}")
+    click.echo(f"  {data['unchanged']} inchangés")
+    if data["gone"] and not prune:
+        click.echo(f"  {len(data['gone'])} disparus (ajoutez --prune pour les retirer)")
+    _print_reasons("ignorés", data["skipped"])
+    _print_reasons("en échec", data["failed"])
+
+
+def _print_reasons(label: str, rows: list[dict[str, str]]) -> None:
+    if rows:
+        click.echo(f"  {len(rows)} {label} :")
+        for row in rows:
+            click.echo(f"    {safe(row['path'])} — {safe(row['reason'])}")
+
+
+def _print_report(report: Any) -> None:
+    d = report.to_dict()
+    click.echo(f"{d['indexed']} indexés, {d['unchanged']} inchangés, {d['removed']} retirés, "
+               f"{len(d['skipped'])} ignorés, {len(d['failed'])} en échec.")
+    _print_reasons("ignorés", d["skipped"])
+    _print_reasons("en échec", d["failed"])
+    _print_reasons("avertissements", d["warnings"])
+
+
+@main.command("search")
+@click.argument("query", nargs=-1)
+@click.option("--type", "types", multiple=True, help="Type de document (ex. « fiche d'expérience »). Répétable.")
+@click.option("--theme", "themes", multiple=True, help="Thème (ex. « santé »). Répétable.")
+@click.option("--year", "years", multiple=True, help="Année (ex. 2017). Répétable.")
+@click.option("--org", "orgs", multiple=True, help="Organisation ou sigle cité (ex. ANRU). Répétable.")
+@click.option("--format", "formats", multiple=True, help="Format (pdf, html, docx, odt, markdown, text).")
+@click.option("--sort", type=click.Choice(["pertinence", "date"]), default="pertinence", show_default=True,
+              help="Ordre des résultats.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Nombre de résultats.")
+@click.option("--page", type=click.IntRange(1, 100000), default=1, show_default=True, help="Page de résultats.")
+@click.option("--json", "as_json", is_flag=True, help="Résultats en JSON.")
+@pass_ctx
+def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], themes: tuple[str, ...],
+               years: tuple[str, ...], orgs: tuple[str, ...], formats: tuple[str, ...], sort: str,
+               limit: int, page: int, as_json: bool) -> None:
+    """Chercher QUERY dans la base.
+
+    \b
+    Syntaxe : mots (tous requis), "expression exacte", OU / OR, ET / AND,
+    SAUF / NOT ou -mot pour exclure, préfixe*, champ:valeur avec les champs
+    titre, type, theme, annee, auteur, format, org, territoire, langue.
+    Exemples : kb search "participation des habitants"
+               kb search 'renouvellement urbain' --type "fiche d'expérience"
+               kb search 'theme:santé annee:2021 ASV OU CLS'
+    Les accents, majuscules, pluriels et sigles (CGET/ANCT, QPV) sont pris en compte.
+    """
+    filters = {k: v for k, v in (("type", types), ("themes", themes), ("year", years),
+                                  ("organisations", orgs), ("format", formats)) if v}
+    request = SearchRequest(query=" ".join(query), filters=filters, page=page, page_size=limit,
+                            sort="date" if sort == "date" else "relevance", facets=not as_json)
+    kb = obj.open()
+    try:
+        result = kb.search(request)
+    finally:
+        kb.close()
+    if as_json:
+        hits = [{"id": h.id, "title": h.title, "type": h.type, "date": h.date, "path": h.path, "page": h.page,
+                 "score": h.score, "snippet": h.snippet} for h in result.hits]
+        payload: dict[str, Any] = {"total": result.total, "hits": hits}
+        if result.suggestion:
+            payload["suggestion"] = result.suggestion
+        click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    _print_results(result)
+
+
+def _print_results(result: Any) -> None:
+    tty = sys.stdout.isatty()
+    if result.suggestion:
+        click.echo(f"Essayez plutôt : {safe(result.suggestion)}")
+    if result.total == 0:
+        click.echo("Aucun résultat. Essayez moins de mots, un synonyme ou retirez un filtre.")
+        return
+    plural = "s" if result.total > 1 else ""
+    note = " (aucun document ne contient tous les mots : résultats avec une partie d'entre eux)" if result.relaxed else ""
+    click.echo(f"{result.total} résultat{plural}{note} — {result.elapsed_ms:.0f} ms")
+    start = (result.page - 1) * result.page_size
+    for rank, hit in enumerate(result.hits, start + 1):
+        meta = ", ".join(x for x in (hit.type, hit.date or "") if x)
+        where = f" (p. {', '.join(map(str, hit.pages[:8]))})" if hit.pages else ""
+        click.echo("")
+        click.echo(f"{rank}. " + click.style(safe(hit.title), bold=True) + f"  [{safe(meta)}]  id {hit.id}")
+        click.echo(f"   {safe(hit.path)}{where}")
+        snippet = _MARK_RE.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow") if tty
+                               else f"«{m.group(1)}»", hit.snippet)
+        click.echo(f"   {safe(html.unescape(snippet))}")
+
+
+@main.command("show")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Métadonnées et texte intégral en JSON.")
+@pass_ctx
+def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
+    """Afficher un document (par identifiant ou chemin) : métadonnées et texte."""
+    kb = obj.open()
+    try:
+        doc = kb.document(ref)
+    except NotFound as exc:
+        fail(str(exc), 1)
+    finally:
+        kb.close()
+    if as_json:
+        data = doc.to_dict()
+        data["year"] = doc.year
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    rows = [("Titre", doc.title), ("Identifiant", doc.id), ("Type", doc.type), ("Date", doc.date),
+            ("Thèmes", ", ".join(doc.themes)), ("Organisations", ", ".join(doc.organisations)),
+            ("Territoire", doc.territory), ("Auteur", doc.author), ("Langue", doc.language),
+            ("Format", doc.format), ("Pages", doc.page_count), ("Mots", doc.word_count),
+            ("Fichier", doc.path), ("Résumé", doc.summary)]
+    for label, value in rows:
+        if value not in (None, ""):
+            click.echo(f"{label:14} {safe(value)}")
+    click.echo("")
+    click.echo(safe(doc.text.replace("\f", "\n")) if doc.text else "(aucun texte extrait)")
+
+
+@main.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Statistiques en JSON.")
+@pass_ctx
+def stats_cmd(obj: Context, as_json: bool) -> None:
+    """Compter les documents de la base, par type et par format."""
+    kb = obj.open()
+    try:
+        stats = kb.stats()
+    finally:
+        kb.close()
+    data = {"documents": stats.documents, "failed": stats.failed, "by_type": stats.by_type,
+            "by_format": stats.by_format, "store_files": stats.store_files, "index_documents": stats.index_documents}
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo(f"{stats.documents} documents indexés, {stats.failed} en échec, "
+               f"{stats.store_files} originaux conservés.")
+    for title, counts in (("Par type", stats.by_type), ("Par format", stats.by_format)):
+        click.echo(f"{title} :")
+        for key, count in counts.items():
+            click.echo(f"  {count:6}  {safe(key) or '(inconnu)'}")
+
+
+@main.command("rm")
+@click.argument("refs", nargs=-1, required=True)
+@pass_ctx
+def rm_cmd(obj: Context, refs: tuple[str, ...]) -> None:
+    """Retirer des documents de la base (par identifiant ou chemin).
+
+    Le fichier source n'est pas touché ; s'il est encore dans un dossier indexé,
+    le prochain kb index le reprendra.
+    """
+    kb = obj.open()
+    try:
+        ids = []
+        for ref in refs:
+            try:
+                ids.append(kb.resolve(ref).id)
+            except NotFound as exc:
+                fail(str(exc), 1)
+        with kb.writing():
+            kb.remove(ids)
+            kb.collect_garbage()
+    except LockedError as exc:
+        fail(str(exc), 1)
+    finally:
+        kb.close()
+    click.echo(f"{len(ids)} document(s) retiré(s).")
+
+
+@main.command("rebuild")
+@pass_ctx
+def rebuild_cmd(obj: Context) -> None:
+    """Reconstruire l'index à partir du catalogue seul (sans relire les fichiers sources)."""
+    kb = obj.open()
+    try:
+        with kb.writing():
+            count = kb.rebuild()
+    except LockedError as exc:
+        fail(str(exc), 1)
+    finally:
+        kb.close()
+    click.echo(f"Index reconstruit : {count} documents.")
+
+
+@main.command("check")
+@click.option("--deep", is_flag=True, help="Vérifier aussi l'empreinte de chaque original conservé (plus lent).")
+@click.option("--json", "as_json", is_flag=True, help="Rapport en JSON.")
+@pass_ctx
+def check_cmd(obj: Context, deep: bool, as_json: bool) -> None:
+    """Vérifier que catalogue, dépôt des originaux et index concordent (code 1 sinon)."""
+    kb = obj.open()
+    try:
+        report = kb.check(deep=deep)
+    finally:
+        kb.close()
+    if as_json:
+        click.echo(json.dumps({"ok": report.ok, "documents": report.documents, "problems": report.problems,
+                               "warnings": report.warnings}, ensure_ascii=False))
+    else:
+        for line in report.problems:
+            click.echo(f"PROBLÈME : {safe(line)}")
+        for line in report.warnings:
+            click.echo(f"Avertissement : {safe(line)}")
+        if report.ok:
+            click.echo(f"Base cohérente : {report.documents} documents.")
+        else:
+            click.echo("Base incohérente : lancez kb index (reprise automatique) ou kb rebuild.")
+    sys.exit(0 if report.ok else 1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
