@@ -159,6 +159,8 @@ class _Parser:
 
     def unary(self) -> Node | None:
         kind = self.peek()
+        if kind is None or kind in ("or", ")"):
+            return None
         if kind == "not":
             self.i += 1
             inner = self.unary()

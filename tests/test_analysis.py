@@ -1,0 +1,67 @@
+"""French analysis: each known trap, on real French words."""
+
+from __future__ import annotations
+
+import pytest
+from whoosh.lang.stopwords import stoplists
+
+from kb.analysis import STOP_WORDS, Analyzer, fold, stem
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+def test_accents_fold_before_stemming(analyzer: Analyzer) -> None:
+    # Stem-then-fold would give "indemn" for the accented word but "indemnit" for the typed one.
+    assert analyzer.terms("sécurité") == analyzer.terms("securite")
+    assert analyzer.terms("indemnité") == analyzer.terms("indemnite")
+    assert analyzer.terms("Égalité") == analyzer.terms("egalite")
+
+
+def test_ligatures_fold(analyzer: Analyzer) -> None:
+    assert fold("Œuvre") == "oeuvre"
+    assert analyzer.terms("œuvre") == analyzer.terms("oeuvre")
+    assert analyzer.terms("cœur") == analyzer.terms("coeur")
+    assert analyzer.terms("curriculum vitæ") == analyzer.terms("curriculum vitae")
+
+
+@pytest.mark.parametrize("text", ["l'expérience", "l’expérience", "L’EXPÉRIENCE"])
+def test_both_apostrophes_split_elisions(analyzer: Analyzer, text: str) -> None:
+    assert analyzer.terms(text) == analyzer.terms("expérience")
+
+
+def test_elided_words_are_dropped(analyzer: Analyzer) -> None:
+    assert analyzer.terms("qu’il s'agit d'habitants jusqu'au bout") == analyzer.terms("il agit habitants au bout")
+
+
+def test_les_is_a_stop_word_unlike_whoosh_list(analyzer: Analyzer) -> None:
+    assert "les" not in stoplists["fr"]  # the trap this guards against
+    assert "les" in STOP_WORDS
+    assert analyzer.terms("les quartiers") == analyzer.terms("quartiers")
+
+
+def test_snowball_over_stemming_is_overridden(analyzer: Analyzer) -> None:
+    assert stem("habitants") == stem("habitant") == stem("habitante")
+    assert stem("habitants") != stem("habits")
+
+
+def test_plurals_and_derivations_conflate(analyzer: Analyzer) -> None:
+    assert analyzer.terms("quartiers prioritaires") == analyzer.terms("quartier prioritaire")
+    assert analyzer.terms("économie") == analyzer.terms("économique")
+    assert analyzer.terms("travaux") == analyzer.terms("travail")
+
+
+def test_dotted_acronyms_join(analyzer: Analyzer) -> None:
+    assert analyzer.terms("Q.P.V.") == analyzer.terms("QPV") == ["qpv"]
+
+
+def test_offsets_point_into_original_text(analyzer: Analyzer) -> None:
+    text = "Les habitants d’Œuvre-Neuve"
+    spans = [(t.term, text[t.start:t.end]) for t in analyzer.tokens(text)]
+    assert spans == [("habitant", "habitants"), (stem("oeuvre"), "Œuvre"), (stem("neuve"), "Neuve")]
+
+
+def test_positions_are_consecutive(analyzer: Analyzer) -> None:
+    assert [t.pos for t in analyzer.tokens("la participation des habitants du quartier")] == [0, 1, 2]
