@@ -48,7 +48,9 @@ def good_title(value: object, filename: str = "") -> str | None:
     folded = fold(text)
     if _JUNK_TITLE.match(folded) or _FILE_LIKE.match(text):
         return None
-    if filename and folded in {fold(filename), fold(Path(filename).stem)}:
+    # The file name itself ("rapport.pdf") is junk; a title equal to the stem ("AIGLE" for
+    # aigle.md) is a real short title.
+    if filename and folded == fold(filename):
         return None
     if _NO_SPACES_NAME.match(text):
         return None
