@@ -1,0 +1,1 @@
+"""Benchmarks and relevance evaluation: reproducible commands that print tables and JSON."""

@@ -1,0 +1,154 @@
+"""ODT and flat ODT (.fodt): paragraphs, lists and tables in order, headings, meta.xml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from indexer.extract.base import Extracted, ExtractionError, Limits
+from indexer.extract.docx import (
+    ENCRYPTED,
+    Package,
+    check_not_encrypted_ole,
+    core_properties,
+    local,
+    parse_xml,
+    split_keywords,
+)
+from indexer.extract.textutil import cap, normalize
+
+_LABEL = "document OpenDocument"
+# Not the text: tracked deletions, comments, note markers, embedded images (base64), macros.
+_SKIP = {"tracked-changes", "annotation", "annotation-end", "note-citation", "bookmark-ref",
+         "binary-data", "script", "event-listeners", "forms"}
+_META_NS = "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
+
+
+def _blocks(body: etree._Element) -> list[tuple[str, int | None]]:
+    """(text, heading level or None) of every paragraph, heading and table row, in order."""
+    out: list[tuple[str, int | None]] = []
+
+    def walk(el: etree._Element, buf: list[str]) -> None:
+        if el.text and buf is not _NOWHERE:
+            buf.append(el.text)
+        for child in el:
+            name = local(child)
+            if name in _SKIP:
+                pass
+            elif name in ("p", "h"):
+                own: list[str] = []
+                slot = len(out)
+                out.append(("", None))  # notes and frames inside stay after their host
+                walk(child, own)
+                level = child.get(f"{{{_TEXT_NS}}}outline-level", "1") if name == "h" else None
+                out[slot] = ("".join(own), int(level) if level and level.isdigit() else None)
+            elif name == "table-row":
+                cells = [" ".join(_inline(cell).split()) for cell in child
+                         if local(cell) == "table-cell"]
+                out.append(("\t".join(c for c in cells if c), None))
+            elif name == "s":
+                buf.append(" " * int(child.get(f"{{{_TEXT_NS}}}c", "1") or 1))
+            elif name == "tab":
+                buf.append("\t")
+            elif name == "line-break":
+                buf.append("\n")
+            else:
+                walk(child, buf)
+            if child.tail and buf is not _NOWHERE:
+                buf.append(child.tail)
+
+    walk(body, _NOWHERE)
+    return [(t, lvl) for t, lvl in out if t.strip()]
+
+
+def _inline(el: etree._Element) -> str:
+    """Text of ``el`` on one line: paragraphs inside it (table cells) joined by spaces."""
+    parts = [el.text or ""]
+    for child in el:
+        name = local(child)
+        if name in _SKIP:
+            pass
+        elif name == "s":
+            parts.append(" " * int(child.get(f"{{{_TEXT_NS}}}c", "1") or 1))
+        elif name in ("tab", "line-break"):
+            parts.append(" ")
+        else:
+            parts.append(_inline(child))
+            if name in ("p", "h"):
+                parts.append(" ")
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+# Text directly under containers (whitespace between elements) belongs to no paragraph.
+_NOWHERE: list[str] = []
+_TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+
+
+def _find(root: etree._Element, *path: str) -> etree._Element | None:
+    """Follow children by local name (namespace prefixes vary between producers)."""
+    node: etree._Element | None = root
+    for name in path:
+        if node is None:
+            return None
+        node = next((c for c in node if local(c) == name), None)
+    return node
+
+
+def _user_fields(meta: etree._Element | None) -> dict[str, object]:
+    found: dict[str, object] = {}
+    if meta is None:
+        return found
+    for el in meta.iter(f"{{{_META_NS}}}user-defined"):
+        name = el.get(f"{{{_META_NS}}}name")
+        if name and (el.text or "").strip():
+            found[name] = normalize(el.text or "")
+    return found
+
+
+def _load(path: Path, limits: Limits) -> tuple[etree._Element, etree._Element | None]:
+    """(root holding office:body, root holding office:meta) for zipped or flat ODT."""
+    check_not_encrypted_ole(path)
+    with path.open("rb") as fh:
+        zipped = fh.read(4).startswith(b"PK")
+    if not zipped:
+        # Flat XML: one document, already bounded by max_file_bytes in the registry.
+        root = parse_xml(path.read_bytes(), f"{_LABEL} endommagé")
+        return root, _find(root, "meta")
+    with Package(path, limits, _LABEL) as pkg:
+        manifest = pkg.read("META-INF/manifest.xml") or b""
+        if b"encryption-data" in manifest:
+            raise ExtractionError(ENCRYPTED)
+        content = pkg.xml("content.xml")
+        if content is None:
+            raise ExtractionError(f"{_LABEL} endommagé : content.xml absent")
+        meta_root = pkg.xml("meta.xml")
+    return content, _find(meta_root, "meta") if meta_root is not None else None
+
+
+def extract(path: Path, limits: Limits) -> Extracted:
+    """Text and meta.xml properties of an .odt or .fodt file."""
+    root, meta = _load(path, limits)
+    body = _find(root, "body", "text")
+    if body is None:
+        raise ExtractionError(f"{_LABEL} sans corps de texte (pas un document texte ?)")
+    blocks = _blocks(body)
+    props = core_properties(meta)
+    fields = _user_fields(meta)
+    props = {k: v for k, v in props.items() if k != "user-defined"}
+    flags: list[str] = []
+    text = normalize("\n".join(t for t, _ in blocks))
+    return Extracted(
+        format="odt",
+        text=cap(text, limits.max_text_chars, flags),
+        title=props.get("title"),
+        author=props.get("creator") or props.get("initial-creator"),
+        description=props.get("description") or props.get("subject"),
+        date=props.get("creation-date") or props.get("date"),
+        language=props.get("language"),
+        keywords=split_keywords(props.get("keyword")),
+        headings=[normalize(t) for t, level in blocks if level is not None and level <= 3],
+        meta={**{k: v for k, v in props.items() if k != "title"}, **fields},
+        flags=flags,
+    )
