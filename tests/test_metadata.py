@@ -7,16 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.extract.base import Extracted
 from indexer.metadata import (
     DOC_TYPES,
-    Metadata,
-    SidecarError,
-    infer_metadata,
-    is_sidecar,
     load_thesaurus,
     normalise_type,
-    read_sidecar,
 )
 from indexer.metadata.dates import date_from_filename, find_date, parse_date
 from indexer.metadata.doctype import detect_type

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from indexer.extract.base import Extracted
-from indexer.metadata import Metadata, SidecarError, infer_metadata, is_sidecar, read_sidecar
+from indexer.metadata import (
+    Metadata,
+    SidecarError,
+    infer_metadata,
+    is_sidecar,
+    read_sidecar,
+)
 from kb.model import Document
 
 FICHE = """Fiche d'expérience

@@ -6,7 +6,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from indexer.metadata._text import alternation, fold, strip_accents, term_key, term_pattern
+from indexer.metadata._text import (
+    alternation,
+    fold,
+    strip_accents,
+    term_key,
+    term_pattern,
+)
 from kb.synonyms import Synonyms
 
 MAX_ORGANISATIONS = 12

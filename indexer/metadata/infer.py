@@ -14,7 +14,12 @@ from indexer.metadata.entities import OrgMatcher, find_licence, find_territory
 from indexer.metadata.language import choose_language
 from indexer.metadata.sidecar import as_list, as_text, normalise_fields
 from indexer.metadata.themes import Thesaurus, infer_themes, load_thesaurus
-from indexer.metadata.titles import good_title, humanise_filename, make_summary, title_from_content
+from indexer.metadata.titles import (
+    good_title,
+    humanise_filename,
+    make_summary,
+    title_from_content,
+)
 from kb.synonyms import Synonyms, load_synonyms
 
 # Fields of Metadata that a sidecar can set; every other sidecar key goes to ``extra``.

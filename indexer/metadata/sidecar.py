@@ -9,6 +9,7 @@ is accepted too.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -59,7 +60,7 @@ def field_name(key: object) -> str:
     return FIELD_ALIASES.get(folded, raw)
 
 
-def normalise_fields(data: dict[object, object]) -> dict[str, object]:
+def normalise_fields(data: Mapping[object, object] | Mapping[str, object]) -> dict[str, object]:
     """Rename known keys to canonical names; the first spelling met wins on duplicates."""
     fields: dict[str, object] = {}
     for key, value in data.items():

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import yaml
 
-from indexer.metadata._text import alternation, fold, is_acronym, strip_accents, term_key, term_pattern
+from indexer.metadata._text import (
+    alternation,
+    fold,
+    is_acronym,
+    strip_accents,
+    term_key,
+    term_pattern,
+)
 from kb.errors import ConfigError
 
 # Title words say what a document is about; body words may be incidental.
@@ -107,14 +114,14 @@ def _term_counts(text: str, thesaurus: Thesaurus) -> Counter[str]:
 def theme_scores(title: str, text: str, thesaurus: Thesaurus) -> dict[str, float]:
     """Score of every theme present: sqrt of each term's count (so one repeated word cannot
     carry a theme alone), plus TITLE_WEIGHT per distinct term found in the title."""
-    scores: Counter[str] = Counter()
+    scores: dict[str, float] = {}
     for key, count in _term_counts(text, thesaurus).items():
         for label in thesaurus.index.get(key, ()):
-            scores[label] += math.sqrt(count)
+            scores[label] = scores.get(label, 0.0) + math.sqrt(count)
     for key in _term_counts(title, thesaurus):
         for label in thesaurus.index.get(key, ()):
-            scores[label] += TITLE_WEIGHT
-    return dict(scores)
+            scores[label] = scores.get(label, 0.0) + TITLE_WEIGHT
+    return scores
 
 
 def threshold(word_count: int) -> float:
