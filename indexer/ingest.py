@@ -33,6 +33,7 @@ class Options:
     prune: bool = False
     thesaurus: Path | None = None
     synonyms: Path | None = None
+    batch_docs: int = BATCH_DOCS
 
 
 @dataclass
@@ -84,7 +85,7 @@ def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Opt
     )
     for doc_id, mtime in plan.touched:
         kb.catalog.touch(doc_id, mtime)
-    batch = _Batch(kb)
+    batch = _Batch(kb, options.batch_docs)
     moves = [i for i in plan.work if i.action == MOVE]
     extractions = [_with_id(i, kb) for i in plan.work if i.action != MOVE]
     for item in moves:
@@ -133,8 +134,9 @@ def _with_id(item: Item, kb: KnowledgeBase) -> Item:
 class _Batch:
     """Changes accumulated until a batch is big or old enough to commit."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, max_docs: int) -> None:
         self.kb = kb
+        self.max_docs = max_docs
         self.changes: list[Change] = []
         self.chars = 0
         self.since = time.monotonic()
@@ -142,7 +144,7 @@ class _Batch:
     def add(self, change: Change, chars: int) -> None:
         self.changes.append(change)
         self.chars += chars
-        if (len(self.changes) >= BATCH_DOCS or self.chars >= BATCH_CHARS
+        if (len(self.changes) >= self.max_docs or self.chars >= BATCH_CHARS
                 or time.monotonic() - self.since >= BATCH_SECONDS):
             self.flush()
 

@@ -80,9 +80,11 @@ def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path 
               help="Nombre de processus d'extraction (défaut : un par cœur).")
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=120.0, show_default=True,
               help="Durée maximale d'extraction d'un fichier, en secondes.")
+@click.option("--batch", type=click.IntRange(1, 100000), default=500, show_default=True,
+              help="Documents écrits par validation : un arrêt brutal ne perd que le lot en cours.")
 @pass_ctx
 def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool, as_json: bool,
-              workers: int | None, timeout: float) -> None:
+              workers: int | None, timeout: float, batch: int) -> None:
     """Indexer les documents des dossiers ou fichiers PATHS.
 
     Seuls les fichiers nouveaux ou modifiés sont relus ; un fichier déplacé garde son
@@ -101,7 +103,7 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
             _print_plan(plan, prune, as_json)
             return
         options = Options(workers=workers or 0, limits=Limits(timeout_s=timeout), prune=prune,
-                          thesaurus=obj.thesaurus, synonyms=obj.synonyms)
+                          thesaurus=obj.thesaurus, synonyms=obj.synonyms, batch_docs=batch)
         progress = None if as_json or not sys.stderr.isatty() else _progress_bar
         try:
             report = index_paths(kb, paths, options, progress)

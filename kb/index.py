@@ -117,6 +117,15 @@ def _fields_of(doc: Document) -> dict[str, Any]:
     }
 
 
+class _Shared:
+    """A searcher and how many threads are using it."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.users = 0
+        self.retired = False
+
+
 class IndexBatch:
     """Adds and deletes inside one writer; the owner commits or cancels it."""
 
@@ -138,7 +147,7 @@ class Index:
         self.analyzer = Analyzer()
         self.builder = QueryBuilder(self.analyzer, SynonymMatcher(synonyms, self.analyzer))
         self._ix = self._open_or_create()
-        self._searcher: Searcher | None = None
+        self._current: _Shared | None = None
         self._lock = threading.Lock()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -164,9 +173,9 @@ class Index:
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            if self._current is not None:
+                self._current.searcher.close()
+                self._current = None
         self._ix.close()
 
     @contextmanager
@@ -184,17 +193,28 @@ class Index:
 
     @contextmanager
     def searcher(self) -> Iterator[Searcher]:
-        """The process' shared searcher, refreshed to the last commit."""
+        """The process' shared searcher, reopened after each commit.
+
+        Whoosh's ``refresh()`` reuses segment readers and misses deletions and cleared
+        segments, so a new searcher is opened instead; the old one is closed once the last
+        thread using it is done (a Hit must not outlive its searcher)."""
         with self._lock:
-            if self._searcher is None:
-                self._searcher = self._ix.searcher(weighting=scoring.BM25F())
-            elif not self._searcher.up_to_date():
-                try:
-                    self._searcher = self._searcher.refresh()
-                except TypeError:  # Whoosh cannot reuse an empty index's reader
-                    self._searcher = self._ix.searcher(weighting=scoring.BM25F())
-            searcher = self._searcher
-        yield searcher
+            current = self._current
+            if current is None or not current.searcher.up_to_date():
+                fresh = _Shared(self._ix.searcher(weighting=scoring.BM25F()))
+                if current is not None:
+                    current.retired = True
+                    if current.users == 0:
+                        current.searcher.close()
+                self._current = current = fresh
+            current.users += 1
+        try:
+            yield current.searcher
+        finally:
+            with self._lock:
+                current.users -= 1
+                if current.retired and current.users == 0:
+                    current.searcher.close()
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -1,0 +1,181 @@
+"""The ingestion pipeline: incremental runs, edits, moves, prune, failures, dry runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer.ingest import Options, Report, index_paths
+from indexer.plan import scan
+from kb.base import KnowledgeBase
+from kb.model import SearchRequest
+
+FICHE = """# Fiche d'expérience : un jardin partagé aux Tilleuls
+
+Contexte : les habitants du quartier prioritaire des Tilleuls voulaient un lieu de rencontre.
+Objectifs : créer du lien social et lutter contre les îlots de chaleur.
+"""
+CHARTE = """Charte partenariale du contrat de ville de Valmont
+
+Signée le 16 mars 2017 par la ville, l'État (CGET) et les bailleurs sociaux.
+Les partenaires s'engagent pour l'emploi des jeunes du QPV.
+"""
+PAGE = """<!doctype html><html lang="fr"><head><title>Conseil citoyen : bilan 2021</title></head>
+<body><nav>Accueil | Contact</nav><main><h1>Conseil citoyen : bilan 2021</h1>
+<p>Le conseil citoyen de la Sablière a réuni quarante habitants en 2021 pour préparer le
+renouvellement urbain du quartier avec l'ANRU.</p></main><footer>Mentions légales</footer></body></html>
+"""
+
+
+def write_corpus(root: Path) -> dict[str, Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    files = {
+        "fiche": root / "fiches" / "jardin.md",
+        "charte": root / "charte.txt",
+        "page": root / "conseil.html",
+    }
+    files["fiche"].parent.mkdir(exist_ok=True)
+    files["fiche"].write_text(FICHE, encoding="utf-8")
+    files["charte"].write_bytes(CHARTE.encode("cp1252"))
+    files["page"].write_text(PAGE, encoding="utf-8")
+    return files
+
+
+def run(kb: KnowledgeBase, *paths: Path, prune: bool = False) -> Report:
+    return index_paths(kb, list(paths), Options(workers=1, prune=prune))
+
+
+@pytest.fixture
+def kb(tmp_path: Path):
+    with KnowledgeBase(tmp_path / "home") as base:
+        yield base
+
+
+def ids_by_title(kb: KnowledgeBase) -> dict[str, str]:
+    return {e.title or "": e.id for e in kb.catalog.entries("status = 'indexed'")}
+
+
+def test_first_run_indexes_and_second_run_skips(kb: KnowledgeBase, tmp_path: Path) -> None:
+    files = write_corpus(tmp_path / "docs")
+    (tmp_path / "docs" / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 100)
+    first = run(kb, tmp_path / "docs")
+    assert sorted(first.indexed) == sorted(str(p) for p in files.values())
+    assert [p for p, _ in first.skipped] == [str(tmp_path / "docs" / "photo.jpg")]
+    assert first.failed == []
+    second = run(kb, tmp_path / "docs")
+    assert second.indexed == [] and len(second.unchanged) == 3 and len(second.skipped) == 1
+    assert kb.check().ok
+
+
+def test_cp1252_text_is_searchable_with_and_without_accents(kb: KnowledgeBase, tmp_path: Path) -> None:
+    write_corpus(tmp_path / "docs")
+    run(kb, tmp_path / "docs")
+    for query in ("partenaires engagés", "Charte partenariale", "emploi des jeunes"):
+        page = kb.search(SearchRequest(query))
+        assert page.hits and page.hits[0].title.startswith("Charte partenariale"), query
+
+
+def test_edit_keeps_id_and_updates_text(kb: KnowledgeBase, tmp_path: Path) -> None:
+    files = write_corpus(tmp_path / "docs")
+    run(kb, tmp_path / "docs")
+    before = kb.catalog.by_path(str(files["fiche"]))
+    assert before is not None
+    files["fiche"].write_text(FICHE + "\nNouveau : un composteur collectif.\n", encoding="utf-8")
+    os.utime(files["fiche"], (1_700_000_000, 1_700_000_000))
+    report = run(kb, tmp_path / "docs")
+    assert report.indexed == [str(files["fiche"])]
+    after = kb.catalog.by_path(str(files["fiche"]))
+    assert after is not None and after.id == before.id and after.sha256 != before.sha256
+    assert [h.id for h in kb.search(SearchRequest("composteur")).hits] == [before.id]
+    assert kb.check().ok
+
+
+def test_touched_file_is_unchanged(kb: KnowledgeBase, tmp_path: Path) -> None:
+    files = write_corpus(tmp_path / "docs")
+    run(kb, tmp_path / "docs")
+    os.utime(files["charte"], (1_600_000_000, 1_600_000_000))
+    report = run(kb, tmp_path / "docs")
+    assert report.indexed == [] and str(files["charte"]) in report.unchanged
+
+
+def test_move_keeps_id_and_prune_removes_gone(kb: KnowledgeBase, tmp_path: Path) -> None:
+    files = write_corpus(tmp_path / "docs")
+    run(kb, tmp_path / "docs")
+    old = kb.catalog.by_path(str(files["page"]))
+    assert old is not None
+    moved = tmp_path / "docs" / "archives" / "conseil-2021.html"
+    moved.parent.mkdir()
+    shutil.move(files["page"], moved)
+    files["charte"].unlink()
+    report = run(kb, tmp_path / "docs", prune=True)
+    assert report.indexed == [str(moved)]
+    assert report.removed == [str(files["charte"])]
+    entry = kb.catalog.by_path(str(moved))
+    assert entry is not None and entry.id == old.id
+    assert kb.catalog.by_path(str(files["charte"])) is None
+    assert kb.search(SearchRequest("Valmont partenariale")).total == 0
+    assert kb.document(old.id).path == str(moved)
+    assert kb.check().ok
+
+
+def test_without_prune_gone_documents_stay(kb: KnowledgeBase, tmp_path: Path) -> None:
+    files = write_corpus(tmp_path / "docs")
+    run(kb, tmp_path / "docs")
+    files["charte"].unlink()
+    report = run(kb, tmp_path / "docs")
+    assert report.removed == []
+    assert kb.search(SearchRequest("partenariale")).total == 1
+
+
+def test_bad_file_is_reported_and_again_when_unchanged(kb: KnowledgeBase, tmp_path: Path) -> None:
+    write_corpus(tmp_path / "docs")
+    broken = tmp_path / "docs" / "rapport.pdf"
+    broken.write_bytes(b"%PDF-1.4\n" + b"garbage " * 50)
+    empty = tmp_path / "docs" / "vide.txt"
+    empty.write_bytes(b"")
+    first = run(kb, tmp_path / "docs")
+    failed = dict(first.failed)
+    assert set(failed) == {str(broken), str(empty)}
+    assert all(reason for reason in failed.values())
+    assert len(first.indexed) == 3
+    second = run(kb, tmp_path / "docs")
+    assert dict(second.failed) == failed
+    assert second.indexed == []
+    assert kb.stats().failed == 2
+    assert kb.check().ok
+
+
+def test_dry_run_writes_nothing(kb: KnowledgeBase, tmp_path: Path) -> None:
+    write_corpus(tmp_path / "docs")
+    plan = scan([tmp_path / "docs"], kb)
+    assert len(plan.work) == 3
+    assert kb.catalog.entries() == [] and kb.index.count() == 0 and kb.store.shas() == set()
+
+
+def test_rebuild_and_rm_keep_everything_consistent(kb: KnowledgeBase, tmp_path: Path) -> None:
+    files = write_corpus(tmp_path / "docs")
+    run(kb, tmp_path / "docs")
+    ids = {e.id for e in kb.catalog.entries()}
+    with kb.writing():
+        assert kb.rebuild() == 3
+    assert kb.index.ids() == ids
+    entry = kb.resolve(str(files["fiche"]))
+    with kb.writing():
+        kb.remove([entry.id])
+        kb.collect_garbage()
+    assert kb.index.ids() == ids - {entry.id}
+    assert entry.sha256 not in kb.store.shas()
+    assert kb.check().ok
+
+
+def test_originals_are_kept_in_the_store(kb: KnowledgeBase, tmp_path: Path) -> None:
+    files = write_corpus(tmp_path / "docs")
+    run(kb, tmp_path / "docs")
+    entry = kb.resolve(str(files["charte"]))
+    stored = kb.original(entry.id)
+    assert stored.read_bytes() == files["charte"].read_bytes()
+    shutil.rmtree(tmp_path / "docs")
+    assert kb.original(entry.id).is_file()
