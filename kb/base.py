@@ -18,7 +18,7 @@ from filelock import FileLock, Timeout
 from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
 from kb.errors import LockedError, NotFound
 from kb.index import Index
-from kb.model import Document, SearchPage, SearchRequest
+from kb.model import Document, Hit, SearchPage, SearchRequest
 from kb.store import Store, file_sha256
 from kb.synonyms import Synonyms, load_synonyms
 
@@ -151,6 +151,12 @@ class KnowledgeBase:
 
     def search(self, request: SearchRequest) -> SearchPage:
         return self.index.search(request)
+
+    def similar(self, doc_id: str, limit: int = 5) -> tuple[Hit, ...]:
+        return self.index.similar(doc_id, limit)
+
+    def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
+        return self.index.passages(doc_id, query, count)
 
     def resolve(self, ref: str) -> Entry:
         """A document by id, or by source path (as given or resolved)."""

@@ -372,5 +372,48 @@ def check_cmd(obj: Context, deep: bool, as_json: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+DEMO_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Adresse d'écoute (127.0.0.1 : cet ordinateur seulement ; 0.0.0.0 : tout le réseau).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port d'écoute.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Requêtes traitées en parallèle.")
+@click.option("--demo", is_flag=True, help="Indexer d'abord le corpus de démonstration si la base est vide.")
+@pass_ctx
+def serve_cmd(obj: Context, host: str, port: int, threads: int, demo: bool) -> None:
+    """Servir l'interface web et l'API JSON (serveur de production waitress).
+
+    Les documents ajoutés par kb index pendant que le serveur tourne apparaissent sans
+    redémarrage.
+    """
+    if demo:
+        _index_demo(obj)
+    from webui import create_app
+    from webui.server import serve
+
+    app = create_app({"KB_HOME": str(obj.home), "KB_SYNONYMS": str(obj.synonyms) if obj.synonyms else None})
+    click.echo(f"Passerelles : http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/ "
+               "(Ctrl-C pour arrêter)")
+    serve(app, host=host, port=port, threads=threads)
+
+
+def _index_demo(obj: Context) -> None:
+    from indexer.ingest import Options, index_paths
+
+    kb = obj.open()
+    try:
+        if kb.stats().documents == 0:
+            click.echo(f"Base vide : indexation du corpus de démonstration ({DEMO_CORPUS})…")
+            report = index_paths(kb, [DEMO_CORPUS], Options(thesaurus=obj.thesaurus, synonyms=obj.synonyms))
+            _print_report(report)
+    except LockedError as exc:
+        fail(str(exc), 1)
+    finally:
+        kb.close()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -231,6 +231,38 @@ class Index:
         with self.searcher() as s:
             return [v.decode("utf-8") if isinstance(v, bytes) else v for v in s.lexicon(field)]
 
+    def similar(self, doc_id: str, limit: int = 5) -> tuple[Hit, ...]:
+        """Documents sharing the key terms of ``doc_id`` ("more like this"), best first."""
+        with self.searcher() as s:
+            docnum = s.document_number(id=doc_id)
+            if docnum is None:
+                return ()
+            stored = s.stored_fields(docnum)
+            text = (stored.get("title", "") + "\n") * 3 + stored.get("body", "")[:200_000]
+            results = s.more_like(docnum, "body", text=text, top=limit, numterms=12)
+            return tuple(self._hit(hit, frozenset()) for hit in results)
+
+    def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
+        """Up to ``count`` snippets of ``doc_id`` where ``query`` matches (HTML-safe)."""
+        node = qs.parse(query)
+        if node is None:
+            return ()
+        with self.searcher() as s:
+            docnum = s.document_number(id=doc_id)
+            if docnum is None:
+                return ()
+            built = self.builder.build(node, self._labels_reader(s))
+            terms = frozenset(t.decode("utf-8") if isinstance(t, bytes) else t
+                              for f, t in _all_terms(built.query) if f in ("body", "title", "summary"))
+            body = s.stored_fields(docnum).get("body", "")
+        spans = match_spans(body, terms, self.analyzer)
+        out: list[str] = []
+        while spans and len(out) < count:
+            out.append(snippet(body, spans))
+            first = spans[0][0]
+            spans = [sp for sp in spans if sp[0] > first + 400]
+        return tuple(out)
+
     def search(self, request: SearchRequest) -> SearchPage:
         started = time.perf_counter()
         with self.searcher() as s:
