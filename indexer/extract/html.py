@@ -223,7 +223,7 @@ def _metadata(soup: BeautifulSoup) -> dict[str, Any]:
         k: v for k, v in metas.items() if k.startswith(("og:", "article:", "twitter:"))
     }
     return {
-        "title": normalize(title) if title else None,
+        "title": " ".join(title.split()) or None if title else None,
         "description": _pick(metas, "description", "og:description", "dc.description"),
         "date": date,
         "author": author,

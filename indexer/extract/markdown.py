@@ -35,6 +35,7 @@ _INLINE = [
     (re.compile(r"^[ \t]*([-*+]|\d+[.)])[ \t]+", re.M), ""),
     (re.compile(r"^[ \t]*([-*_][ \t]*){3,}$", re.M), ""),  # horizontal rules
     (re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}.*$", re.M), ""),  # table separator rows
+    (re.compile(r"^[ \t]*\|[ \t]*|[ \t]*\|[ \t]*$", re.M), ""),  # table outer borders
     (re.compile(r"[ \t]*\|[ \t]*"), "\t"),  # table cell borders
 ]
 

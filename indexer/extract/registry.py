@@ -126,7 +126,9 @@ def _cfb_directory(path: Path) -> bytes:
 def _is_binary(head: bytes) -> bool:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False  # UTF-16 text with a BOM
-    return b"\x00" in head
+    # A stray NUL or bell in a text file is noise we strip later; binaries are full of them.
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls > max(3, len(head) // 100)
 
 
 def extract(path: Path, limits: Limits = Limits()) -> Extracted:

@@ -40,6 +40,20 @@ def bom_encoding(data: bytes) -> str | None:
     return None
 
 
+_WESTERN = set(
+    "àâäáãåçéèêëíìîïñóòôöõúùûüýÿœæøßÀÂÄÁÃÅÇÉÈÊËÍÌÎÏÑÓÒÔÖÕÚÙÛÜÝŸŒÆØ"
+    "’‘“”«»…–—€°²³ºª§©®™•·×÷¼½¾£¥¢¡¿\u00a0"
+)
+
+
+def _looks_western(text: str) -> bool:
+    """True when nearly all non-ASCII characters are Western European letters and signs."""
+    high = [c for c in text if ord(c) > 127]
+    if not high:
+        return True
+    return sum(c in _WESTERN for c in high) >= 0.9 * len(high)
+
+
 def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode bytes of unknown encoding; return ``(text, encoding used)``.
 
@@ -61,15 +75,19 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
             return data.decode(name), name
         except (UnicodeDecodeError, LookupError):
             continue
-    # Our files are mostly French: charset-normalizer ranks cp1250 and cp1252 equal on
-    # French text and lists cp1250 first ("Élève" → "Élčve"), so cp1252 wins any tie.
-    matches = list(from_bytes(data[:200_000]))
-    if matches:
-        best_chaos = min(m.chaos for m in matches)
-        ties = [m.encoding for m in matches if m.chaos <= best_chaos + 0.01]
-        choice = "cp1252" if "cp1252" in ties else ties[0]
+    # Our files are mostly French, and charset-normalizer guesses badly on short French
+    # text (cp1252 read as mac_latin2 or cp1257: "comitť"). So cp1252 (a superset of
+    # latin-1's letters) wins when the characters it yields are Western European ones.
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    if western is not None and _looks_western(western):
+        return western, "cp1252"
+    best = from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding:
         try:
-            return data.decode(choice), choice
+            return data.decode(best.encoding), best.encoding
         except (UnicodeDecodeError, LookupError):
             pass
     return data.decode("cp1252", errors="replace"), "cp1252"

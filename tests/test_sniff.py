@@ -1,0 +1,131 @@
+"""Format detection by content, and the registry's promises: reasons, never raw errors."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+from indexer.extract import registry
+from indexer.extract.base import Extracted, ExtractionError, Limits, UnsupportedFormat
+from indexer.extract.registry import extract, sniff
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("rapport.pdf", "pdf"),
+        ("leading-junk.pdf", "pdf"),
+        ("contrat.docx", "docx"),
+        ("compte-rendu.odt", "odt"),
+        ("article-cp1252.html", "html"),
+        ("front-matter.md", "markdown"),
+        ("cp1252.txt", "text"),
+        ("utf8-bom.txt", "text"),
+        ("protected.docx", "docx"),  # OLE container with EncryptionInfo: an encrypted .docx
+        ("truncated.docx", "docx"),  # broken zip: still claimed, so it is reported as damaged
+        ("old-word.doc", None),
+    ],
+)
+def test_sniff_fixtures(fixtures: Path, name: str, expected: str | None) -> None:
+    assert sniff(fixtures / name) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "renamed", "expected"),
+    [
+        ("rapport.pdf", "rapport.txt", "pdf"),
+        ("article-cp1252.html", "page.txt", "html"),
+        ("contrat.docx", "contrat.zip", "docx"),
+        ("compte-rendu.odt", "sans-extension", "odt"),
+    ],
+)
+def test_content_wins_over_extension(
+    fixtures: Path, tmp_path: Path, source: str, renamed: str, expected: str
+) -> None:
+    target = tmp_path / renamed
+    shutil.copy(fixtures / source, target)
+    assert sniff(target) == expected
+
+
+def test_binary_junk_named_txt_is_not_text(tmp_path: Path) -> None:
+    junk = tmp_path / "notes.txt"
+    junk.write_bytes(bytes(range(256)) * 8)
+    assert sniff(junk) is None
+    with pytest.raises(UnsupportedFormat):
+        extract(junk)
+
+
+def test_images_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    image = tmp_path / "photo.jpg"
+    image.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200)
+    with pytest.raises(UnsupportedFormat, match="image"):
+        extract(image)
+
+
+def test_old_word_is_unsupported_not_failed(fixtures: Path) -> None:
+    with pytest.raises(UnsupportedFormat) as info:
+        extract(fixtures / "old-word.doc")
+    assert info.value.reason == "format non pris en charge (.doc Word 97-2003)"
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "vide.pdf"
+    empty.touch()
+    with pytest.raises(ExtractionError, match="^fichier vide$"):
+        extract(empty)
+
+
+def test_file_over_the_size_limit(fixtures: Path) -> None:
+    with pytest.raises(ExtractionError, match="trop volumineux"):
+        extract(fixtures / "rapport.pdf", Limits(max_file_bytes=1000))
+
+
+def test_named_pdf_without_pdf_content_is_damaged_not_skipped(tmp_path: Path) -> None:
+    fake = tmp_path / "rapport.pdf"
+    fake.write_text("ceci n'est pas un PDF", encoding="utf-8")
+    with pytest.raises(ExtractionError) as info:
+        extract(fake)
+    assert not isinstance(info.value, UnsupportedFormat)
+    assert "endommagé" in info.value.reason
+
+
+def test_library_errors_become_reasons(fixtures: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(path: Path, limits: Limits) -> Extracted:
+        raise KeyError("/Root")
+
+    monkeypatch.setitem(registry.EXTRACTORS, "pdf", broken)
+    with pytest.raises(ExtractionError) as info:
+        extract(fixtures / "rapport.pdf")
+    assert info.value.reason.startswith("PDF illisible : ")
+    assert isinstance(info.value.__cause__, KeyError)
+
+
+def test_library_warnings_stay_inside(fixtures: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pytest turns warnings into errors here: an extractor's warning must not escape.
+    def noisy(path: Path, limits: Limits) -> Extracted:
+        warnings.warn("odd font", UserWarning, stacklevel=1)
+        return Extracted(format="text", text="ok")
+
+    monkeypatch.setitem(registry.EXTRACTORS, "text", noisy)
+    assert extract(fixtures / "cp1252.txt").text == "ok"
+
+
+def test_shared_office_oddities(shared: Path) -> None:
+    office = shared / "corpora" / "office"
+    assert sniff(office / "tika__testODTMacro.fodt") == "odt"
+    assert sniff(office / "tika__testWORD_protected_passtika.docx") == "docx"
+    assert sniff(office / "tika__testWORD_macros.docm") == "docx"
+    assert sniff(office / "tika__testODTnotaZipFile.odt") is None
+    assert sniff(shared / "corpora" / "bad-pdfs" / "qpdf__leading-junk.pdf") == "pdf"
+
+
+def test_every_shared_french_doc_is_sniffed(shared: Path) -> None:
+    root = shared / "corpora" / "french-docs"
+    by_suffix = {".pdf": "pdf", ".docx": "docx", ".odt": "odt", ".md": "markdown",
+                 ".html": "html", ".htm": "html", ".txt": "text", ".doc": None}
+    for path in root.rglob("*"):
+        if path.is_file() and path.suffix.lower() in by_suffix:
+            assert sniff(path) == by_suffix[path.suffix.lower()], path
