@@ -8,6 +8,7 @@ worker exits on its own when its parent disappears (even after a SIGKILL).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import queue
@@ -38,6 +39,9 @@ def _watch_parent(parent: int) -> None:
 def _worker_main(func: Callable[[Any], Any], inbox: Any, outbox: Any, parent: int,
                  memory_bytes: int | None) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    # Libraries log their complaints about damaged files; each failure already comes back as
+    # a reason, and the parent's terminal belongs to the progress bar.
+    logging.getLogger().addHandler(logging.NullHandler())
     if memory_bytes:
         _limit_memory(memory_bytes)
     while True:
