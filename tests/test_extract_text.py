@@ -1,0 +1,99 @@
+"""Plain text and Markdown: encodings, clean-up, front matter, headings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.extract.base import Limits
+from indexer.extract.registry import extract
+from indexer.extract.textutil import decode, normalize
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "phrase"),
+    [
+        ("cp1252.txt", "Compte rendu du comité",
+         "Élève, cœur, œuvre, à côté, déjà, où, ça, Noël, maïs, « guillemets », l’été."),
+        ("latin1.txt", "Réunion du quartier prioritaire", "Élève, à côté, déjà, où, ça, Noël, maïs, été."),
+        ("utf8-bom.txt", "Note d’information", "La cohésion sociale et l’œuvre commune."),
+    ],
+)
+def test_encodings(fixtures: Path, name: str, title: str, phrase: str) -> None:
+    doc = extract(fixtures / name)
+    assert doc.format == "text"
+    assert doc.title == title
+    assert phrase in doc.text
+
+
+def test_control_characters_and_bom_are_dropped(fixtures: Path) -> None:
+    text = extract(fixtures / "utf8-bom.txt").text
+    assert "\ufeff" not in text and "\x07" not in text and "\x00" not in text and "\r" not in text
+
+
+def test_utf16_with_bom(tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    path.write_bytes("Synthèse\n\nLes habitants d’un quartier.".encode("utf-16"))
+    doc = extract(path)
+    assert doc.title == "Synthèse" and "d’un quartier" in doc.text
+
+
+def test_normalize_composes_accents() -> None:
+    assert normalize("e\u0301te\u0301\r\n\n\n\nfin  \n") == "été\n\nfin"
+
+
+def test_decode_prefers_utf8_then_cp1252() -> None:
+    assert decode("déjà".encode()) == ("déjà", "utf-8")
+    assert decode("œuvre déjà".encode("cp1252")) == ("œuvre déjà", "cp1252")
+
+
+def test_markdown_front_matter(fixtures: Path) -> None:
+    doc = extract(fixtures / "front-matter.md")
+    assert doc.format == "markdown"
+    assert doc.title == "Guide de l’évaluation"  # front matter beats the first "# "
+    assert doc.author == "Centre de ressources"
+    assert doc.date == "2024-03-15"
+    assert doc.description == "Un guide pratique."
+    assert doc.keywords == ["évaluation", "politique de la ville"]
+    assert doc.meta["tags"] == ["évaluation", "politique de la ville"]
+    assert doc.headings == ["Titre du corps", "Méthode"]
+
+
+def test_markdown_syntax_is_stripped(fixtures: Path) -> None:
+    text = extract(fixtures / "front-matter.md").text
+    assert "Un paragraphe avec gras, italique et un lien." in text
+    assert "print('code')" in text
+    assert "cœur\t1" in text
+    for syntax in ("**", "](", "```", "---", "# ", "title:"):
+        assert syntax not in text
+
+
+def test_invalid_front_matter_is_flagged_not_fatal(fixtures: Path) -> None:
+    doc = extract(fixtures / "bad-front-matter.md")
+    assert doc.flags == ["front-matter-invalid"]
+    assert doc.title == "Titre de secours"
+    assert doc.meta == {}
+    assert doc.text.endswith("Texte du document.")
+
+
+def test_text_limit(fixtures: Path) -> None:
+    doc = extract(fixtures / "cp1252.txt", Limits(max_text_chars=10))
+    assert doc.text == "Compte ren" and "truncated" in doc.flags
+
+
+def test_shared_markdown_titles(shared: Path, read_manifest) -> None:  # type: ignore[no-untyped-def]
+    root = shared / "corpora" / "french-docs"
+    rows = [r for r in read_manifest(root) if r["file"].startswith("betagouv/pages/")]
+    assert rows
+    for row in rows:
+        assert extract(root / row["file"]).title == row["description"].strip(), row["file"]
+
+
+def test_shared_legacy_text_files(shared: Path) -> None:
+    files = sorted((shared / "corpora" / "french-docs").rglob("*.txt"))
+    assert files
+    for path in files:
+        doc = extract(path)
+        assert "\ufffd" not in doc.text and doc.text
+    assert any("Hérault" in extract(p).text for p in files)
