@@ -164,3 +164,17 @@ def test_every_bad_pdf_extracts_or_gives_a_reason(
     # Measured: 16 = 8 reported as password-protected (the 7 above + bad-encryption-length)
     # and 8 damaged beyond what pdfium and pypdf can repair.
     assert len(failures) <= 16, failures
+
+
+def test_stale_pdfium_password_error_does_not_leak(shared: Path) -> None:
+    # pdfium keeps its last error globally: a password failure must not make the next
+    # unreadable-but-unencrypted file look encrypted.
+    folder = shared / "corpora" / "bad-pdfs"
+    with pytest.raises(ExtractionError):
+        extract(folder / "pdfjs__issue3371.pdf")
+    assert extract(folder / "qpdf__empty.pdf").page_count == 0
+    with pytest.raises(ExtractionError):
+        extract(folder / "pdfjs__issue3371.pdf")
+    with pytest.raises(ExtractionError) as info:
+        extract(folder / "pdfjs__Brotli-Prototype-FileA.pdf")
+    assert info.value.reason != "PDF protégé par un mot de passe"

@@ -39,7 +39,11 @@ def extract(path: Path, limits: Limits) -> Extracted:
     try:
         doc = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        if getattr(exc, "err_code", None) == pdfium_raw.FPDF_ERR_PASSWORD:
+        # pdfium's error code is process-global and stale when a load fails without
+        # setting it (Brotli filters, zero pages): confirm encryption from the file itself.
+        if getattr(exc, "err_code", None) == pdfium_raw.FPDF_ERR_PASSWORD and _declares_encryption(
+            path, reader
+        ):
             raise ExtractionError(ENCRYPTED) from exc
         if reader is None:
             log.info("pypdf cannot open %s either: %s", path, info_error)
@@ -88,6 +92,12 @@ def _open_pypdf(path: Path) -> tuple[pypdf.PdfReader | None, str | None]:
             AttributeError, IndexError, OSError, RecursionError) as exc:
         # Includes AES files when `cryptography` is absent: pdfium decrypts those itself.
         return None, " ".join(str(exc).split())[:120] or type(exc).__name__
+
+
+def _declares_encryption(path: Path, reader: pypdf.PdfReader | None) -> bool:
+    if reader is not None:
+        return bool(reader.is_encrypted)
+    return b"/Encrypt" in path.read_bytes()
 
 
 def _text(value: object) -> str | None:
@@ -207,5 +217,5 @@ def _pdfium_reason(exc: pdfium.PdfiumError) -> str:
         return "structure du fichier endommagée"
     if code == pdfium_raw.FPDF_ERR_SECURITY:
         return "chiffrement non pris en charge"
-    # pdfium reports some failures (e.g. unknown stream filters) with no error code.
+    # pdfium reports some failures (e.g. unknown stream filters) with no error code of their own.
     return "format non reconnu ou fichier endommagé"
