@@ -134,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = run(args.quick)
-    rows = [("ours (indexer.extract.html)", result["f1"], result["precision"], result["recall"])]
+    ours = (float(str(result["f1"])), float(str(result["precision"])), float(str(result["recall"])))
+    rows: list[tuple[str, float, float | None, float | None]] = [("ours (indexer.extract.html)", *ours)]
     rows += [(name, *values) for name, values in PUBLISHED.items()]
-    rows.sort(key=lambda r: -float(r[1] or 0))
+    rows.sort(key=lambda r: -r[1])
     print(f"{'extractor':32} {'F1':>6} {'prec.':>6} {'recall':>6}")
     for name, f1, precision, recall in rows:
         cells = [f"{v:6.3f}" if isinstance(v, float) else f"{'-':>6}" for v in (f1, precision, recall)]

@@ -168,7 +168,7 @@ def _style(p: etree._Element, styles: dict[str, str]) -> str | None:
                 if local(prop) == "pStyle":
                     for key, value in prop.attrib.items():
                         if etree.QName(key).localname == "val":
-                            return styles.get(value, value)
+                            return styles.get(str(value), str(value))
     return None
 
 

@@ -71,10 +71,11 @@ def main_text(markup: str) -> str:
     return body or _bs4_content(soup)[0]
 
 
-def _run_trafilatura(markup: str, **options: bool) -> tuple[str, list[str]]:
+def _run_trafilatura(markup: str, precision: bool) -> tuple[str, list[str]]:
     try:
         doc = trafilatura.bare_extraction(
-            markup, include_comments=False, include_tables=True, with_metadata=False, **options
+            markup, include_comments=False, include_tables=True, with_metadata=False,
+            favor_precision=precision, favor_recall=not precision,
         )
     except Exception:  # noqa: BLE001 -- trafilatura failing on one page: use bs4 instead
         log.info("trafilatura failed", exc_info=True)
@@ -95,8 +96,8 @@ def _main_content(
     markup: str, title: str | None, soup: BeautifulSoup | None = None
 ) -> tuple[str, list[str]]:
     """Precision-first trafilatura; its recall mode when precision dropped too much."""
-    text, headings = _run_trafilatura(markup, favor_precision=True)
-    wide, wide_headings = _run_trafilatura(markup, favor_recall=True)
+    text, headings = _run_trafilatura(markup, precision=True)
+    wide, wide_headings = _run_trafilatura(markup, precision=False)
     if len(text) < _PRECISION_MIN_SHARE * len(wide):
         text, headings = wide, wide_headings
     if not text:
@@ -205,8 +206,9 @@ def _metadata(soup: BeautifulSoup) -> dict[str, Any]:
 
     url = None
     for link in soup.find_all("link", href=True):
-        rel = link.get("rel") or []
-        if "canonical" in [r.lower() for r in rel]:
+        rel = link.get("rel")
+        rels = [str(r).lower() for r in rel] if isinstance(rel, list) else str(rel or "").lower().split()
+        if "canonical" in rels:
             url = str(link["href"]).strip() or None
             break
     url = url or _pick(metas, "og:url")
