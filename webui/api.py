@@ -1,0 +1,52 @@
+"""The JSON API blueprint (``/api``): search in the shape of ``kb search --json``, document
+metadata, and the OpenAPI description. Errors use the one JSON shape (see webui.error_response)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from webui import catalog_lock, knowledge_base
+from webui.links import permalink
+from webui.openapi import spec
+from webui.params import FIELD_PARAMS, abort_fr, integer, search_state, valid_id
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/search")
+def search() -> Response:
+    limit = integer("limit", 10, 1, 100)
+    state = search_state()
+    result = knowledge_base().search(state.request(limit))
+    hits = [{"id": h.id, "title": h.title, "type": h.type, "date": h.date, "path": h.path, "page": h.page,
+             "score": h.score, "snippet": h.snippet} for h in result.hits]
+    facets = {FIELD_PARAMS[field]: [{"value": v.value, "count": v.count} for v in values]
+              for field, values in result.facets.items() if field in FIELD_PARAMS}
+    payload: dict[str, Any] = {"total": result.total, "hits": hits, "facets": facets,
+                               "suggestion": result.suggestion}
+    return jsonify(payload)
+
+
+@bp.get("/documents/<doc_id>")
+def document(doc_id: str) -> Response:
+    if not valid_id(doc_id):
+        abort_fr(400, "Identifiant de document invalide (hexadécimal attendu).")
+    text = request.args.get("text", "0")
+    if text not in ("0", "1", "true", "false"):
+        abort_fr(400, "Le paramètre « text » vaut 0 ou 1.")
+    with catalog_lock():
+        doc = knowledge_base().document(doc_id)
+    data = doc.to_dict()
+    if text not in ("1", "true"):
+        data.pop("text", None)
+        data.pop("pages", None)
+    data["year"] = doc.year
+    data["permalink"] = permalink(doc.id, doc.title)
+    return jsonify(data)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(spec())

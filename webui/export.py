@@ -1,0 +1,53 @@
+"""Newsletter blocks for a selection of documents: a 600 px inline-CSS HTML fragment (pasted
+into Mailchimp, Sarbacane, Sympa...) and Markdown. Document text is escaped in both."""
+
+from __future__ import annotations
+
+import re
+
+from flask import render_template
+
+from kb.model import Document
+from webui.links import permalink, with_utm
+
+_SENTENCE_RE = re.compile(r"^(.{20,}?[.!?…])(\s|$)", re.S)
+_SPACE_RE = re.compile(r"\s+")
+# Characters Markdown would read as syntax; < and & become entities so that no HTML passes.
+_MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+
+
+def sentence(doc: Document, limit: int = 220) -> str:
+    """The first sentence of the summary (or of the text), at most ``limit`` characters."""
+    text = _SPACE_RE.sub(" ", doc.summary or doc.text[:2000]).strip()
+    match = _SENTENCE_RE.match(text)
+    first = match.group(1) if match else text
+    if len(first) > limit:
+        first = first[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return first
+
+
+def _items(docs: list[Document], utm: dict[str, str]) -> list[dict[str, str]]:
+    from webui.views import date_fr
+
+    return [{"title": d.title, "url": with_utm(permalink(d.id, d.title), utm), "type": d.type,
+             "date": date_fr(d.date), "summary": sentence(d)} for d in docs]
+
+
+def html_block(docs: list[Document], utm: dict[str, str]) -> str:
+    """The HTML fragment: a 600 px table with inline styles, absolute links, escaped text."""
+    return render_template("export_block.html", items=_items(docs, utm)).strip() + "\n"
+
+
+def md_escape(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return _MD_SPECIAL_RE.sub(r"\\\1", _SPACE_RE.sub(" ", text).strip())
+
+
+def markdown_block(docs: list[Document], utm: dict[str, str]) -> str:
+    lines = []
+    for item in _items(docs, utm):
+        meta = " · ".join(x for x in (item["type"], item["date"]) if x)
+        lines.append(f"- **[{md_escape(item['title'])}](<{item['url']}>)**" + (f" — {md_escape(meta)}" if meta else ""))
+        if item["summary"]:
+            lines.append(f"  {md_escape(item['summary'])}")
+    return "\n".join(lines) + "\n" if lines else ""

@@ -1,0 +1,173 @@
+"""Request parameters shared by the pages, the feeds and the API: parsed strictly, bounded,
+turned into a ``SearchRequest``. Every refusal is a 400 with a French reason, never a 500."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import NoReturn
+from urllib.parse import urlencode
+
+from flask import current_app, request
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import NotFound as HTTPNotFound
+
+from kb.model import SearchRequest
+
+# URL parameter -> facet field of the core, with its French label.
+FACET_PARAMS = {"type": "type", "theme": "themes", "annee": "year", "org": "organisations", "format": "format"}
+FACET_LABELS = {"type": "Type", "theme": "Thème", "annee": "Année", "org": "Organisation", "format": "Format"}
+FIELD_PARAMS = {v: k for k, v in FACET_PARAMS.items()}
+SORTS = {"pertinence": "relevance", "date": "date"}
+
+# Document ids are hex digests (12 characters today); anything else is refused before lookup.
+_ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
+_UTM_RE = re.compile(r"^[\w .\-+]{1,100}$")
+
+
+def abort_fr(status: int, message: str) -> NoReturn:
+    """Abort with a French message shown to the user (pages and JSON alike)."""
+    exc: HTTPException = BadRequest(message) if status == 400 else HTTPNotFound(message)
+    if status not in (400, 404):
+        exc = HTTPException(message)
+        exc.code = status
+    exc.french = True  # type: ignore[attr-defined]
+    raise exc
+
+
+def valid_id(value: str) -> bool:
+    return bool(_ID_RE.match(value))
+
+
+def slugify(title: str) -> str:
+    """A short ASCII slug for a URL (``original`` is reserved for the original file)."""
+    text = unicodedata.normalize("NFKD", title.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].rstrip("-")
+    if slug in ("", "original"):
+        slug = f"document-{slug}".rstrip("-")
+    return slug
+
+
+def _value(name: str, limit: int) -> str:
+    value = request.args.get(name, "")
+    if len(value) > limit:
+        abort_fr(400, f"Le paramètre « {name} » est trop long ({limit} caractères au plus).")
+    return value.strip()
+
+
+def integer(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if not raw.strip().isdigit() or len(raw) > 9:
+        abort_fr(400, f"Le paramètre « {name} » doit être un nombre entier.")
+    number = int(raw)
+    if not low <= number <= high:
+        abort_fr(400, f"Le paramètre « {name} » doit être compris entre {low} et {high}.")
+    return number
+
+
+def query_text() -> str:
+    return _value("q", current_app.config["MAX_QUERY_CHARS"])
+
+
+@dataclass(frozen=True)
+class Search:
+    """The search state carried by a URL: query, filters, sort, page and selection."""
+
+    q: str = ""
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # URL param -> values
+    sort: str = "pertinence"
+    sort_given: bool = False
+    page: int = 1
+    selection: tuple[str, ...] = ()
+
+    def request(self, page_size: int, facets: bool = True) -> SearchRequest:
+        return SearchRequest(
+            query=self.q, page=self.page, page_size=page_size, sort=SORTS[self.sort], facets=facets,
+            filters={FACET_PARAMS[k]: v for k, v in self.filters.items() if v},
+        )
+
+    def params(self, **changes: object) -> list[tuple[str, str]]:
+        """URL parameters of this state with ``changes`` (page resets unless given)."""
+        q = str(changes.get("q", self.q))
+        filters = changes.get("filters", self.filters)
+        assert isinstance(filters, dict)
+        out: list[tuple[str, str]] = [("q", q)] if q else []
+        for name in FACET_PARAMS:
+            out.extend((name, v) for v in filters.get(name, ()))
+        sort = str(changes.get("sort", self.sort if self.sort_given else ""))
+        if sort:
+            out.append(("tri", sort))
+        page = int(str(changes.get("page", 1)))
+        if page > 1:
+            out.append(("page", str(page)))
+        selection = changes.get("selection", self.selection)
+        assert isinstance(selection, tuple)
+        if selection:
+            out.append(("sel", ",".join(selection)))
+        return out
+
+    def url(self, endpoint_path: str = "/recherche", **changes: object) -> str:
+        params = self.params(**changes)
+        return endpoint_path + ("?" + urlencode(params) if params else "")
+
+    def toggled(self, name: str, value: str) -> str:
+        """The URL with facet value ``value`` of ``name`` switched on or off."""
+        values = self.filters.get(name, ())
+        new = tuple(v for v in values if v != value) if value in values else values + (value,)
+        return self.url(filters={**self.filters, name: new})
+
+    def active(self) -> list[tuple[str, str, str]]:
+        """(label, value, URL without it) for each active filter: the removable chips."""
+        return [(FACET_LABELS[name], value, self.toggled(name, value))
+                for name, values in self.filters.items() for value in values]
+
+
+def search_state(default_sort: str | None = None) -> Search:
+    """Parse the search parameters of the current request (400 on anything out of bounds)."""
+    config = current_app.config
+    q = query_text()
+    filters: dict[str, tuple[str, ...]] = {}
+    for name in FACET_PARAMS:
+        values = [v.strip() for v in request.args.getlist(name) if v.strip()]
+        if len(values) > config["MAX_FILTER_VALUES"]:
+            abort_fr(400, f"Trop de valeurs pour le filtre « {name} ».")
+        if any(len(v) > config["MAX_PARAM_CHARS"] for v in values):
+            abort_fr(400, f"Une valeur du filtre « {name} » est trop longue.")
+        if values:
+            filters[name] = tuple(dict.fromkeys(values))
+    raw_sort = _value("tri", 20)
+    if raw_sort and raw_sort not in SORTS:
+        abort_fr(400, "Le tri doit être « pertinence » ou « date ».")
+    sort = raw_sort or default_sort or ("pertinence" if q else "date")
+    page = integer("page", 1, 1, config["MAX_PAGE"])
+    return Search(q=q, filters=filters, sort=sort, sort_given=bool(raw_sort), page=page, selection=selection())
+
+
+def selection() -> tuple[str, ...]:
+    """Selected document ids from ``sel`` (comma-separated and/or repeated), in order, deduplicated.
+    Malformed ids are dropped: a selection is a convenience, not worth an error page."""
+    ids: list[str] = []
+    for raw in request.args.getlist("sel"):
+        if len(raw) > 70 * current_app.config["MAX_SELECTION"]:
+            abort_fr(400, "La sélection est trop longue.")
+        ids.extend(part.strip().lower() for part in raw.split(","))
+    clean = tuple(dict.fromkeys(i for i in ids if valid_id(i)))
+    if len(clean) > current_app.config["MAX_SELECTION"]:
+        abort_fr(400, f"La sélection est limitée à {current_app.config['MAX_SELECTION']} documents.")
+    return clean
+
+
+def utm() -> dict[str, str]:
+    """The campaign parameters to append to exported links (only safe, short values)."""
+    out = {}
+    for name in ("utm_source", "utm_medium", "utm_campaign"):
+        value = _value(name, 100)
+        if value:
+            if not _UTM_RE.match(value):
+                abort_fr(400, f"Le paramètre « {name} » ne peut contenir que lettres, chiffres, espaces, . - + et _.")
+            out[name] = value
+    return out

@@ -1,0 +1,228 @@
+"""The HTML blueprint: search page, document pages, originals, newsletter selection, feeds."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
+
+from kb.errors import NotFound
+from kb.model import Document, SearchPage
+from webui import catalog_lock, feeds, knowledge_base
+from webui.export import html_block, markdown_block
+from webui.links import base_url, document_path, permalink
+from webui.params import (FACET_LABELS, FACET_PARAMS, FIELD_PARAMS, Search, abort_fr, search_state, selection,
+                          slugify, utm, valid_id)
+
+bp = Blueprint("views", __name__)
+
+# What the browser is told an original is. HTML (and anything unknown) is never served as
+# HTML from our origin: a stored page could carry scripts (see original()).
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "markdown": "text/plain; charset=utf-8",
+    "text": "text/plain; charset=utf-8",
+    "html": "text/plain; charset=utf-8",
+}
+FORMAT_LABELS = {"pdf": "PDF", "html": "HTML", "docx": "Word (DOCX)", "odt": "OpenDocument (ODT)",
+                 "markdown": "Markdown", "text": "Texte"}
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+# -- template helpers -------------------------------------------------------------------------
+
+@bp.app_template_filter("date_fr")
+def date_fr(value: str | None) -> str:
+    """``2023-05-12`` -> ``12 mai 2023``; ``2023-05`` -> ``mai 2023``; ``2023`` unchanged."""
+    if not value:
+        return ""
+    parts = value.split("-")
+    try:
+        if len(parts) >= 3:
+            day = int(parts[2][:2])
+            return f"{'1er' if day == 1 else day} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        if len(parts) == 2:
+            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        pass
+    return value
+
+
+@bp.app_template_filter("file_name")
+def file_name(path: str) -> str:
+    return re.split(r"[\\/]", path)[-1] if path else ""
+
+
+@bp.app_template_filter("format_label")
+def format_label(fmt: str) -> str:
+    return FORMAT_LABELS.get(fmt, fmt)
+
+
+@bp.app_context_processor
+def globals_() -> dict[str, Any]:
+    try:
+        sel_ids = selection()
+    except HTTPException:  # an invalid selection must not break the error page reporting it
+        sel_ids = ()
+    return {"site_name": current_app.config["SITE_NAME"], "document_path": document_path,
+            "facet_labels": FACET_LABELS, "sel_ids": sel_ids}
+
+
+# -- search -----------------------------------------------------------------------------------
+
+def run_search(state: Search, page_size: int, facets: bool = True) -> SearchPage:
+    return knowledge_base().search(state.request(page_size, facets))
+
+
+@bp.get("/")
+@bp.get("/recherche")
+def search() -> str:
+    state = search_state()
+    page_size = current_app.config["PAGE_SIZE"]
+    result = run_search(state, page_size)
+    pages = max(1, math.ceil(result.total / page_size))
+    facets = [(param, FACET_LABELS[param], result.facets.get(field, ()))
+              for param, field in FACET_PARAMS.items()]
+    on_page = {hit.id for hit in result.hits}
+    return render_template(
+        "search.html", state=state, result=result, pages=pages, facets=facets,
+        kept=[i for i in state.selection if i not in on_page],
+        feed_query=state.params(page=1, selection=()),
+        field_params=FIELD_PARAMS,
+    )
+
+
+# -- documents --------------------------------------------------------------------------------
+
+def load(doc_id: str) -> Document:
+    """The document ``doc_id`` or a 404; the id is checked before any lookup."""
+    if not valid_id(doc_id):
+        abort_fr(404, "Document introuvable.")
+    with catalog_lock():
+        return knowledge_base().document(doc_id)
+
+
+@bp.get("/d/<doc_id>")
+@bp.get("/d/<doc_id>/<slug>")
+def document(doc_id: str, slug: str | None = None) -> Any:
+    doc = load(doc_id)
+    canonical = slugify(doc.title)
+    if slug != canonical:
+        target = url_for("views.document", doc_id=doc.id, slug=canonical)
+        if request.query_string:
+            target += "?" + request.query_string.decode("latin-1")
+        return redirect(target, 301)
+    q = request.args.get("q", "")[: current_app.config["MAX_QUERY_CHARS"]].strip()
+    passages = knowledge_base().passages(doc.id, q, 3) if q else ()
+    similar = knowledge_base().similar(doc.id, 5)
+    link = permalink(doc.id, doc.title)
+    return render_template("document.html", doc=doc, q=q, passages=passages, similar=similar,
+                           permalink=link, citation=citation(doc, link), paragraphs=paragraphs,
+                           selection=selection())
+
+
+def citation(doc: Document, link: str) -> str:
+    """A plain-text reference: author or organisation, title, type, date, URL, access date."""
+    who = doc.author or ", ".join(doc.organisations[:2])
+    parts = [p for p in (who, f"« {doc.title} »", doc.type, date_fr(doc.date)) if p]
+    return f"{', '.join(parts)}. {current_app.config['SITE_NAME']}, {link} (consulté le {date_fr(date.today().isoformat())})."
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+@bp.get("/d/<doc_id>/original")
+def original(doc_id: str) -> Response:
+    """The stored original: id -> catalog -> store, never a path taken from the URL."""
+    doc = load(doc_id)
+    try:
+        with catalog_lock():
+            path = knowledge_base().original(doc.id)
+    except NotFound:
+        abort_fr(404, "L'original de ce document n'est plus conservé.")
+    name = file_name(doc.path) or f"{doc.id}.bin"
+    name = re.sub(r'[\x00-\x1f\x7f"\\/]', "_", name)[:150]
+    mimetype = CONTENT_TYPES.get(doc.format)
+    response = send_file(path, mimetype=mimetype or "application/octet-stream", as_attachment=mimetype is None,
+                         download_name=name, conditional=True, max_age=3600)
+    if doc.format != "pdf":
+        # A text or unknown original is inert: no script, no plugin, no same-origin rights.
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'none'"
+    return response
+
+
+# -- newsletter selection -----------------------------------------------------------------------
+
+def selected_documents() -> list[Document]:
+    docs = []
+    for doc_id in selection():
+        try:
+            with catalog_lock():
+                docs.append(knowledge_base().document(doc_id))
+        except NotFound:  # a removed document just drops out of the selection
+            continue
+    return docs
+
+
+@bp.get("/selection")
+def selection_page() -> str:
+    docs = selected_documents()
+    campaign = utm()
+    ids = tuple(d.id for d in docs)
+    sel = ",".join(ids)
+    back = search_state().url(selection=ids)
+    return render_template("selection.html", docs=docs, utm=campaign, sel=sel, back=back,
+                           block=html_block(docs, campaign), markdown=markdown_block(docs, campaign),
+                           html_url=url_for("views.selection_html", sel=sel, **campaign),
+                           md_url=url_for("views.selection_md", sel=sel, **campaign),
+                           remove={d.id: url_for("views.selection_page", sel=",".join(i for i in ids if i != d.id),
+                                                 **campaign) for d in docs})
+
+
+@bp.get("/selection.html")
+def selection_html() -> Response:
+    body = html_block(selected_documents(), utm())
+    return Response(body, mimetype="text/html")
+
+
+@bp.get("/selection.md")
+def selection_md() -> Response:
+    body = markdown_block(selected_documents(), utm())
+    return Response(body, mimetype="text/markdown")
+
+
+# -- feeds -----------------------------------------------------------------------------------
+
+def feed_items() -> tuple[Search, SearchPage]:
+    state = search_state(default_sort="date")
+    return state, run_search(Search(**{**state.__dict__, "page": 1}), current_app.config["FEED_SIZE"], facets=False)
+
+
+@bp.get("/flux.rss")
+def feed_rss() -> Response:
+    state, result = feed_items()
+    body = feeds.rss(result, state, self_url=base_url() + request.full_path.rstrip("?"))
+    return Response(body, mimetype="application/rss+xml")
+
+
+@bp.get("/flux.atom")
+def feed_atom() -> Response:
+    state, result = feed_items()
+    body = feeds.atom(result, state, self_url=base_url() + request.full_path.rstrip("?"))
+    return Response(body, mimetype="application/atom+xml")
+
+
+# -- about -----------------------------------------------------------------------------------
+
+@bp.get("/accessibilite")
+def accessibility() -> str:
+    return render_template("accessibility.html")
+
