@@ -1,0 +1,69 @@
+"""Indexing everything under ../shared/corpora: every hostile file is indexed or reported with a
+reason, nothing crashes or hangs, the base is consistent, and a rerun has nothing to do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def kb(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kb.cli", "--home", str(home), *args],
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def indexed_all(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
+    corpora = shared / "corpora"
+    home = tmp_path_factory.mktemp("all") / "home"
+    result = kb(home, "index", str(corpora), "--json", "--timeout", "60")
+    assert "Traceback" not in result.stderr
+    return home, corpora, {"code": result.returncode, "report": json.loads(result.stdout)}
+
+
+def all_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(root).parts)]
+
+
+def test_every_file_is_accounted_for_once(indexed_all: tuple[Path, Path, dict]) -> None:
+    _, corpora, run = indexed_all
+    report = run["report"]
+    files = all_files(corpora)
+    listed = [x["path"] for x in report["skipped"] + report["failed"]]
+    assert len(listed) == len(set(listed))
+    assert report["indexed"] + report["unchanged"] + len(listed) == len(files)
+    assert run["code"] == 1  # the hostile corpora hold files that must fail
+    assert all(x["reason"].strip() for x in report["skipped"] + report["failed"])
+
+
+@pytest.mark.parametrize("folder", ["bad-pdfs", "office"])
+def test_hostile_files_are_indexed_or_failed_never_skipped(indexed_all: tuple[Path, Path, dict], folder: str) -> None:
+    _, corpora, run = indexed_all
+    skipped = {x["path"] for x in run["report"]["skipped"]}
+    hostile = [p for p in all_files(corpora / folder) if p.name != "MANIFEST.tsv"]
+    assert hostile
+    assert not [str(p) for p in hostile if str(p) in skipped]
+
+
+def test_encrypted_files_say_so(indexed_all: tuple[Path, Path, dict]) -> None:
+    _, corpora, run = indexed_all
+    reasons = {x["path"]: x["reason"] for x in run["report"]["failed"]}
+    assert "mot de passe" in reasons[str(corpora / "bad-pdfs" / "pysf__libreoffice-writer-password.pdf")]
+    assert "mot de passe" in reasons[str(corpora / "office" / "tika__testWORD_protected_passtika.docx")]
+
+
+def test_base_is_consistent_and_rerun_does_nothing(indexed_all: tuple[Path, Path, dict]) -> None:
+    home, corpora, run = indexed_all
+    assert kb(home, "check").returncode == 0
+    rerun = kb(home, "index", str(corpora), "--json")
+    again = json.loads(rerun.stdout)
+    assert again["indexed"] == 0
+    assert again["unchanged"] == run["report"]["indexed"]
+    assert again["failed"] == run["report"]["failed"]
+    stats = json.loads(kb(home, "stats", "--json").stdout)
+    assert stats["documents"] == stats["index_documents"] == run["report"]["indexed"]
