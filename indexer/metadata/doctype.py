@@ -69,6 +69,7 @@ _ALIASES = {
     "communique de presse": "communiqué/actualité", "breve": "communiqué/actualité",
     "lettre": "lettre d'information", "lettre d'information": "lettre d'information", "lettre d'info": "lettre d'information",
     "newsletter": "lettre d'information", "bulletin": "lettre d'information",
+    "lettre information": "lettre d'information", "lettres information": "lettre d'information",
     "autre": "autre", "other": "autre", "divers": "autre",
 }
 

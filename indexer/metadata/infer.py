@@ -158,8 +158,14 @@ def infer_metadata(
     )
     declared_type = side.get("type") or declared.get("type")
     doc_type = normalise_type(declared_type) if declared_type else DEFAULT_TYPE
+    if doc_type == DEFAULT_TYPE and (section := as_text(declared.get("article:section"))):
+        # Web pages file themselves under a section ("Actualités", "Comptes rendus").
+        doc_type = normalise_type(section)
     if doc_type == DEFAULT_TYPE:
         doc_type = detect_type(title, extracted.headings, text, path.name)
+    if doc_type == DEFAULT_TYPE:
+        # Documentalists sort files into folders named after their type: the weakest clue.
+        doc_type = normalise_type(path.parent.name)
 
     keywords = tuple(as_list(side.get("keywords")) or as_list(declared.get("keywords")) or extracted.keywords)
     # A person writing a sidecar chooses themes on purpose: kept even outside the thesaurus.
