@@ -12,8 +12,11 @@ from webui.links import permalink, with_utm
 
 _SENTENCE_RE = re.compile(r"^(.{20,}?[.!?…])(\s|$)", re.S)
 _SPACE_RE = re.compile(r"\s+")
-# Characters Markdown would read as syntax; < and & become entities so that no HTML passes.
-_MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+# Characters Markdown reads as inline syntax; < > & become entities so that no HTML passes,
+# and a line that would start a list or a heading gets its first character escaped.
+_MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#!|~])")
+_MD_BULLET_RE = re.compile(r"^([-+=])")
+_MD_NUMBER_RE = re.compile(r"^(\d+)([.)])")
 
 
 def sentence(doc: Document, limit: int = 220) -> str:
@@ -39,8 +42,9 @@ def html_block(docs: list[Document], utm: dict[str, str]) -> str:
 
 
 def md_escape(text: str) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;")
-    return _MD_SPECIAL_RE.sub(r"\\\1", _SPACE_RE.sub(" ", text).strip())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL_RE.sub(r"\\\1", _SPACE_RE.sub(" ", text).strip())
+    return _MD_NUMBER_RE.sub(r"\1\\\2", _MD_BULLET_RE.sub(r"\\\1", text))
 
 
 def markdown_block(docs: list[Document], utm: dict[str, str]) -> str:

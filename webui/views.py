@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
@@ -26,9 +27,9 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "odt": "application/vnd.oasis.opendocument.text",
-    "markdown": "text/plain; charset=utf-8",
-    "text": "text/plain; charset=utf-8",
-    "html": "text/plain; charset=utf-8",
+    "markdown": "text/plain",
+    "text": "text/plain",
+    "html": "text/plain",
 }
 FORMAT_LABELS = {"pdf": "PDF", "html": "HTML", "docx": "Word (DOCX)", "odt": "OpenDocument (ODT)",
                  "markdown": "Markdown", "text": "Texte"}
@@ -153,10 +154,24 @@ def original(doc_id: str) -> Response:
     mimetype = CONTENT_TYPES.get(doc.format)
     response = send_file(path, mimetype=mimetype or "application/octet-stream", as_attachment=mimetype is None,
                          download_name=name, conditional=True, max_age=3600)
+    if mimetype == "text/plain":
+        response.headers["Content-Type"] = f"text/plain; charset={text_charset(path)}"
     if doc.format != "pdf":
         # A text or unknown original is inert: no script, no plugin, no same-origin rights.
         response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'none'"
     return response
+
+
+def text_charset(path: Path) -> str:
+    """UTF-8 when the start of the file decodes as such, else Windows-1252 (legacy files)."""
+    with path.open("rb") as f:
+        head = f.read(1 << 20)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return "windows-1252"
+    return "utf-8"
 
 
 # -- newsletter selection -----------------------------------------------------------------------

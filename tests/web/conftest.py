@@ -33,10 +33,16 @@ Voici un fragment dangereux {SCRIPT} puis une image {IMG} au milieu du texte.
 Les habitants du quartier ont participé aux ateliers de médiation xylophonique.
 """
 
-HOSTILE_META = f"""title: "{BOLD_TITLE}"
+# Metadata inference strips tags from titles and summaries, then decodes entities: written as
+# entities, the markup reaches the catalog as raw characters, which is what the web must survive.
+def _entities(text: str) -> str:
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+HOSTILE_META = f"""title: "{_entities(BOLD_TITLE)}"
 type: étude
 date: 2024-06-01
-summary: "Résumé avec {SCRIPT} et {IMG} dedans. Seconde phrase."
+summary: "Résumé avec {_entities(SCRIPT)} et {_entities(IMG)} dedans. Seconde phrase."
 """
 
 HTML_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
