@@ -142,3 +142,9 @@ def ids(app: Flask) -> dict[str, str]:
     for entry in kb.catalog.entries():
         out[Path(entry.path).stem.removesuffix(".txt")] = entry.id
     return out
+
+
+@pytest.fixture(scope="session")
+def quokka_markdown() -> str:
+    """The text of jardins-quokka.md, for tests that build their own home."""
+    return MARKDOWN_PAGE

@@ -1,0 +1,69 @@
+"""RSS 2.0 and Atom 1.0 feeds, checked with feedparser."""
+
+from __future__ import annotations
+
+import feedparser
+from flask.testing import FlaskClient
+
+
+def parse(client: FlaskClient, url: str, mimetype: str) -> feedparser.FeedParserDict:
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    assert response.mimetype_params.get("charset") == "utf-8"
+    feed = feedparser.parse(response.data, response_headers={"content-type": response.headers["Content-Type"]})
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    return feed
+
+
+def test_rss_latest_documents(client: FlaskClient) -> None:
+    feed = parse(client, "/flux.rss", "application/rss+xml")
+    assert feed.version == "rss20"
+    assert feed.feed.title == "Passerelles : derniers documents"
+    assert feed.feed.language == "fr"
+    assert any(link.rel == "self" and link.href == "http://localhost/flux.rss" for link in feed.feed.links)
+    assert feed.entries
+    dates = [e.published_parsed for e in feed.entries]
+    assert all(dates) and dates == sorted(dates, reverse=True)
+    for entry in feed.entries:
+        assert entry.link.startswith("http://localhost/d/")
+        assert entry.id.startswith("http://localhost/d/") and entry.link.startswith(entry.id)
+    assert b'isPermaLink="true"' in client.get("/flux.rss").data
+
+
+def test_atom_for_a_search(client: FlaskClient, ids: dict[str, str]) -> None:
+    feed = parse(client, "/flux.atom?q=quokka", "application/atom+xml")
+    assert feed.version == "atom10"
+    assert "« quokka »" in feed.feed.title
+    assert any(link.rel == "self" and link.href == "http://localhost/flux.atom?q=quokka" for link in feed.feed.links)
+    assert feed.feed.updated_parsed and feed.feed.author == "Passerelles"
+    [entry] = feed.entries
+    doc = ids["jardins-quokka"]
+    assert entry.id == f"http://localhost/d/{doc}"
+    assert entry.link == f"http://localhost/d/{doc}/fiche-d-experience-jardins-partages-quokka"
+    assert entry.updated.startswith("2023-03-10T00:00:00")
+    assert "quokka" in entry.summary
+
+
+def test_feed_filters_and_hostile_text(client: FlaskClient) -> None:
+    feed = parse(client, "/flux.rss?q=xylophonique&type=%C3%A9tude", "application/rss+xml")
+    [entry] = feed.entries
+    assert entry.title == "Rapport <b>gras</b> sur la médiation xylophonique" or "&lt;b&gt;" in entry.title
+    atom = parse(client, "/flux.atom?q=xylophonique", "application/atom+xml")
+    assert atom.entries[0].title == "Rapport <b>gras</b> sur la médiation xylophonique"
+
+
+def test_feed_with_bad_parameters_is_400(client: FlaskClient) -> None:
+    assert client.get("/flux.rss?tri=n").status_code == 400
+    assert client.get("/flux.atom?q=" + "x" * 600).status_code == 400
+
+
+def test_configured_base_url_is_used_for_absolute_links(app: object, ids: dict[str, str]) -> None:
+    flask_app = app  # type: ignore[assignment]
+    flask_app.config["BASE_URL"] = "https://kb.example.org/"  # type: ignore[attr-defined]
+    try:
+        body = flask_app.test_client().get("/flux.atom?q=quokka").get_data(as_text=True)  # type: ignore[attr-defined]
+    finally:
+        flask_app.config["BASE_URL"] = ""  # type: ignore[attr-defined]
+    assert f"https://kb.example.org/d/{ids['jardins-quokka']}" in body
+    assert "http://localhost" not in body
