@@ -14,6 +14,7 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -49,7 +50,9 @@ def _worker_main(func: Callable[[Any], Any], inbox: Any, outbox: Any, parent: in
         if task is None:
             return
         key, payload = task
-        outbox.put((key, func(payload)))
+        # "start" lets the parent time this task even while others wait in the inbox.
+        outbox.put(("start", key, None))
+        outbox.put(("done", key, func(payload)))
 
 
 def _limit_memory(limit: int) -> None:
@@ -69,11 +72,12 @@ class _Slot:
         self.process = ctx.Process(target=_worker_main, args=(func, self.inbox, outbox, os.getpid(), memory),
                                    daemon=True)
         self.process.start()
-        self.key: int | None = None
+        self.assigned: deque[int] = deque()
+        self.running: int | None = None
         self.started = 0.0
 
     def give(self, key: int, payload: Any) -> None:
-        self.key, self.started = key, time.monotonic()
+        self.assigned.append(key)
         self.inbox.put((key, payload))
 
     def stop(self, kill: bool = False) -> None:
@@ -91,14 +95,18 @@ class _Slot:
 
 
 class Pool(Generic[T, R]):
-    """``map_unordered(items)`` yields ``(item, result or Crash)`` as workers finish."""
+    """``map_unordered(items)`` yields ``(item, result or Crash)`` as workers finish.
+
+    Each worker holds up to ``depth`` tasks, so workers keep extracting while the caller is
+    busy with a result (e.g. committing a batch to the index)."""
 
     def __init__(self, func: Callable[[T], R], workers: int, timeout_s: float,
-                 memory_bytes: int | None = None) -> None:
+                 memory_bytes: int | None = None, depth: int = 32) -> None:
         self.func = func
         self.workers = max(1, workers)
         self.timeout_s = timeout_s
         self.memory_bytes = memory_bytes
+        self.depth = depth
         self._ctx = mp.get_context("spawn")
         self._outbox = self._ctx.Queue()
         self._slots: list[_Slot] = [self._new_slot() for _ in range(self.workers)]
@@ -107,33 +115,43 @@ class Pool(Generic[T, R]):
         return _Slot(self._ctx, self.func, self._outbox, self.memory_bytes)
 
     def map_unordered(self, items: Iterable[T]) -> Iterator[tuple[T, R | Crash]]:
-        todo = list(enumerate(items))
-        todo.reverse()
+        todo: deque[tuple[int, T]] = deque(enumerate(items))
         by_key = dict(todo)
-        busy: dict[int, _Slot] = {}
-        while todo or busy:
-            for i, slot in enumerate(self._slots):
-                if slot.key is None and todo:
-                    key, item = todo.pop()
+        owner: dict[int, _Slot] = {}
+        while todo or owner:
+            for slot in self._slots:
+                while len(slot.assigned) < self.depth and todo:
+                    key, item = todo.popleft()
                     slot.give(key, item)
-                    busy[key] = slot
+                    owner[key] = slot
             try:
-                key, result = self._outbox.get(timeout=0.2)
+                kind, key, result = self._outbox.get(timeout=0.2)
             except queue.Empty:
-                yield from self._reap(busy, by_key)
+                yield from self._reap(owner, by_key, todo)
                 continue
-            slot = busy.pop(key, None)
-            if slot is not None:
-                slot.key = None
-                yield by_key.pop(key), result
+            slot = owner.get(key)
+            if slot is None:
+                continue  # a late message from a worker already replaced
+            if kind == "start":
+                slot.running, slot.started = key, time.monotonic()
+                continue
+            del owner[key]
+            slot.assigned.remove(key)
+            slot.running = None
+            yield by_key.pop(key), result
+            if self._late(slot):
+                yield from self._reap(owner, by_key, todo)
 
-    def _reap(self, busy: dict[int, _Slot], by_key: dict[int, T]) -> Iterator[tuple[T, Crash]]:
-        """Replace workers that died or ran over time; their task fails with a reason."""
-        now = time.monotonic()
-        for key, slot in list(busy.items()):
+    def _late(self, slot: _Slot) -> bool:
+        return slot.running is not None and time.monotonic() - slot.started > self.timeout_s
+
+    def _reap(self, owner: dict[int, _Slot], by_key: dict[int, T],
+              todo: deque[tuple[int, T]]) -> Iterator[tuple[T, Crash]]:
+        """Replace workers that died or ran over time: the task they were running fails with a
+        reason, the tasks still waiting in their inbox go back to the queue."""
+        for i, slot in enumerate(self._slots):
             dead = not slot.process.is_alive()
-            late = now - slot.started > self.timeout_s
-            if not (dead or late):
+            if not (dead or self._late(slot)) or not (slot.assigned or dead):
                 continue
             if dead:
                 code = slot.process.exitcode
@@ -142,9 +160,16 @@ class Pool(Generic[T, R]):
             else:
                 reason = f"extraction trop longue (plus de {self.timeout_s:g} s) : fichier abandonné"
             slot.stop(kill=True)
-            self._slots[self._slots.index(slot)] = self._new_slot()
-            del busy[key]
-            yield by_key.pop(key), Crash(reason)
+            self._slots[i] = self._new_slot()
+            # The culprit is the running task, or, if the worker died before saying which, the
+            # first one it was given: every death costs one task, so the run always ends.
+            culprit = slot.running if slot.running is not None else (slot.assigned[0] if slot.assigned else None)
+            for key in reversed(slot.assigned):
+                del owner[key]
+                if key != culprit:
+                    todo.appendleft((key, by_key[key]))
+            if culprit is not None:
+                yield by_key.pop(culprit), Crash(reason)
 
     def close(self) -> None:
         for slot in self._slots:

@@ -1,0 +1,35 @@
+"""The extraction pool: a task that hangs or kills its worker costs that task only."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from indexer.workers import Crash, Pool
+
+
+def job(value: str) -> str:
+    if value == "hang":
+        time.sleep(600)
+    if value == "die":
+        os._exit(7)
+    return value.upper()
+
+
+def test_results_come_back_for_every_item() -> None:
+    items = [f"doc{i}" for i in range(40)]
+    with Pool(job, workers=2, timeout_s=30) as pool:
+        results = dict(pool.map_unordered(items))
+    assert results == {i: i.upper() for i in items}
+
+
+def test_hanging_and_dying_tasks_fail_alone() -> None:
+    items = ["a", "hang", "b", "die", "c", "d", "e", "f"]
+    started = time.monotonic()
+    with Pool(job, workers=2, timeout_s=2) as pool:
+        results = dict(pool.map_unordered(items))
+    assert time.monotonic() - started < 60
+    assert {k: v for k, v in results.items() if not isinstance(v, Crash)} == {
+        "a": "A", "b": "B", "c": "C", "d": "D", "e": "E", "f": "F"}
+    assert "trop longue" in results["hang"].reason  # type: ignore[union-attr]
+    assert "brutalement" in results["die"].reason  # type: ignore[union-attr]
