@@ -121,7 +121,8 @@ def document(doc_id: str, slug: str | None = None) -> Any:
             target += "?" + request.query_string.decode("latin-1")
         return redirect(target, 301)
     q = request.args.get("q", "")[: current_app.config["MAX_QUERY_CHARS"]].strip()
-    passages = knowledge_base().passages(doc.id, q, 3) if q else ()
+    # The core may return the same window more than once: show each passage once.
+    passages = tuple(dict.fromkeys(knowledge_base().passages(doc.id, q, 3))) if q else ()
     similar = knowledge_base().similar(doc.id, 5)
     link = permalink(doc.id, doc.title)
     return render_template("document.html", doc=doc, q=q, passages=passages, similar=similar,

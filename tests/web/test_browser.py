@@ -1,0 +1,177 @@
+"""The real server (waitress) driven by the system Chromium: the search -> facet -> document ->
+original scenario, the newsletter selection, screenshots for the docs, and axe-core checks.
+
+Skipped with a reason when /usr/bin/chromium or Playwright is missing; failed instead when
+KB_REQUIRE_BROWSER=1 (CI)."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from webui.server import make_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--no-first-run"]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("KB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required (KB_REQUIRE_BROWSER=1) but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright is not installed (pip install playwright)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(app: Any) -> Iterator[str]:
+    """The app served by waitress on a free port of 127.0.0.1, in a thread."""
+    srv = make_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.effective_port}"
+    finally:
+        srv.close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"browser console errors (CSP violations included): {errors}"
+
+
+def test_search_facet_document_original(page: Any, server: str) -> None:
+    page.goto(server + "/")
+    page.keyboard.press("/")  # the shortcut focuses the search field
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("ornithorynque")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/recherche\?q=ornithorynque"))
+    assert page.locator(".hit").count() >= 1
+
+    page.locator(".facets a", has_text="PDF").first.click()
+    page.wait_for_url(re.compile(r"format=pdf"))
+    assert page.locator(".chip", has_text="Format : pdf").is_visible()
+
+    page.locator(".hit-title a", has_text="ornithorynque").first.click()
+    page.wait_for_url(re.compile(r"/d/[0-9a-f]+/rapport-ornithorynque"))
+    assert page.locator("h1").inner_text() == "Rapport ornithorynque sur la politique de la ville"
+    assert page.locator(".passages mark").count() >= 1  # passages carried over from the search
+    assert page.get_by_role("button", name="Copier le lien").is_visible()  # shown by the script
+
+    link = page.locator("#page-2 a", has_text="dans l'original")
+    href = link.get_attribute("href")
+    assert href and re.fullmatch(r"/d/[0-9a-f]+/original#page=2", href)
+    with page.expect_response(lambda r: "/original" in r.url) as info:
+        try:
+            link.click()
+        except Exception:  # noqa: BLE001 - headless Chromium may turn a PDF into a download
+            pass
+    response = info.value
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+
+
+def test_select_two_results_and_export(page: Any, server: str) -> None:
+    page.goto(server + "/recherche?q=quartier")
+    boxes = page.locator(".hit input[type=checkbox]")
+    assert boxes.count() >= 2
+    chosen = [boxes.nth(0).get_attribute("value"), boxes.nth(1).get_attribute("value")]
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.get_by_role("button", name="Voir la sélection et l'exporter").click()
+    page.wait_for_url(re.compile(r"/selection\?"))
+    page.fill("#utm_campaign", "lettre-test")
+    page.get_by_role("button", name="Appliquer aux liens").click()
+    page.wait_for_url(re.compile(r"utm_campaign=lettre-test"))
+    block = page.locator("#export-html").input_value()
+    for doc_id in chosen:
+        assert re.search(rf'href="{re.escape(server)}/d/{doc_id}/[a-z0-9-]+\?utm_campaign=lettre-test"', block)
+    markdown = page.locator("#export-md").input_value()
+    assert all(f"{server}/d/{doc_id}/" in markdown for doc_id in chosen)
+
+
+def _first_document(page: Any, server: str, query: str) -> str:
+    page.goto(f"{server}/recherche?q={query}")
+    href = page.locator(".hit-title a").first.get_attribute("href")
+    assert href
+    return server + href
+
+
+def test_screenshots(page: Any, server: str, tmp_path: Path) -> None:
+    """Screenshots for the docs: written to docs/screenshots when missing or when
+    KB_UPDATE_SCREENSHOTS=1 (so that a test run does not dirty the tree), else to tmp_path."""
+    names = ("recherche.png", "document.png")
+    update = os.environ.get("KB_UPDATE_SCREENSHOTS") == "1" or not all((SCREENSHOTS / n).exists() for n in names)
+    folder = SCREENSHOTS if update else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    page.goto(server + "/recherche?q=participation+des+habitants")
+    page.screenshot(path=str(folder / "recherche.png"))
+    page.goto(_first_document(page, server, "participation+des+habitants") + "?q=participation+des+habitants")
+    page.screenshot(path=str(folder / "document.png"))
+    for name in names:
+        assert (folder / name).stat().st_size > 10_000
+
+
+def _serious_violations(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("kind", ["recherche", "document", "selection", "vide"])
+def test_no_serious_accessibility_violation(page: Any, server: str, kind: str) -> None:
+    if kind == "recherche":
+        page.goto(server + "/recherche?q=quartier&format=pdf")
+    elif kind == "document":
+        page.goto(_first_document(page, server, "ornithorynque") + "?q=ornithorynque")
+    elif kind == "selection":
+        page.goto(server + "/recherche?q=quartier")
+        ids = [page.locator(".hit input[type=checkbox]").nth(i).get_attribute("value") for i in range(2)]
+        page.goto(f"{server}/selection?sel={','.join(ids)}")
+    else:
+        page.goto(server + "/recherche?q=zzzqqqwww")
+    assert _serious_violations(page) == []
+
+
+def test_keyboard_reaches_skip_link_first(page: Any, server: str) -> None:
+    page.goto(server + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#contenu"
