@@ -17,6 +17,7 @@ from indexer.task import Outcome, Task, run
 from indexer.workers import Crash, Pool
 from kb.base import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Change
+from kb.errors import StorageFull
 
 Progress = Callable[[int], None]
 
@@ -105,6 +106,9 @@ def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Opt
     formats = {i.id: i.format for i in extractions}
     for task, outcome in pool.map_unordered(tasks):
         fmt = formats.get(task.id)
+        if not isinstance(outcome, Crash) and outcome.disk_full:
+            raise StorageFull(f"disque plein : {outcome.error}. Ce qui a été validé avant reste intact ; "
+                              "libérez de la place puis relancez kb index pour finir.")
         if isinstance(outcome, Crash) or outcome.document is None:
             reason = outcome.reason if isinstance(outcome, Crash) else (outcome.error or "échec")
             batch.add(Change(task.id, task.path, task.size, task.mtime, task.sha256, fmt, FAILED, error=reason), 0)

@@ -4,6 +4,7 @@ runs under the ``spawn`` start method (Windows, and no inherited locks anywhere)
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from kb.store import Store, StoreError
 from kb.synonyms import Synonyms, load_synonyms
 
 NO_TEXT = "aucun texte extrait (document scanné ?)"
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Outcome:
     document: Document | None = None
     error: str | None = None
     warning: str | None = None
+    # The disk is full: every further file would fail the same way, so the run must stop.
+    disk_full: bool = False
 
 
 @lru_cache(maxsize=4)
@@ -65,7 +69,8 @@ def run(task: Task) -> Outcome:
     except StoreError as exc:
         return Outcome(error=str(exc))
     except OSError as exc:
-        return Outcome(error=f"écriture impossible : {exc.strerror or exc}")
+        full = exc.errno in _DISK_FULL
+        return Outcome(error=f"écriture impossible : {exc.strerror or exc}", disk_full=full)
     except MemoryError:
         return Outcome(error="mémoire insuffisante pour extraire ce fichier")
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from kb.errors import KBError, StorageFull
 from kb.model import Document
 
 INDEXED, FAILED, REMOVED = "indexed", "failed", "removed"
@@ -210,4 +211,18 @@ class _Txn:
         return self.db
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            try:
+                self.db.execute("COMMIT")
+                return
+            except sqlite3.Error as commit_error:
+                exc = commit_error
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite already rolled back (e.g. on a full disk)
+        if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+            raise StorageFull("disque plein : le catalogue n'a pas pu être écrit. Ce qui a été validé "
+                              "avant reste intact ; libérez de la place puis relancez.") from exc
+        if isinstance(exc, sqlite3.Error):
+            raise KBError(f"catalogue inutilisable ({exc})") from exc

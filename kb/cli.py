@@ -107,11 +107,11 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
         progress = None if as_json or not sys.stderr.isatty() else _progress_bar
         try:
             report = index_paths(kb, paths, options, progress)
-        except LockedError as exc:
+        except KBError as exc:
             fail(str(exc), 1)
         except OSError as exc:
-            fail(f"écriture impossible dans {obj.home} : {exc.strerror or exc}. "
-                 "La base reste dans son dernier état cohérent ; libérez de la place puis relancez.", 1)
+            fail(f"écriture impossible dans {obj.home} : {exc.strerror or exc}. Ce qui a été validé reste "
+                 "intact ; corrigez le problème (place disque, droits) puis relancez kb index pour finir.", 1)
     finally:
         _close_bar()
         kb.close()

@@ -19,3 +19,7 @@ class LockedError(KBError):
 
 class NotFound(KBError, LookupError):
     """No document with that id or path."""
+
+
+class StorageFull(KBError, OSError):
+    """The disk holding the base (or its quota) is full: the run stops, committed work stays."""
