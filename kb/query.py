@@ -64,9 +64,11 @@ class QueryBuilder:
         relaxable = isinstance(node, qs.And) and all(
             isinstance(i, qs.Word) and i.field is None and not i.prefix for i in node.items
         )
+        if query is None:
+            return BuiltQuery(wq.NullQuery, tuple(words), False)
         if isinstance(node, qs.Not):
             query = wq.And([wq.Every(), query])
-        return BuiltQuery(query or wq.NullQuery, tuple(words), relaxable)
+        return BuiltQuery(query, tuple(words), relaxable)
 
     def relaxed(self, node: qs.Node, labels: Callable[[str], Iterable[str]]) -> wq.Query:
         """Any of the words instead of all of them (used when all of them match nothing)."""
