@@ -133,10 +133,9 @@ def handle_http_error(exc: HTTPException) -> Any:
     # mention details: use ours instead.
     message = exc.description if getattr(exc, "french", False) else None
     response, code = error_response(status, message)
-    if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
-        if isinstance(response, Response):
-            response.headers["Allow"] = ", ".join(exc.valid_methods)
-            return response, code
+    valid_methods = getattr(exc, "valid_methods", None)
+    if status == 405 and valid_methods and isinstance(response, Response):
+        response.headers["Allow"] = ", ".join(valid_methods)
     return response, code
 
 

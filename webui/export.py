@@ -10,7 +10,7 @@ from flask import render_template
 from kb.model import Document
 from webui.links import permalink, with_utm
 
-_SENTENCE_RE = re.compile(r"^(.{20,}?[.!?…])(\s|$)", re.S)
+_SENTENCE_RE = re.compile(r"^(.{20,}?[.!?…])(\s|$)", re.DOTALL)
 _SPACE_RE = re.compile(r"\s+")
 # Characters Markdown reads as inline syntax; < > & become entities so that no HTML passes,
 # and a line that would start a list or a heading gets its first character escaped.

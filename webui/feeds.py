@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
@@ -34,7 +34,7 @@ def when(hit: Hit) -> datetime:
     if hit.date:
         parts = (hit.date.split("-") + ["1", "1"])[:3]
         try:
-            return datetime(int(parts[0]), int(parts[1]), int(parts[2][:2]), tzinfo=timezone.utc)
+            return datetime(int(parts[0]), int(parts[1]), int(parts[2][:2]), tzinfo=UTC)
         except ValueError:
             pass
     try:
@@ -42,9 +42,9 @@ def when(hit: Hit) -> datetime:
             entry = knowledge_base().resolve(hit.id)
         stamp = entry.indexed_at or entry.updated_at
         parsed = datetime.fromisoformat(stamp)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except (NotFound, ValueError, TypeError):
-        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+        return datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def title_of(state: Search) -> str:
@@ -72,7 +72,7 @@ def rss(result: SearchPage, state: Search, self_url: str) -> bytes:
     _sub(channel, "language", "fr")
     _sub(channel, f"{{{ATOM}}}link", href=self_url, rel="self", type="application/rss+xml")
     dates = [when(h) for h in result.hits]
-    _sub(channel, "lastBuildDate", format_datetime(max(dates) if dates else datetime.now(timezone.utc), usegmt=True))
+    _sub(channel, "lastBuildDate", format_datetime(max(dates) if dates else datetime.now(UTC), usegmt=True))
     for hit, stamp in zip(result.hits, dates):
         item = _sub(channel, "item")
         _sub(item, "title", hit.title)
@@ -96,7 +96,7 @@ def atom(result: SearchPage, state: Search, self_url: str) -> bytes:
     _sub(root, f"{a}link", href=self_url, rel="self", type="application/atom+xml")
     _sub(root, f"{a}link", href=absolute(state.url(page=1, selection=())), rel="alternate", type="text/html")
     dates = [when(h) for h in result.hits]
-    _sub(root, f"{a}updated", (max(dates) if dates else datetime.now(timezone.utc)).isoformat())
+    _sub(root, f"{a}updated", (max(dates) if dates else datetime.now(UTC)).isoformat())
     author = _sub(root, f"{a}author")
     _sub(author, f"{a}name", current_app.config["SITE_NAME"])
     for hit, stamp in zip(result.hits, dates):

@@ -8,16 +8,35 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
-from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
 
 from kb.errors import NotFound
 from kb.model import Document, SearchPage
 from webui import catalog_lock, feeds, knowledge_base
 from webui.export import html_block, markdown_block
 from webui.links import base_url, document_path, permalink
-from webui.params import (FACET_LABELS, FACET_PARAMS, FIELD_PARAMS, Search, abort_fr, search_state, selection,
-                          slugify, utm, valid_id)
+from webui.params import (
+    FACET_LABELS,
+    FACET_PARAMS,
+    FIELD_PARAMS,
+    Search,
+    abort_fr,
+    search_state,
+    selection,
+    slugify,
+    utm,
+    valid_id,
+)
 
 bp = Blueprint("views", __name__)
 
@@ -194,13 +213,17 @@ def selection_page() -> str:
     campaign = utm()
     ids = tuple(d.id for d in docs)
     sel = ",".join(ids)
-    back = search_state().url(selection=ids)
-    return render_template("selection.html", docs=docs, utm=campaign, sel=sel, back=back,
+
+    def link(endpoint: str, chosen: str) -> str:
+        params: dict[str, Any] = {"sel": chosen or None, **campaign}
+        return url_for(endpoint, **params)
+
+    return render_template("selection.html", docs=docs, utm=campaign, sel=sel,
+                           back=search_state().url(selection=ids),
                            block=html_block(docs, campaign), markdown=markdown_block(docs, campaign),
-                           html_url=url_for("views.selection_html", sel=sel, **campaign),
-                           md_url=url_for("views.selection_md", sel=sel, **campaign),
-                           remove={d.id: url_for("views.selection_page", sel=",".join(i for i in ids if i != d.id),
-                                                 **campaign) for d in docs})
+                           html_url=link("views.selection_html", sel), md_url=link("views.selection_md", sel),
+                           remove={d.id: link("views.selection_page", ",".join(i for i in ids if i != d.id))
+                                   for d in docs})
 
 
 @bp.get("/selection.html")
@@ -234,6 +257,12 @@ def feed_atom() -> Response:
     state, result = feed_items()
     body = feeds.atom(result, state, self_url=base_url() + request.full_path.rstrip("?"))
     return Response(body, mimetype="application/atom+xml")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    """Browsers ask for it on pages without a <link rel="icon"> (a PDF shown inline)."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 # -- about -----------------------------------------------------------------------------------

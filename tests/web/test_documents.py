@@ -40,7 +40,7 @@ def test_pdf_document_page_marks_pages_with_anchors(client: FlaskClient, ids: di
 
 
 def test_similar_documents_are_listed(client: FlaskClient, base: object) -> None:
-    if not getattr(base, "corpus"):
+    if not base.corpus:
         pytest.skip("the demo corpus is needed for similar documents")
     html = client.get("/recherche?q=participation+des+habitants").get_data(as_text=True)
     first = re.search(r'<h3 class="hit-title"><a href="([^"?]+)', html)

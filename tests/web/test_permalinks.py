@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+
 from indexer.ingest import Options, index_paths
 from kb.base import KnowledgeBase
 from webui import create_app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from html import unescape
-
 from typing import Any
 
 from flask.testing import FlaskClient
