@@ -104,3 +104,16 @@ def test_hostile_query_text_is_escaped(client: FlaskClient) -> None:
     html = client.get('/recherche?q=<script>alert(1)</script>"onmouseover=x').get_data(as_text=True)
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)" in html
+
+
+def test_relaxed_results_are_announced(client: FlaskClient) -> None:
+    html = client.get("/recherche?q=quokka+xylophonique").get_data(as_text=True)
+    assert "Aucun document ne contient tous vos mots" in html
+    assert "quokka" in html and "<mark>" in html
+
+
+def test_shortcut_and_copy_script_is_a_separate_static_file(client: FlaskClient) -> None:
+    script = client.get("/static/app.js")
+    assert script.status_code == 200 and script.mimetype in ("text/javascript", "application/javascript")
+    assert b'"/"' in script.data and b"clipboard" in script.data
+    assert client.get("/favicon.ico").status_code == 301
