@@ -1,0 +1,136 @@
+"""The two judged collections, their knowledge-base homes (cached under bench/results/) and
+the plain Whoosh baseline index built beside them from the same extracted texts.
+
+A home is keyed by a hash of the collection's file contents and of the extraction code, so
+files are extracted once; the project's index inside it is rebuilt from the catalog (no
+re-extraction) whenever the analysis or schema code changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh import fields, index, scoring
+from whoosh.analysis import StandardAnalyzer
+from whoosh.qparser import MultifieldParser
+
+from indexer.ingest import Options, index_paths
+from kb.base import KnowledgeBase
+from kb.model import SearchRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "results"
+SHARED_DOCS = ROOT.parent / "shared" / "corpora" / "french-docs"
+COLLECTIONS = {"demo": ROOT / "corpus" / "documents", "shared": SHARED_DOCS}
+
+# Code whose change invalidates the extracted catalog / the project's index / the baseline.
+_EXTRACTION_CODE = ("indexer", "kb/model.py", "kb/catalog.py")
+_INDEX_CODE = ("kb/analysis.py", "kb/index.py", "kb/synonyms.py", "kb/data/synonyms.yaml")
+_BASELINE_VERSION = "1"
+
+
+def _hash_paths(paths: list[Path], base: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(base)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _files(root: Path, relative: tuple[str, ...]) -> list[Path]:
+    out: list[Path] = []
+    for rel in relative:
+        p = root / rel
+        out += [f for f in p.rglob("*.py")] if p.is_dir() else [p]
+    return out
+
+
+def content_hash(root: Path) -> str:
+    return _hash_paths([p for p in root.rglob("*") if p.is_file()], root)
+
+
+@dataclass
+class Collection:
+    """One judged collection, opened: the project's knowledge base and the baseline index."""
+
+    name: str
+    root: Path
+    kb: KnowledgeBase
+    baseline: "Baseline"
+
+    def relative(self, path: str) -> str:
+        return str(Path(path).relative_to(self.root))
+
+    def search(self, query: str, k: int = 20) -> list[str]:
+        page = self.kb.search(SearchRequest(query, page_size=k, facets=False))
+        return [self.relative(h.path) for h in page.hits]
+
+    def close(self) -> None:
+        self.baseline.close()
+        self.kb.close()
+
+
+class Baseline:
+    """Plain Whoosh: StandardAnalyzer (regex tokens, lower-case, English stop words, no
+    stemming, no accent folding) on ``title`` and ``body``, no field boosts, BM25F with its
+    defaults (B=0.75, K1=1.2), and ``MultifieldParser(["title", "body"])`` with its default
+    AND group: every word must occur in the title or the body."""
+
+    def __init__(self, path: Path, kb: KnowledgeBase, root: Path) -> None:
+        stamp = path / "baseline-version"
+        if not (index.exists_in(str(path)) and stamp.exists() and stamp.read_text() == _BASELINE_VERSION):
+            shutil.rmtree(path, ignore_errors=True)
+            path.mkdir(parents=True)
+            schema = fields.Schema(path=fields.ID(stored=True, unique=True),
+                                   title=fields.TEXT(analyzer=StandardAnalyzer(), stored=True),
+                                   body=fields.TEXT(analyzer=StandardAnalyzer(), stored=True))
+            ix = index.create_in(str(path), schema)
+            with ix.writer(limitmb=256) as writer:
+                for doc in kb.catalog.documents():
+                    writer.add_document(path=str(Path(doc.path).relative_to(root)), title=doc.title, body=doc.text)
+            stamp.write_text(_BASELINE_VERSION)
+        self.ix = index.open_dir(str(path))
+        self.searcher = self.ix.searcher(weighting=scoring.BM25F())
+        self.parser = MultifieldParser(["title", "body"], self.ix.schema)
+
+    def search(self, query: str, k: int = 20) -> list[str]:
+        return [hit["path"] for hit in self.searcher.search(self.parser.parse(query), limit=k)]
+
+    def similar(self, path: str, k: int = 3) -> list[str]:
+        docnum = self.searcher.document_number(path=path)
+        if docnum is None:
+            return []
+        hits = self.searcher.more_like(docnum, "body", top=k)  # Whoosh defaults: 5 key terms, Bo1
+        return [h["path"] for h in hits]
+
+    def close(self) -> None:
+        self.searcher.close()
+        self.ix.close()
+
+
+def open_collection(name: str, log=print) -> Collection:  # type: ignore[no-untyped-def]
+    """Open (building or refreshing as needed) the cached home of a collection."""
+    root = COLLECTIONS[name].resolve()
+    key = f"{content_hash(root)}-{_hash_paths(_files(ROOT, _EXTRACTION_CODE), ROOT)}"
+    home = RESULTS / "relevance-homes" / f"{name}-{key}"
+    for stale in home.parent.glob(f"{name}-*"):
+        if stale != home:
+            shutil.rmtree(stale, ignore_errors=True)
+    fresh = not (home / "catalog.sqlite").exists() or not (home / "extracted").exists()
+    kb = KnowledgeBase(home)
+    if fresh:
+        log(f"[{name}] extraction et indexation de {root} …")
+        report = index_paths(kb, [root], Options())
+        (home / "extracted").write_text(str(len(report.indexed)))
+    index_key = _hash_paths(_files(ROOT, _INDEX_CODE), ROOT)
+    stamp = home / "index-code"
+    if not stamp.exists() or stamp.read_text() != index_key:
+        if not fresh:
+            log(f"[{name}] code d'analyse modifié : reconstruction de l'index depuis le catalogue …")
+            with kb.writing():
+                kb.rebuild()
+        stamp.write_text(index_key)
+    return Collection(name, root, kb, Baseline(home / "baseline", kb, root))

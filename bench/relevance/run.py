@@ -1,0 +1,162 @@
+"""``python -m bench.relevance [--quick] [--json PATH] [--pool]``: nDCG@10, MRR and recall@20 of
+the project's search against a plain Whoosh baseline, per query, per collection, per category
+and overall; precision@3 of "similar documents". Prints tables and writes JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.relevance import metrics
+from bench.relevance.judgments import CATEGORIES, Query, SimilarCase, load_queries, load_similar
+
+SYSTEMS = ("baseline", "kb")
+Ranker = Callable[[str, str, str], Sequence[str]]  # (system, collection, query) -> ranked paths
+
+
+def evaluate(queries: Sequence[Query], rank: Ranker, collections: Sequence[str],
+             systems: Sequence[str] = SYSTEMS) -> dict[str, Any]:
+    """Scores of every system on every (query, collection) pair that has a relevant document,
+    then means per collection, per category and overall (over pairs)."""
+    rows: list[dict[str, Any]] = []
+    for q in queries:
+        for coll in collections:
+            judged = q.judgments.get(coll, {})
+            if not any(g >= metrics.RELEVANT for g in judged.values()):
+                continue
+            row: dict[str, Any] = {"id": q.id, "query": q.text, "category": q.category, "collection": coll}
+            for system in systems:
+                ranking = list(rank(system, coll, q.text))[:20]
+                row[system] = {"ndcg@10": metrics.ndcg(ranking, judged, 10),
+                               "mrr": metrics.reciprocal_rank(ranking, judged),
+                               "recall@20": metrics.recall(ranking, judged, 20),
+                               "top3": ranking[:3]}
+            rows.append(row)
+    groups: dict[str, list[dict[str, Any]]] = {"overall": rows}
+    for coll in collections:
+        groups[coll] = [r for r in rows if r["collection"] == coll]
+    for cat in CATEGORIES:
+        groups[f"category:{cat}"] = [r for r in rows if r["category"] == cat]
+    summary = {
+        name: {system: {m: round(metrics.mean([r[system][m] for r in group]), 4)
+                        for m in ("ndcg@10", "mrr", "recall@20")} | {"n": len(group)}
+               for system in systems}
+        for name, group in groups.items() if group
+    }
+    return {"per_query": rows, "summary": summary}
+
+
+def evaluate_similar(cases: Sequence[SimilarCase], similar: Callable[[str, str, str], Sequence[str]],
+                     systems: Sequence[str] = SYSTEMS) -> dict[str, Any]:
+    """precision@3 of each system's similar documents (the document itself never counts)."""
+    rows = []
+    for case in cases:
+        row: dict[str, Any] = {"collection": case.collection, "doc": case.doc}
+        for system in systems:
+            got = [d for d in similar(system, case.collection, case.doc) if d != case.doc][:3]
+            row[system] = {"p@3": metrics.precision(got, set(case.expected), 3), "top3": got}
+        rows.append(row)
+    summary = {s: round(metrics.mean([r[s]["p@3"] for r in rows]), 4) for s in systems}
+    return {"per_case": rows, "summary": summary, "n": len(rows)}
+
+
+def _table(result: dict[str, Any], similar: dict[str, Any] | None) -> str:
+    out = []
+    w = max(len(k) for k in result["summary"]) + 2
+    out.append(f"{'':{w}}{'n':>4}   {'nDCG@10':^15}   {'MRR':^15}   {'recall@20':^15}")
+    out.append(f"{'':{w}}{'':>4}   {'base':>7} {'kb':>7}   {'base':>7} {'kb':>7}   {'base':>7} {'kb':>7}")
+    for name, s in result["summary"].items():
+        cells = "   ".join(f"{s['baseline'][m]:7.3f} {s['kb'][m]:7.3f}" for m in ("ndcg@10", "mrr", "recall@20"))
+        out.append(f"{name:{w}}{s['kb']['n']:>4}   {cells}")
+    if similar:
+        out.append("")
+        out.append(f"similar documents, precision@3 over {similar['n']} documents: "
+                   f"baseline {similar['summary']['baseline']:.3f}, kb {similar['summary']['kb']:.3f}")
+    return "\n".join(out)
+
+
+def _per_query(result: dict[str, Any]) -> str:
+    out = [f"{'id':5} {'coll':6} {'category':12} {'nDCG b':>6} {'nDCG kb':>7} {'RR b':>5} {'RR kb':>5}  query"]
+    for r in result["per_query"]:
+        b, k = r["baseline"], r["kb"]
+        out.append(f"{r['id']:5} {r['collection']:6} {r['category']:12} {b['ndcg@10']:6.3f} {k['ndcg@10']:7.3f} "
+                   f"{b['mrr']:5.2f} {k['mrr']:5.2f}  {r['query']}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="demo corpus only (no shared documents)")
+    parser.add_argument("--json", type=Path, default=None, help="where to write the JSON results")
+    parser.add_argument("--pool", action="store_true",
+                        help="list unjudged documents in the top 10 of each system (for judging)")
+    parser.add_argument("--per-query", action="store_true", help="also print the per-query table")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    logging.disable(logging.WARNING)
+    from bench.relevance.corpora import RESULTS, open_collection  # heavy imports after --help
+
+    started = time.perf_counter()
+    names = ["demo"] if args.quick else ["demo", "shared"]
+    opened = {name: open_collection(name, log=lambda m: print(m, file=sys.stderr)) for name in names}
+    build_s = time.perf_counter() - started
+    try:
+        def rank(system: str, coll: str, text: str) -> list[str]:
+            c = opened[coll]
+            return c.baseline.search(text) if system == "baseline" else c.search(text)
+
+        queries = load_queries()
+        if args.pool:
+            _print_pool(queries, opened)
+            return 0
+        t0 = time.perf_counter()
+        result = evaluate(queries, rank, names)
+        search_s = time.perf_counter() - t0
+
+        def similar(system: str, coll: str, doc: str) -> list[str]:
+            c = opened[coll]
+            if system == "baseline":
+                return c.baseline.similar(doc, 4)
+            entry = c.kb.catalog.by_path(str(c.root / doc))
+            return [c.relative(h.path) for h in c.kb.similar(entry.id, 4)] if entry else []
+
+        sim = evaluate_similar([s for s in load_similar() if s.collection in opened], similar)
+    finally:
+        for c in opened.values():
+            c.close()
+    result["similar"] = sim
+    result["timing_s"] = {"open_or_build": round(build_s, 2), "searches": round(search_s, 2),
+                          "total": round(time.perf_counter() - started, 2)}
+    if args.per_query:
+        print(_per_query(result))
+        print()
+    print(_table(result, sim))
+    print(f"\n{len(result['per_query'])} (query, collection) pairs; "
+          f"{result['timing_s']['total']:.1f} s (of which opening/building {build_s:.1f} s)")
+    out = args.json or RESULTS / "relevance.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1))
+    print(f"JSON: {out}")
+    return 0
+
+
+def _print_pool(queries: Sequence[Query], opened: dict[str, Any]) -> None:
+    from whoosh.qparser import OrGroup, MultifieldParser
+
+    for q in queries:
+        for name, c in opened.items():
+            or_parser = MultifieldParser(["title", "body"], c.baseline.ix.schema, group=OrGroup)
+            or_hits = [h["path"] for h in c.baseline.searcher.search(or_parser.parse(q.text), limit=10)]
+            pool = dict.fromkeys(c.baseline.search(q.text, 10) + c.search(q.text, 10) + or_hits)
+            new = [p for p in pool if p not in q.judgments.get(name, {})]
+            for p in new:
+                entry = c.kb.catalog.by_path(str(c.root / p))
+                title = entry.title if entry else ""
+                print(f"{q.id}\t{name}\t{q.text}\t{p}\t{title}")
