@@ -18,6 +18,7 @@ from indexer.workers import Crash, Pool
 from kb.base import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Change
 from kb.errors import StorageFull
+from kb.index import Analyzed
 
 Progress = Callable[[int], None]
 
@@ -53,9 +54,10 @@ class Report:
             "indexed": len(self.indexed),
             "unchanged": len(self.unchanged),
             "removed": len(self.removed),
-            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
-            "failed": [{"path": p, "reason": r} for p, r in self.failed],
-            "warnings": [{"path": p, "reason": r} for p, r in self.warnings],
+            # Sorted: workers finish in any order, the report should not.
+            "skipped": [{"path": p, "reason": r} for p, r in sorted(self.skipped)],
+            "failed": [{"path": p, "reason": r} for p, r in sorted(self.failed)],
+            "warnings": [{"path": p, "reason": r} for p, r in sorted(self.warnings)],
         }
 
 
@@ -115,7 +117,7 @@ def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Opt
             report.failed.append((task.path, reason))
         else:
             batch.add(Change(task.id, task.path, task.size, task.mtime, task.sha256, fmt, INDEXED,
-                             document=outcome.document), len(outcome.document.text))
+                             document=outcome.document), len(outcome.document.text), outcome.analyzed)
             report.indexed.append(task.path)
             if outcome.warning:
                 report.warnings.append((task.path, outcome.warning))
@@ -142,11 +144,14 @@ class _Batch:
         self.kb = kb
         self.max_docs = max_docs
         self.changes: list[Change] = []
+        self.analyzed: dict[str, Analyzed] = {}
         self.chars = 0
         self.since = time.monotonic()
 
-    def add(self, change: Change, chars: int) -> None:
+    def add(self, change: Change, chars: int, analyzed: Analyzed | None = None) -> None:
         self.changes.append(change)
+        if analyzed is not None:
+            self.analyzed[change.id] = analyzed
         self.chars += chars
         if (len(self.changes) >= self.max_docs or self.chars >= BATCH_CHARS
                 or time.monotonic() - self.since >= BATCH_SECONDS):
@@ -154,5 +159,5 @@ class _Batch:
 
     def flush(self) -> None:
         if self.changes:
-            self.kb.apply(self.changes)
-        self.changes, self.chars, self.since = [], 0, time.monotonic()
+            self.kb.apply(self.changes, self.analyzed)
+        self.changes, self.analyzed, self.chars, self.since = [], {}, 0, time.monotonic()

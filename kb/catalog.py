@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -98,14 +99,31 @@ def unpack(blob: bytes) -> Document:
 class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = path
-        # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT) below.
-        self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        # One connection per thread: a web server's threads must not share cursor state.
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
         self._db.executescript(_SCHEMA)
 
+    @property
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT) below.
+            db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            self._local.db = db
+            with self._guard:
+                self._connections.append(db)
+        return db
+
     def close(self) -> None:
-        self._db.close()
+        with self._guard:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+        self._local = threading.local()
 
     def _transaction(self) -> "_Txn":
         return _Txn(self._db)

@@ -26,7 +26,7 @@ from kb import querysyntax as qs
 from kb.analysis import Analyzer
 from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, SearchRequest
 from kb.query import QueryBuilder, SynonymMatcher
-from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, snippet
+from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.synonyms import Synonyms
 
 # Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
@@ -117,13 +117,28 @@ def _fields_of(doc: Document) -> dict[str, Any]:
     }
 
 
-class _Shared:
-    """A searcher and how many threads are using it."""
+# Text fields and the analyzer each uses (as in build_schema); stored ones keep their text.
+_ANALYZED = {"title": True, "headings": True, "summary": True, "body": True, "spell": False, "author": True}
+_STORED_TEXT = ("title", "summary", "body", "author")
+_analyzers: dict[bool, Analyzer] = {}
 
-    def __init__(self, searcher: Searcher) -> None:
-        self.searcher = searcher
-        self.users = 0
-        self.retired = False
+Analyzed = dict[str, list[str]]
+
+
+def analyze(doc: Document) -> Analyzed:
+    """The terms of each text field of ``doc``, in order, exactly as the schema's analyzers
+    produce them (stop words leave no gap, so a term's position is its index).
+
+    Extraction workers call this so that the single writer process only files postings:
+    Whoosh indexes a list of strings as consecutive tokens without running the analyzer."""
+    fields_ = _fields_of(doc)
+    out: Analyzed = {}
+    for name, stemming in _ANALYZED.items():
+        analyzer = _analyzers.get(stemming)
+        if analyzer is None:
+            analyzer = _analyzers[stemming] = Analyzer(stemming=stemming)
+        out[name] = [t.term for t in analyzer.tokens(fields_[name])]
+    return out
 
 
 class IndexBatch:
@@ -132,8 +147,16 @@ class IndexBatch:
     def __init__(self, writer: Any) -> None:
         self._writer = writer
 
-    def put(self, doc: Document) -> None:
-        self._writer.update_document(**_fields_of(doc))
+    def put(self, doc: Document, analyzed: Analyzed | None = None) -> None:
+        """Add or replace ``doc``; ``analyzed`` (from ``analyze(doc)``) skips the analysis."""
+        fields_ = _fields_of(doc)
+        if analyzed is not None:
+            for name in _STORED_TEXT:
+                fields_["_stored_" + name] = fields_[name]
+            for name, terms in analyzed.items():
+                # An empty list is not indexed at all, exactly like a text without terms.
+                fields_[name] = terms
+        self._writer.update_document(**fields_)
 
     def delete(self, doc_id: str) -> None:
         self._writer.delete_by_term("id", doc_id)
@@ -147,7 +170,10 @@ class Index:
         self.analyzer = Analyzer()
         self.builder = QueryBuilder(self.analyzer, SynonymMatcher(synonyms, self.analyzer))
         self._ix = self._open_or_create()
-        self._current: _Shared | None = None
+        # One searcher per thread: Whoosh readers seek and read shared file objects, so two
+        # threads searching through one searcher corrupt each other's reads.
+        self._local = threading.local()
+        self._all: list[Searcher] = []
         self._lock = threading.Lock()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -173,9 +199,9 @@ class Index:
 
     def close(self) -> None:
         with self._lock:
-            if self._current is not None:
-                self._current.searcher.close()
-                self._current = None
+            for searcher in self._all:
+                searcher.close()
+            self._all.clear()
         self._ix.close()
 
     @contextmanager
@@ -193,28 +219,20 @@ class Index:
 
     @contextmanager
     def searcher(self) -> Iterator[Searcher]:
-        """The process' shared searcher, reopened after each commit.
+        """This thread's searcher, reopened after each commit (by any process).
 
         Whoosh's ``refresh()`` reuses segment readers and misses deletions and cleared
-        segments, so a new searcher is opened instead; the old one is closed once the last
-        thread using it is done (a Hit must not outlive its searcher)."""
-        with self._lock:
-            current = self._current
-            if current is None or not current.searcher.up_to_date():
-                fresh = _Shared(self._ix.searcher(weighting=scoring.BM25F()))
-                if current is not None:
-                    current.retired = True
-                    if current.users == 0:
-                        current.searcher.close()
-                self._current = current = fresh
-            current.users += 1
-        try:
-            yield current.searcher
-        finally:
+        segments, so a new searcher is opened instead. Hits must not outlive the searcher."""
+        current: Searcher | None = getattr(self._local, "searcher", None)
+        if current is None or not current.up_to_date():
+            fresh = self._ix.searcher(weighting=scoring.BM25F())
             with self._lock:
-                current.users -= 1
-                if current.retired and current.users == 0:
-                    current.searcher.close()
+                if current is not None:
+                    current.close()
+                    self._all.remove(current)
+                self._all.append(fresh)
+            self._local.searcher = current = fresh
+        yield current
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -258,9 +276,10 @@ class Index:
         spans = match_spans(body, terms, self.analyzer)
         out: list[str] = []
         while spans and len(out) < count:
-            out.append(snippet(body, spans))
-            first = spans[0][0]
-            spans = [sp for sp in spans if sp[0] > first + 400]
+            shown, begin, end = snippet_window(body, spans)
+            out.append(shown)
+            # Next passages come from elsewhere in the text: drop what this window showed.
+            spans = [sp for sp in spans if sp[1] <= begin or sp[0] >= end]
         return tuple(out)
 
     def search(self, request: SearchRequest) -> SearchPage:

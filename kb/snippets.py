@@ -45,9 +45,15 @@ def pages_matched(spans: list[tuple[int, int, str]], starts: list[int]) -> tuple
 
 def snippet(text: str, spans: list[tuple[int, int, str]], width: int = SNIPPET_CHARS) -> str:
     """The window of ``text`` holding the most distinct matched terms, escaped, matches marked."""
+    return snippet_window(text, spans, width)[0]
+
+
+def snippet_window(text: str, spans: list[tuple[int, int, str]],
+                   width: int = SNIPPET_CHARS) -> tuple[str, int, int]:
+    """Like ``snippet``, with the (begin, end) offsets of the window it shows."""
     if not spans:
         lead = _SPACE_RE.sub(" ", text[: width * 2]).strip()
-        return html.escape(_cut(lead, width))
+        return html.escape(_cut(lead, width)), 0, min(len(text), width)
     best_i, best_score = 0, -1
     j = 0
     for i, (start, _, _) in enumerate(spans):
@@ -73,7 +79,7 @@ def snippet(text: str, spans: list[tuple[int, int, str]], width: int = SNIPPET_C
     out.append(_clean(text[cursor:end]))
     if end < len(text):
         out.append(" …")
-    return "".join(out).strip()
+    return "".join(out).strip(), begin, end
 
 
 def _clean(piece: str) -> str:

@@ -73,3 +73,17 @@ def read_manifest() -> Callable[[Path], list[dict[str, str]]]:
             return list(csv.DictReader(fh, delimiter="\t"))
 
     return read
+
+
+@pytest.fixture(scope="module")
+def many_files(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A few hundred real French documents (Markdown and HTML) copied to a temporary folder."""
+    import shutil
+
+    source = shared / "corpora" / "french-docs"
+    files = sorted(p for p in source.rglob("*") if p.suffix in (".md", ".html"))[:300]
+    assert len(files) >= 250, "the shared French corpus should hold hundreds of documents"
+    root = tmp_path_factory.mktemp("many")
+    for i, f in enumerate(files):
+        shutil.copyfile(f, root / f"{i:03d}-{f.name}")
+    return root

@@ -24,19 +24,6 @@ def kb(home: Path, *args: str, check: bool = False) -> subprocess.CompletedProce
                           timeout=600)
 
 
-@pytest.fixture(scope="module")
-def many_files(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A few hundred real French documents (Markdown and HTML) copied to a temporary folder."""
-    source = shared / "corpora" / "french-docs"
-    files = sorted(p for p in source.rglob("*") if p.suffix in (".md", ".html"))[:300]
-    assert len(files) >= 250, "the shared French corpus should hold hundreds of documents"
-    root = tmp_path_factory.mktemp("many")
-    for i, f in enumerate(files):
-        target = root / f"{i:03d}-{f.name}"
-        shutil.copyfile(f, target)
-    return root
-
-
 def committed(home: Path) -> int:
     try:
         with sqlite3.connect(home / "catalog.sqlite", timeout=5) as db:
@@ -91,3 +78,54 @@ def test_second_writer_refuses_with_clear_message(many_files: Path, tmp_path: Pa
         assert "un autre processus écrit déjà" in second.stderr
         assert "Traceback" not in second.stderr
     assert kb(home, "check").returncode == 0
+
+
+@pytest.fixture(scope="module")
+def indexed_home(many_files: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("indexed") / "home"
+    result = kb(home, "index", str(many_files), "--json")
+    assert result.returncode in (0, 1), result.stderr
+    return home
+
+
+def copy_home(home: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "home"
+    shutil.copytree(home, target)
+    return target
+
+
+def kill_after(args: list[str], delay: float) -> int:
+    proc = subprocess.Popen([*KB, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    return proc.wait(timeout=60)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sigkill_during_rebuild_keeps_the_old_index(indexed_home: Path, tmp_path: Path, seed: int) -> None:
+    home = copy_home(indexed_home, tmp_path)
+    before = json.loads(kb(home, "stats", "--json", check=True).stdout)
+    kill_after(["--home", str(home), "rebuild"], random.Random(seed).uniform(0.3, 2.5))
+    assert json.loads(kb(home, "search", "données", "--json", check=True).stdout)["total"] > 0
+    assert kb(home, "check").returncode == 0
+    after = json.loads(kb(home, "stats", "--json", check=True).stdout)
+    assert after["documents"] == after["index_documents"] == before["documents"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sigkill_during_rm_is_repaired_by_the_next_writer(indexed_home: Path, tmp_path: Path, seed: int) -> None:
+    home = copy_home(indexed_home, tmp_path)
+    with sqlite3.connect(home / "catalog.sqlite") as db:
+        ids = [row[0] for row in db.execute("SELECT id FROM documents WHERE status = 'indexed' LIMIT 120")]
+    kill_after(["--home", str(home), "rm", *ids], random.Random(seed).uniform(0.2, 1.5))
+    check = kb(home, "check")
+    assert check.returncode == 0 or "opération interrompue" in check.stdout
+    kb(home, "rebuild", check=True)  # any writer finishes interrupted work first
+    assert kb(home, "check").returncode == 0
+    stats = json.loads(kb(home, "stats", "--json", check=True).stdout)
+    assert stats["documents"] == stats["index_documents"]
+    remaining = json.loads(kb(home, "search", "--json", "--limit", "1000").stdout)
+    with sqlite3.connect(home / "catalog.sqlite") as db:
+        in_catalog = {row[0] for row in db.execute("SELECT id FROM documents WHERE status = 'indexed'")}
+    assert {h["id"] for h in remaining["hits"]} == in_catalog
