@@ -69,6 +69,9 @@ def snippet_window(text: str, spans: list[tuple[int, int, str]],
         space = text.rfind(" ", max(0, begin - 20), first)
         begin = space + 1 if space != -1 else begin
     end = min(len(text), begin + width)
+    if end < len(text):  # and end on one, keeping at least the chosen match
+        space = text.rfind(" ", spans[best_i][1], end)
+        end = space if space != -1 else end
     window = [s for s in spans if s[0] >= begin and s[1] <= end]
     out: list[str] = ["… " if begin > 0 else ""]
     cursor = begin
