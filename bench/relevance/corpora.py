@@ -1,9 +1,9 @@
 """The two judged collections, their knowledge-base homes (cached under bench/results/) and
 the plain Whoosh baseline index built beside them from the same extracted texts.
 
-A home is keyed by a hash of the collection's file contents and of the extraction code, so
-files are extracted once; the project's index inside it is rebuilt from the catalog (no
-re-extraction) whenever the analysis or schema code changes.
+A home is keyed by a hash of the collection's file contents, so files are extracted once
+(``--rebuild`` extracts again, e.g. after an extractor change); the project's index inside it
+is rebuilt from the catalog (no re-extraction) whenever the analysis or schema code changes.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ RESULTS = ROOT / "bench" / "results"
 SHARED_DOCS = ROOT.parent / "shared" / "corpora" / "french-docs"
 COLLECTIONS = {"demo": ROOT / "corpus" / "documents", "shared": SHARED_DOCS}
 
-# Code whose change invalidates the extracted catalog / the project's index / the baseline.
-_EXTRACTION_CODE = ("indexer", "kb/model.py", "kb/catalog.py")
+# Code whose change invalidates the project's index (rebuilt from the catalog) / the baseline.
 _INDEX_CODE = ("kb/analysis.py", "kb/index.py", "kb/synonyms.py", "kb/data/synonyms.yaml")
 _BASELINE_VERSION = "1"
 
@@ -111,13 +110,12 @@ class Baseline:
         self.ix.close()
 
 
-def open_collection(name: str, log=print) -> Collection:  # type: ignore[no-untyped-def]
+def open_collection(name: str, log=print, rebuild: bool = False) -> Collection:  # type: ignore[no-untyped-def]
     """Open (building or refreshing as needed) the cached home of a collection."""
     root = COLLECTIONS[name].resolve()
-    key = f"{content_hash(root)}-{_hash_paths(_files(ROOT, _EXTRACTION_CODE), ROOT)}"
-    home = RESULTS / "relevance-homes" / f"{name}-{key}"
+    home = RESULTS / "relevance-homes" / f"{name}-{content_hash(root)}"
     for stale in home.parent.glob(f"{name}-*"):
-        if stale != home:
+        if stale != home or rebuild:
             shutil.rmtree(stale, ignore_errors=True)
     fresh = not (home / "catalog.sqlite").exists() or not (home / "extracted").exists()
     kb = KnowledgeBase(home)

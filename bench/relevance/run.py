@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="where to write the JSON results")
     parser.add_argument("--pool", action="store_true",
                         help="list unjudged documents in the top 10 of each system (for judging)")
+    parser.add_argument("--rebuild", action="store_true", help="extract the collections again (cache ignored)")
     parser.add_argument("--per-query", action="store_true", help="also print the per-query table")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     names = ["demo"] if args.quick else ["demo", "shared"]
-    opened = {name: open_collection(name, log=lambda m: print(m, file=sys.stderr)) for name in names}
+    opened = {name: open_collection(name, log=lambda m: print(m, file=sys.stderr), rebuild=args.rebuild) for name in names}
     build_s = time.perf_counter() - started
     try:
         def rank(system: str, coll: str, text: str) -> list[str]:
@@ -148,15 +149,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_pool(queries: Sequence[Query], opened: dict[str, Any]) -> None:
-    from whoosh.qparser import OrGroup, MultifieldParser
+    """Pooling for judges: the top 10 of each system plus the top 5 of the baseline in OR
+    mode, minus what is judged already, with a passage of each document where it matches."""
+    import html
+    import re
+
+    from whoosh.qparser import MultifieldParser, OrGroup
 
     for q in queries:
         for name, c in opened.items():
             or_parser = MultifieldParser(["title", "body"], c.baseline.ix.schema, group=OrGroup)
-            or_hits = [h["path"] for h in c.baseline.searcher.search(or_parser.parse(q.text), limit=10)]
+            or_hits = [h["path"] for h in c.baseline.searcher.search(or_parser.parse(q.text), limit=5)]
             pool = dict.fromkeys(c.baseline.search(q.text, 10) + c.search(q.text, 10) + or_hits)
-            new = [p for p in pool if p not in q.judgments.get(name, {})]
-            for p in new:
+            for p in (p for p in pool if p not in q.judgments.get(name, {})):
                 entry = c.kb.catalog.by_path(str(c.root / p))
-                title = entry.title if entry else ""
-                print(f"{q.id}\t{name}\t{q.text}\t{p}\t{title}")
+                if entry is None:
+                    continue
+                passages = c.kb.passages(entry.id, q.text, 1)
+                text = re.sub(r"<[^>]+>", "", html.unescape(passages[0])) if passages else ""
+                print(f"{q.id}\t{name}\t{q.text}\t{p}\t{entry.title}\t{text[:160]}")
