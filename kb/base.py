@@ -177,9 +177,14 @@ class KnowledgeBase:
     def original(self, doc_id: str) -> Path:
         """The stored original of a document (never a path outside the store)."""
         entry = self.catalog.get(doc_id)
-        if entry is None or entry.status != INDEXED or not self.store.has(entry.sha256):
+        if entry is None or entry.status != INDEXED:
             raise NotFound("original introuvable")
-        return self.store.path_for(entry.sha256)
+        path = self.store.path_for(entry.sha256)
+        # A blob replaced by a symbolic link (or anything but a plain file inside the store)
+        # is never served: it could point anywhere on the machine.
+        if path.is_symlink() or not path.is_file() or not path.resolve().is_relative_to(self.store.root.resolve()):
+            raise NotFound("original introuvable")
+        return path
 
     def stats(self) -> Stats:
         by_status = self.catalog.count_by("status")
