@@ -112,6 +112,9 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
         except OSError as exc:
             fail(f"écriture impossible dans {obj.home} : {exc.strerror or exc}. Ce qui a été validé reste "
                  "intact ; corrigez le problème (place disque, droits) puis relancez kb index pour finir.", 1)
+        except KeyboardInterrupt:
+            _close_bar()
+            fail("indexation interrompue. Ce qui a été validé est conservé ; relancez kb index pour finir.", 130)
     finally:
         _close_bar()
         kb.close()
@@ -224,6 +227,8 @@ def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], the
         payload: dict[str, Any] = {"total": result.total, "hits": hits}
         if result.suggestion:
             payload["suggestion"] = result.suggestion
+        if result.corrected:
+            payload["corrected"] = result.corrected
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
     _print_results(result)
@@ -231,7 +236,9 @@ def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], the
 
 def _print_results(result: Any) -> None:
     tty = sys.stdout.isatty()
-    if result.suggestion:
+    if result.corrected:
+        click.echo(f"Aucun résultat pour « {safe(result.query)} » : résultats pour « {safe(result.corrected)} ».")
+    elif result.suggestion:
         click.echo(f"Essayez plutôt : {safe(result.suggestion)}")
     if result.total == 0:
         click.echo("Aucun résultat. Essayez moins de mots, un synonyme ou retirez un filtre.")

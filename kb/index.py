@@ -23,7 +23,8 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
 from kb import querysyntax as qs
-from kb.analysis import Analyzer
+from kb.analysis import Analyzer, fold
+from kb.analysis import words as words_of
 from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, SearchRequest
 from kb.query import QueryBuilder, SynonymMatcher
 from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, snippet, snippet_window
@@ -32,6 +33,7 @@ from kb.synonyms import Synonyms
 # Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
 SCHEMA_VERSION = 1
 INDEX_NAME = "kb"
+SURFACE_SCAN = 200_000  # characters of a document searched for the accented form of a suggestion
 _VERSION_FILE = "kb-schema.json"
 
 
@@ -302,6 +304,17 @@ class Index:
             built_query, words, relaxable = built.query, built.words, built.relaxable
         kwargs = self._search_args(request, filter_q)
         results = s.search_page(built_query, request.page, pagelen=request.page_size, **kwargs)
+        suggestion = self._suggest(s, request.query, words) if words else None
+        corrected = None
+        if results.total == 0 and suggestion is not None:
+            # Nothing for the words as typed, but the index knows close spellings: search those
+            # (the page says so through ``corrected``) rather than relax to fewer words.
+            fixed = qs.parse(suggestion)
+            if fixed is not None:
+                retry = s.search_page(self.builder.build(fixed, labels).query, request.page,
+                                      pagelen=request.page_size, **kwargs)
+                if retry.total:
+                    results, corrected = retry, suggestion
         relaxed = False
         if results.total == 0 and relaxable and node is not None:
             results = s.search_page(self.builder.relaxed(node, labels), request.page,
@@ -311,9 +324,9 @@ class Index:
                           for field, text in _all_terms(results.results.q) if field in ("body", "title", "summary"))
         hits = tuple(self._hit(hit, terms) for hit in results)
         facets = self._facets(results.results) if request.facets else {}
-        suggestion = self._suggest(s, request.query, words) if results.total < 3 and words else None
         return SearchPage(query=request.query, total=results.total, hits=hits, page=results.pagenum,
-                          page_size=request.page_size, facets=facets, suggestion=suggestion, relaxed=relaxed)
+                          page_size=request.page_size, facets=facets, suggestion=suggestion, relaxed=relaxed,
+                          corrected=corrected)
 
     def _labels_reader(self, s: Searcher) -> Any:
         def labels(field: str) -> Iterable[str]:
@@ -370,23 +383,70 @@ class Index:
         return facets
 
     def _suggest(self, s: Searcher, query: str, words: tuple[str, ...]) -> str | None:
-        """A corrected query when some typed words are unknown to the index."""
-        corrector = s.corrector("spell")
+        """The query with each word the index has never seen replaced by the closest word of
+        its own vocabulary (fewest edits, then most documents), accents restored; None when
+        every word is known or nothing is close. A word whose stem is indexed is only
+        corrected when the fix is more than an inflection (renouvelement -> renouvellement,
+        but not relogements -> relogement)."""
         reader = s.reader()
-        changed = False
         corrected = query
+        changed = False
         for word in words:
             folded = self.analyzer.term_unstemmed(word)
-            if folded is None or len(folded) < 4 or reader.frequency("spell", folded) > 0:
+            if folded is None or len(folded) < 4 or not folded.isalpha() or reader.frequency("spell", folded) > 0:
+                continue
+            best = self._closest(reader, folded)
+            if best is None:
                 continue
             stemmed = self.analyzer.term(word)
-            if stemmed and reader.frequency("body", stemmed) > 0:
+            if stemmed and reader.frequency("body", stemmed) > 0 and _inflection(folded, best):
                 continue
-            options = corrector.suggest(folded, limit=1, maxdist=2)
-            if options:
-                corrected = corrected.replace(word, options[0], 1)
-                changed = True
+            corrected = corrected.replace(word, self._surface(s, best), 1)
+            changed = True
         return corrected if changed else None
+
+    @staticmethod
+    def _closest(reader: Any, folded: str) -> str | None:
+        # Whoosh's own corrector ranks candidates by frequency only; rank by edit distance
+        # first. The first letter is rarely the wrong one, and fixing it keeps this fast.
+        maxdist = 1 if len(folded) <= 5 else 2
+        candidates = [c.decode("utf-8") if isinstance(c, bytes) else c
+                      for c in reader.terms_within("spell", folded, maxdist, prefix=1)]
+        candidates = [c for c in candidates if c != folded]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda c: (_edits(folded, c), -reader.doc_frequency("spell", c), c))
+
+    def _surface(self, s: Searcher, folded: str) -> str:
+        """The word as the documents write it (with its accents), from one document holding it."""
+        found = s.search(wq.Term("spell", folded), limit=1)
+        if found:
+            stored = found[0].fields()
+            for text in (stored.get("title", ""), stored.get("body", "")[:SURFACE_SCAN]):
+                for w in words_of(text):
+                    if fold(w) == folded:
+                        return w.lower() if not w.isupper() else w
+        return folded
+
+def _inflection(a: str, b: str) -> bool:
+    """Whether two folded words differ only by a plural or feminine ending."""
+    def base(w: str) -> str:
+        for end in ("es", "s", "x", "e"):
+            if w.endswith(end) and len(w) > len(end) + 2:
+                return w[: -len(end)]
+        return w
+    return base(a) == base(b)
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (short words only: spelling candidates)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 def _all_terms(q: wq.Query) -> set[tuple[str, Any]]:

@@ -93,7 +93,12 @@ class FacetValue:
 
 @dataclass(frozen=True)
 class SearchPage:
-    """A page of results with the facet counts of the whole result set."""
+    """A page of results with the facet counts of the whole result set.
+
+    ``suggestion``: the query with unknown words replaced by close words of the index ("did
+    you mean"). ``corrected``: set when the query as typed matched nothing and the suggestion
+    did; the hits are then those of ``corrected`` (equal to ``suggestion``). ``relaxed``: no
+    document has all the words; the hits have some of them."""
 
     query: str
     total: int
@@ -104,6 +109,7 @@ class SearchPage:
     suggestion: str | None = None
     relaxed: bool = False
     elapsed_ms: float = 0.0
+    corrected: str | None = None
 
 
 FACET_FIELDS = ("type", "themes", "year", "organisations", "format")
