@@ -114,6 +114,7 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
                  "intact ; corrigez le problème (place disque, droits) puis relancez kb index pour finir.", 1)
         except KeyboardInterrupt:
             _close_bar()
+            _settle_after_interrupt(kb)
             fail("indexation interrompue. Ce qui a été validé est conservé ; relancez kb index pour finir.", 130)
     finally:
         _close_bar()
@@ -126,6 +127,16 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
 
 
 _bar: Any = None
+
+
+def _settle_after_interrupt(kb: KnowledgeBase) -> None:
+    """Finish the batch Ctrl-C cut in half, so the base is consistent right away (a second
+    Ctrl-C only leaves that work to the next run)."""
+    try:
+        with kb.writing():
+            pass  # taking the lock replays pending rows
+    except (KBError, OSError, KeyboardInterrupt):
+        pass
 
 
 def _progress_bar(total: int) -> Callable[[int], None]:

@@ -129,3 +129,19 @@ def test_sigkill_during_rm_is_repaired_by_the_next_writer(indexed_home: Path, tm
     with sqlite3.connect(home / "catalog.sqlite") as db:
         in_catalog = {row[0] for row in db.execute("SELECT id FROM documents WHERE status = 'indexed'")}
     assert {h["id"] for h in remaining["hits"]} == in_catalog
+
+
+def test_ctrl_c_stops_with_a_french_message_and_nothing_lost(many_files: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    proc = subprocess.Popen([*KB, "--home", str(home), "index", str(many_files), "--batch", "20"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while committed(home) == 0 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrompue" in err and "Traceback" not in err
+    assert kb(home, "check").returncode == 0
+    rerun = json.loads(kb(home, "index", str(many_files), "--json").stdout)
+    assert rerun["indexed"] + rerun["unchanged"] + len(rerun["skipped"]) + len(rerun["failed"]) == 300
