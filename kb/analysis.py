@@ -25,12 +25,13 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß"
 ELISIONS = frozenset("l d qu n s j c m t jusqu lorsqu puisqu quoiqu presqu".split())
 
 # Folded French stop words. Whoosh's list lacks "les"; this one is built for folded text.
+# "ete" stays a word: folded, the participle "été" is also the noun (summer, "Quartiers d'été").
 STOP_WORDS = frozenset(
     """
     a au aux avec ce ces cet cette dans de des du elle elles en et eux il ils je la le les leur
     leurs lui ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se
     ses son sur ta te tes toi ton tu un une vos votre vous y d l n s j c m t qu
-    ete etre etait etaient sont est ai as avons avez ont aurait sera seront
+    etre etait etaient sont est ai as avons avez ont aurait sera seront
     ceci cela celui celle ceux celles dont donc or ni car si sans sous entre vers chez
     plus tres tout tous toute toutes autre autres aussi comme afin ainsi alors
     lors puis deja encore bien peu cette ici la-bas
@@ -121,6 +122,11 @@ class Analyzer:
         """The folded form of a word, or None for a stop word (for spelling suggestions)."""
         folded = fold(word).replace(".", "")
         return None if not folded or folded in self.stop_words else folded
+
+
+# Interrogatives people type in questions ("comment publier un jeu de données ?"): they carry
+# no topic, so queries drop them (documents keep them: "un commentaire", "quel" in a title).
+QUESTION_WORDS = frozenset("comment quel quelle quels quelles pourquoi combien quand ou lequel laquelle".split())
 
 
 def words(text: str) -> list[str]:

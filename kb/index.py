@@ -31,7 +31,7 @@ from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, sni
 from kb.synonyms import Synonyms
 
 # Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: "été" is no longer a stop word
 INDEX_NAME = "kb"
 SURFACE_SCAN = 200_000  # characters of a document searched for the accented form of a suggestion
 _VERSION_FILE = "kb-schema.json"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from whoosh import query as wq
 
 from kb import querysyntax as qs
-from kb.analysis import Analyzer, fold
+from kb.analysis import QUESTION_WORDS, Analyzer, fold
 from kb.synonyms import Synonyms
 
 # Fields a bare word is looked up in; their weights live in the schema (field_boost).
@@ -126,7 +126,8 @@ class QueryBuilder:
         return wq.And(parts) if len(parts) > 1 else parts[0]
 
     def _word_run(self, run: list[str]) -> wq.Query | None:
-        terms = self.analyzer.terms(" ".join(run))
+        topical = [w for w in run if fold(w) not in QUESTION_WORDS]
+        terms = self.analyzer.terms(" ".join(topical or run))
         if not terms:
             return None
         clauses: list[wq.Query] = []
