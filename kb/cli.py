@@ -274,10 +274,11 @@ def _print_results(result: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Métadonnées et texte intégral en JSON.")
 @pass_ctx
 def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
-    """Afficher un document (par identifiant ou chemin) : métadonnées et texte."""
+    """Afficher un document (par identifiant ou chemin) : métadonnées, documents similaires et texte."""
     kb = obj.open()
     try:
         doc = kb.document(ref)
+        similar = kb.similar(doc.id, 5)
     except NotFound as exc:
         fail(str(exc), 1)
     finally:
@@ -285,6 +286,7 @@ def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
     if as_json:
         data = doc.to_dict()
         data["year"] = doc.year
+        data["similar"] = [{"id": h.id, "title": h.title} for h in similar]
         click.echo(json.dumps(data, ensure_ascii=False))
         return
     rows = [("Titre", doc.title), ("Identifiant", doc.id), ("Type", doc.type), ("Date", doc.date),
@@ -295,6 +297,11 @@ def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
     for label, value in rows:
         if value not in (None, ""):
             click.echo(f"{label:14} {safe(value)}")
+    if similar:
+        click.echo("")
+        click.echo("Documents similaires")
+        for hit in similar:
+            click.echo(f"  - {safe(hit.title)}  (id {hit.id})")
     click.echo("")
     click.echo(safe(doc.text.replace("\f", "\n")) if doc.text else "(aucun texte extrait)")
 
