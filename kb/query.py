@@ -20,6 +20,7 @@ TEXT_FIELDS = ("title", "headings", "summary", "body")
 KEYWORD_FIELDS = ("type", "themes", "year", "format", "organisations", "territory", "language")
 PHRASE_BOOST = 2.0
 MAX_EXPANSIONS = 8
+TOLERANT_FROM = 3  # from this many words on, a document may miss one of them
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,11 @@ class QueryBuilder:
                 clauses.append(self._terms_query([terms[i]]))
                 i += 1
         main = wq.And(clauses) if len(clauses) > 1 else clauses[0]
+        if len(clauses) >= TOLERANT_FROM:
+            # Long queries and questions: a document may miss one of the words ("lutter" in
+            # "comment lutter contre le décrochage scolaire"); those with all of them rank first.
+            most = wq.Or([wq.And(clauses[:i] + clauses[i + 1 :]) for i in range(len(clauses))])
+            main = wq.AndMaybe(most, main)
         if len(terms) > 1:
             proximity = wq.Or([wq.Phrase(f, terms, slop=2, boost=PHRASE_BOOST) for f in ("title", "body")])
             return wq.AndMaybe(main, proximity)
