@@ -1,0 +1,268 @@
+"""Search benchmark: 250 realistic French queries, warm, on a base built from the scaled
+corpus, with facets and highlighting exactly as the web page asks for them
+(``KnowledgeBase.search(SearchRequest(q, filters, facets=True))``), side by side in the same
+run with lower-bound references on the same documents:
+
+- bare Whoosh: default schema and analyzer, no facets, no highlighting (our overhead);
+- tantivy (Rust; French stemming and accent folding) and SQLite FTS5 (unicode61, diacritics
+  removed, no stemming).
+
+    python -m bench.search              # 100,000 documents
+    python -m bench.search --quick      # 300 documents, a few seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.common import DATA, PYTHON, ROOT, latency, table, write_result
+from bench.corpus import TYPES, _paragraphs, build
+from kb.analysis import STOP_WORDS, fold
+from kb.base import KnowledgeBase
+from kb.model import SearchRequest
+
+Query = dict[str, Any]  # q (our syntax), words, phrase, filters
+
+
+def home_for(count: int) -> Path:
+    """A knowledge base of the scaled corpus, indexed once with ``kb index`` and reused."""
+    home = DATA / f"home-scaled-{count}"
+    if (home / ".complete").exists():
+        return home
+    shutil.rmtree(home, ignore_errors=True)
+    corpus = build(count)
+    started = time.perf_counter()
+    subprocess.run([PYTHON, "-m", "kb.cli", "--home", str(home), "index", str(corpus), "--json"],
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    (home / ".complete").write_text(f"{time.perf_counter() - started:.1f}\n")
+    return home
+
+
+def queries(n: int = 250, seed: int = 6) -> list[Query]:
+    """Queries a person would type, drawn from the corpus' own sentences: single words of
+    middling frequency, 2–4 word runs, quoted phrases, OR, prefixes, and filtered queries."""
+    paragraphs, _ = _paragraphs()
+    sentences = [s for p in paragraphs for s in p if len(s) > 40]
+    words_in = lambda s: re.findall(r"[^\W\d_]{2,}", s)  # noqa: E731
+    content = lambda w: len(w) >= 4 and fold(w) not in STOP_WORDS  # noqa: E731
+    freq = Counter(w.lower() for s in sentences for w in words_in(s) if content(w))
+    middling = [w for w, _ in freq.most_common(3000)[40:]]
+    rng = random.Random(seed)
+    out: list[Query] = []
+
+    def run_of(k: int) -> list[str]:
+        while True:
+            ws = words_in(rng.choice(sentences))
+            if len(ws) > k:
+                i = rng.randrange(len(ws) - k + 1)
+                run = [w.lower() for w in ws[i:i + k]]
+                if sum(content(w) for w in run) >= min(2, k):
+                    return run
+
+    def add(q: str, words: list[str], phrase: bool = False, filters: dict[str, tuple[str, ...]] | None = None) -> None:
+        out.append({"q": q, "words": words, "phrase": phrase, "filters": filters or {}})
+
+    for _ in range(int(n * 0.30)):
+        w = rng.choice(middling)
+        add(w, [w])
+    for _ in range(int(n * 0.22)):
+        ws = [w for w in run_of(3) if content(w)][:2]
+        add(" ".join(ws), ws)
+    for _ in range(int(n * 0.12)):
+        ws = run_of(rng.choice((3, 4)))
+        add(" ".join(ws), [w for w in ws if content(w)])
+    for _ in range(int(n * 0.12)):
+        ws = run_of(rng.choice((2, 3)))
+        add(f'"{" ".join(ws)}"', ws, phrase=True)
+    for _ in range(int(n * 0.04)):
+        a, b = rng.sample(middling, 2)
+        add(f"{a} OU {b}", [a, b])
+    for _ in range(int(n * 0.04)):
+        w = rng.choice(middling)
+        add(w[:5] + "*", [w[:5]])
+    while len(out) < n:
+        w = rng.choice(middling)
+        flt = ({"type": (rng.choice(TYPES),)} if rng.random() < 0.5
+               else {"year": (str(2005 + rng.randrange(20)),)})
+        add(w, [w], filters=flt)
+    return out
+
+
+def _timed(run: Callable[[Query], int], qs: list[Query], rounds: int) -> tuple[list[float], float]:
+    for q in qs:  # warm-up: caches, OS pages, lazily opened readers
+        run(q)
+    times: list[float] = []
+    hits = 0
+    for _ in range(rounds):
+        for q in qs:
+            t0 = time.perf_counter()
+            hits += run(q)
+            times.append((time.perf_counter() - t0) * 1000)
+    return times, hits / (rounds * len(qs))
+
+
+def _plain(q: Query) -> str:
+    words = [w.replace('"', "") for w in q["words"]]
+    if q["phrase"]:
+        return '"' + " ".join(words) + '"'
+    if " OU " in q["q"]:
+        return " OR ".join(words)
+    return " ".join(words)
+
+
+def passerelles(home: Path, qs: list[Query], rounds: int) -> dict[str, Any]:
+    kb = KnowledgeBase(home)
+    try:
+        def run(q: Query) -> int:
+            page = kb.search(SearchRequest(q["q"], filters=q["filters"], facets=True))
+            return min(page.total, 10)
+        times, hits = _timed(run, qs, rounds)
+        return {"latency_ms": latency(times), "mean_hits_top10": round(hits, 2)}
+    finally:
+        kb.close()
+
+
+def bare_whoosh(home: Path, qs: list[Query], rounds: int, tag: str) -> dict[str, Any]:
+    from whoosh import fields, index
+    from whoosh.qparser import QueryParser
+
+    path = DATA / f"whoosh-bare-{tag}"
+    build_s = None
+    if not (path / ".complete").exists():
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        schema = fields.Schema(id=fields.ID(stored=True), title=fields.TEXT(stored=True), body=fields.TEXT)
+        t0 = time.perf_counter()
+        ix = index.create_in(str(path), schema)
+        with KnowledgeBase(home) as kb, ix.writer(limitmb=256) as w:
+            for doc in kb.catalog.documents():
+                w.add_document(id=doc.id, title=doc.title, body=doc.text)
+        build_s = time.perf_counter() - t0
+        (path / ".complete").write_text(f"{build_s:.1f}\n")
+    ix = index.open_dir(str(path))
+    parser = QueryParser("body", ix.schema)
+    with ix.searcher() as s:
+        def run(q: Query) -> int:
+            results = s.search(parser.parse(_plain(q)), limit=10)
+            return len([r["id"] for r in results])
+        times, hits = _timed(run, qs, rounds)
+    return {"latency_ms": latency(times), "mean_hits_top10": round(hits, 2), "build_s": build_s}
+
+
+def tantivy_ref(home: Path, qs: list[Query], rounds: int, tag: str) -> dict[str, Any]:
+    try:
+        import tantivy
+    except ImportError:
+        return {"unavailable": "pip install -e '.[bench]'"}
+    path = DATA / f"tantivy-{tag}"
+    french = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.lowercase())
+              .filter(tantivy.Filter.ascii_fold()).filter(tantivy.Filter.stemmer("french")).build())
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("title", stored=True, tokenizer_name="fr")
+    sb.add_text_field("body", stored=False, tokenizer_name="fr")
+    schema = sb.build()
+    build_s = None
+    if not (path / ".complete").exists():
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        t0 = time.perf_counter()
+        ix = tantivy.Index(schema, path=str(path))
+        ix.register_tokenizer("fr", french)
+        writer = ix.writer()
+        with KnowledgeBase(home) as kb:
+            for doc in kb.catalog.documents():
+                writer.add_document(tantivy.Document(id=doc.id, title=doc.title, body=doc.text))
+        writer.commit()
+        writer.wait_merging_threads()
+        build_s = time.perf_counter() - t0
+        (path / ".complete").write_text(f"{build_s:.1f}\n")
+    ix = tantivy.Index(schema, path=str(path))
+    ix.register_tokenizer("fr", french)
+    ix.reload()
+    searcher = ix.searcher()
+
+    def run(q: Query) -> int:
+        query, _errors = ix.parse_query_lenient(_plain(q), ["title", "body"])
+        result = searcher.search(query, 10)
+        return len([searcher.doc(addr)["id"] for _score, addr in result.hits])
+    times, hits = _timed(run, qs, rounds)
+    return {"latency_ms": latency(times), "mean_hits_top10": round(hits, 2), "build_s": build_s}
+
+
+def fts5_ref(home: Path, qs: list[Query], rounds: int, tag: str) -> dict[str, Any]:
+    path = DATA / f"fts5-{tag}.sqlite"
+    done = path.with_suffix(".complete")
+    build_s = None
+    if not done.exists():
+        path.unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        db = sqlite3.connect(str(path))
+        db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, "
+                   "tokenize='unicode61 remove_diacritics 2')")
+        with KnowledgeBase(home) as kb:
+            db.executemany("INSERT INTO docs VALUES (?, ?, ?)",
+                           ((d.id, d.title, d.text) for d in kb.catalog.documents()))
+        db.commit()
+        db.close()
+        build_s = time.perf_counter() - t0
+        done.write_text(f"{build_s:.1f}\n")
+    db = sqlite3.connect(str(path))
+
+    def fts(q: Query) -> str:
+        words = [w.replace('"', "") for w in q["words"]]
+        if q["phrase"]:
+            return '"' + " ".join(words) + '"'
+        if q["q"].endswith("*"):
+            return f'"{words[0]}" *'
+        return (" OR " if " OU " in q["q"] else " ").join(f'"{w}"' for w in words)
+
+    def run(q: Query) -> int:
+        rows = db.execute("SELECT id, title FROM docs WHERE docs MATCH ? ORDER BY rank LIMIT 10", (fts(q),))
+        return len(rows.fetchall())
+    times, hits = _timed(run, qs, rounds)
+    db.close()
+    return {"latency_ms": latency(times), "mean_hits_top10": round(hits, 2), "build_s": build_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="300 documents, 1 round (a few seconds)")
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=250)
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes over all queries (after a warm-up)")
+    args = parser.parse_args()
+    count, rounds = (300, 1) if args.quick else (args.docs, args.rounds)
+    home = home_for(count)
+    qs = queries(args.queries)
+    tag = f"scaled-{count}"
+    engines = {
+        "passerelles (facets + highlights)": passerelles(home, qs, rounds),
+        "bare Whoosh (default analyzer)": bare_whoosh(home, qs, rounds, tag),
+        "tantivy": tantivy_ref(home, qs, rounds, tag),
+        "SQLite FTS5": fts5_ref(home, qs, rounds, tag),
+    }
+    rows = [[name, r["latency_ms"]["p50"], r["latency_ms"]["p95"], r["latency_ms"]["p99"],
+             r["latency_ms"]["mean"], r["mean_hits_top10"], r.get("build_s")]
+            if "latency_ms" in r else [name, None, None, None, None, None, r.get("unavailable")]
+            for name, r in engines.items()]
+    print(f"{len(qs)} queries × {rounds} rounds, {count} documents (warm)\n")
+    print(table(["engine", "p50 ms", "p95 ms", "p99 ms", "mean ms", "hits in top 10", "build s"], rows))
+    path = write_result("search", {"documents": count, "queries": len(qs), "rounds": rounds,
+                                   "query_sample": qs[:: max(1, len(qs) // 25)], "engines": engines},
+                        quick=args.quick)
+    print(f"\n→ {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Every benchmark's ``--quick`` mode runs and writes its JSON, so the benchmarks never rot.
+Timings are never asserted: this machine's load is not the code's fault."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+@pytest.fixture(scope="module")
+def bench_env(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    import os
+
+    data = tmp_path_factory.mktemp("bench-data")
+    return {**os.environ, "KB_BENCH_DATA": str(data), "KB_SHARED": str(shared)}
+
+
+def run_quick(module: str, env: dict[str, str]) -> dict:
+    done = subprocess.run([sys.executable, "-m", module, "--quick"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    name = module.split(".")[-1]
+    return json.loads((RESULTS / f"{name}-quick.json").read_text())
+
+
+def test_ingest_quick(bench_env: dict[str, str]) -> None:
+    data = run_quick("bench.ingest", bench_env)
+    assert data["machine"]["cores"] >= 1
+    (result,) = data["results"]
+    for key in ("wall_s", "files_per_s", "pages_per_s", "input_mb_per_s", "peak_rss_mb", "parts_s",
+                "extract_only_wall_s", "ratio_ingest_vs_extract_only", "wall_1_worker_s", "speedup_workers_vs_1",
+                "index_write_text_mb_per_s"):
+        assert key in result
+    assert result["files"] > 300 and result["failed"] == 0
+
+
+def test_search_quick(bench_env: dict[str, str]) -> None:
+    data = run_quick("bench.search", bench_env)
+    assert data["queries"] >= 200
+    ours = data["engines"]["passerelles (facets + highlights)"]
+    assert {"p50", "p95", "p99"} <= set(ours["latency_ms"])
+    assert ours["mean_hits_top10"] > 0
+    assert "latency_ms" in data["engines"]["SQLite FTS5"]
+
+
+def test_rescan_quick(bench_env: dict[str, str]) -> None:
+    data = run_quick("bench.rescan", bench_env)
+    assert data["files_checked"] == data["documents"] and data["indexed_again"] == 0
+    assert "median" in data["wall_s"]
+
+
+def test_pdf_engines_quick(bench_env: dict[str, str]) -> None:
+    data = run_quick("bench.pdf_engines", bench_env)
+    for engine in ("pypdfium2", "pypdf"):
+        assert {"pages_per_s", "vocab_rate", "accented_rate", "hyphen_breaks"} <= set(data["engines"][engine])
+
+
+@pytest.mark.skipif(shutil.which("recollindex") is None, reason="Recoll absent (apt-get install recoll)")
+def test_peers_quick(bench_env: dict[str, str]) -> None:
+    data = run_quick("bench.peers", bench_env)
+    assert data["recoll"]["documents"] > 0 and data["kb"]["documents"] > 0
+    assert "ratio_kb_vs_recoll" in data
