@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import multiprocessing.connection as mp_connection
 import os
+import pickle
 import queue
 import threading
 import time
@@ -37,7 +39,17 @@ def _watch_parent(parent: int) -> None:
             os._exit(3)
 
 
-def _worker_main(func: Callable[[Any], Any], inbox: Any, outbox: Any, parent: int,
+def _send_all(outq: "queue.SimpleQueue[Any]", conn: Any) -> None:
+    while (message := outq.get()) is not None:
+        try:
+            conn.send(message)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
+            # Nothing was written (pickling comes first): the task fails, the pipe stays sound.
+            kind, key, _ = message
+            conn.send((kind, key, Crash(f"résultat intransmissible ({type(exc).__name__})")))
+
+
+def _worker_main(func: Callable[[Any], Any], inbox: Any, conn: Any, current: Any, parent: int,
                  memory_bytes: int | None) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     # Libraries log their complaints about damaged files; each failure already comes back as
@@ -45,14 +57,28 @@ def _worker_main(func: Callable[[Any], Any], inbox: Any, outbox: Any, parent: in
     logging.getLogger().addHandler(logging.NullHandler())
     if memory_bytes:
         _limit_memory(memory_bytes)
+    # Results leave through this worker's own pipe, from a thread with an unbounded local
+    # queue: the worker goes on extracting while the parent is busy committing, and a worker
+    # killed mid-send breaks only its own pipe (a Queue shared by all workers has a write lock
+    # that a killed worker can take to its grave, hanging every other one).
+    outq: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_all, args=(outq, conn), daemon=True)
+    sender.start()
     while True:
         task = inbox.get()
         if task is None:
+            outq.put(None)
+            sender.join()
             return
         key, payload = task
-        # "start" lets the parent time this task even while others wait in the inbox.
-        outbox.put(("start", key, None))
-        outbox.put(("done", key, func(payload)))
+        # "start" lets the parent time this task even while others wait in the inbox;
+        # ``current`` (shared memory, no lock) names the culprit if the worker dies before its
+        # messages are sent.
+        current.value = key
+        outq.put(("start", key, None))
+        result = func(payload)
+        current.value = -1
+        outq.put(("done", key, result))
 
 
 def _limit_memory(limit: int) -> None:
@@ -67,14 +93,19 @@ def _limit_memory(limit: int) -> None:
 
 
 class _Slot:
-    def __init__(self, ctx: Any, func: Callable[[Any], Any], outbox: Any, memory: int | None) -> None:
+    def __init__(self, ctx: Any, func: Callable[[Any], Any], memory: int | None) -> None:
         self.inbox = ctx.SimpleQueue()
-        self.process = ctx.Process(target=_worker_main, args=(func, self.inbox, outbox, os.getpid(), memory),
+        self.conn, child_conn = ctx.Pipe(duplex=False)
+        self.current = ctx.Value("q", -1, lock=False)
+        self.process = ctx.Process(target=_worker_main,
+                                   args=(func, self.inbox, child_conn, self.current, os.getpid(), memory),
                                    daemon=True)
         self.process.start()
+        child_conn.close()  # the worker holds the only write end: its death reads as EOF here
         self.assigned: deque[int] = deque()
         self.running: int | None = None
         self.started = 0.0
+        self.broken = False  # its pipe hit EOF or a torn message: the worker is gone
 
     def give(self, key: int, payload: Any) -> None:
         self.assigned.append(key)
@@ -92,6 +123,7 @@ class _Slot:
         if self.process.is_alive():
             self.process.kill()
             self.process.join(timeout=5)
+        self.conn.close()
 
 
 class Pool(Generic[T, R]):
@@ -108,11 +140,10 @@ class Pool(Generic[T, R]):
         self.memory_bytes = memory_bytes
         self.depth = depth
         self._ctx = mp.get_context("spawn")
-        self._outbox = self._ctx.Queue()
         self._slots: list[_Slot] = [self._new_slot() for _ in range(self.workers)]
 
     def _new_slot(self) -> _Slot:
-        return _Slot(self._ctx, self.func, self._outbox, self.memory_bytes)
+        return _Slot(self._ctx, self.func, self.memory_bytes)
 
     def map_unordered(self, items: Iterable[T]) -> Iterator[tuple[T, R | Crash]]:
         todo: deque[tuple[int, T]] = deque(enumerate(items))
@@ -124,11 +155,11 @@ class Pool(Generic[T, R]):
                     key, item = todo.popleft()
                     slot.give(key, item)
                     owner[key] = slot
-            try:
-                kind, key, result = self._outbox.get(timeout=0.2)
-            except queue.Empty:
+            message = self._receive()
+            if message is None:
                 yield from self._reap(owner, by_key, todo)
                 continue
+            kind, key, result = message
             slot = owner.get(key)
             if slot is None:
                 continue  # a late message from a worker already replaced
@@ -142,6 +173,18 @@ class Pool(Generic[T, R]):
             if self._late(slot):
                 yield from self._reap(owner, by_key, todo)
 
+    def _receive(self) -> tuple[str, int, Any] | None:
+        """The next message from any worker, or None after 0.2 s or when a pipe broke."""
+        live = {s.conn: s for s in self._slots if not s.broken}
+        for conn in mp_connection.wait(list(live), timeout=0.2):
+            try:
+                message: tuple[str, int, Any] = conn.recv()  # type: ignore[union-attr]
+                return message
+            except (EOFError, OSError, pickle.UnpicklingError):
+                live[conn].broken = True  # type: ignore[index]
+                return None
+        return None
+
     def _late(self, slot: _Slot) -> bool:
         return slot.running is not None and time.monotonic() - slot.started > self.timeout_s
 
@@ -150,7 +193,7 @@ class Pool(Generic[T, R]):
         """Replace workers that died or ran over time: the task they were running fails with a
         reason, the tasks still waiting in their inbox go back to the queue."""
         for i, slot in enumerate(self._slots):
-            dead = not slot.process.is_alive()
+            dead = slot.broken or not slot.process.is_alive()
             if not (dead or self._late(slot)) or not (slot.assigned or dead):
                 continue
             if dead:
@@ -163,7 +206,10 @@ class Pool(Generic[T, R]):
             self._slots[i] = self._new_slot()
             # The culprit is the running task, or, if the worker died before saying which, the
             # first one it was given: every death costs one task, so the run always ends.
-            culprit = slot.running if slot.running is not None else (slot.assigned[0] if slot.assigned else None)
+            # Results it computed but had not sent yet are lost: those tasks go back to the queue.
+            current = slot.current.value
+            culprit = (current if current in slot.assigned else slot.running if slot.running is not None
+                       else (slot.assigned[0] if slot.assigned else None))
             for key in reversed(slot.assigned):
                 del owner[key]
                 if key != culprit:
@@ -174,8 +220,6 @@ class Pool(Generic[T, R]):
     def close(self) -> None:
         for slot in self._slots:
             slot.stop()
-        self._outbox.close()
-        self._outbox.join_thread()
 
     def __enter__(self) -> "Pool[T, R]":
         return self
