@@ -154,7 +154,7 @@ def _close_bar() -> None:
 
 
 def _print_plan(plan: Any, prune: bool, as_json: bool) -> None:
-    data = {
+    data: dict[str, Any] = {
         "add": [str(i.path) for i in plan.work if i.action == "add"],
         "update": [str(i.path) for i in plan.work if i.action == "update"],
         "move": [str(i.path) for i in plan.work if i.action == "move"],
