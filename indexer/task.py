@@ -12,6 +12,7 @@ from pathlib import Path
 from indexer.extract.base import ExtractionError, Limits
 from indexer.extract.registry import extract
 from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesaurus, read_sidecar
+from kb.index import Analyzed, analyze
 from kb.model import Document
 from kb.store import Store, StoreError
 from kb.synonyms import Synonyms, load_synonyms
@@ -40,6 +41,8 @@ class Outcome:
     document: Document | None = None
     error: str | None = None
     warning: str | None = None
+    # The document's index terms, computed here so the single writer process only files them.
+    analyzed: Analyzed | None = None
     # The disk is full: every further file would fail the same way, so the run must stop.
     disk_full: bool = False
 
@@ -58,7 +61,8 @@ def run(task: Task) -> Outcome:
     """Never raises for a bad file: every failure becomes an Outcome with a French reason."""
     path = Path(task.path)
     try:
-        Store(Path(task.store)).put(path, task.sha256)
+        # No fsync per file: the writer syncs the store once per batch, before staging rows.
+        Store(Path(task.store)).put(path, task.sha256, durable=False)
         extracted = extract(path, task.limits)
         sidecar = read_sidecar(path)
         meta = infer_metadata(extracted, path, sidecar, _thesaurus(task.thesaurus), _synonyms(task.synonyms))
@@ -86,4 +90,4 @@ def run(task: Task) -> Outcome:
         page_count=meta.page_count if meta.page_count is not None else extracted.page_count,
         word_count=meta.word_count, flags=flags, extra=meta.extra,
     )
-    return Outcome(document=doc, warning=NO_TEXT if "no-text" in flags else None)
+    return Outcome(document=doc, warning=NO_TEXT if "no-text" in flags else None, analyzed=analyze(doc))

@@ -17,7 +17,7 @@ from filelock import FileLock, Timeout
 
 from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
 from kb.errors import LockedError, NotFound
-from kb.index import Index
+from kb.index import Analyzed, Index
 from kb.model import Document, Hit, SearchPage, SearchRequest
 from kb.store import Store, file_sha256
 from kb.synonyms import Synonyms, load_synonyms
@@ -95,13 +95,24 @@ class KnowledgeBase:
             self._sync(pending)
         return len(pending)
 
-    def apply(self, changes: list[Change]) -> None:
-        """Make ``changes`` true in the catalog and the index (the crash-safe order)."""
+    def apply(self, changes: list[Change], analyzed: dict[str, Analyzed] | None = None) -> None:
+        """Make ``changes`` true in the catalog and the index (the crash-safe order).
+
+        ``analyzed`` maps a document id to its terms from ``kb.index.analyze`` (computed by
+        extraction workers), so this process only files postings."""
         if not changes:
             return
+        # Originals copied without fsync by the workers become durable before any row names them.
+        self.store.sync(c.sha256 for c in changes if c.status == INDEXED)
         self.catalog.stage(changes)
-        self._sync(self.catalog.entries(
-            f"id IN ({','.join('?' * len(changes))})", [c.id for c in changes]))
+        latest = {c.id: c for c in changes}  # as staged: the last change of an id wins
+        with self.index.batch() as batch:
+            for c in latest.values():
+                if c.status == INDEXED and c.document is not None:
+                    batch.put(c.document, (analyzed or {}).get(c.id))
+                else:
+                    batch.delete(c.id)
+        self.catalog.settle(latest)
 
     def remove(self, ids: Iterable[str]) -> int:
         ids = list(ids)
