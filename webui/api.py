@@ -25,7 +25,7 @@ def search() -> Response:
     facets = {FIELD_PARAMS[field]: [{"value": v.value, "count": v.count} for v in values]
               for field, values in result.facets.items() if field in FIELD_PARAMS}
     payload: dict[str, Any] = {"total": result.total, "hits": hits, "facets": facets,
-                               "suggestion": result.suggestion}
+                               "suggestion": result.suggestion, "corrected": result.corrected}
     return jsonify(payload)
 
 

@@ -55,6 +55,8 @@ SCHEMAS: dict[str, Any] = {
                        "additionalProperties": {"type": "array",
                                                 "items": {"$ref": "#/components/schemas/FacetValue"}}},
             "suggestion": {**NULLABLE_STR, "description": "Requête corrigée proposée"},
+            "corrected": {**NULLABLE_STR, "description": "Requête corrigée effectivement cherchée, "
+                          "quand la requête saisie ne trouvait rien"},
         },
         "additionalProperties": False,
     },

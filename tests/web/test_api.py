@@ -42,7 +42,7 @@ def test_spec_is_openapi_31_with_valid_schemas(openapi: dict[str, Any]) -> None:
 
 def test_search_matches_the_cli_json_shape(client: FlaskClient, app: Any) -> None:
     api = client.get("/api/search?q=habitants&limit=5").get_json()
-    assert set(api) == {"total", "hits", "facets", "suggestion"}
+    assert set(api) == {"total", "hits", "facets", "suggestion", "corrected"}
     assert api["hits"] and all(set(hit) == HIT_KEYS for hit in api["hits"])
     result = CliRunner().invoke(kb_main, ["--home", app.config["KB_HOME"], "search", "habitants", "--limit", "5", "--json"])
     assert result.exit_code == 0, result.output
@@ -101,3 +101,8 @@ def test_facets_and_filters_in_the_api(client: FlaskClient) -> None:
     formats = {f["value"]: f["count"] for f in api["facets"]["format"]}
     only_pdf = client.get("/api/search?q=quartier&format=pdf").get_json()
     assert only_pdf["total"] == formats["pdf"]
+
+
+def test_search_reports_a_corrected_query(client: FlaskClient) -> None:
+    api = client.get("/api/search?q=ornitorynque").get_json()
+    assert api["corrected"] == "ornithorynque" and api["total"] >= 1

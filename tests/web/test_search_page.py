@@ -77,10 +77,11 @@ def test_pagination_links_keep_the_state(client: FlaskClient, base: Any) -> None
     assert 'aria-current="page"' in client.get(nxt).get_data(as_text=True)
 
 
-def test_suggestion_is_a_link(client: FlaskClient) -> None:
+def test_misspelt_query_shows_the_corrected_results_and_says_so(client: FlaskClient) -> None:
     html = client.get("/recherche?q=ornitorynque").get_data(as_text=True)
-    assert "Vouliez-vous dire" in html
+    assert "Aucun résultat pour « ornitorynque » : résultats pour" in html
     assert any("q=ornithorynque" in h for h in links(html))
+    assert "Rapport ornithorynque" in html  # the corrected query's results are on the page
 
 
 def test_empty_state_helps(client: FlaskClient) -> None:
