@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +57,11 @@ class KnowledgeBase:
         self.store = Store(home / "store")
         self.index = Index(home / "index", synonyms or load_synonyms())
         self._lock = FileLock(str(home / "write.lock"))
+        if self.index.created and self.catalog.count_by("status").get(INDEXED):
+            # A new version changed the index format: rebuild it from the catalog now, so that
+            # readers (kb search, kb serve) never answer from an empty index.
+            with suppress(LockedError), self.writing():
+                pass
 
     def close(self) -> None:
         self.index.close()
@@ -142,6 +147,7 @@ class KnowledgeBase:
                 if progress:
                     progress(1)
         self.catalog.settle(self.catalog.ids())
+        self.index.created = False
         return count
 
     def collect_garbage(self) -> int:

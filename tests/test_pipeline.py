@@ -179,3 +179,16 @@ def test_originals_are_kept_in_the_store(kb: KnowledgeBase, tmp_path: Path) -> N
     assert stored.read_bytes() == files["charte"].read_bytes()
     shutil.rmtree(tmp_path / "docs")
     assert kb.original(entry.id).is_file()
+
+
+def test_index_format_change_rebuilds_from_the_catalog_on_open(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "docs")
+    with KnowledgeBase(tmp_path / "home") as kb:
+        run(kb, tmp_path / "docs")
+        ids = kb.index.ids()
+    # What an upgrade that changes the analysis or the schema looks like on disk.
+    (tmp_path / "home" / "index" / "kb-schema.json").write_text('{"schema_version": 0}')
+    with KnowledgeBase(tmp_path / "home") as kb:
+        assert kb.index.ids() == ids
+        assert kb.search(SearchRequest("jardin partagé")).total == 1
+        assert kb.check().ok
