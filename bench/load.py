@@ -1,0 +1,197 @@
+"""Load test: `kb serve` under many concurrent clients on loopback, mixing what newsletter
+readers and documentalists do — searches, facet clicks, document pages, feeds and API calls.
+
+    python -m bench.load                 # 50 clients, 60 s, 10,000-document base
+    python -m bench.load --clients 10 --seconds 30 --docs 10000
+    python -m bench.load --quick         # demo corpus, 10 clients, 5 s (CI)
+
+Prints a table (throughput, p50/p95/p99 latency per kind of request, errors) and writes
+bench/results/load.json. The clients run in this process (threads, keep-alive connections) and
+share the machine's cores with the server: the numbers are a floor, not the server alone.
+Errors are any transport failure or status >= 400; the expected count is zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import random
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from bench.common import PYTHON, ROOT, latency, table, write_result
+from bench.search import home_for, queries
+
+CORPUS = ROOT / "corpus" / "documents"
+# Share of each kind of request in the mix.
+MIX = (("search", 0.45), ("facet", 0.15), ("document", 0.2), ("feed", 0.1), ("api", 0.1))
+FACETS = ("type=fiche+d%27exp%C3%A9rience", "type=%C3%A9tude%2Frapport", "annee=2019", "format=pdf",
+          "theme=participation+citoyenne")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def demo_home() -> Path:
+    home = ROOT / "bench" / "data" / "home-demo"
+    if not (home / ".complete").exists():
+        subprocess.run([PYTHON, "-m", "kb.cli", "--home", str(home), "index", str(CORPUS), "--json"],
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        (home / ".complete").write_text("ok\n")
+    return home
+
+
+def document_ids(home: Path, limit: int = 2000) -> list[str]:
+    with sqlite3.connect(home / "catalog.sqlite") as db:
+        return [r[0] for r in db.execute("SELECT id FROM documents WHERE status='indexed' LIMIT ?", (limit,))]
+
+
+def request_paths(home: Path, count: int, seed: int = 5) -> list[tuple[str, str]]:
+    """A deterministic sequence of (kind, path) requests."""
+    rng = random.Random(seed)
+    words = [q["q"] for q in queries(250)]
+    ids = document_ids(home)
+    kinds = [k for k, _ in MIX]
+    weights = [w for _, w in MIX]
+    out = []
+    for _ in range(count):
+        kind = rng.choices(kinds, weights)[0]
+        q = urllib.parse.quote_plus(rng.choice(words))
+        if kind == "search":
+            path = f"/recherche?q={q}"
+        elif kind == "facet":
+            path = f"/recherche?q={q}&{rng.choice(FACETS)}"
+        elif kind == "document":
+            path = f"/d/{rng.choice(ids)}"  # the permalink, as linked from a newsletter
+        elif kind == "feed":
+            path = f"/flux.atom?q={q}"
+        else:
+            path = f"/api/search?q={q}&limit=10"
+        out.append((kind, path))
+    return out
+
+
+class Client(threading.Thread):
+    def __init__(self, port: int, plan: list[tuple[str, str]], stop_at: float) -> None:
+        super().__init__(daemon=True)
+        self.port, self.plan, self.stop_at = port, plan, stop_at
+        self.samples: list[tuple[str, float]] = []
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        i = 0
+        while time.monotonic() < self.stop_at:
+            kind, path = self.plan[i % len(self.plan)]
+            i += 1
+            started = time.perf_counter()
+            try:
+                status = self._get(conn, path)
+                if status in (301, 302):  # a document page: the permalink redirects to its slug
+                    status = self._get(conn, self._location)
+            except (OSError, http.client.HTTPException) as exc:
+                self.errors.append(f"{path}: {type(exc).__name__}")
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                continue
+            elapsed = (time.perf_counter() - started) * 1000
+            if status >= 400:
+                self.errors.append(f"{path}: HTTP {status}")
+            else:
+                self.samples.append((kind, elapsed))
+        conn.close()
+
+    def _get(self, conn: http.client.HTTPConnection, path: str) -> int:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        self._location = urllib.parse.urlsplit(response.getheader("Location") or "/").path
+        return response.status
+
+
+def run(home: Path, clients: int, seconds: float) -> dict[str, Any]:
+    port = free_port()
+    server = subprocess.Popen([PYTHON, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port),
+                               "--threads", "8"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"kb serve did not start: {server.stderr.read() if server.stderr else ''}")
+                time.sleep(0.2)
+        plan = request_paths(home, 5000)
+        # Warm the server's searchers and caches before measuring.
+        warm = Client(port, plan[:200], time.monotonic() + 5)
+        warm.run()
+        stop_at = time.monotonic() + seconds
+        workers = [Client(port, plan[i * 97 % len(plan):] + plan, stop_at) for i in range(clients)]
+        started = time.monotonic()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=seconds + 60)
+        wall = time.monotonic() - started
+        rss_kb = _rss_kb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    samples = [s for w in workers for s in w.samples]
+    errors = [e for w in workers for e in w.errors]
+    by_kind = {kind: latency([ms for k, ms in samples if k == kind]) for kind, _ in MIX
+               if any(k == kind for k, _ in samples)}
+    return {"clients": clients, "seconds": round(wall, 1), "requests": len(samples) + len(errors),
+            "throughput_rps": round(len(samples) / wall, 1), "latency_ms": latency([ms for _, ms in samples]),
+            "by_kind": by_kind, "errors": len(errors), "error_samples": errors[:20], "server_rss_mb": rss_kb // 1024}
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--docs", type=int, default=10_000, help="size of the scaled base")
+    parser.add_argument("--quick", action="store_true", help="demo corpus, 10 clients, 5 s")
+    args = parser.parse_args()
+    if args.quick:
+        home, clients, seconds, docs = demo_home(), 10, 5.0, len(document_ids(demo_home()))
+    else:
+        home, clients, seconds, docs = home_for(args.docs), args.clients, args.seconds, args.docs
+    result = run(home, clients, seconds)
+    result["documents"] = docs
+    rows = [["all", result["latency_ms"]["n"], result["latency_ms"]["p50"], result["latency_ms"]["p95"],
+             result["latency_ms"]["p99"]]]
+    rows += [[kind, v["n"], v["p50"], v["p95"], v["p99"]] for kind, v in result["by_kind"].items()]
+    print(f"kb serve, {docs} documents, {clients} clients, {result['seconds']} s on loopback: "
+          f"{result['throughput_rps']} requests/s, {result['errors']} errors, server RSS {result['server_rss_mb']} MB")
+    print(table(["requests", "n", "p50 ms", "p95 ms", "p99 ms"], rows))
+    path = write_result("load", {"command": "python -m bench.load" + (" --quick" if args.quick else
+                                 f" --clients {clients} --seconds {seconds:g} --docs {docs}"), **result},
+                        quick=args.quick)
+    print(f"JSON: {path}")
+
+
+if __name__ == "__main__":
+    main()
