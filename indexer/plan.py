@@ -64,6 +64,9 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase) -> Plan:
     roots = [Path(p).resolve() for p in paths]
     claimed: set[str] = set()  # catalog ids already given to a file of this run
     new_files: list[tuple[Path, int, float, str, str]] = []
+    # The catalog read once (one query, not one per file): a re-scan of an unchanged tree is
+    # then one stat per file and a dict lookup.
+    known = {e.path: e for e in kb.catalog.entries()}
     for found in walk(roots):
         path = found.path
         if found.error:
@@ -75,8 +78,10 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase) -> Plan:
         if is_sidecar(path):
             plan.skipped.append((path, "fichier de métadonnées (lu avec le document qu'il décrit)"))
             continue
-        size, mtime = signature(path, found.size, found.mtime)
-        entry = kb.catalog.by_path(str(path))
+        # A sidecar's change counts as a change of the file it describes.
+        size = found.size
+        mtime = found.mtime if found.sidecar_mtime is None else max(found.mtime, found.sidecar_mtime)
+        entry = known.get(str(path))
         if entry is not None:
             claimed.add(entry.id)
             if entry.size == size and entry.mtime == mtime:
@@ -96,7 +101,7 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase) -> Plan:
             plan.failed.append((path, f"fichier illisible : {exc.strerror or exc}"))
             continue
         if entry is not None:
-            if entry.sha256 == sha and entry.status == INDEXED and not has_sidecar(path):
+            if entry.sha256 == sha and entry.status == INDEXED and found.sidecar_mtime is None:
                 plan.touched.append((entry.id, mtime))
                 plan.unchanged.append(path)
             else:
@@ -105,15 +110,19 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase) -> Plan:
         new_files.append((path, size, mtime, sha, fmt))
     # A new path whose content belongs to a document whose own file is gone is that document,
     # moved: it keeps its id. Decided after the walk, once every existing path is claimed.
+    by_sha: dict[str, list[Entry]] = {}
+    for e in known.values():
+        if e.status == INDEXED:
+            by_sha.setdefault(e.sha256, []).append(e)
     for path, size, mtime, sha, fmt in new_files:
-        moved = next((e for e in kb.catalog.by_sha(sha)
+        moved = next((e for e in by_sha.get(sha, ())
                       if e.id not in claimed and not Path(e.path).exists()), None)
         if moved is not None:
             claimed.add(moved.id)
             plan.work.append(Item(MOVE, path, moved.id, size, mtime, sha, fmt))
         else:
             plan.work.append(Item(ADD, path, "", size, mtime, sha, fmt))
-    for entry in kb.catalog.entries():
+    for entry in known.values():
         if entry.id not in claimed and _under(Path(entry.path), roots) and not Path(entry.path).exists():
             plan.gone.append(entry)
     return plan

@@ -3,35 +3,92 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.metadata.sidecar import SIDECAR_SUFFIXES, sidecar_paths
+
 
 @dataclass(frozen=True)
 class Found:
-    """A regular file (``stat`` set) or a path that could not be read (``error`` set)."""
+    """A regular file (``stat`` set) or a path that could not be read (``error`` set).
+    ``sidecar_mtime`` is the newest mtime of the file's ``.meta.yaml`` sidecars, if any."""
 
     path: Path
     size: int = 0
     mtime: float = 0.0
     error: str | None = None
+    sidecar_mtime: float | None = None
 
 
 def walk(paths: Iterable[Path]) -> Iterator[Found]:
     """Files under ``paths`` (files given directly are taken as they are). Hidden directories
     (``.git``…) are not entered; symbolic links to directories are not followed, so a loop
-    cannot trap the walk. Each file is yielded once even if paths overlap."""
+    cannot trap the walk. Each file is yielded once even if paths overlap.
+
+    One ``stat`` per file: sidecars are found in the directory listing, not by probing."""
     seen: set[Path] = set()
     for root in paths:
         root = Path(os.path.abspath(root))
         if root.is_file():
             yield from _once(_found(root), seen)
             continue
-        for dirpath, dirnames, filenames in os.walk(root, onerror=None, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                yield from _once(_found(Path(dirpath) / name), seen)
+        for found in _walk_dir(str(root)):
+            yield from _once(found, seen)
+
+
+def _walk_dir(directory: str) -> Iterator[Found]:
+    """Like ``os.walk`` (top-down, sorted, errors ignored, links to directories listed but
+    not entered), yielding each file of a directory before its subdirectories."""
+    try:
+        with os.scandir(directory) as it:
+            entries = list(it)
+    except OSError:
+        return
+    files: dict[str, os.DirEntry[str]] = {}
+    subdirs: list[os.DirEntry[str]] = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            subdirs.append(entry)
+        else:
+            files[entry.name] = entry
+    for name in sorted(files):
+        yield _found_entry(files[name], files)
+    for sub in sorted(subdirs, key=lambda e: e.name):
+        if sub.name.startswith(".") or sub.is_symlink():
+            continue
+        yield from _walk_dir(sub.path)
+
+
+def _found_entry(entry: os.DirEntry[str], siblings: dict[str, os.DirEntry[str]]) -> Found:
+    path = Path(entry.path)
+    try:
+        st = entry.stat()  # follows links, cached by the entry: the only stat of this file
+    except OSError as exc:
+        return Found(path, error=f"fichier inaccessible : {exc.strerror or exc}")
+    if not stat.S_ISREG(st.st_mode):
+        return Found(path, error="n'est pas un fichier ordinaire")
+    dot = entry.name.rfind(".")  # Path.stem's rule, which sidecar_paths() uses
+    stem = entry.name[:dot] if 0 < dot < len(entry.name) - 1 else entry.name
+    sidecar_mtime: float | None = None
+    for base in (stem, entry.name):
+        for suffix in SIDECAR_SUFFIXES:
+            side = siblings.get(base + suffix)
+            if side is None:
+                continue
+            try:
+                side_st = side.stat()
+            except OSError:
+                continue
+            if stat.S_ISREG(side_st.st_mode):
+                sidecar_mtime = max(sidecar_mtime or side_st.st_mtime, side_st.st_mtime)
+    return Found(path, st.st_size, st.st_mtime, sidecar_mtime=sidecar_mtime)
 
 
 def _once(found: Found, seen: set[Path]) -> Iterator[Found]:
@@ -47,4 +104,5 @@ def _found(path: Path) -> Found:
         return Found(path, error=f"fichier inaccessible : {exc.strerror or exc}")
     if not path.is_file():
         return Found(path, error="n'est pas un fichier ordinaire")
-    return Found(path, st.st_size, st.st_mtime)
+    sidecars = [s.stat().st_mtime for s in sidecar_paths(path) if s.is_file()]
+    return Found(path, st.st_size, st.st_mtime, sidecar_mtime=max(sidecars) if sidecars else None)
