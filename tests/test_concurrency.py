@@ -55,3 +55,50 @@ def test_search_while_indexing_commits(many_files: Path, tmp_path: Path) -> None
     with KnowledgeBase(home) as kb:
         assert kb.search(SearchRequest("données publiques")).total >= max(totals)
         assert kb.index.count() == final["indexed"]
+
+
+def test_http_search_while_indexing_commits(many_files: Path, tmp_path: Path) -> None:
+    import http.client
+
+    from webui import create_app
+    from webui.server import make_server
+
+    home = tmp_path / "home"
+    KnowledgeBase(home).close()
+    server = make_server(create_app({"TESTING": True, "KB_HOME": str(home)}), threads=4)
+    port = server.effective_port
+    threading.Thread(target=server.run, daemon=True).start()
+    writer = subprocess.Popen([*KB, "--home", str(home), "index", str(many_files), "--batch", "10"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    failures: list[str] = []
+    counts: list[int] = []
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while writer.poll() is None:
+            for path in ("/api/search?q=donn%C3%A9es&limit=10", "/recherche?q=donn%C3%A9es+publiques&type=autre",
+                         "/flux.atom?q=donn%C3%A9es"):
+                conn.request("GET", path)
+                response = conn.getresponse()
+                body = response.read()
+                if response.status != 200:
+                    failures.append(f"{path}: {response.status}")
+                elif path.startswith("/api/"):
+                    data = json.loads(body)
+                    counts.append(data["total"])
+                    if len(data["hits"]) != min(10, data["total"]):
+                        failures.append(f"{path}: {len(data['hits'])} hits for a total of {data['total']}")
+        conn.close()
+
+    try:
+        clients = [threading.Thread(target=client) for _ in range(4)]
+        for c in clients:
+            c.start()
+        for c in clients:
+            c.join(timeout=600)
+        _, err = writer.communicate(timeout=600)
+    finally:
+        server.close()
+    assert writer.returncode in (0, 1), err
+    assert not failures, failures[:5]
+    assert len(counts) > 10 and counts[-1] >= counts[0]
