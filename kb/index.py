@@ -191,7 +191,12 @@ class Index:
 
     def _open_or_create(self) -> Any:
         self.path.mkdir(parents=True, exist_ok=True)
-        storage = FileStorage(str(self.path))
+        # No mmap, for readers and the writer alike. Whoosh copies each memory-mapped compound
+        # segment into a private BytesIO per reader: every thread's searcher held a copy of the
+        # whole index (113 MB per searcher at 10k documents, 1 GB for 8 server threads), and
+        # the writer's mapped segments were 800 MB of kb index's RSS at 100k documents. Plain
+        # reads go through the OS page cache, shared by all.
+        storage = FileStorage(str(self.path), supports_mmap=False)
         if index.exists_in(str(self.path), indexname=INDEX_NAME) and self.version_ok():
             return storage.open_index(INDEX_NAME)
         ix = storage.create_index(build_schema(), indexname=INDEX_NAME)
@@ -224,18 +229,12 @@ class Index:
         # below).
         # Posting blocks are written uncompressed (each block records whether it is, so old
         # and new segments mix): zlib was ~12 % of a commit, for a ~25 % smaller index.
-        # The writer reads segments (for updates and merges) through plain reads, not mmap:
-        # mapped segment files count in the process' RSS (800 MB of kb index's 1.4 GB a
-        # seventh of the way through 100k documents). Searchers opened meanwhile read alike.
-        storage = self._ix.storage
-        storage.supports_mmap = False
         writer = self._ix.writer(limitmb=64, codec=W3Codec(compression=0))
         _cache_lengths(writer)
         try:
             yield IndexBatch(writer)
         except BaseException:
             writer.cancel()
-            storage.supports_mmap = True
             raise
         from whoosh.writing import CLEAR
         try:
@@ -246,8 +245,6 @@ class Index:
             # was written, the rows are still pending, so the replay makes the index right.
             _release(writer)
             raise
-        finally:
-            storage.supports_mmap = True
 
     @contextmanager
     def searcher(self) -> Iterator[Searcher]:
