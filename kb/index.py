@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+from dataclasses import replace
+from collections import OrderedDict
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -37,6 +39,8 @@ SCHEMA_VERSION = 3  # 2: "été" is no longer a stop word; 3: headings and summa
 INDEX_NAME = "kb"
 SIMILAR_SCAN = 200_000  # characters of a document read for its key terms
 SIMILAR_TERMS = 30  # key terms of a document used to find similar ones
+SIMILAR_CACHE = 2048  # documents whose similar documents are kept until the next commit
+PAGE_CACHE = 512  # result pages kept until the next commit
 SURFACE_SCAN = 200_000  # characters of a document searched for the accented form of a suggestion
 _VERSION_FILE = "kb-schema.json"
 
@@ -185,6 +189,8 @@ class Index:
         self._local = threading.local()
         self._all: list[Searcher] = []
         self._lock = threading.Lock()
+        self._similar: OrderedDict[tuple[int, str, int], tuple[Hit, ...]] = OrderedDict()
+        self._pages: OrderedDict[tuple[Any, ...], SearchPage] = OrderedDict()
         self._facet_values = _FacetValues()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -288,21 +294,37 @@ class Index:
         Bo1 already discounts terms common in the collection, so no document-frequency cut-off
         is applied (one hurt on the judged pairs: bench/relevance/README.md)."""
         with self.searcher() as s:
-            docnum = s.document_number(id=doc_id)
-            if docnum is None:
-                return ()
-            stored = s.stored_fields(docnum)
-            body = stored.get("body", "")[:SIMILAR_SCAN]
-            text = "\n".join([stored.get("title", "")] * 3 + [stored.get("summary", ""), body])
-            names = _proper_nouns(self.analyzer, stored.get("title", "") + "\n" + body)
-            keys = [(t, w) for t, w in s.key_terms_from_text("body", text, numterms=SIMILAR_TERMS * 2)
-                    if t not in names][:SIMILAR_TERMS]
-            if not keys:
-                return ()
-            top = max(w for _, w in keys)
-            query = wq.Or([wq.Term(f, t, boost=w / top) for t, w in keys for f in ("title", "body")])
-            results = s.search(query, limit=limit, mask={docnum})
-            return tuple(self._hit(hit, frozenset()) for hit in results)
+            # A permalink in a newsletter brings many readers to one page: the answer is kept
+            # until the next commit changes the index.
+            key = (s.ixreader.generation(), doc_id, limit)
+            with self._lock:
+                cached = self._similar.get(key)
+                if cached is not None:
+                    self._similar.move_to_end(key)
+                    return cached
+            found = self._similar_in(s, doc_id, limit)
+            with self._lock:
+                self._similar[key] = found
+                while len(self._similar) > SIMILAR_CACHE:
+                    self._similar.popitem(last=False)
+            return found
+
+    def _similar_in(self, s: Searcher, doc_id: str, limit: int) -> tuple[Hit, ...]:
+        docnum = s.document_number(id=doc_id)
+        if docnum is None:
+            return ()
+        stored = s.stored_fields(docnum)
+        body = stored.get("body", "")[:SIMILAR_SCAN]
+        text = "\n".join([stored.get("title", "")] * 3 + [stored.get("summary", ""), body])
+        names = _proper_nouns(self.analyzer, stored.get("title", "") + "\n" + body)
+        keys = [(t, w) for t, w in s.key_terms_from_text("body", text, numterms=SIMILAR_TERMS * 2)
+                if t not in names][:SIMILAR_TERMS]
+        if not keys:
+            return ()
+        top = max(w for _, w in keys)
+        query = wq.Or([wq.Term(f, t, boost=w / top) for t, w in keys for f in ("title", "body")])
+        results = s.search(query, limit=limit, mask={docnum})
+        return tuple(self._hit(hit, frozenset()) for hit in results)
 
     def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
         """Up to ``count`` snippets of ``doc_id`` where ``query`` matches (HTML-safe)."""
@@ -329,9 +351,22 @@ class Index:
     def search(self, request: SearchRequest) -> SearchPage:
         started = time.perf_counter()
         with self.searcher() as s:
-            page = self._search(s, request)
+            # The same searches come back (a link in a newsletter, a feed polled by readers):
+            # their pages are kept until the next commit changes the index.
+            key = (s.ixreader.generation(), request.query, tuple(sorted(request.filters.items())),
+                   request.page, request.page_size, request.sort, request.facets)
+            with self._lock:
+                page = self._pages.get(key)
+                if page is not None:
+                    self._pages.move_to_end(key)
+            if page is None:
+                page = self._search(s, request)
+                with self._lock:
+                    self._pages[key] = page
+                    while len(self._pages) > PAGE_CACHE:
+                        self._pages.popitem(last=False)
         elapsed = (time.perf_counter() - started) * 1000
-        return SearchPage(**{**page.__dict__, "elapsed_ms": round(elapsed, 2)})
+        return replace(page, elapsed_ms=round(elapsed, 2))
 
     def _search(self, s: Searcher, request: SearchRequest) -> SearchPage:
         labels = self._labels_reader(s)
