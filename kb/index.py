@@ -231,8 +231,7 @@ class Index:
         """One writer: commits on success (replacing everything when ``clear``), cancels on
         error, always releases Whoosh's lock, never swallows the error."""
         # limitmb bounds Whoosh's in-memory posting pool (it underestimates Python objects
-        # several times over; 256 let kb index reach 2.8 GB at 100k documents, with the mmap
-        # below).
+        # several times over; 256, with mmap still on, let kb index reach 2.8 GB at 100k).
         # Posting blocks are written uncompressed (each block records whether it is, so old
         # and new segments mix): zlib was ~12 % of a commit, for a ~25 % smaller index.
         writer = self._ix.writer(limitmb=64, codec=W3Codec(compression=0))
