@@ -36,6 +36,7 @@ class Options:
     thesaurus: Path | None = None
     synonyms: Path | None = None
     batch_docs: int = BATCH_DOCS
+    retry_failed: bool = False
 
 
 @dataclass
@@ -76,7 +77,7 @@ def index_paths(kb: KnowledgeBase, paths: Iterable[Path], options: Options = Opt
     # interpreter inherits neither the lock's descriptor nor any SQLite handle.
     with _LazyPool(run, workers, options.limits.timeout_s, options.memory_bytes) as pool:
         with kb.writing():
-            plan = scan(paths, kb)
+            plan = scan(paths, kb, options.retry_failed)
             tick = progress(len(plan.work)) if progress else None
             return apply(plan, kb, pool, options, tick)  # type: ignore[arg-type]
 

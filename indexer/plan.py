@@ -59,7 +59,10 @@ def has_sidecar(path: Path) -> bool:
     return any(p.is_file() for p in sidecar_paths(path))
 
 
-def scan(paths: Iterable[Path], kb: KnowledgeBase) -> Plan:
+def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False) -> Plan:
+    """What each file under ``paths`` needs. Files that failed before are reported again
+    unless they changed, or ``retry_failed`` asks to read them again (e.g. after raising a
+    limit)."""
     plan = Plan()
     roots = [Path(p).resolve() for p in paths]
     claimed: set[str] = set()  # catalog ids already given to a file of this run
@@ -84,7 +87,7 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase) -> Plan:
         entry = known.get(str(path))
         if entry is not None:
             claimed.add(entry.id)
-            if entry.size == size and entry.mtime == mtime:
+            if entry.size == size and entry.mtime == mtime and not (retry_failed and entry.status == FAILED):
                 _unchanged(plan, entry, path)
                 continue
         try:

@@ -80,11 +80,24 @@ def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path 
               help="Nombre de processus d'extraction (défaut : un par cœur).")
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=120.0, show_default=True,
               help="Durée maximale d'extraction d'un fichier, en secondes.")
+@click.option("--memory-mb", type=click.IntRange(512, 1_000_000), default=2048, show_default=True,
+              help="Mémoire maximale d'un processus d'extraction, en Mo (Linux, macOS).")
+@click.option("--max-file-mb", type=click.IntRange(1, 100_000), default=200, show_default=True,
+              help="Taille maximale d'un fichier, en Mo.")
+@click.option("--max-pages", type=click.IntRange(1, 1_000_000), default=5000, show_default=True,
+              help="Nombre maximal de pages d'un PDF.")
+@click.option("--max-unzipped-mb", type=click.IntRange(1, 100_000), default=500, show_default=True,
+              help="Taille décompressée maximale d'un document Word ou OpenDocument, en Mo (bombes zip).")
+@click.option("--max-chars", type=click.IntRange(1000, 1_000_000_000), default=20_000_000, show_default=True,
+              help="Longueur maximale du texte gardé d'un document, en caractères (au-delà, il est tronqué).")
+@click.option("--retry-failed", is_flag=True,
+              help="Relire aussi les fichiers en échec qui n'ont pas changé (après avoir relevé une limite).")
 @click.option("--batch", type=click.IntRange(1, 100000), default=500, show_default=True,
               help="Documents écrits par validation : un arrêt brutal ne perd que le lot en cours.")
 @pass_ctx
 def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool, as_json: bool,
-              workers: int | None, timeout: float, batch: int) -> None:
+              workers: int | None, timeout: float, memory_mb: int, max_file_mb: int, max_pages: int,
+              max_unzipped_mb: int, max_chars: int, retry_failed: bool, batch: int) -> None:
     """Indexer les documents des dossiers ou fichiers PATHS.
 
     Seuls les fichiers nouveaux ou modifiés sont relus ; un fichier déplacé garde son
@@ -99,11 +112,14 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
     kb = obj.open()
     try:
         if dry_run:
-            plan = scan(paths, kb)
+            plan = scan(paths, kb, retry_failed)
             _print_plan(plan, prune, as_json)
             return
-        options = Options(workers=workers or 0, limits=Limits(timeout_s=timeout), prune=prune,
-                          thesaurus=obj.thesaurus, synonyms=obj.synonyms, batch_docs=batch)
+        limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
+                        max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
+        options = Options(workers=workers or 0, limits=limits, memory_bytes=memory_mb * 1024 * 1024, prune=prune,
+                          thesaurus=obj.thesaurus, synonyms=obj.synonyms, batch_docs=batch,
+                          retry_failed=retry_failed)
         progress = None if as_json or not sys.stderr.isatty() else _progress_bar
         try:
             report = index_paths(kb, paths, options, progress)
