@@ -19,6 +19,7 @@ import random
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -120,9 +121,11 @@ class Client(threading.Thread):
 
 def run(home: Path, clients: int, seconds: float) -> dict[str, Any]:
     port = free_port()
+    # The server's log goes to a file: an unread pipe fills up under load (waitress warns about
+    # its queue depth) and then blocks the server on its next log line.
+    log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen([PYTHON, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port),
-                               "--threads", "8"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True)
+                               "--threads", "8"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -131,7 +134,8 @@ def run(home: Path, clients: int, seconds: float) -> dict[str, Any]:
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"kb serve did not start: {server.stderr.read() if server.stderr else ''}")
+                    log.seek(0)
+                    raise RuntimeError(f"kb serve did not start: {log.read()[-2000:]}")
                 time.sleep(0.2)
         plan = request_paths(home, 5000)
         # Warm the server's searchers and caches before measuring.
@@ -149,6 +153,7 @@ def run(home: Path, clients: int, seconds: float) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
     samples = [s for w in workers for s in w.samples]
     errors = [e for w in workers for e in w.errors]
     by_kind = {kind: latency([ms for k, ms in samples if k == kind]) for kind, _ in MIX
