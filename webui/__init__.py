@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +60,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     synonyms = app.config["KB_SYNONYMS"]
     app.extensions["kb"] = KnowledgeBase(Path(app.config["KB_HOME"]),
                                          load_synonyms(Path(synonyms) if synonyms else None))
-    # The catalog's SQLite connection is shared by the server's threads: serialise its use.
-    app.extensions["kb_catalog_lock"] = threading.Lock()
 
     from webui import api, views
 
@@ -82,11 +79,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def knowledge_base() -> KnowledgeBase:
     kb: KnowledgeBase = current_app.extensions["kb"]
     return kb
-
-
-def catalog_lock() -> threading.Lock:
-    lock: threading.Lock = current_app.extensions["kb_catalog_lock"]
-    return lock
 
 
 def security_headers(response: Response) -> Response:

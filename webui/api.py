@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from webui import catalog_lock, knowledge_base
+from webui import knowledge_base
 from webui.links import permalink
 from webui.openapi import spec
 from webui.params import FIELD_PARAMS, abort_fr, integer, search_state, valid_id
@@ -36,8 +36,7 @@ def document(doc_id: str) -> Response:
     text = request.args.get("text", "0")
     if text not in ("0", "1", "true", "false"):
         abort_fr(400, "Le paramètre « text » vaut 0 ou 1.")
-    with catalog_lock():
-        doc = knowledge_base().document(doc_id)
+    doc = knowledge_base().document(doc_id)
     data = doc.to_dict()
     if text not in ("1", "true"):
         data.pop("text", None)

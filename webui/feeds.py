@@ -16,7 +16,7 @@ from flask import current_app
 
 from kb.errors import NotFound
 from kb.model import Hit, SearchPage
-from webui import catalog_lock, knowledge_base
+from webui import knowledge_base
 from webui.links import absolute, permalink, stable_link
 from webui.params import Search
 
@@ -38,8 +38,7 @@ def when(hit: Hit) -> datetime:
         except ValueError:
             pass
     try:
-        with catalog_lock():
-            entry = knowledge_base().resolve(hit.id)
+        entry = knowledge_base().resolve(hit.id)
         stamp = entry.indexed_at or entry.updated_at
         parsed = datetime.fromisoformat(stamp)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

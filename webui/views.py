@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from kb.errors import NotFound
 from kb.model import Document, SearchPage
-from webui import catalog_lock, feeds, knowledge_base
+from webui import feeds, knowledge_base
 from webui.export import html_block, markdown_block
 from webui.links import base_url, document_path, permalink
 from webui.params import (
@@ -125,8 +125,7 @@ def load(doc_id: str) -> Document:
     """The document ``doc_id`` or a 404; the id is checked before any lookup."""
     if not valid_id(doc_id):
         abort_fr(404, "Document introuvable.")
-    with catalog_lock():
-        return knowledge_base().document(doc_id)
+    return knowledge_base().document(doc_id)
 
 
 @bp.get("/d/<doc_id>")
@@ -165,8 +164,7 @@ def original(doc_id: str) -> Response:
     """The stored original: id -> catalog -> store, never a path taken from the URL."""
     doc = load(doc_id)
     try:
-        with catalog_lock():
-            path = knowledge_base().original(doc.id)
+        path = knowledge_base().original(doc.id)
     except NotFound:
         abort_fr(404, "L'original de ce document n'est plus conservé.")
     name = file_name(doc.path) or f"{doc.id}.bin"
@@ -200,8 +198,7 @@ def selected_documents() -> list[Document]:
     docs = []
     for doc_id in selection():
         try:
-            with catalog_lock():
-                docs.append(knowledge_base().document(doc_id))
+            docs.append(knowledge_base().document(doc_id))
         except NotFound:  # a removed document just drops out of the selection
             continue
     return docs
