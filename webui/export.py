@@ -55,3 +55,17 @@ def markdown_block(docs: list[Document], utm: dict[str, str]) -> str:
         if item["summary"]:
             lines.append(f"  {md_escape(item['summary'])}")
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def text_block(docs: list[Document], utm: dict[str, str]) -> str:
+    """The plain-text version, for the text part of an e-mail: title, type and date, the
+    summary sentence, then the link on its own line (mail clients make it clickable)."""
+    blocks = []
+    for item in _items(docs, utm):
+        meta = " · ".join(x for x in (item["type"], item["date"]) if x)
+        lines = [_SPACE_RE.sub(" ", item["title"]).strip()]
+        lines += [f"({meta})"] if meta else []
+        lines += [item["summary"]] if item["summary"] else []
+        lines.append(item["url"])
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n" if blocks else ""

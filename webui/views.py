@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from kb.errors import NotFound
 from kb.model import Document, SearchPage
 from webui import feeds, knowledge_base
-from webui.export import html_block, markdown_block
+from webui.export import html_block, markdown_block, text_block
 from webui.links import base_url, document_path, permalink
 from webui.params import (
     FACET_LABELS,
@@ -218,7 +218,9 @@ def selection_page() -> str:
     return render_template("selection.html", docs=docs, utm=campaign, sel=sel,
                            back=search_state().url(selection=ids),
                            block=html_block(docs, campaign), markdown=markdown_block(docs, campaign),
+                           text=text_block(docs, campaign),
                            html_url=link("views.selection_html", sel), md_url=link("views.selection_md", sel),
+                           txt_url=link("views.selection_txt", sel),
                            remove={d.id: link("views.selection_page", ",".join(i for i in ids if i != d.id))
                                    for d in docs})
 
@@ -233,6 +235,12 @@ def selection_html() -> Response:
 def selection_md() -> Response:
     body = markdown_block(selected_documents(), utm())
     return Response(body, mimetype="text/markdown")
+
+
+@bp.get("/selection.txt")
+def selection_txt() -> Response:
+    body = text_block(selected_documents(), utm())
+    return Response(body, mimetype="text/plain")
 
 
 # -- feeds -----------------------------------------------------------------------------------

@@ -52,6 +52,26 @@ def test_markdown_export(client: FlaskClient, ids: dict[str, str]) -> None:
                            f"{quokka}/fiche-d-experience-jardins-partages-quokka?utm_campaign=lettre-42>)**")
 
 
+def test_plain_text_export(client: FlaskClient, ids: dict[str, str]) -> None:
+    quokka, zanzibar = ids["jardins-quokka"], ids["regie-zanzibar"]
+    response = client.get(f"/selection.txt?sel={quokka},{zanzibar}&utm_source=lettre")
+    assert response.mimetype == "text/plain"
+    blocks = response.get_data(as_text=True).strip().split("\n\n")
+    assert len(blocks) == 2
+    first = blocks[0].splitlines()
+    assert first[0] == "Fiche d'expérience jardins partagés quokka"
+    assert first[-1] == (f"http://localhost/d/{quokka}/fiche-d-experience-jardins-partages-quokka"
+                         "?utm_source=lettre")
+    page = client.get(f"/selection?sel={quokka}").get_data(as_text=True)
+    assert "Version texte" in page and "/selection.txt?sel=" in page
+
+
+def test_hostile_text_stays_inert_in_the_text_export(client: FlaskClient, ids: dict[str, str]) -> None:
+    page = client.get(f"/selection?sel={ids['rapport-hostile']}").get_data(as_text=True)
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page  # the summary is there, as text
+
+
 def test_one_sentence_summary(client: FlaskClient, ids: dict[str, str]) -> None:
     block = client.get(f"/selection.html?sel={ids['rapport-hostile']}").get_data(as_text=True)
     assert "dedans." in block and "Seconde phrase" not in block
