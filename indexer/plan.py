@@ -9,7 +9,7 @@ from pathlib import Path
 
 from indexer.extract.base import ExtractionError, UnsupportedFormat
 from indexer.extract.registry import extract, sniff
-from indexer.metadata.sidecar import is_sidecar, sidecar_paths
+from indexer.metadata.sidecar import is_sidecar
 from indexer.walk import walk
 from kb.base import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Entry
@@ -43,20 +43,6 @@ class Plan:
     # Documents whose source is gone (removed only with --prune).
     gone: list[Entry] = field(default_factory=list)
     touched: list[tuple[str, float]] = field(default_factory=list)
-
-
-def signature(path: Path, size: int, mtime: float) -> tuple[int, float]:
-    """Size and mtime of a file, where a sidecar's change counts as a change of the file."""
-    for sidecar in sidecar_paths(path):
-        try:
-            mtime = max(mtime, sidecar.stat().st_mtime)
-        except OSError:
-            continue
-    return size, mtime
-
-
-def has_sidecar(path: Path) -> bool:
-    return any(p.is_file() for p in sidecar_paths(path))
 
 
 def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False) -> Plan:

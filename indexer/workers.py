@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -160,28 +160,29 @@ class Pool(Generic[T, R]):
                 yield from self._reap(owner, by_key, todo)
                 continue
             kind, key, result = message
-            slot = owner.get(key)
-            if slot is None:
+            sender = owner.get(key)
+            if sender is None:
                 continue  # a late message from a worker already replaced
             if kind == "start":
-                slot.running, slot.started = key, time.monotonic()
+                sender.running, sender.started = key, time.monotonic()
                 continue
             del owner[key]
-            slot.assigned.remove(key)
-            slot.running = None
+            sender.assigned.remove(key)
+            sender.running = None
             yield by_key.pop(key), result
-            if self._late(slot):
+            if self._late(sender):
                 yield from self._reap(owner, by_key, todo)
 
     def _receive(self) -> tuple[str, int, Any] | None:
         """The next message from any worker, or None after 0.2 s or when a pipe broke."""
         live = {s.conn: s for s in self._slots if not s.broken}
-        for conn in mp_connection.wait(list(live), timeout=0.2):
+        for ready in mp_connection.wait(list(live), timeout=0.2):
+            conn = cast(Any, ready)  # wait() returns the Connection objects it was given
             try:
-                message: tuple[str, int, Any] = conn.recv()  # type: ignore[union-attr]
+                message: tuple[str, int, Any] = conn.recv()
                 return message
             except (EOFError, OSError, pickle.UnpicklingError):
-                live[conn].broken = True  # type: ignore[index]
+                live[conn].broken = True
                 return None
         return None
 

@@ -278,11 +278,6 @@ class Index:
         with self.searcher() as s:
             return int(s.doc_count())
 
-    def labels(self, field: str) -> list[str]:
-        """Values a keyword field holds, for lenient filters."""
-        with self.searcher() as s:
-            return [v.decode("utf-8") if isinstance(v, bytes) else v for v in s.lexicon(field)]
-
     def similar(self, doc_id: str, limit: int = 5) -> tuple[Hit, ...]:
         """Documents sharing the key terms of ``doc_id`` ("more like this"), best first, never
         the document itself.

@@ -82,12 +82,6 @@ def parse(text: str) -> Node | None:
     return _simplify(node)
 
 
-def plain_words(text: str) -> Node | None:
-    """The fallback reading of a query: every word, no operators, no fields."""
-    items = tuple(Word(w) for w in re.findall(r"\w[\w'’.-]*", text[:MAX_QUERY_CHARS])[:MAX_CLAUSES])
-    return _simplify(And(items))
-
-
 def _lex(text: str) -> list[tuple[str, object]]:
     tokens: list[tuple[str, object]] = []
     for m in _LEX_RE.finditer(text):

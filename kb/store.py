@@ -40,9 +40,6 @@ class Store:
             raise ValueError("empreinte SHA-256 invalide")
         return self.root / sha256[:2] / sha256
 
-    def has(self, sha256: str) -> bool:
-        return self.path_for(sha256).is_file()
-
     def put(self, source: Path, sha256: str, durable: bool = True) -> Path:
         """Copy ``source`` in unless present; fail if its content is not ``sha256`` any more.
 

@@ -54,10 +54,6 @@ def kb(tmp_path: Path):
         yield base
 
 
-def ids_by_title(kb: KnowledgeBase) -> dict[str, str]:
-    return {e.title or "": e.id for e in kb.catalog.entries("status = 'indexed'")}
-
-
 def test_first_run_indexes_and_second_run_skips(kb: KnowledgeBase, tmp_path: Path) -> None:
     files = write_corpus(tmp_path / "docs")
     (tmp_path / "docs" / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 100)
