@@ -68,3 +68,12 @@ def test_peers_quick(bench_env: dict[str, str]) -> None:
     data = run_quick("bench.peers", bench_env)
     assert data["recoll"]["documents"] > 0 and data["kb"]["documents"] > 0
     assert "ratio_kb_vs_recoll" in data
+
+
+def test_extraction_cpu_quick(bench_env: dict[str, str]) -> None:
+    data = run_quick("bench.extraction_cpu", bench_env)
+    assert data["total"]["files"] > 50
+    for fmt in ("pdf", "markdown", "html", "docx"):
+        result = data["formats"][fmt]
+        assert result["failed"] == 0 and {"cpu_s", "stages_s", "digest"} <= set(result)
+        assert {"extract", "metadata", "analysis"} <= set(result["stages_s"])
