@@ -7,6 +7,7 @@ ratio tells languages apart on a few hundred words without a model or a dependen
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from indexer.metadata._text import fold
 
@@ -48,7 +49,10 @@ def detect_language(text: str) -> tuple[str | None, float]:
     words = _WORD.findall(fold(text[:SAMPLE_CHARS]).replace("'", " "))
     if len(words) < MIN_WORDS:
         return None, 0.0
-    ratios = {lang: sum(w in stops for w in words) / len(words) for lang, stops in _STOP_WORDS.items()}
+    # Each distinct word looked up once per language, not each occurrence.
+    counts = Counter(words)
+    ratios = {lang: sum(n for w, n in counts.items() if w in stops) / len(words)
+              for lang, stops in _STOP_WORDS.items()}
     ranked = sorted(ratios.items(), key=lambda item: item[1], reverse=True)
     (best, top), (_, second) = ranked[0], ranked[1]
     if top < MIN_RATIO or top < MIN_LEAD * second:
