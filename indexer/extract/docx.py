@@ -95,7 +95,9 @@ def local(el: etree._Element) -> str:
     """Tag name without namespace; comments and PIs give ''. Strict and Transitional
     OOXML differ only by namespace, so we match on local names."""
     tag = el.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    # "{namespace}name" → "name" by slicing: etree.QName() built an object for each of the
+    # ~20,000 elements of a typical document, a fifth of the extraction CPU.
+    return tag[tag.rfind("}") + 1:] if isinstance(tag, str) else ""
 
 
 def check_not_encrypted_ole(path: Path) -> None:
@@ -155,10 +157,21 @@ def _paragraphs(root: etree._Element, styles: dict[str, str]) -> Iterator[tuple[
 def _cell_text(cell: etree._Element, buf: list[str]) -> None:
     for el in cell.iter():
         name = local(el)
-        if name == "t" and not any(local(a) in _SKIP for a in el.iterancestors()):
+        if name == "t" and not _skipped_within(el, cell):
             buf.append(el.text or "")
         elif name == "p" and buf:
             buf.append(" ")
+
+
+def _skipped_within(el: etree._Element, cell: etree._Element) -> bool:
+    """Whether ``el`` sits in a skipped element (deleted text, field code…) inside ``cell``.
+    Nothing above the cell is skipped: ``walk`` does not enter skipped elements."""
+    for ancestor in el.iterancestors():
+        if ancestor is cell:
+            return False
+        if local(ancestor) in _SKIP:
+            return True
+    return False
 
 
 def _style(p: etree._Element, styles: dict[str, str]) -> str | None:
@@ -232,7 +245,7 @@ def split_keywords(raw: str | None) -> list[str]:
 
 def _alt_chunks(pkg: Package, document: etree._Element) -> list[str]:
     """Text of altChunk parts: content pasted as HTML that Word keeps as is."""
-    ids = [v for el in document.iter() if local(el) == "altChunk"
+    ids = [v for el in document.iter("{*}altChunk")
            for k, v in el.attrib.items() if etree.QName(k).localname == "id"]
     if not ids:
         return []
