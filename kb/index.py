@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from whoosh import fields, index, scoring, sorting
+from whoosh import fields, index, sorting
 from whoosh import query as wq
 from whoosh.analysis import Token as WToken
 from whoosh.codec.whoosh3 import W3Codec
@@ -31,6 +31,7 @@ from kb.analysis import Analyzer, fold
 from kb.analysis import words as words_of
 from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, SearchRequest
 from kb.query import QueryBuilder, SynonymMatcher
+from kb.scoring import CachedBM25F, FieldLengths
 from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.synonyms import Synonyms
 
@@ -41,6 +42,9 @@ SIMILAR_SCAN = 200_000  # characters of a document read for its key terms
 SIMILAR_TERMS = 20  # key terms, searched in the body: 30 in title+body cost 3x for the same precision@3
 SIMILAR_CACHE = 2048  # documents whose similar documents are kept until the next commit
 PAGE_CACHE = 512  # result pages kept until the next commit
+# Whoosh's in-memory posting pool, before it spills sorted runs to disk: 192 holds a batch of
+# 5,000 small documents (spilling and merging runs was ~20 % of the writer's CPU at 64).
+WRITER_POOL_MB = 192
 SURFACE_SCAN = 200_000  # characters of a document searched for the accented form of a suggestion
 _VERSION_FILE = "kb-schema.json"
 
@@ -192,6 +196,7 @@ class Index:
         self._similar: OrderedDict[tuple[int, str, int], tuple[Hit, ...]] = OrderedDict()
         self._pages: OrderedDict[tuple[Any, ...], SearchPage] = OrderedDict()
         self._facet_values = _FacetValues()
+        self._lengths = FieldLengths()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -231,10 +236,10 @@ class Index:
         """One writer: commits on success (replacing everything when ``clear``), cancels on
         error, always releases Whoosh's lock, never swallows the error."""
         # limitmb bounds Whoosh's in-memory posting pool (it underestimates Python objects
-        # several times over; 256, with mmap still on, let kb index reach 2.8 GB at 100k).
+        # about twice over; 256, with mmap still on, let kb index reach 2.8 GB at 100k).
         # Posting blocks are written uncompressed (each block records whether it is, so old
         # and new segments mix): zlib was ~12 % of a commit, for a ~25 % smaller index.
-        writer = self._ix.writer(limitmb=64, codec=W3Codec(compression=0))
+        writer = self._ix.writer(limitmb=WRITER_POOL_MB, codec=W3Codec(compression=0))
         _cache_lengths(writer)
         try:
             yield IndexBatch(writer)
@@ -259,7 +264,7 @@ class Index:
         segments, so a new searcher is opened instead. Hits must not outlive the searcher."""
         current: Searcher | None = getattr(self._local, "searcher", None)
         if current is None or not current.up_to_date():
-            fresh = self._ix.searcher(weighting=scoring.BM25F())
+            fresh = self._ix.searcher(weighting=CachedBM25F(self._lengths))
             with self._lock:
                 if current is not None:
                     current.close()
