@@ -5,6 +5,7 @@ run finishes the job."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,7 @@ from kb.index import Analyzed
 
 Progress = Callable[[int], None]
 
-BATCH_DOCS = 500
+BATCH_DOCS = 5000
 BATCH_CHARS = 50_000_000
 BATCH_SECONDS = 30.0
 
@@ -116,6 +117,21 @@ def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Opt
     for doc_id, mtime in plan.touched:
         kb.catalog.touch(doc_id, mtime)
     batch = _Batch(kb, options.batch_docs)
+    try:
+        _extract_into(batch, plan, kb, pool, options, report, tick)
+        batch.flush(wait=True)
+    except BaseException:
+        batch.join()  # never leave a commit running behind an error or Ctrl-C
+        raise
+    if options.prune and plan.gone:
+        kb.remove(e.id for e in plan.gone)
+        report.removed = [e.path for e in plan.gone]
+    kb.collect_garbage()
+    return report
+
+
+def _extract_into(batch: "_Batch", plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Options,
+                  report: Report, tick: Progress | None) -> None:
     moves = [i for i in plan.work if i.action == MOVE]
     extractions = [_with_id(i, kb) for i in plan.work if i.action != MOVE]
     for item in moves:
@@ -150,12 +166,6 @@ def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Opt
                 report.warnings.append((task.path, outcome.warning))
         if tick:
             tick(1)
-    batch.flush()
-    if options.prune and plan.gone:
-        kb.remove(e.id for e in plan.gone)
-        report.removed = [e.path for e in plan.gone]
-    kb.collect_garbage()
-    return report
 
 
 def _with_id(item: Item, kb: KnowledgeBase) -> Item:
@@ -165,7 +175,11 @@ def _with_id(item: Item, kb: KnowledgeBase) -> Item:
 
 
 class _Batch:
-    """Changes accumulated until a batch is big or old enough to commit."""
+    """Changes accumulated until a batch is big or old enough to commit.
+
+    A batch commits in a background thread while the next one fills: Whoosh's commit is
+    seconds of pure Python, and workers left without a reader for their results would stop
+    extracting meanwhile. One commit at a time (Whoosh has one writer), in batch order."""
 
     def __init__(self, kb: KnowledgeBase, max_docs: int) -> None:
         self.kb = kb
@@ -174,6 +188,8 @@ class _Batch:
         self.analyzed: dict[str, Analyzed] = {}
         self.chars = 0
         self.since = time.monotonic()
+        self._committing: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def add(self, change: Change, chars: int, analyzed: Analyzed | None = None) -> None:
         self.changes.append(change)
@@ -184,7 +200,32 @@ class _Batch:
                 or time.monotonic() - self.since >= BATCH_SECONDS):
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self, wait: bool = False) -> None:
+        """Commit what is accumulated (after the previous commit ends); ``wait`` for it too."""
+        self.wait()
         if self.changes:
-            self.kb.apply(self.changes, self.analyzed)
+            self._committing = threading.Thread(target=self._commit, args=(self.changes, self.analyzed),
+                                                name="kb-commit", daemon=True)
+            self._committing.start()
         self.changes, self.analyzed, self.chars, self.since = [], {}, 0, time.monotonic()
+        if wait:
+            self.wait()
+
+    def join(self) -> None:
+        """Wait for the commit in progress, if any."""
+        if self._committing is not None:
+            self._committing.join()
+            self._committing = None
+
+    def wait(self) -> None:
+        """Wait for the commit in progress; raise its error, if any, here."""
+        self.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _commit(self, changes: list[Change], analyzed: dict[str, Analyzed]) -> None:
+        try:
+            self.kb.apply(changes, analyzed)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread by wait()
+            self._error = exc
