@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import replace
-from collections import OrderedDict
+from dataclasses import dataclass, replace
+from collections import Counter, OrderedDict
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from whoosh import fields, index, sorting
+from whoosh import collectors, fields, index, sorting
 from whoosh import query as wq
 from whoosh.analysis import Token as WToken
 from whoosh.codec.whoosh3 import W3Codec
@@ -30,18 +30,20 @@ from kb import querysyntax as qs
 from kb.analysis import Analyzer, fold
 from kb.analysis import words as words_of
 from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, SearchRequest
-from kb.query import QueryBuilder, SynonymMatcher
+from kb.query import BuiltQuery, QueryBuilder, SynonymMatcher
 from kb.scoring import CachedBM25F, FieldLengths
 from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.synonyms import Synonyms
 
 # Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
-SCHEMA_VERSION = 3  # 2: "été" is no longer a stop word; 3: headings and summary unboosted
+SCHEMA_VERSION = 4  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
+# 4: the body's terms include the title, headings and summary, which are no longer indexed apart
 INDEX_NAME = "kb"
 SIMILAR_SCAN = 200_000  # characters of a document read for its key terms
 SIMILAR_TERMS = 20  # key terms, searched in the body: 30 in title+body cost 3x for the same precision@3
 SIMILAR_CACHE = 2048  # documents whose similar documents are kept until the next commit
 PAGE_CACHE = 512  # result pages kept until the next commit
+RERANK_DEPTH = 100  # best matches whose score gets the proximity / all-words bonus
 # Whoosh's in-memory posting pool, before it spills sorted runs to disk: 192 holds a batch of
 # 5,000 small documents (spilling and merging runs was ~20 % of the writer's CPU at 64).
 WRITER_POOL_MB = 192
@@ -88,16 +90,16 @@ class FrenchTokenizer(Tokenizer):  # type: ignore[misc]
 
 
 def build_schema() -> fields.Schema:
-    # Only the title is boosted: headings and summary are mostly taken from the body itself
-    # (its first paragraph, its section titles), so boosting them counted the same words
-    # twice; measured in bench/relevance/README.md.
+    # The body field indexes every word of the document (title, headings and summary too, see
+    # ``analyze``), so a word is found through one posting list; the title is also indexed
+    # apart for its weight. Headings and summary are mostly taken from the body itself, and
+    # boosting them counted the same words twice (bench/relevance/README.md).
     french = FrenchTokenizer()
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         path=fields.ID(stored=True),
         title=fields.TEXT(analyzer=french, stored=True, field_boost=4.0),
-        headings=fields.TEXT(analyzer=french),
-        summary=fields.TEXT(analyzer=french, stored=True),
+        summary=fields.STORED(),
         body=fields.TEXT(analyzer=french, stored=True),
         spell=fields.TEXT(analyzer=FrenchTokenizer(stemming=False), phrase=False),
         author=fields.TEXT(analyzer=french, stored=True),
@@ -118,7 +120,6 @@ def _fields_of(doc: Document) -> dict[str, Any]:
         "id": doc.id,
         "path": doc.path,
         "title": doc.title,
-        "headings": "\n".join(doc.headings),
         "summary": doc.summary,
         "body": body,
         "spell": doc.title + "\n" + body,
@@ -150,11 +151,24 @@ def analyze(doc: Document) -> Analyzed:
     """The terms of each analyzed field of ``doc``, in order, produced by the schema's own
     analyzers (stop words leave no gap, so a term's position is its index).
 
-    Extraction workers call this so that the single writer process only files postings:
-    Whoosh indexes a list of strings as consecutive tokens without running the analyzer."""
+    The body's terms start with the title's, the headings' and the summary's (most often
+    repeated from the body: their words weigh more, as they did as fields of their own), so
+    that every word of the document is in the body. Extraction workers call this so that the single
+    writer process only files postings: Whoosh indexes a list of strings as consecutive
+    tokens without running the analyzer."""
     fields_ = _fields_of(doc)
-    return {name: [t.term for t in tokenizer._analyzer.tokens(fields_[name])]
-            for name, tokenizer, _ in _text_fields()}
+    terms = {name: tokenizer._analyzer.terms(fields_[name]) for name, tokenizer, _ in _text_fields()}
+    body = terms["body"]
+    analyzer = _body_analyzer()
+    extra: list[str] = []
+    for part in ("\n".join(doc.headings), doc.summary):
+        extra.extend(analyzer.terms(part) if part else [])
+    terms["body"] = terms["title"] + extra + body
+    return terms
+
+
+def _body_analyzer() -> Analyzer:
+    return next(tokenizer._analyzer for name, tokenizer, _ in _text_fields() if name == "body")
 
 
 class IndexBatch:
@@ -166,14 +180,13 @@ class IndexBatch:
     def put(self, doc: Document, analyzed: Analyzed | None = None) -> None:
         """Add or replace ``doc``; ``analyzed`` (from ``analyze(doc)``) skips the analysis."""
         fields_ = _fields_of(doc)
-        if analyzed is not None:
-            for name, _, stored in _text_fields():
-                if name in analyzed:
-                    if stored:
-                        fields_["_stored_" + name] = fields_[name]
-                    # Whoosh indexes a list as consecutive tokens; an empty one adds nothing,
-                    # exactly like a text without terms.
-                    fields_[name] = analyzed[name]
+        terms = analyzed if analyzed is not None else analyze(doc)
+        for name, _, stored in _text_fields():
+            if stored:
+                fields_["_stored_" + name] = fields_[name]
+            # Whoosh indexes a list as consecutive tokens; an empty one adds nothing, exactly
+            # like a text without terms.
+            fields_[name] = terms.get(name, [])
         self._writer.update_document(**fields_)
 
     def delete(self, doc_id: str) -> None:
@@ -323,7 +336,7 @@ class Index:
         top = max(w for _, w in keys)
         query = wq.Or([wq.Term("body", t, boost=w / top) for t, w in keys])
         results = s.search(query, limit=limit, mask={docnum})
-        return tuple(self._hit(hit, frozenset()) for hit in results)
+        return tuple(self._hit(hit.fields(), float(hit.score or 0.0), frozenset()) for hit in results)
 
     def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
         """Up to ``count`` snippets of ``doc_id`` where ``query`` matches (HTML-safe)."""
@@ -336,7 +349,8 @@ class Index:
                 return ()
             built = self.builder.build(node, self._labels_reader(s))
             terms = frozenset(t.decode("utf-8") if isinstance(t, bytes) else t
-                              for f, t in _all_terms(built.query) if f in ("body", "title", "summary"))
+                              for q in (built.query, built.bonus) if q is not None
+                              for f, t in _all_terms(q) if f in ("body", "title"))
             body = s.stored_fields(docnum).get("body", "")
         spans = match_spans(body, terms, self.analyzer)
         out: list[str] = []
@@ -372,37 +386,69 @@ class Index:
         node = qs.parse(request.query)
         filter_q = self._filters(request.filters, labels)
         if node is None:
-            built_query: wq.Query = wq.Every() if (filter_q is not None or not request.query.strip()) else wq.NullQuery
+            everything = filter_q is not None or not request.query.strip()
+            built: BuiltQuery | None = BuiltQuery(wq.Every(), (), False) if everything else None
             words: tuple[str, ...] = ()
             relaxable = False
         else:
             built = self.builder.build(node, labels)
-            built_query, words, relaxable = built.query, built.words, built.relaxable
-        kwargs = self._search_args(request, filter_q)
-        results = s.search_page(built_query, request.page, pagelen=request.page_size, **kwargs)
+            words, relaxable = built.words, built.relaxable
+        found = self._find(s, built, request, filter_q)
         suggestion = self._suggest(s, request.query, words) if words else None
         corrected = None
-        if results.total == 0 and suggestion is not None:
+        if found.total == 0 and suggestion is not None:
             # Nothing for the words as typed, but the index knows close spellings: search those
             # (the page says so through ``corrected``) rather than relax to fewer words.
             fixed = qs.parse(suggestion)
             if fixed is not None:
-                retry = s.search_page(self.builder.build(fixed, labels).query, request.page,
-                                      pagelen=request.page_size, **kwargs)
+                retry = self._find(s, self.builder.build(fixed, labels), request, filter_q)
                 if retry.total:
-                    results, corrected = retry, suggestion
+                    found, corrected = retry, suggestion
         relaxed = False
-        if results.total == 0 and relaxable and node is not None:
-            results = s.search_page(self.builder.relaxed(node, labels), request.page,
-                                    pagelen=request.page_size, **kwargs)
-            relaxed = results.total > 0
-        terms = frozenset(text.decode("utf-8") if isinstance(text, bytes) else text
-                          for field, text in _all_terms(results.results.q) if field in ("body", "title", "summary"))
-        hits = tuple(self._hit(hit, terms) for hit in results)
-        facets = self._facets(results.results) if request.facets else {}
-        return SearchPage(query=request.query, total=results.total, hits=hits, page=results.pagenum,
+        if found.total == 0 and relaxable and node is not None:
+            found = self._find(s, self.builder.relaxed(node, labels), request, filter_q)
+            relaxed = found.total > 0
+        hits = tuple(self._hit(s.stored_fields(docnum), score, found.terms) for docnum, score in found.page)
+        facets = self._facets(found.matched) if request.facets else {}
+        page_count = max(1, -(-found.total // request.page_size))
+        return SearchPage(query=request.query, total=found.total, hits=hits, page=min(request.page, page_count),
                           page_size=request.page_size, facets=facets, suggestion=suggestion, relaxed=relaxed,
                           corrected=corrected)
+
+    def _find(self, s: Searcher, built: BuiltQuery | None, request: SearchRequest,
+              filter_q: wq.Query | None) -> "_Found":
+        """Every match (for the count and the facets) in one pass, and the requested page.
+
+        The matches are scored by ``built.query``; the best ``RERANK_DEPTH`` of them also get
+        ``built.bonus`` (words close together, all words of a long query), computed for them
+        alone: checking word positions for every match was most of a long query's time."""
+        query = built.query if built is not None else wq.NullQuery
+        bonus = built.bonus if built is not None and request.sort != "date" else None
+        wanted = request.page * request.page_size
+        depth = max(wanted, RERANK_DEPTH) if bonus is not None else wanted
+        if request.sort == "date":
+            top = collectors.SortingCollector(sorting.FieldFacet("date", reverse=True), limit=depth)
+        else:
+            # Neither skipping blocks nor replacing the matcher once the top N is full: both
+            # leave out matches that cannot enter the top N, and every match is counted.
+            top = collectors.TopCollector(limit=depth, usequality=False, replace=0)
+        recorder = _Recorder(top)
+        collector = collectors.FilterCollector(recorder, allow=filter_q) if filter_q is not None else recorder
+        s.search_with_collector(query, collector)
+        # A date-sorted page's "scores" are its sort keys: no relevance score to show.
+        ranked = [(hit.docnum, float(hit.score) if isinstance(hit.score, (int, float)) else 0.0)
+                  for hit in collector.results()]
+        if bonus is not None and ranked:
+            extra = _scores_of(s, bonus, sorted(d for d, _ in ranked))
+            ranked = sorted(((d, score + extra.get(d, 0.0)) for d, score in ranked), key=lambda x: (-x[1], x[0]))
+        total = sum(len(ids) for _, ids in recorder.matched)
+        # Past the last page, show the last one (as Whoosh's pages did).
+        last = max(0, (total - 1) // request.page_size) * request.page_size
+        first = min((request.page - 1) * request.page_size, last)
+        terms = frozenset(text.decode("utf-8") if isinstance(text, bytes) else text
+                          for q in (query, bonus) if q is not None
+                          for field, text in _all_terms(q) if field in ("body", "title"))
+        return _Found(total, ranked[first : first + request.page_size], recorder.matched, terms)
 
     def _labels_reader(self, s: Searcher) -> Any:
         def labels(field: str) -> Iterable[str]:
@@ -417,19 +463,7 @@ class Index:
             clauses.append(wq.Or([self.builder._keyword(field, v, labels) for v in values]))
         return wq.And(clauses) if clauses else None
 
-    def _search_args(self, request: SearchRequest, filter_q: wq.Query | None) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"filter": filter_q, "terms": False}
-        if request.facets:
-            kwargs["groupedby"] = {
-                name: _CachedFacet(name, name in ("themes", "organisations"), self._facet_values)
-                for name in FACET_FIELDS
-            }
-        if request.sort == "date":
-            kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
-        return kwargs
-
-    def _hit(self, hit: Any, terms: frozenset[str]) -> Hit:
-        stored = hit.fields()
+    def _hit(self, stored: dict[str, Any], score: float, terms: frozenset[str]) -> Hit:
         body = stored.get("body", "")
         spans = match_spans(body, terms, self.analyzer)
         paged = stored.get("format") == "pdf"
@@ -437,24 +471,32 @@ class Index:
         return Hit(
             id=stored["id"], title=stored.get("title", ""), type=stored.get("type", ""),
             date=stored.get("date") or None, path=stored.get("path", ""), format=stored.get("format", ""),
-            score=round(float(hit.score or 0.0), 4), snippet=snippet(body, spans),
+            score=round(score, 4), snippet=snippet(body, spans),
             page=pages[0] if pages else None, pages=pages,
             themes=tuple(t for t in stored.get("themes", "").split(",") if t),
             summary=stored.get("summary", ""),
         )
 
-    def _facets(self, results: Any) -> dict[str, tuple[FacetValue, ...]]:
+    def _facets(self, matched: list[tuple[Any, list[int]]]) -> dict[str, tuple[FacetValue, ...]]:
+        """Each facet field's values over the matched documents, with their counts."""
         facets: dict[str, tuple[FacetValue, ...]] = {}
         for name in FACET_FIELDS:
-            try:
-                groups = results.groups(name)
-            except KeyError:
-                continue
-            values = [FacetValue(str(k), int(v)) for k, v in groups.items() if k not in (None, "", b"")]
-            values.sort(key=lambda fv: (-fv.count, fv.value) if name != "year" else (fv.value,), reverse=False)
+            overlap = name in ("themes", "organisations")
+            counts: Counter[Any] = Counter()
+            for segment_searcher, ids in matched:
+                if not ids:
+                    continue
+                values = self._facet_values.of(segment_searcher, name, overlap)
+                if overlap:
+                    counts.update(v for d in ids for v in values[d])
+                else:
+                    counts.update(values[d] for d in ids)
+            found = [FacetValue(_text_of(k), n) for k, n in counts.items() if k not in (None, "", b"")]
             if name == "year":
-                values.reverse()
-            facets[name] = tuple(values)
+                found.sort(key=lambda fv: fv.value, reverse=True)
+            else:
+                found.sort(key=lambda fv: (-fv.count, fv.value))
+            facets[name] = tuple(found)
         return facets
 
     def _suggest(self, s: Searcher, query: str, words: tuple[str, ...]) -> str | None:
@@ -584,36 +626,57 @@ class _FacetValues:
         return lists if overlap else [vals[0] if vals else None for vals in lists]
 
 
-class _CachedFacet(sorting.FacetType):  # type: ignore[misc]
-    """A field facet counted from ``_FacetValues`` (same groups as ``FieldFacet`` with
-    ``maptype=Count``)."""
-
-    maptype = sorting.Count
-
-    def __init__(self, fieldname: str, overlap: bool, values: _FacetValues) -> None:
-        self.fieldname, self.overlap, self.values = fieldname, overlap, values
-
-    def default_name(self) -> str:
-        return self.fieldname
-
-    def categorizer(self, global_searcher: Any) -> "_CachedCategorizer":
-        return _CachedCategorizer(self)
+@dataclass(frozen=True)
+class _Found:
+    total: int
+    page: list[tuple[int, float]]  # (docnum, score) of the requested page, best first
+    matched: list[tuple[Any, list[int]]]  # per segment searcher, its matched docnums
+    terms: frozenset[str]  # indexed terms to highlight
 
 
-class _CachedCategorizer(sorting.Categorizer):  # type: ignore[misc]
-    def __init__(self, facet: _CachedFacet) -> None:
-        self.facet = facet
-        self.allow_overlap = facet.overlap
-        self._values: list[Any] = []
+class _Recorder(collectors.WrappingCollector):  # type: ignore[misc]
+    """Passes every match to its child collector and keeps its number, per segment, for the
+    count and the facets (Whoosh's grouping asks a categorizer per document and per facet)."""
 
-    def set_searcher(self, segment_searcher: Any, docoffset: int) -> None:
-        self._values = self.facet.values.of(segment_searcher, self.facet.fieldname, self.facet.overlap)
+    def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
+        super().prepare(top_searcher, q, context)
+        self.matched: list[tuple[Any, list[int]]] = []
 
-    def key_for(self, matcher: Any, segment_docnum: int) -> Any:
-        return self._values[segment_docnum]
+    def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
+        super().set_subsearcher(subsearcher, offset)
+        self._ids: list[int] = []
+        self.matched.append((subsearcher, self._ids))
 
-    def keys_for(self, matcher: Any, segment_docnum: int) -> Any:
-        return self._values[segment_docnum]
+    def collect(self, sub_docnum: int) -> Any:
+        self._ids.append(sub_docnum)
+        return self.child.collect(sub_docnum)
+
+
+def _scores_of(s: Searcher, query: wq.Query, docnums: list[int]) -> dict[int, float]:
+    """``query``'s score for each of ``docnums`` (sorted) that it matches, skipping to each
+    one instead of enumerating every match of the query."""
+    scores: dict[int, float] = {}
+    context = s.context()
+    for segment_searcher, offset in s.leaf_searchers():
+        end = offset + segment_searcher.doc_count_all()
+        local = [d - offset for d in docnums if offset <= d < end]
+        if not local:
+            continue
+        matcher = query.matcher(segment_searcher, context)
+        for d in local:
+            if not matcher.is_active():
+                break
+            if matcher.id() < d:
+                matcher.skip_to(d)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == d:
+                scores[offset + d] = float(matcher.score())
+    return scores
+
+
+def _text_of(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 class _Lengths:
