@@ -109,12 +109,15 @@ class KnowledgeBase:
             return
         # Originals copied without fsync by the workers become durable before any row names them.
         self.store.sync(c.sha256 for c in changes if c.status == INDEXED)
-        self.catalog.stage(changes)
         latest = {c.id: c for c in changes}  # as staged: the last change of an id wins
+        # Rows left pending by a crash were replayed by ``writing()``: an id not indexed
+        # according to the catalog is not in the index either, and is added without a lookup.
+        indexed = self.catalog.indexed_among(latest)
+        self.catalog.stage(changes)
         with self.index.batch() as batch:
             for c in latest.values():
                 if c.status == INDEXED and c.document is not None:
-                    batch.put(c.document, (analyzed or {}).get(c.id))
+                    batch.put(c.document, (analyzed or {}).get(c.id), new=c.id not in indexed)
                 else:
                     batch.delete(c.id)
         self.catalog.settle(latest)
@@ -148,7 +151,7 @@ class KnowledgeBase:
         count = 0
         with self.index.batch(clear=True) as batch:
             for doc in self.catalog.documents():
-                batch.put(doc)
+                batch.put(doc, new=True)  # the old segments are dropped by the commit
                 count += 1
                 if progress:
                     progress(1)

@@ -165,6 +165,17 @@ class Catalog:
             if doc is not None:
                 yield doc
 
+    def indexed_among(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` whose row says the index holds them."""
+        ids = list(ids)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):  # SQLite bounds a statement's parameters
+            chunk = ids[start:start + 500]
+            found.update(row[0] for row in self._db.execute(
+                f"SELECT id FROM documents WHERE status = ? AND id IN ({','.join('?' * len(chunk))})",
+                (INDEXED, *chunk)))
+        return found
+
     def ids(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT id FROM documents")}
 

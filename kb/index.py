@@ -183,8 +183,11 @@ class IndexBatch:
     def __init__(self, writer: Any) -> None:
         self._writer = writer
 
-    def put(self, doc: Document, analyzed: Analyzed | None = None) -> None:
-        """Add or replace ``doc``; ``analyzed`` (from ``analyze(doc)``) skips the analysis."""
+    def put(self, doc: Document, analyzed: Analyzed | None = None, new: bool = False) -> None:
+        """Add or replace ``doc``; ``analyzed`` (from ``analyze(doc)``) skips the analysis.
+
+        ``new``: the index cannot hold ``doc`` yet. Replacing looks the id up in every
+        segment: ~15 % of the writer's CPU while indexing 100,000 new documents."""
         fields_ = _fields_of(doc)
         terms = analyzed if analyzed is not None else analyze(doc)
         for name, _, stored in _text_fields():
@@ -193,7 +196,10 @@ class IndexBatch:
             # Whoosh indexes a list as consecutive tokens; an empty one adds nothing, exactly
             # like a text without terms.
             fields_[name] = terms.get(name, [])
-        self._writer.update_document(**fields_)
+        if new:
+            self._writer.add_document(**fields_)
+        else:
+            self._writer.update_document(**fields_)
 
     def delete(self, doc_id: str) -> None:
         self._writer.delete_by_term("id", doc_id)
