@@ -92,12 +92,13 @@ def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path 
               help="Longueur maximale du texte gardé d'un document, en caractères (au-delà, il est tronqué).")
 @click.option("--retry-failed", is_flag=True,
               help="Relire aussi les fichiers en échec qui n'ont pas changé (après avoir relevé une limite).")
-@click.option("--batch", type=click.IntRange(1, 100000), default=500, show_default=True,
-              help="Documents écrits par validation : un arrêt brutal ne perd que le lot en cours.")
+@click.option("--batch", type=click.IntRange(1, 100000), default=None,
+              help="Documents écrits par validation (5000 par défaut, ou 30 s) : un arrêt brutal ne "
+                   "perd que le lot en cours.")
 @pass_ctx
 def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool, as_json: bool,
               workers: int | None, timeout: float, memory_mb: int, max_file_mb: int, max_pages: int,
-              max_unzipped_mb: int, max_chars: int, retry_failed: bool, batch: int) -> None:
+              max_unzipped_mb: int, max_chars: int, retry_failed: bool, batch: int | None) -> None:
     """Indexer les documents des dossiers ou fichiers PATHS.
 
     Seuls les fichiers nouveaux ou modifiés sont relus ; un fichier déplacé garde son
@@ -106,7 +107,7 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
     1 si des fichiers ont échoué (les autres sont indexés), 2 en cas d'erreur d'usage.
     """
     from indexer.extract.base import Limits
-    from indexer.ingest import Options, index_paths
+    from indexer.ingest import BATCH_DOCS, Options, index_paths
     from indexer.plan import scan
 
     kb = obj.open()
@@ -118,7 +119,7 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
         limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
                         max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
         options = Options(workers=workers or 0, limits=limits, memory_bytes=memory_mb * 1024 * 1024, prune=prune,
-                          thesaurus=obj.thesaurus, synonyms=obj.synonyms, batch_docs=batch,
+                          thesaurus=obj.thesaurus, synonyms=obj.synonyms, batch_docs=batch or BATCH_DOCS,
                           retry_failed=retry_failed)
         progress = None if as_json or not sys.stderr.isatty() else _progress_bar
         try:
