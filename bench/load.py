@@ -119,13 +119,13 @@ class Client(threading.Thread):
         return response.status
 
 
-def run(home: Path, clients: int, seconds: float) -> dict[str, Any]:
+def run(home: Path, clients: int, seconds: float, threads: int = 8) -> dict[str, Any]:
     port = free_port()
     # The server's log goes to a file: an unread pipe fills up under load (waitress warns about
     # its queue depth) and then blocks the server on its next log line.
     log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen([PYTHON, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port),
-                               "--threads", "8"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
+                               "--threads", str(threads)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -178,13 +178,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--docs", type=int, default=10_000, help="size of the scaled base")
+    parser.add_argument("--threads", type=int, default=8, help="kb serve --threads")
     parser.add_argument("--quick", action="store_true", help="demo corpus, 10 clients, 5 s")
     args = parser.parse_args()
     if args.quick:
         home, clients, seconds, docs = demo_home(), 10, 5.0, len(document_ids(demo_home()))
     else:
         home, clients, seconds, docs = home_for(args.docs), args.clients, args.seconds, args.docs
-    result = run(home, clients, seconds)
+    result = run(home, clients, seconds, args.threads)
+    result["server_threads"] = args.threads
     result["documents"] = docs
     rows = [["all", result["latency_ms"]["n"], result["latency_ms"]["p50"], result["latency_ms"]["p95"],
              result["latency_ms"]["p99"]]]
@@ -193,7 +195,8 @@ def main() -> None:
           f"{result['throughput_rps']} requests/s, {result['errors']} errors, server RSS {result['server_rss_mb']} MB")
     print(table(["requests", "n", "p50 ms", "p95 ms", "p99 ms"], rows))
     path = write_result("load", {"command": "python -m bench.load" + (" --quick" if args.quick else
-                                 f" --clients {clients} --seconds {seconds:g} --docs {docs}"), **result},
+                                 f" --clients {clients} --seconds {seconds:g} --docs {docs} --threads {args.threads}"),
+                                 **result},
                         quick=args.quick)
     print(f"JSON: {path}")
 
