@@ -72,18 +72,23 @@ def index_paths(kb: KnowledgeBase, paths: Iterable[Path], options: Options = Opt
     callable advanced once per file processed."""
     workers = options.workers or default_workers()
     # Workers are started on demand, so a re-scan with nothing to extract spawns none (their
-    # imports cost more CPU than scanning 100,000 unchanged files). They are started while the
+    # imports cost more CPU than scanning 100,000 unchanged files), except for a first
+    # indexing, which always has work. They are started while the
     # write lock is held, which is safe only because they are spawned, never forked: a new
     # interpreter inherits neither the lock's descriptor nor any SQLite handle.
     with _LazyPool(run, workers, options.limits.timeout_s, options.memory_bytes) as pool:
         with kb.writing():
+            if not kb.catalog.count_by("status"):
+                # A first indexing always has work: the workers import their libraries
+                # (~0.5 s each) while the files are scanned and hashed.
+                pool.start()
             plan = scan(paths, kb, options.retry_failed)
             tick = progress(len(plan.work)) if progress else None
             return apply(plan, kb, pool, options, tick)  # type: ignore[arg-type]
 
 
 class _LazyPool:
-    """A ``Pool`` created at the first ``map_unordered`` that has work for it."""
+    """A ``Pool`` created by ``start()`` or at the first ``map_unordered`` that has work."""
 
     def __init__(self, func: Callable[[Task], Outcome], workers: int, timeout_s: float,
                  memory_bytes: int | None) -> None:
@@ -94,9 +99,13 @@ class _LazyPool:
         items = list(items)
         if not items:
             return iter(())
+        self.start()
+        assert self._pool is not None
+        return self._pool.map_unordered(items)
+
+    def start(self) -> None:
         if self._pool is None:
             self._pool = Pool(*self._args)
-        return self._pool.map_unordered(items)
 
     def __enter__(self) -> "_LazyPool":
         return self
