@@ -127,13 +127,7 @@ class KnowledgeBase:
         if not ids:
             return 0
         self.catalog.mark_removed(ids)
-        # In chunks: SQLite bounds the number of parameters of one statement (a prune can
-        # remove a whole moved folder).
-        entries: list[Entry] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            entries += self.catalog.entries(f"id IN ({','.join('?' * len(chunk))})", chunk)
-        self._sync(entries)
+        self._sync(self.catalog.entries_of(ids))
         return len(ids)
 
     def _sync(self, entries: list[Entry]) -> None:

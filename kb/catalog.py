@@ -165,16 +165,13 @@ class Catalog:
             if doc is not None:
                 yield doc
 
+    def entries_of(self, ids: Iterable[str]) -> list[Entry]:
+        """The rows of ``ids`` (those that exist), in any order."""
+        return [e for chunk in _chunks(ids) for e in self.entries(f"id IN ({_marks(chunk)})", chunk)]
+
     def indexed_among(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` whose row says the index holds them."""
-        ids = list(ids)
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):  # SQLite bounds a statement's parameters
-            chunk = ids[start:start + 500]
-            found.update(row[0] for row in self._db.execute(
-                f"SELECT id FROM documents WHERE status = ? AND id IN ({','.join('?' * len(chunk))})",
-                (INDEXED, *chunk)))
-        return found
+        return {e.id for e in self.entries_of(ids) if e.status == INDEXED}
 
     def ids(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT id FROM documents")}
@@ -255,3 +252,14 @@ class _Txn:
                               "avant reste intact ; libérez de la place puis relancez.") from exc
         if isinstance(exc, sqlite3.Error):
             raise KBError(f"catalogue inutilisable ({exc})") from exc
+
+
+def _chunks(ids: Iterable[str], size: int = 500) -> Iterator[list[str]]:
+    """``ids`` in lists short enough for one statement (SQLite bounds its parameters)."""
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _marks(values: list[str]) -> str:
+    return ",".join("?" * len(values))

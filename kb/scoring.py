@@ -8,44 +8,30 @@ segment reads that one byte from its length column on disk: at 100,000 documents
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from whoosh import scoring
 from whoosh.util.numeric import byte_to_length
 
+from kb.segments import PerSegment
+
 # Length bytes decoded once (Whoosh stores a field's length as one lossy byte). A length
 # byte of 0 means "no length stored": Whoosh then scores with the default length 1.
 _LENGTH_OF_BYTE = tuple(float(byte_to_length(b)) if b else 1.0 for b in range(256))
-_MAX_SEGMENT_FIELDS = 512  # beyond this, most are of merged-away segments: start afresh
 
 
 class FieldLengths:
     """Per (segment, field): each document's field length, as a list indexed by docnum."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], list[float]] = {}
-        self._lock = threading.Lock()
+        self._cache: PerSegment[list[float]] = PerSegment(limit=512)
 
     def lookup(self, segment_searcher: Any, fieldname: str) -> Callable[[int], float] | None:
         """``docnum -> length`` for the searcher's segment, or None when it cannot be read
         directly (the caller then keeps Whoosh's own lookup)."""
-        reader = segment_searcher.reader()
-        segment = reader.segment() if hasattr(reader, "segment") else None
-        if segment is None:
-            return None
-        key = (segment.segment_id(), fieldname)
-        lengths = self._cache.get(key)
-        if lengths is None:
-            lengths = _read_lengths(reader, fieldname)
-            if lengths is None:
-                return None
-            with self._lock:
-                if len(self._cache) >= _MAX_SEGMENT_FIELDS:
-                    self._cache.clear()
-                self._cache[key] = lengths
-        return lengths.__getitem__
+        lengths = self._cache.get(segment_searcher, fieldname, lambda reader: _read_lengths(reader, fieldname))
+        return lengths.__getitem__ if lengths is not None else None
 
 
 def _read_lengths(reader: Any, fieldname: str) -> list[float] | None:
@@ -57,7 +43,7 @@ def _read_lengths(reader: Any, fieldname: str) -> list[float] | None:
         perdoc = reader._perdoc
         column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
         if column is None:
-            return [1.0] * reader.doc_count_all()
+            return [1.0] * (reader.doc_count_all() + 1)
         if column._fixedlen != 1:
             return None
         stored = column._dbfile.get(column._basepos, column._count) if column._count else b""
