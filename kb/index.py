@@ -354,7 +354,7 @@ class Index:
         # worse (precision@3 0.515 against 0.591, bench/relevance; 6 terms and 30 candidates
         # gave 0.561).
         found = s.search(AnyOf(terms[:SIMILAR_CANDIDATE_TERMS]), limit=SIMILAR_CANDIDATES, mask={docnum})
-        if len(found) < limit:  # strongest terms too rare to fill the list: candidates from all
+        if found.scored_length() < limit:  # strongest terms too rare to fill the list: candidates from all
             found = s.search(AnyOf(terms), limit=SIMILAR_CANDIDATES, mask={docnum})
         candidates = sorted(hit.docnum for hit in found)
         scores = _scores_of(s, AnyOf(terms), candidates)
