@@ -423,9 +423,12 @@ DEMO_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port d'écoute.")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Requêtes traitées en parallèle.")
+@click.option("--processes", type=click.IntRange(1, 32), default=1, show_default=True,
+              help="Processus serveurs : un par cœur pour répondre à beaucoup de lecteurs à la fois "
+                   "(chacun garde sa propre mémoire de recherche).")
 @click.option("--demo", is_flag=True, help="Indexer d'abord le corpus de démonstration si la base est vide.")
 @pass_ctx
-def serve_cmd(obj: Context, host: str, port: int, threads: int, demo: bool) -> None:
+def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, demo: bool) -> None:
     """Servir l'interface web et l'API JSON (serveur de production waitress).
 
     Les documents ajoutés par kb index pendant que le serveur tourne apparaissent sans
@@ -433,13 +436,21 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, demo: bool) -> N
     """
     if demo:
         _index_demo(obj)
-    from webui import create_app
-    from webui.server import serve
+    from webui.server import ServerStartError, serve
 
-    app = create_app({"KB_HOME": str(obj.home), "KB_SYNONYMS": str(obj.synonyms) if obj.synonyms else None})
-    click.echo(f"Passerelles : http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/ "
-               "(Ctrl-C pour arrêter)")
-    serve(app, host=host, port=port, threads=threads)
+    config = {"KB_HOME": str(obj.home), "KB_SYNONYMS": str(obj.synonyms) if obj.synonyms else None}
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"Passerelles : http://{shown}:{port}/ "
+               + (f"({processes} processus, " if processes > 1 else "(") + "Ctrl-C pour arrêter)")
+    try:
+        serve(config, host=host, port=port, threads=threads, processes=processes)
+    except OSError as exc:
+        fail(f"impossible d'écouter sur {host}:{port} ({exc.strerror or exc}). "
+             "Le port est-il déjà pris ? Essayez --port.", 1)
+    except ServerStartError:
+        fail("un processus serveur s'est arrêté au démarrage (voir son erreur ci-dessus).", 1)
+    except KeyboardInterrupt:
+        click.echo("Serveur arrêté.")
 
 
 def _index_demo(obj: Context) -> None:

@@ -1,20 +1,129 @@
-"""Serve the app with waitress: a production WSGI server, pure Python, that also runs on Windows."""
+"""Serve the app with waitress: a production WSGI server, pure Python, that also runs on Windows.
+
+Whoosh matches in pure Python under one interpreter lock, so one process answers with one core
+whatever its thread count. ``serve(processes=N)`` runs N server processes on one listening
+socket, bound here and handed to each child (``spawn``-safe: the way Windows starts processes);
+the system hands each new connection to whichever process accepts it first.
+"""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+from multiprocessing.connection import wait
 from typing import Any
 
 from flask import Flask
 
+log = logging.getLogger(__name__)
 
-def serve(app: Flask, host: str = "127.0.0.1", port: int = 8000, threads: int = 8, **options: Any) -> None:
-    """Block serving ``app``; binds to this computer only unless ``host`` says otherwise."""
+# waitress options shared by every way of running it. Long URLs are refused before reaching
+# the app (a query is at most 500 characters).
+_OPTIONS: dict[str, Any] = {"ident": "Passerelles", "max_request_header_size": 64 * 1024,
+                            "max_request_body_size": 64 * 1024}
+
+class ServerStartError(RuntimeError):
+    """A server process stopped as it started (its error is in the log above)."""
+
+
+def serve(config: dict[str, Any], host: str = "127.0.0.1", port: int = 8000, threads: int = 8,
+          processes: int = 1) -> None:
+    """Block serving the app that ``webui.create_app(config)`` builds; binds to this computer
+    only unless ``host`` says otherwise. With ``processes`` > 1, each process builds its own
+    app (its own searcher and caches); a child that dies is replaced, one that dies as it starts
+    stops them all (``ServerStartError``)."""
+    if processes <= 1:
+        from waitress import serve as waitress_serve
+
+        waitress_serve(_app(config), host=host, port=port, threads=threads, **_OPTIONS)
+        return
+    listener = listening_socket(host, port)
+    # A service manager stops servers with SIGTERM: end as on Ctrl-C, children included.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    context = multiprocessing.get_context("spawn")
+    children: dict[int, tuple[Any, Any]] = {}
+
+    def start(slot: int) -> None:
+        ready = context.Event()
+        child = context.Process(target=_serve_socket, args=(config, listener, threads, ready),
+                                name=f"kb-serve-{slot}", daemon=True)
+        child.start()
+        children[slot] = (child, ready)
+
+    try:
+        for slot in range(processes):
+            start(slot)
+        while children:
+            wait([child.sentinel for child, _ in children.values()])
+            for slot, (child, ready) in list(children.items()):
+                if child.is_alive():
+                    continue
+                del children[slot]
+                if not ready.is_set():  # its app could not be built: a new one would fail alike
+                    raise ServerStartError(f"{child.name} stopped at start (exit code {child.exitcode})")
+                log.warning("server process %s stopped (exit code %s): restarting it", child.name, child.exitcode)
+                start(slot)
+    finally:
+        for child, _ in children.values():
+            child.terminate()
+        for child, _ in children.values():
+            child.join(timeout=10)
+        listener.close()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (IPv4 or IPv6, as the name resolves), listening."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                          flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows: no other program may share the port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        else:  # POSIX: a restart may rebind while old connections linger in TIME_WAIT
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _serve_socket(config: dict[str, Any], listener: socket.socket, threads: int, ready: Any) -> None:
+    """A child process: its own app, serving connections accepted from the shared socket."""
     from waitress import serve as waitress_serve
 
-    waitress_serve(app, host=host, port=port, threads=threads, ident="Passerelles",
-                   # Long URLs are refused before reaching the app (a query is at most 500 characters).
-                   max_request_header_size=64 * 1024, max_request_body_size=64 * 1024,
-                   **options)
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    try:
+        app = _app(config)
+        ready.set()
+        waitress_serve(app, sockets=[listener], threads=threads, **_OPTIONS)
+    except KeyboardInterrupt:  # Ctrl-C reaches every process of the console: the parent reports it
+        pass
+
+
+def _exit_with_parent() -> None:
+    """End this child when its parent ends, however it ended (even killed): nobody else would
+    stop it, and it would go on answering on the port."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()
+        os._exit(0)
+
+
+def _app(config: dict[str, Any]) -> Flask:
+    from webui import create_app
+
+    return create_app(config)
 
 
 def make_server(app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = 4) -> Any:
@@ -22,5 +131,4 @@ def make_server(app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int
     Used by the browser tests to run the real server in a thread."""
     from waitress.server import create_server
 
-    return create_server(app, host=host, port=port, threads=threads, ident="Passerelles",
-                         max_request_header_size=64 * 1024, max_request_body_size=64 * 1024)
+    return create_server(app, host=host, port=port, threads=threads, **_OPTIONS)

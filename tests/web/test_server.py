@@ -1,0 +1,134 @@
+"""`kb serve` as a user starts it: a real process on a real port, with one or several server
+processes sharing the port; what happens when a process dies, when the server is stopped, and
+when the port is taken."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import ROOT, Base
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
+                                reason="finds server processes through /proc (Linux)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The command name may hold spaces: fields after its closing parenthesis.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def server_processes(pid: int) -> set[int]:
+    """The waitress children of a `kb serve --processes` parent (not multiprocessing's helpers)."""
+    return {child for child in children_of(pid)
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()}
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as response:
+        return response.status, response.read()
+
+
+def wait_until(check, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.2)
+
+
+def answers(port: int) -> bool:
+    try:
+        return get(port, "/")[0] == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture()
+def serve(base: Base) -> Iterator:  # type: ignore[type-arg]
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str, port: int = 0) -> tuple[subprocess.Popen[str], int]:
+        port = port or free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(base.home), "serve",
+                                 "--port", str(port), *args], cwd=ROOT, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        started.append(proc)
+        return proc, port
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+def test_several_processes_share_the_port_and_replace_a_dead_one(serve) -> None:  # type: ignore[no-untyped-def]
+    proc, port = serve("--processes", "2", "--threads", "2")
+    wait_until(lambda: answers(port))
+    wait_until(lambda: len(server_processes(proc.pid)) == 2)
+    first = server_processes(proc.pid)
+    status, body = get(port, "/recherche?q=quartier")
+    assert status == 200 and "résultat".encode() in body
+
+    victim = min(first)
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: len(server_processes(proc.pid) - {victim}) == 2)
+    assert server_processes(proc.pid) != first
+    for _ in range(10):  # whichever process takes the connection answers
+        assert get(port, "/api/search?q=habitants")[0] == 200
+
+    survivors = server_processes(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Serveur arrêté" in out
+    assert "Traceback" not in err
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in survivors), 30)
+    assert not answers(port)
+
+
+def test_children_end_when_the_parent_is_killed(serve) -> None:  # type: ignore[no-untyped-def]
+    proc, port = serve("--processes", "2", "--threads", "2")
+    wait_until(lambda: answers(port) and len(server_processes(proc.pid)) == 2)
+    servers = server_processes(proc.pid)
+    proc.kill()  # no chance to clean up: the children must notice alone
+    proc.wait(timeout=30)
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in servers), 30)
+    assert not answers(port)
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_a_taken_port_is_a_clear_error(serve, processes: str) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        proc, port = serve("--processes", processes, port=taken.getsockname()[1])
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert f"impossible d'écouter sur 127.0.0.1:{port}" in err
+    assert "Traceback" not in err
