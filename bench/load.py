@@ -4,6 +4,11 @@ readers and documentalists do — searches, facet clicks, document pages, feeds 
     python -m bench.load                 # 50 clients, 60 s, 10,000-document base
     python -m bench.load --clients 10 --seconds 30 --docs 10000
     python -m bench.load --quick         # demo corpus, 10 clients, 5 s (CI)
+    python -m bench.load --mix new-search --processes 2   # search pages only, no query twice
+
+Mixes: ``newsletter`` (default) as below; ``search``, result pages only, drawn from 250 queries
+so that they repeat; ``new-search``, result pages only, each query asked once (up to 3,000
+distinct queries, split between the clients), what the result-page cache cannot help with.
 
 Prints a table (throughput, p50/p95/p99 latency per kind of request, errors) and writes
 bench/results/load.json. The clients run in this process (threads, keep-alive connections) and
@@ -31,7 +36,9 @@ from bench.search import home_for, queries
 
 CORPUS = ROOT / "corpus" / "documents"
 # Share of each kind of request in the mix.
-MIX = (("search", 0.45), ("facet", 0.15), ("document", 0.2), ("feed", 0.1), ("api", 0.1))
+MIXES = {"newsletter": (("search", 0.45), ("facet", 0.15), ("document", 0.2), ("feed", 0.1), ("api", 0.1)),
+         "search": (("search", 1.0),), "new-search": (("search", 1.0),)}
+KINDS = ("search", "facet", "document", "feed", "api")
 FACETS = ("type=fiche+d%27exp%C3%A9rience", "type=%C3%A9tude%2Frapport", "annee=2019", "format=pdf",
           "theme=participation+citoyenne")
 
@@ -56,13 +63,16 @@ def document_ids(home: Path, limit: int = 2000) -> list[str]:
         return [r[0] for r in db.execute("SELECT id FROM documents WHERE status='indexed' LIMIT ?", (limit,))]
 
 
-def request_paths(home: Path, count: int, seed: int = 5) -> list[tuple[str, str]]:
+def request_paths(home: Path, count: int, mix: str = "newsletter", seed: int = 5) -> list[tuple[str, str]]:
     """A deterministic sequence of (kind, path) requests."""
     rng = random.Random(seed)
+    if mix == "new-search":
+        distinct = list(dict.fromkeys(q["q"] for q in queries(3000)))
+        return [("search", f"/recherche?q={urllib.parse.quote_plus(q)}") for q in distinct[:count]]
     words = [q["q"] for q in queries(250)]
     ids = document_ids(home)
-    kinds = [k for k, _ in MIX]
-    weights = [w for _, w in MIX]
+    kinds = [k for k, _ in MIXES[mix]]
+    weights = [w for _, w in MIXES[mix]]
     out = []
     for _ in range(count):
         kind = rng.choices(kinds, weights)[0]
@@ -119,13 +129,14 @@ class Client(threading.Thread):
         return response.status
 
 
-def run(home: Path, clients: int, seconds: float, threads: int = 8) -> dict[str, Any]:
+def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: int = 1,
+        mix: str = "newsletter") -> dict[str, Any]:
     port = free_port()
     # The server's log goes to a file: an unread pipe fills up under load (waitress warns about
     # its queue depth) and then blocks the server on its next log line.
     log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen([PYTHON, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port),
-                               "--threads", str(threads)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
+                               "--threads", str(threads), "--processes", str(processes)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -137,30 +148,48 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8) -> dict[str,
                     log.seek(0)
                     raise RuntimeError(f"kb serve did not start: {log.read()[-2000:]}")
                 time.sleep(0.2)
-        plan = request_paths(home, 5000)
-        # Warm the server's searchers and caches before measuring.
-        warm = Client(port, plan[:200], time.monotonic() + 5)
-        warm.run()
+        plan = request_paths(home, 5000, mix)
+        # Warm the server's searchers and caches before measuring (new-search: with queries
+        # the run will not ask; each server process gets some of the connections).
+        warm_plan = request_paths(home, 200, "search", seed=7) if mix == "new-search" else plan[:200]
+        for _ in range(processes):
+            Client(port, warm_plan, time.monotonic() + 5).run()
         stop_at = time.monotonic() + seconds
-        workers = [Client(port, plan[i * 97 % len(plan):] + plan, stop_at) for i in range(clients)]
+        if mix == "new-search":  # each client its own queries: no query twice in the run
+            plans = [plan[i::clients] for i in range(clients)]
+        else:
+            plans = [plan[i * 97 % len(plan):] + plan for i in range(clients)]
+        workers = [Client(port, p, stop_at) for p in plans]
         started = time.monotonic()
         for w in workers:
             w.start()
         for w in workers:
             w.join(timeout=seconds + 60)
         wall = time.monotonic() - started
-        rss_kb = _rss_kb(server.pid)
+        rss_kb = _rss_kb(server.pid) + sum(_rss_kb(child) for child in _children(server.pid))
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
     samples = [s for w in workers for s in w.samples]
     errors = [e for w in workers for e in w.errors]
-    by_kind = {kind: latency([ms for k, ms in samples if k == kind]) for kind, _ in MIX
+    by_kind = {kind: latency([ms for k, ms in samples if k == kind]) for kind in KINDS
                if any(k == kind for k, _ in samples)}
     return {"clients": clients, "seconds": round(wall, 1), "requests": len(samples) + len(errors),
             "throughput_rps": round(len(samples) / wall, 1), "latency_ms": latency([ms for _, ms in samples]),
             "by_kind": by_kind, "errors": len(errors), "error_samples": errors[:20], "server_rss_mb": rss_kb // 1024}
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (the server processes of ``kb serve --processes``)."""
+    out = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
 
 
 def _rss_kb(pid: int) -> int:
@@ -179,23 +208,27 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--docs", type=int, default=10_000, help="size of the scaled base")
     parser.add_argument("--threads", type=int, default=8, help="kb serve --threads")
+    parser.add_argument("--processes", type=int, default=1, help="kb serve --processes")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="newsletter", help="what the clients ask")
     parser.add_argument("--quick", action="store_true", help="demo corpus, 10 clients, 5 s")
     args = parser.parse_args()
     if args.quick:
         home, clients, seconds, docs = demo_home(), 10, 5.0, len(document_ids(demo_home()))
     else:
         home, clients, seconds, docs = home_for(args.docs), args.clients, args.seconds, args.docs
-    result = run(home, clients, seconds, args.threads)
-    result["server_threads"] = args.threads
+    result = run(home, clients, seconds, args.threads, args.processes, args.mix)
+    result["server_threads"], result["server_processes"], result["mix"] = args.threads, args.processes, args.mix
     result["documents"] = docs
     rows = [["all", result["latency_ms"]["n"], result["latency_ms"]["p50"], result["latency_ms"]["p95"],
              result["latency_ms"]["p99"]]]
     rows += [[kind, v["n"], v["p50"], v["p95"], v["p99"]] for kind, v in result["by_kind"].items()]
-    print(f"kb serve, {docs} documents, {clients} clients, {result['seconds']} s on loopback: "
+    print(f"kb serve ({args.processes} process(es) × {args.threads} threads), {docs} documents, {args.mix} mix, "
+          f"{clients} clients, {result['seconds']} s on loopback: "
           f"{result['throughput_rps']} requests/s, {result['errors']} errors, server RSS {result['server_rss_mb']} MB")
     print(table(["requests", "n", "p50 ms", "p95 ms", "p99 ms"], rows))
     path = write_result("load", {"command": "python -m bench.load" + (" --quick" if args.quick else
-                                 f" --clients {clients} --seconds {seconds:g} --docs {docs} --threads {args.threads}"),
+                                 f" --clients {clients} --seconds {seconds:g} --docs {docs} --threads {args.threads}"
+                                 f" --processes {args.processes} --mix {args.mix}"),
                                  **result},
                         quick=args.quick)
     print(f"JSON: {path}")
