@@ -33,6 +33,7 @@ from typing import Any
 
 from bench.common import PYTHON, ROOT, latency, table, write_result
 from bench.search import home_for, queries
+from kb.cli import SERVE_PROCESSES
 
 CORPUS = ROOT / "corpus" / "documents"
 # Share of each kind of request in the mix.
@@ -208,7 +209,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--docs", type=int, default=10_000, help="size of the scaled base")
     parser.add_argument("--threads", type=int, default=8, help="kb serve --threads")
-    parser.add_argument("--processes", type=int, default=1, help="kb serve --processes")
+    parser.add_argument("--processes", type=int, default=SERVE_PROCESSES, help="kb serve --processes")
     parser.add_argument("--mix", choices=sorted(MIXES), default="newsletter", help="what the clients ask")
     parser.add_argument("--quick", action="store_true", help="demo corpus, 10 clients, 5 s")
     args = parser.parse_args()
