@@ -358,7 +358,7 @@ class Index:
             found = s.search(AnyOf(terms), limit=SIMILAR_CANDIDATES, mask={docnum})
         candidates = sorted(hit.docnum for hit in found)
         scores = _scores_of(s, AnyOf(terms), candidates)
-        best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        best = sorted(scores.items(), key=_best_first)[:limit]
         return tuple(self._hit(s.stored_fields(d), score, frozenset()) for d, score in best)
 
     def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
@@ -466,7 +466,7 @@ class Index:
             ranked = [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()]
         if bonus is not None and ranked:
             extra = _scores_of(s, bonus, sorted(d for d, _ in ranked))
-            ranked = sorted(((d, score + extra.get(d, 0.0)) for d, score in ranked), key=lambda x: (-x[1], x[0]))
+            ranked = sorted(((d, score + extra.get(d, 0.0)) for d, score in ranked), key=_best_first)
         total = sum(len(ids) for _, _, ids in recorder.matched)
         # Past the last page, show the last one (as Whoosh's pages did).
         last = max(0, (total - 1) // request.page_size) * request.page_size
@@ -674,9 +674,24 @@ class _Recorder(collectors.WrappingCollector):  # type: ignore[misc]
         return self.child.collect(sub_docnum)
 
 
+def _best_first(scored: tuple[int, float]) -> tuple[float, int]:
+    """Best score first, then the older document. Scores are compared to 9 decimals: sums of
+    the same terms' scores, added in another order, differ in their last bits, and identical
+    documents must not swap places on that."""
+    docnum, score = scored
+    return -round(score, 9), docnum
+
+
 def _scores_of(s: Searcher, query: wq.Query, docnums: list[int]) -> dict[int, float]:
-    """``query``'s score for each of ``docnums`` (sorted) that it matches, skipping to each
-    one instead of enumerating every match of the query."""
+    """``query``'s score for each of ``docnums`` (sorted) that it matches, looking at those
+    documents only instead of enumerating every match of the query.
+
+    A union scores the sum of its parts that match, so each part of a top-level ``Or`` is
+    scored alone. A phrase is checked at each candidate only: Whoosh's phrase matcher, asked
+    to skip to a document, goes on reading the word positions of every following document
+    holding all the words until the phrase is found (and does so once when it is created),
+    which was most of the cost of the bonus on a large base."""
+    parts = list(query.subqueries) if type(query) in (wq.Or, AnyOf) and query.boost == 1.0 else [query]
     scores: dict[int, float] = {}
     context = s.context()
     for segment_searcher, offset in s.leaf_searchers():
@@ -684,19 +699,56 @@ def _scores_of(s: Searcher, query: wq.Query, docnums: list[int]) -> dict[int, fl
         local = [d - offset for d in docnums if offset <= d < end]
         if not local:
             continue
-        matcher = query.matcher(segment_searcher, context)
-        for d in local:
-            if not matcher.is_active():
-                break
-            if matcher.id() < d:
-                matcher.skip_to(d)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == d:
-                scores[offset + d] = float(matcher.score())
+        for part in parts:
+            if type(part) is wq.Phrase:
+                found = _phrase_scores(segment_searcher, context, part, local)
+            else:
+                found = _matcher_scores(part.matcher(segment_searcher, context), local)
+            for d, score in found:
+                scores[offset + d] = scores.get(offset + d, 0.0) + score
     return scores
 
 
+def _matcher_scores(matcher: Any, docnums: list[int]) -> Iterator[tuple[int, float]]:
+    for d in docnums:
+        if not matcher.is_active():
+            return
+        if matcher.id() < d:
+            matcher.skip_to(d)
+            if not matcher.is_active():
+                return
+        if matcher.id() == d:
+            yield d, float(matcher.score())
+
+
+def _phrase_scores(segment_searcher: Searcher, context: Any, phrase: wq.Phrase,
+                   docnums: list[int]) -> Iterator[tuple[int, float]]:
+    """What Whoosh's phrase matcher would score at each of ``docnums`` (same spans, same
+    score: the sum of the words' scores, times the phrase's boost), without its scan."""
+    from whoosh.matching.binary import IntersectionMatcher
+    from whoosh.matching.wrappers import WrappingMatcher
+    from whoosh.query.spans import SpanNear2
+    from whoosh.util import make_binary_tree
+
+    field = phrase.fieldname
+    reader = segment_searcher.reader()
+    if field not in segment_searcher.schema:
+        return
+    words = []
+    for word in phrase.words:
+        word = segment_searcher.schema[field].to_bytes(word)
+        if (field, word) not in reader:
+            return
+        words.append(wq.Term(field, word))
+    matchers = [w.matcher(segment_searcher, context) for w in words]
+    both = make_binary_tree(IntersectionMatcher, matchers)
+    spans = SpanNear2.SpanNear2Matcher.__new__(SpanNear2.SpanNear2Matcher)
+    # The attributes SpanNear2Matcher._get_spans reads, set without its constructor's scan.
+    spans.ms, spans.slop, spans.ordered, spans.mindist = matchers, phrase.slop, True, 1
+    WrappingMatcher.__init__(spans, both)
+    for d, score in _matcher_scores(both, docnums):
+        if spans._get_spans():
+            yield d, score * phrase.boost
 def _text_of(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 

@@ -128,7 +128,7 @@ def test_a_taken_port_is_a_clear_error(serve, processes: str) -> None:  # type: 
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         proc, port = serve("--processes", processes, port=taken.getsockname()[1])
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert f"impossible d'écouter sur 127.0.0.1:{port}" in err
     assert "Traceback" not in err

@@ -1,0 +1,68 @@
+"""Scores computed our own way must be Whoosh's: the BM25F scorer that reads cached lengths,
+and the bonus scored at the best matches only (phrases checked at each candidate instead of
+Whoosh's scan). Checked on the demo corpus indexed in several segments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from whoosh import scoring
+
+from indexer.ingest import Options, index_paths
+from kb import querysyntax as qs
+from kb.base import KnowledgeBase
+from kb.index import _scores_of
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"
+# Words close together, synonyms expanded to phrases (QPV, ANCT), several words, one word.
+QUERIES = ["participation des habitants", "QPV", "l'ANCT et les quartiers prioritaires",
+           "renouvellement urbain", "conseil citoyen jeunes emploi", "jardins partagés", "habitants"]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+    if not any(CORPUS.rglob("*.*")):
+        pytest.skip("demo corpus absent")
+    home = tmp_path_factory.mktemp("scoring") / "home"
+    with KnowledgeBase(home) as kb:
+        # Small batches: several segments, as in a large base.
+        report = index_paths(kb, [CORPUS], Options(batch_docs=7))
+        assert report.failed == []
+        yield kb
+
+
+def test_the_base_has_several_segments(base: KnowledgeBase) -> None:
+    with base.index.searcher() as s:
+        assert len(s.leaf_searchers()) >= 2
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_bonus_scores_of_candidates_are_whooshs(base: KnowledgeBase, text: str) -> None:
+    index = base.index
+    with index.searcher() as s:
+        built = index.builder.build(qs.parse(text), index._labels_reader(s))
+        assert built.bonus is not None
+        expected = {hit.docnum: hit.score for hit in s.search(built.bonus, limit=None)}
+        assert expected, f"the bonus of {text!r} matches nothing in the demo corpus"
+        everything = list(range(s.doc_count_all()))
+        for candidates in (everything, everything[::3]):
+            ours = _scores_of(s, built.bonus, candidates)
+            wanted = {d: score for d, score in expected.items() if d in set(candidates)}
+            assert ours.keys() == wanted.keys()
+            for d, score in wanted.items():
+                assert ours[d] == pytest.approx(score, rel=1e-12)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_cached_bm25f_scores_like_whooshs(base: KnowledgeBase, text: str) -> None:
+    index = base.index
+    with index.searcher() as s:
+        query = index.builder.build(qs.parse(text), index._labels_reader(s)).query
+        ours = {hit.docnum: hit.score for hit in s.search(query, limit=None)}
+        with index._ix.searcher(weighting=scoring.BM25F()) as plain:  # Whoosh's own scorer
+            theirs = {hit.docnum: hit.score for hit in plain.search(query, limit=None)}
+    assert ours and ours.keys() == theirs.keys()
+    for d, score in theirs.items():
+        assert ours[d] == pytest.approx(score, rel=1e-12)
