@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kb.errors import KBError, StorageFull
+from kb.errors import DamagedBase, KBError, StorageFull
 from kb.model import Document
 
 INDEXED, FAILED, REMOVED = "indexed", "failed", "removed"
@@ -103,7 +103,16 @@ class Catalog:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db.executescript(_SCHEMA)
+        except sqlite3.OperationalError:  # locked, unreachable: not damage
+            self.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise DamagedBase(f"le catalogue {path} est illisible ({exc}) : ce n'est pas une base Passerelles "
+                              "ou il est endommagé. Restaurez une sauvegarde du dossier de la base, ou "
+                              "indexez vos documents dans une base neuve (kb --home AUTRE_DOSSIER index …).") from None
 
     @property
     def _db(self) -> sqlite3.Connection:

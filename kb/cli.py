@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from kb.base import KnowledgeBase
-from kb.errors import KBError, LockedError, NotFound
+from kb.errors import DamagedBase, KBError, LockedError, NotFound
 from kb.model import SearchRequest
 from kb.synonyms import load_synonyms
 
@@ -45,6 +45,8 @@ class Context:
     def open(self) -> KnowledgeBase:
         try:
             return KnowledgeBase(self.home, load_synonyms(self.synonyms))
+        except DamagedBase as exc:
+            fail(str(exc), 1)
         except KBError as exc:
             fail(str(exc), 2)
         except OSError as exc:
@@ -453,6 +455,8 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, 
              "Le port est-il déjà pris ? Essayez --port.", 1)
     except ServerStartError:
         fail("un processus serveur s'est arrêté au démarrage (voir son erreur ci-dessus).", 1)
+    except KBError as exc:
+        fail(str(exc), 1)
     except KeyboardInterrupt:
         click.echo("Serveur arrêté.")
 

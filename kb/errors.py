@@ -23,3 +23,7 @@ class NotFound(KBError, LookupError):
 
 class StorageFull(KBError, OSError):
     """The disk holding the base (or its quota) is full: the run stops, committed work stays."""
+
+
+class DamagedBase(KBError):
+    """The catalog cannot be read (not a database, or damaged): nothing can be trusted from it."""

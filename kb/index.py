@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass, replace
@@ -41,6 +42,7 @@ from kb.synonyms import Synonyms
 SCHEMA_VERSION = 5  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
 # 4: the body's terms include the title, headings and summary; 5: those two indexed again
 INDEX_NAME = "kb"
+log = logging.getLogger(__name__)
 SIMILAR_SCAN = 200_000  # characters of a document read for its key terms
 SIMILAR_TERMS = 20  # key terms, searched in the body: 30 in title+body cost 3x for the same precision@3
 SIMILAR_CANDIDATE_TERMS = 8  # strongest key terms that find the candidates...
@@ -237,8 +239,19 @@ class Index:
         # the writer's mapped segments were 800 MB of kb index's RSS at 100k documents. Plain
         # reads go through the OS page cache, shared by all.
         storage = FileStorage(str(self.path), supports_mmap=False)
-        if index.exists_in(str(self.path), indexname=INDEX_NAME) and self.version_ok():
-            return storage.open_index(INDEX_NAME)
+        if self.version_ok():
+            try:
+                return storage.open_index(INDEX_NAME)
+            except index.EmptyIndexError:
+                pass
+            except OSError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any damage: the index is derived data
+                # Whoosh reports a damaged table of contents in many ways (IndexError, struct
+                # and pickle errors, EOF). The catalog holds every document: the index is
+                # created anew here and rebuilt from it, as after a change of schema.
+                log.warning("index illisible (%s : %s) : reconstruction depuis le catalogue",
+                            type(exc).__name__, exc)
         ix = storage.create_index(build_schema(), indexname=INDEX_NAME)
         (self.path / _VERSION_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
         self.created = True

@@ -13,11 +13,14 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 import threading
 from multiprocessing.connection import wait
 from typing import Any
 
 from flask import Flask
+
+from kb.errors import KBError
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 # the app (a query is at most 500 characters).
 _OPTIONS: dict[str, Any] = {"ident": "Passerelles", "max_request_header_size": 64 * 1024,
                             "max_request_body_size": 64 * 1024}
+
 
 class ServerStartError(RuntimeError):
     """A server process stopped as it started (its error is in the log above)."""
@@ -105,7 +109,11 @@ def _serve_socket(config: dict[str, Any], listener: socket.socket, threads: int,
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     try:
         app = _app(config)
-        ready.set()
+    except KBError as exc:  # a base that cannot be opened: said once, in French, no traceback
+        sys.stderr.write(f"Erreur : {exc}\n")
+        sys.exit(1)
+    ready.set()
+    try:
         waitress_serve(app, sockets=[listener], threads=threads, **_OPTIONS)
     except KeyboardInterrupt:  # Ctrl-C reaches every process of the console: the parent reports it
         pass
