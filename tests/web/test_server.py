@@ -44,8 +44,14 @@ def children_of(pid: int) -> set[int]:
 
 def server_processes(pid: int) -> set[int]:
     """The waitress children of a `kb serve --processes` parent (not multiprocessing's helpers)."""
-    return {child for child in children_of(pid)
-            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()}
+    found = set()
+    for child in children_of(pid):
+        try:  # a child may end between the listing and this read
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.add(child)
+        except OSError:
+            continue
+    return found
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
@@ -84,7 +90,8 @@ def serve(base: Base) -> Iterator:  # type: ignore[type-arg]
     for proc in started:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(timeout=30)
+        out, err = proc.communicate(timeout=30)
+        print(f"kb serve exit {proc.returncode}\n{out[-2000:]}\n{err[-3000:]}")  # shown if the test failed
 
 
 def test_several_processes_share_the_port_and_replace_a_dead_one(serve) -> None:  # type: ignore[no-untyped-def]
