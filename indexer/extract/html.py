@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import trafilatura
-from bs4 import BeautifulSoup, SoupStrainer, Tag
+from bs4 import BeautifulSoup, Tag
+from bs4.filter import SoupStrainer
 
 from indexer.extract.base import Extracted, Limits
 from indexer.extract.textutil import cap, decode, normalize
