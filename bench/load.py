@@ -167,7 +167,7 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
         for w in workers:
             w.join(timeout=seconds + 60)
         wall = time.monotonic() - started
-        rss_kb = _rss_kb(server.pid) + sum(_rss_kb(child) for child in _children(server.pid))
+        rss_kb = _rss_kb(server.pid) + sum(_rss_kb(child) for child in child_processes(server.pid))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -181,8 +181,9 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
             "by_kind": by_kind, "errors": len(errors), "error_samples": errors[:20], "server_rss_mb": rss_kb // 1024}
 
 
-def _children(pid: int) -> list[int]:
-    """Processes whose parent is ``pid`` (the server processes of ``kb serve --processes``)."""
+def child_processes(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (the server processes of ``kb serve --processes``),
+    from Linux's /proc."""
     out = []
     for entry in Path("/proc").glob("[0-9]*"):
         try:

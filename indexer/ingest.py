@@ -73,9 +73,9 @@ def index_paths(kb: KnowledgeBase, paths: Iterable[Path], options: Options = Opt
     workers = options.workers or default_workers()
     # Workers are started on demand, so a re-scan with nothing to extract spawns none (their
     # imports cost more CPU than scanning 100,000 unchanged files), except for a first
-    # indexing, which always has work. They are started while the
-    # write lock is held, which is safe only because they are spawned, never forked: a new
-    # interpreter inherits neither the lock's descriptor nor any SQLite handle.
+    # indexing, which always has work. They are started while the write lock is held, which
+    # is safe only because they are spawned, never forked: a new interpreter inherits neither
+    # the lock's descriptor nor any SQLite handle.
     with _LazyPool(run, workers, options.limits.timeout_s, options.memory_bytes) as pool:
         with kb.writing():
             if not kb.catalog.count_by("status"):

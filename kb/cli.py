@@ -418,7 +418,7 @@ def check_cmd(obj: Context, deep: bool, as_json: bool) -> None:
 
 
 DEMO_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"
-# Two server processes answer three times as many requests as one on a 2-core machine
+# Two server processes answered 2.5-3 times as many requests as one on a 2-core machine
 # (bench.load at 100k documents, newsletter mix); more would mostly cost memory there.
 SERVE_PROCESSES = min(2, os.cpu_count() or 1)
 
@@ -442,7 +442,7 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, 
     """
     if demo:
         _index_demo(obj)
-    from webui.server import ServerStartError, serve
+    from webui.server import PortUnavailable, ServerStartError, serve
 
     config = {"KB_HOME": str(obj.home), "KB_SYNONYMS": str(obj.synonyms) if obj.synonyms else None}
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -450,9 +450,11 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, 
                + (f"({processes} processus, " if processes > 1 else "(") + "Ctrl-C pour arrêter)")
     try:
         serve(config, host=host, port=port, threads=threads, processes=processes)
-    except OSError as exc:
+    except PortUnavailable as exc:
         fail(f"impossible d'écouter sur {host}:{port} ({exc.strerror or exc}). "
              "Le port est-il déjà pris ? Essayez --port.", 1)
+    except OSError as exc:  # the base itself (its folder unreadable...), with one process
+        fail(f"impossible d'ouvrir la base {obj.home} : {exc.strerror or exc}", 1)
     except ServerStartError:
         fail("un processus serveur s'est arrêté au démarrage (voir son erreur ci-dessus).", 1)
     except KBError as exc:

@@ -384,9 +384,7 @@ class Index:
             if docnum is None:
                 return ()
             built = self.builder.build(node, self._labels_reader(s))
-            terms = frozenset(t.decode("utf-8") if isinstance(t, bytes) else t
-                              for q in (built.query, built.bonus) if q is not None
-                              for f, t in _all_terms(q) if f in ("body", "title"))
+            terms = _highlighted(built.query, built.bonus)
             body = s.stored_fields(docnum).get("body", "")
         spans = match_spans(body, terms, self.analyzer)
         out: list[str] = []
@@ -484,14 +482,12 @@ class Index:
         # Past the last page, show the last one (as Whoosh's pages did).
         last = max(0, (total - 1) // request.page_size) * request.page_size
         first = min((request.page - 1) * request.page_size, last)
-        terms = frozenset(text.decode("utf-8") if isinstance(text, bytes) else text
-                          for q in (query, bonus) if q is not None
-                          for field, text in _all_terms(q) if field in ("body", "title"))
-        return _Found(total, ranked[first : first + request.page_size], recorder.matched, terms)
+        return _Found(total, ranked[first : first + request.page_size], recorder.matched,
+                      _highlighted(query, bonus))
 
     def _labels_reader(self, s: Searcher) -> Any:
         def labels(field: str) -> Iterable[str]:
-            return (v.decode("utf-8") if isinstance(v, bytes) else v for v in s.lexicon(field))
+            return (_text_of(v) for v in s.lexicon(field))
         return labels
 
     def _filters(self, filters: dict[str, tuple[str, ...]], labels: Any) -> wq.Query | None:
@@ -754,14 +750,22 @@ def _phrase_scores(segment_searcher: Searcher, context: Any, phrase: wq.Phrase,
             return
         words.append(wq.Term(field, word))
     matchers = [w.matcher(segment_searcher, context) for w in words]
-    both = make_binary_tree(IntersectionMatcher, matchers)
+    together = make_binary_tree(IntersectionMatcher, matchers)
     spans = SpanNear2.SpanNear2Matcher.__new__(SpanNear2.SpanNear2Matcher)
     # The attributes SpanNear2Matcher._get_spans reads, set without its constructor's scan.
     spans.ms, spans.slop, spans.ordered, spans.mindist = matchers, phrase.slop, True, 1
-    WrappingMatcher.__init__(spans, both)
-    for d, score in _matcher_scores(both, docnums):
+    WrappingMatcher.__init__(spans, together)
+    for d, score in _matcher_scores(together, docnums):
         if spans._get_spans():
             yield d, score * phrase.boost
+
+
+def _highlighted(*queries: wq.Query | None) -> frozenset[str]:
+    """The indexed terms of ``queries`` that snippets highlight (those of title and body)."""
+    return frozenset(_text_of(text) for q in queries if q is not None
+                     for field, text in _all_terms(q) if field in ("body", "title"))
+
+
 def _text_of(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 

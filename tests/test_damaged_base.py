@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bench.load import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = """Le conseil citoyen du quartier prioritaire a organisé une marche exploratoire avec les
@@ -40,12 +41,6 @@ def copy_of(home: Path, tmp_path: Path) -> Path:
     target = tmp_path / "home"
     shutil.copytree(home, target)
     return target
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize("command", [["search", "marche"], ["index"], ["stats"], ["check"],

@@ -34,18 +34,23 @@ class ServerStartError(RuntimeError):
     """A server process stopped as it started (its error is in the log above)."""
 
 
+class PortUnavailable(OSError):
+    """The address cannot be listened on (a port taken, an address not of this computer)."""
+
+
 def serve(config: dict[str, Any], host: str = "127.0.0.1", port: int = 8000, threads: int = 8,
           processes: int = 1) -> None:
     """Block serving the app that ``webui.create_app(config)`` builds; binds to this computer
     only unless ``host`` says otherwise. With ``processes`` > 1, each process builds its own
     app (its own searcher and caches); a child that dies is replaced, one that dies as it starts
     stops them all (``ServerStartError``)."""
-    if processes <= 1:
-        from waitress import serve as waitress_serve
-
-        waitress_serve(_app(config), host=host, port=port, threads=threads, **_OPTIONS)
-        return
     listener = listening_socket(host, port)
+    if processes <= 1:
+        try:
+            _serve_app(_app(config), listener, threads)
+        finally:
+            listener.close()
+        return
     # A service manager stops servers with SIGTERM: end as on Ctrl-C, children included.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     context = multiprocessing.get_context("spawn")
@@ -85,9 +90,14 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host``:``port`` (IPv4 or IPv6, as the name resolves), listening."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                                          flags=socket.AI_PASSIVE)[0]
+    """A TCP socket bound to ``host``:``port``, listening: its IPv4 address when the name has
+    one (``localhost`` may resolve to ::1 first, which browsers asking 127.0.0.1 would miss),
+    else its IPv6 one. ``PortUnavailable`` when that cannot be done."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise PortUnavailable(exc.errno, exc.strerror or str(exc)) from exc
+    family, kind, proto, _, address = min(found, key=lambda info: info[0] != socket.AF_INET)
     sock = socket.socket(family, kind, proto)
     try:
         if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows: no other program may share the port
@@ -96,16 +106,14 @@ def listening_socket(host: str, port: int) -> socket.socket:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
         sock.listen(1024)
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
+        raise PortUnavailable(exc.errno, exc.strerror or str(exc)) from exc
     return sock
 
 
 def _serve_socket(config: dict[str, Any], listener: socket.socket, threads: int, ready: Any) -> None:
     """A child process: its own app, serving connections accepted from the shared socket."""
-    from waitress import serve as waitress_serve
-
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     try:
         app = _app(config)
@@ -114,9 +122,16 @@ def _serve_socket(config: dict[str, Any], listener: socket.socket, threads: int,
         sys.exit(1)
     ready.set()
     try:
-        waitress_serve(app, sockets=[listener], threads=threads, **_OPTIONS)
+        _serve_app(app, listener, threads)
     except KeyboardInterrupt:  # Ctrl-C reaches every process of the console: the parent reports it
         pass
+
+
+def _serve_app(app: Flask, listener: socket.socket, threads: int) -> None:
+    """Block answering, with waitress, the connections accepted on ``listener``."""
+    from waitress import serve as waitress_serve
+
+    waitress_serve(app, sockets=[listener], threads=threads, **_OPTIONS)
 
 
 def _exit_with_parent() -> None:

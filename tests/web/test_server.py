@@ -16,36 +16,17 @@ from pathlib import Path
 
 import pytest
 
+from bench.load import child_processes, free_port
 from tests.web.conftest import ROOT, Base
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
                                 reason="finds server processes through /proc (Linux)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def children_of(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # The command name may hold spaces: fields after its closing parenthesis.
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
 def server_processes(pid: int) -> set[int]:
     """The waitress children of a `kb serve --processes` parent (not multiprocessing's helpers)."""
     found = set()
-    for child in children_of(pid):
+    for child in child_processes(pid):
         try:  # a child may end between the listing and this read
             if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
                 found.add(child)
