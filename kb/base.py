@@ -8,6 +8,7 @@ before their rows are staged (see ``Store.put``); unreferenced blobs are collect
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -51,6 +52,10 @@ class KnowledgeBase:
     inside ``writing()``, which holds the home's lock and first finishes any interrupted work."""
 
     def __init__(self, home: Path, synonyms: Synonyms | None = None) -> None:
+        # Made absolute once, against the working directory of the caller: a relative home
+        # (the default ``kb-data``) must not move with a later chdir, nor be resolved by a
+        # library against its own folder (Flask's send_file uses the app's root_path).
+        home = Path(os.path.abspath(home))
         self.home = home
         home.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(home / "catalog.sqlite")
