@@ -417,6 +417,17 @@ def check_cmd(obj: Context, deep: bool, as_json: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+def _check_base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from webui.links import check_base_url
+
+    if not value:
+        return None
+    try:
+        return check_base_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 DEMO_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"
 # Two server processes answered 2.5-3 times as many requests as one on a 2-core machine
 # (bench.load at 100k documents, newsletter mix); more would mostly cost memory there.
@@ -432,9 +443,15 @@ SERVE_PROCESSES = min(2, os.cpu_count() or 1)
 @click.option("--processes", type=click.IntRange(1, 32), default=SERVE_PROCESSES, show_default=True,
               help="Processus serveurs, chacun sur un cœur : plus de lecteurs servis à la fois, "
                    "au prix de la mémoire de chacun (~150 Mo pour 100 000 documents).")
+@click.option("--base-url", envvar="KB_BASE_URL", callback=_check_base_url,
+              help="Adresse publique du site (ex. https://kb.example.org) : début des liens absolus des "
+                   "flux, exports pour lettre d'information, liens canoniques et de l'API. Par défaut, "
+                   "l'adresse d'écoute (--host, --port) ; jamais l'en-tête Host des requêtes. "
+                   "Variable : KB_BASE_URL.")
 @click.option("--demo", is_flag=True, help="Indexer d'abord le corpus de démonstration si la base est vide.")
 @pass_ctx
-def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, demo: bool) -> None:
+def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, base_url: str | None,
+              demo: bool) -> None:
     """Servir l'interface web et l'API JSON (serveur de production waitress).
 
     Les documents ajoutés par kb index pendant que le serveur tourne apparaissent sans
@@ -442,12 +459,16 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, 
     """
     if demo:
         _index_demo(obj)
+    from webui.links import server_url
     from webui.server import PortUnavailable, ServerStartError, serve
 
-    config = {"KB_HOME": str(obj.home), "KB_SYNONYMS": str(obj.synonyms) if obj.synonyms else None}
+    config = {"KB_HOME": str(obj.home), "KB_SYNONYMS": str(obj.synonyms) if obj.synonyms else None,
+              "BASE_URL": base_url or "", "SERVER_URL": server_url(host, port)}
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"Passerelles : http://{shown}:{port}/ "
                + (f"({processes} processus, " if processes > 1 else "(") + "Ctrl-C pour arrêter)")
+    click.echo(f"Liens absolus (flux, lettres d'information) : {safe(base_url or config['SERVER_URL'])}/"
+               + ("" if base_url else " (--base-url pour donner l'adresse publique)"))
     try:
         serve(config, host=host, port=port, threads=threads, processes=processes)
     except PortUnavailable as exc:

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from kb.base import KnowledgeBase
 from kb.errors import KBError, NotFound, QueryError
 from kb.synonyms import load_synonyms
+from webui.links import check_base_url
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_PAGE=1000,
         PAGE_SIZE=10,
         FEED_SIZE=20,
-        # Absolute links in feeds and exports; defaults to the request's host when empty
-        # (set it when the app runs behind a proxy: KB_BASE_URL=https://kb.example.org).
+        # Absolute links (feeds, exports, canonical links, API permalinks) start with the public
+        # address BASE_URL when set (KB_BASE_URL=https://kb.example.org behind a proxy), else
+        # with the address the server was started with, SERVER_URL (set by kb serve); never
+        # with the request's Host header, which the client chooses (see webui.links).
         BASE_URL="",
+        SERVER_URL="",
         SITE_NAME="Passerelles",
         # Request bodies are never needed (every form is GET).
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -56,6 +60,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for short in ("HOME", "SYNONYMS"):
         if short in app.config and isinstance(app.config[short], str):
             app.config[f"KB_{short}"] = app.config.pop(short)
+
+    for key in ("BASE_URL", "SERVER_URL"):
+        if app.config[key]:
+            app.config[key] = check_base_url(str(app.config[key]))
 
     synonyms = app.config["KB_SYNONYMS"]
     app.extensions["kb"] = KnowledgeBase(Path(app.config["KB_HOME"]),

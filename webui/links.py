@@ -1,18 +1,51 @@
-"""Absolute links: permalinks of documents and campaign parameters for the exports."""
+"""Absolute links: permalinks of documents and campaign parameters for the exports.
+
+Absolute links never come from the request: its Host header is whatever the client sent, and
+a feed or newsletter export built from ``Host: evil.example`` would send readers there. They
+come from the configured public address (``BASE_URL``), else from the address the server was
+started with (``SERVER_URL``, set by ``kb serve``)."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 
 from webui.params import slugify
 
+# What kb serve listens on by default: the last resort of an app built without either address.
+DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
+_BASE_URL_RE = re.compile(r"^https?://[^\s/?#@\\]+(/[^\s?#\\]*)?$", re.IGNORECASE)
+
+
+def check_base_url(value: str) -> str:
+    """``value`` without its trailing slash, or ``ValueError`` (French) unless it is an
+    ``http(s)://host[:port][/path]`` address without query, fragment or credentials."""
+    value = value.strip()
+    if not _BASE_URL_RE.match(value):
+        raise ValueError(f"adresse publique invalide : « {value} » (attendu : http(s)://nom[:port][/chemin], "
+                         "ex. https://kb.example.org)")
+    return value.rstrip("/")
+
+
+def server_url(host: str, port: int) -> str:
+    """The address a server started on ``host``:``port`` answers at. A wildcard address
+    (all interfaces) is named by this computer's name; an IPv6 literal gets its brackets."""
+    import socket
+
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.gethostname() or "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
 
 def base_url() -> str:
-    """``https://host`` without a trailing slash: the configured BASE_URL, else the request's."""
-    configured = str(current_app.config.get("BASE_URL") or "").rstrip("/")
-    return configured or request.host_url.rstrip("/")
+    """``https://host[/path]`` without a trailing slash: the configured BASE_URL, else the
+    server's own address; never the request's Host header."""
+    config = current_app.config
+    return str(config.get("BASE_URL") or config.get("SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/")
 
 
 def absolute(path: str) -> str:

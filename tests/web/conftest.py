@@ -124,7 +124,8 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
 
 @pytest.fixture(scope="session")
 def app(base: Base) -> Iterator[Flask]:
-    app = create_app({"KB_HOME": str(base.home), "TESTING": True})
+    # The address a server would have been started with: absolute links begin with it.
+    app = create_app({"KB_HOME": str(base.home), "TESTING": True, "SERVER_URL": "http://localhost"})
     yield app
     app.extensions["kb"].close()
 

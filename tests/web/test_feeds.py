@@ -60,10 +60,11 @@ def test_feed_with_bad_parameters_is_400(client: FlaskClient) -> None:
 
 def test_configured_base_url_is_used_for_absolute_links(app: object, ids: dict[str, str]) -> None:
     flask_app = app  # type: ignore[assignment]
+    before = flask_app.config["BASE_URL"]  # type: ignore[attr-defined]
     flask_app.config["BASE_URL"] = "https://kb.example.org/"  # type: ignore[attr-defined]
     try:
         body = flask_app.test_client().get("/flux.atom?q=quokka").get_data(as_text=True)  # type: ignore[attr-defined]
     finally:
-        flask_app.config["BASE_URL"] = ""  # type: ignore[attr-defined]
+        flask_app.config["BASE_URL"] = before  # type: ignore[attr-defined]
     assert f"https://kb.example.org/d/{ids['jardins-quokka']}" in body
     assert "http://localhost" not in body

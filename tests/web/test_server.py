@@ -4,6 +4,7 @@ when the port is taken."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -120,3 +121,41 @@ def test_a_taken_port_is_a_clear_error(serve, processes: str) -> None:  # type: 
     assert proc.returncode == 1
     assert f"impossible d'écouter sur 127.0.0.1:{port}" in err
     assert "Traceback" not in err
+
+
+def get_as(port: int, path: str, host: str) -> str:
+    """``path`` asked with a forged Host header, as a client chooses it."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return response.read().decode("utf-8")
+
+
+def forged_host_pages(port: int) -> str:
+    """Every page with absolute links, asked with ``Host: evil.example``."""
+    hits = json.loads(get_as(port, "/api/search?q=quokka", "evil.example"))["hits"]
+    doc_id = hits[0]["id"]
+    paths = ["/flux.rss", "/flux.atom?q=quokka", f"/selection.html?sel={doc_id}", f"/selection.md?sel={doc_id}",
+             f"/selection.txt?sel={doc_id}", f"/selection?sel={doc_id}",
+             f"/d/{doc_id}/fiche-d-experience-jardins-partages-quokka", f"/api/documents/{doc_id}"]
+    return "\n".join(get_as(port, path, "evil.example") for path in paths)
+
+
+@pytest.mark.parametrize("base_url", [None, "https://kb.example.org/"])
+def test_absolute_links_never_come_from_the_host_header(serve, base_url: str | None) -> None:  # type: ignore[no-untyped-def]
+    args = ("--processes", "1", "--threads", "2") + (("--base-url", base_url) if base_url else ())
+    proc, port = serve(*args)
+    wait_until(lambda: answers(port))
+    pages = forged_host_pages(port)
+    assert "evil.example" not in pages
+    expected = base_url.rstrip("/") if base_url else f"http://127.0.0.1:{port}"
+    assert f'<link rel="canonical" href="{expected}/d/' in pages
+    assert f'"permalink":"{expected}/d/' in pages.replace(" ", "")
+    assert f"<guid isPermaLink=\"true\">{expected}/d/" in pages
+    assert f'href="{expected}/d/' in pages  # the newsletter's HTML block
+
+
+def test_an_invalid_base_url_is_a_usage_error(serve) -> None:  # type: ignore[no-untyped-def]
+    proc, _ = serve("--base-url", "evil.example")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "adresse publique invalide" in err and "Traceback" not in err
