@@ -48,7 +48,7 @@ class Plan:
 def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False) -> Plan:
     """What each file under ``paths`` needs. Files that failed before are reported again
     unless they changed, or ``retry_failed`` asks to read them again (e.g. after raising a
-    limit)."""
+    limit). The base's own folder is never read, wherever it is."""
     plan = Plan()
     roots = [Path(p).resolve() for p in paths]
     claimed: set[str] = set()  # catalog ids already given to a file of this run
@@ -56,8 +56,11 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False) -
     # The catalog read once (one query, not one per file): a re-scan of an unchanged tree is
     # then one stat per file and a dict lookup.
     known = {e.path: e for e in kb.catalog.entries()}
-    for found in walk(roots):
+    for found in walk(roots, homes=[kb.home]):
         path = found.path
+        if found.skip:
+            plan.skipped.append((path, found.skip))
+            continue
         if found.error:
             plan.failed.append((path, found.error))
             continue

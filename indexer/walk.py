@@ -11,9 +11,16 @@ from pathlib import Path
 from indexer.metadata.sidecar import SIDECAR_SUFFIXES, sidecar_paths
 
 
+# A folder holding these is a Passerelles base (kb/base.py lays a home out so): its store
+# holds copies of documents, its lock files are not documents either.
+_HOME_MARKERS = ("catalog.sqlite", "store")
+HOME_REASON = "dossier d'une base Passerelles (catalogue, dépôt des originaux) : jamais indexé"
+
+
 @dataclass(frozen=True)
 class Found:
-    """A regular file (``stat`` set) or a path that could not be read (``error`` set).
+    """A regular file (``stat`` set), a path that could not be read (``error`` set) or one
+    left out on purpose (``skip`` set, with the reason).
     ``sidecar_mtime`` is the newest mtime of the file's ``.meta.yaml`` sidecars, if any."""
 
     path: Path
@@ -21,31 +28,51 @@ class Found:
     mtime: float = 0.0
     error: str | None = None
     sidecar_mtime: float | None = None
+    skip: str | None = None
 
 
-def walk(paths: Iterable[Path]) -> Iterator[Found]:
+@dataclass(frozen=True)
+class _Rules:
+    roots: tuple[str, ...]  # real paths of the folders and files given
+    homes: tuple[str, ...]  # real paths of bases never to enter
+
+
+def walk(paths: Iterable[Path], homes: Iterable[Path] = ()) -> Iterator[Found]:
     """Files under ``paths`` (files given directly are taken as they are). Hidden directories
     (``.git``…) are not entered; symbolic links to directories are not followed, so a loop
     cannot trap the walk. Each file is yielded once even if paths overlap.
 
+    A base's own folder (one of ``homes``, or any folder holding a catalog and a store) is
+    never entered: it is yielded once, skipped.
+
     One ``stat`` per file: sidecars are found in the directory listing, not by probing."""
+    roots = [Path(os.path.abspath(root)) for root in paths]
+    rules = _Rules(tuple(os.path.realpath(r) for r in roots), tuple(os.path.realpath(h) for h in homes))
     seen: set[Path] = set()
-    for root in paths:
-        root = Path(os.path.abspath(root))
-        if root.is_file():
+    for root in roots:
+        if _inside(os.path.realpath(root), rules.homes):
+            yield from _once(Found(root, skip=HOME_REASON), seen)
+        elif root.is_file():
             yield from _once(_found(root), seen)
-            continue
-        for found in _walk_dir(str(root)):
-            yield from _once(found, seen)
+        else:
+            for found in _walk_dir(str(root), rules):
+                yield from _once(found, seen)
 
 
-def _walk_dir(directory: str) -> Iterator[Found]:
+def _inside(path: str, folders: Iterable[str]) -> bool:
+    return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+
+
+def _walk_dir(directory: str, rules: _Rules) -> Iterator[Found]:
     """Like ``os.walk`` (top-down, sorted, errors ignored, links to directories listed but
     not entered), yielding each file of a directory before its subdirectories."""
     try:
         with os.scandir(directory) as it:
             entries = list(it)
     except OSError:
+        return
+    if all(any(e.name == marker for e in entries) for marker in _HOME_MARKERS):
+        yield Found(Path(directory), skip=HOME_REASON)
         return
     files: dict[str, os.DirEntry[str]] = {}
     subdirs: list[os.DirEntry[str]] = []
@@ -59,14 +86,17 @@ def _walk_dir(directory: str) -> Iterator[Found]:
         else:
             files[entry.name] = entry
     for name in sorted(files):
-        yield _found_entry(files[name], files)
+        yield _found_entry(files[name], files, rules)
     for sub in sorted(subdirs, key=lambda e: e.name):
         if sub.name.startswith(".") or sub.is_symlink():
             continue
-        yield from _walk_dir(sub.path)
+        if _inside(os.path.realpath(sub.path), rules.homes):
+            yield Found(Path(sub.path), skip=HOME_REASON)
+            continue
+        yield from _walk_dir(sub.path, rules)
 
 
-def _found_entry(entry: os.DirEntry[str], siblings: dict[str, os.DirEntry[str]]) -> Found:
+def _found_entry(entry: os.DirEntry[str], siblings: dict[str, os.DirEntry[str]], rules: _Rules) -> Found:
     path = Path(entry.path)
     try:
         st = entry.stat()  # follows links, cached by the entry: the only stat of this file

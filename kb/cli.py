@@ -106,8 +106,9 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
 
     Seuls les fichiers nouveaux ou modifiés sont relus ; un fichier déplacé garde son
     identifiant. Un fichier illisible est signalé avec sa raison et le reste continue.
-    Les dossiers cachés (.git…) sont ignorés. Code de sortie : 0 si tout va bien,
-    1 si des fichiers ont échoué (les autres sont indexés), 2 en cas d'erreur d'usage.
+    Les dossiers cachés (.git…) et le dossier de la base sont ignorés. Code de sortie :
+    0 si tout va bien, 1 si des fichiers ont échoué (les autres sont indexés), 2 en cas
+    d'erreur d'usage.
     """
     from indexer.extract.base import Limits
     from indexer.ingest import BATCH_DOCS, Options, index_paths
