@@ -15,7 +15,7 @@ from pathlib import Path
 
 from whoosh import fields, index, scoring
 from whoosh.analysis import StandardAnalyzer
-from whoosh.qparser import MultifieldParser
+from whoosh.qparser import MultifieldParser, OrGroup
 
 from indexer.ingest import Options, index_paths
 from kb.base import KnowledgeBase
@@ -24,7 +24,17 @@ from kb.model import SearchRequest
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
 SHARED_DOCS = ROOT.parent / "shared" / "corpora" / "french-docs"
-COLLECTIONS = {"demo": ROOT / "corpus" / "documents", "shared": SHARED_DOCS}
+FRENCH_QA = ROOT.parent / "shared" / "corpora" / "french-qa"
+COLLECTIONS = {"demo": ROOT / "corpus" / "documents", "shared": SHARED_DOCS, "qa": FRENCH_QA / "docs"}
+
+
+def sources(name: str) -> list[Path]:
+    """The files or folders a collection indexes: its root, and for the question set the
+    Markdown pages of french-docs as distractors (as its README suggests)."""
+    root = COLLECTIONS[name].resolve()
+    if name != "qa":
+        return [root]
+    return [root] + sorted(p.resolve() for p in SHARED_DOCS.rglob("*.md"))
 
 # Code whose change invalidates the project's index (rebuilt from the catalog) / the baseline.
 _INDEX_CODE = ("kb/analysis.py", "kb/index.py", "kb/synonyms.py", "kb/data/synonyms.yaml")
@@ -61,7 +71,8 @@ class Collection:
     baseline: "Baseline"
 
     def relative(self, path: str) -> str:
-        return str(Path(path).relative_to(self.root))
+        p = Path(path)
+        return str(p.relative_to(self.root)) if p.is_relative_to(self.root) else str(p)
 
     def search(self, query: str, k: int = 20) -> list[str]:
         page = self.kb.search(SearchRequest(query, page_size=k, facets=False))
@@ -73,10 +84,11 @@ class Collection:
 
 
 class Baseline:
-    """Plain Whoosh: StandardAnalyzer (regex tokens, lower-case, English stop words, no
-    stemming, no accent folding) on ``title`` and ``body``, no field boosts, BM25F with its
-    defaults (B=0.75, K1=1.2), and ``MultifieldParser(["title", "body"])`` with its default
-    AND group: every word must occur in the title or the body."""
+    """Plain Whoosh as a competent newcomer sets it up: the default analyzer
+    (``StandardAnalyzer``: regex tokens, lower-case, English stop words, no stemming, no
+    accent folding) on ``title`` and ``body``, no field boosts, BM25F with its defaults
+    (B=0.75, K1=1.2), and ``MultifieldParser(["title", "body"], group=OrGroup)``: any word
+    of the query matches (Whoosh's default AND group returns nothing for most questions)."""
 
     def __init__(self, path: Path, kb: KnowledgeBase, root: Path) -> None:
         stamp = path / "baseline-version"
@@ -89,11 +101,13 @@ class Baseline:
             ix = index.create_in(str(path), schema)
             with ix.writer(limitmb=256) as writer:
                 for doc in kb.catalog.documents():
-                    writer.add_document(path=str(Path(doc.path).relative_to(root)), title=doc.title, body=doc.text)
+                    path_ = Path(doc.path)
+                    rel = path_.relative_to(root) if path_.is_relative_to(root) else path_
+                    writer.add_document(path=str(rel), title=doc.title, body=doc.text)
             stamp.write_text(_BASELINE_VERSION)
         self.ix = index.open_dir(str(path))
         self.searcher = self.ix.searcher(weighting=scoring.BM25F())
-        self.parser = MultifieldParser(["title", "body"], self.ix.schema)
+        self.parser = MultifieldParser(["title", "body"], self.ix.schema, group=OrGroup)
 
     def search(self, query: str, k: int = 20) -> list[str]:
         return [hit["path"] for hit in self.searcher.search(self.parser.parse(query), limit=k)]
@@ -113,7 +127,10 @@ class Baseline:
 def open_collection(name: str, log=print, rebuild: bool = False) -> Collection:  # type: ignore[no-untyped-def]
     """Open (building or refreshing as needed) the cached home of a collection."""
     root = COLLECTIONS[name].resolve()
-    home = RESULTS / "relevance-homes" / f"{name}-{content_hash(root)}"
+    paths = sources(name)
+    digest = hashlib.sha256("".join(content_hash(p) if p.is_dir() else _hash_paths([p], p.parent)
+                                    for p in paths).encode()).hexdigest()[:16]
+    home = RESULTS / "relevance-homes" / f"{name}-{digest}"
     for stale in home.parent.glob(f"{name}-*"):
         if stale != home or rebuild:
             shutil.rmtree(stale, ignore_errors=True)
@@ -121,7 +138,7 @@ def open_collection(name: str, log=print, rebuild: bool = False) -> Collection: 
     kb = KnowledgeBase(home)
     if fresh:
         log(f"[{name}] extraction et indexation de {root} …")
-        report = index_paths(kb, [root], Options())
+        report = index_paths(kb, paths, Options())
         (home / "extracted").write_text(str(len(report.indexed)))
     index_key = _hash_paths(_files(ROOT, _INDEX_CODE), ROOT)
     stamp = home / "index-code"

@@ -49,6 +49,17 @@ def load_queries(path: Path = HERE / "queries.toml") -> list[Query]:
     return out
 
 
+def load_all_queries() -> list[Query]:
+    """The keyword-style judged set and the natural-language questions (``questions.toml``)."""
+    queries = load_queries()
+    extra = HERE / "questions.toml"
+    if extra.exists():
+        queries += load_queries(extra)
+    if len({q.id for q in queries}) != len(queries):
+        raise ValueError("duplicate query ids across queries.toml and questions.toml")
+    return queries
+
+
 def load_similar(path: Path = HERE / "similar.toml") -> list[SimilarCase]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return [SimilarCase(c["collection"], c["doc"], frozenset(c["expected"])) for c in data["case"]]

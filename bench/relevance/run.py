@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.relevance import metrics
-from bench.relevance.judgments import CATEGORIES, Query, SimilarCase, load_queries, load_similar
+from bench.relevance import metrics, qa
+from bench.relevance.judgments import CATEGORIES, Query, SimilarCase, load_all_queries, load_similar
+from bench.relevance.qa import evaluate_qa, load_questions
 
 SYSTEMS = ("baseline", "kb")
 Ranker = Callable[[str, str, str], Sequence[str]]  # (system, collection, query) -> ranked paths
@@ -99,26 +100,41 @@ def main(argv: list[str] | None = None) -> int:
                         help="list unjudged documents in the top 10 of each system (for judging)")
     parser.add_argument("--rebuild", action="store_true", help="extract the collections again (cache ignored)")
     parser.add_argument("--per-query", action="store_true", help="also print the per-query table")
+    parser.add_argument("--only", choices=("judged", "qa"), default=None,
+                        help="only the judged queries (demo + shared) or only french-qa")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)
-    from bench.relevance.corpora import RESULTS, open_collection  # heavy imports after --help
+    from bench.relevance.corpora import FRENCH_QA, RESULTS, open_collection  # heavy imports after --help
 
     started = time.perf_counter()
     names = ["demo"] if args.quick else ["demo", "shared"]
-    opened = {name: open_collection(name, log=lambda m: print(m, file=sys.stderr), rebuild=args.rebuild) for name in names}
+    if args.only == "qa":
+        names = []
+    with_qa = not args.quick and args.only != "judged" and FRENCH_QA.exists()
+    opened = {name: open_collection(name, log=lambda m: print(m, file=sys.stderr), rebuild=args.rebuild)
+              for name in names + (["qa"] if with_qa else [])}
     build_s = time.perf_counter() - started
+    result: dict[str, Any] = {}
+    sim: dict[str, Any] | None = None
     try:
         def rank(system: str, coll: str, text: str) -> list[str]:
             c = opened[coll]
             return c.baseline.search(text) if system == "baseline" else c.search(text)
 
-        queries = load_queries()
+        queries = load_all_queries()
         if args.pool:
-            _print_pool(queries, opened)
+            _print_pool(queries, {n: opened[n] for n in names})
             return 0
         t0 = time.perf_counter()
-        result = evaluate(queries, rank, names)
+        if names:
+            result = evaluate(queries, rank, names)
+        if with_qa:
+            qa_collection = opened["qa"]
+            result["french_qa"] = evaluate_qa(
+                load_questions(FRENCH_QA / "questions.jsonl"),
+                lambda system, text: (qa_collection.baseline.search(text, qa.DEPTH) if system == "baseline"
+                                      else qa_collection.search(text, qa.DEPTH)), SYSTEMS)
         search_s = time.perf_counter() - t0
 
         def similar(system: str, coll: str, doc: str) -> list[str]:
@@ -128,24 +144,39 @@ def main(argv: list[str] | None = None) -> int:
             entry = c.kb.catalog.by_path(str(c.root / doc))
             return [c.relative(h.path) for h in c.kb.similar(entry.id, 4)] if entry else []
 
-        sim = evaluate_similar([s for s in load_similar() if s.collection in opened], similar)
+        if names:
+            sim = evaluate_similar([s for s in load_similar() if s.collection in opened], similar)
     finally:
         for c in opened.values():
             c.close()
     result["similar"] = sim
     result["timing_s"] = {"open_or_build": round(build_s, 2), "searches": round(search_s, 2),
                           "total": round(time.perf_counter() - started, 2)}
-    if args.per_query:
+    if args.per_query and names:
         print(_per_query(result))
         print()
-    print(_table(result, sim))
-    print(f"\n{len(result['per_query'])} (query, collection) pairs; "
-          f"{result['timing_s']['total']:.1f} s (of which opening/building {build_s:.1f} s)")
+    if names:
+        print(_table(result, sim))
+        print(f"\n{len(result['per_query'])} (query, collection) pairs")
+    if with_qa:
+        if args.per_query:
+            print(_per_question(result["french_qa"]))
+        print()
+        print(qa.table(result["french_qa"], SYSTEMS))
+    print(f"\n{result['timing_s']['total']:.1f} s (of which opening/building {build_s:.1f} s)")
     out = args.json or RESULTS / "relevance.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1))
     print(f"JSON: {out}")
     return 0
+
+
+def _per_question(result: dict[str, Any]) -> str:
+    out = [f"{'rank b':>6} {'rank kb':>7}  question -> page"]
+    for r in result["per_question"]:
+        b, k = r["baseline"]["rank"], r["kb"]["rank"]
+        out.append(f"{b or '-':>6} {k or '-':>7}  {r['q']} -> {r['want']}")
+    return "\n".join(out)
 
 
 def _print_pool(queries: Sequence[Query], opened: dict[str, Any]) -> None:
