@@ -37,6 +37,7 @@ class Options:
     synonyms: Path | None = None
     batch_docs: int = BATCH_DOCS
     retry_failed: bool = False
+    follow_links: bool = False  # follow links to files outside the indexed folders
 
 
 @dataclass
@@ -82,7 +83,7 @@ def index_paths(kb: KnowledgeBase, paths: Iterable[Path], options: Options = Opt
                 # A first indexing always has work: the workers import their libraries
                 # (~0.5 s each) while the files are scanned and hashed.
                 pool.start()
-            plan = scan(paths, kb, options.retry_failed)
+            plan = scan(paths, kb, options.retry_failed, options.follow_links)
             tick = progress(len(plan.work)) if progress else None
             return apply(plan, kb, pool, options, tick)  # type: ignore[arg-type]
 
@@ -130,6 +131,9 @@ def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Opt
     if options.prune and plan.gone:
         kb.remove(e.id for e in plan.gone)
         report.removed = [e.path for e in plan.gone]
+    if plan.refused:
+        kb.remove(e.id for e in plan.refused)
+        report.removed += [e.path for e in plan.refused]
     kb.collect_garbage()
     return report
 

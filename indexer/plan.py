@@ -42,13 +42,18 @@ class Plan:
     failed: list[tuple[Path, str]] = field(default_factory=list)
     # Documents whose source is gone (removed only with --prune).
     gone: list[Entry] = field(default_factory=list)
+    # Documents whose path is now refused (a link leaving the indexed folders, a base's file):
+    # removed by every run, so a base indexed before the refusal stops serving them.
+    refused: list[Entry] = field(default_factory=list)
     touched: list[tuple[str, float]] = field(default_factory=list)
 
 
-def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False) -> Plan:
+def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
+         follow_links: bool = False) -> Plan:
     """What each file under ``paths`` needs. Files that failed before are reported again
     unless they changed, or ``retry_failed`` asks to read them again (e.g. after raising a
-    limit). The base's own folder is never read, wherever it is."""
+    limit). The base's own folder is never read, wherever it is; links to files outside
+    ``paths`` are skipped unless ``follow_links``."""
     plan = Plan()
     roots = [Path(p).resolve() for p in paths]
     claimed: set[str] = set()  # catalog ids already given to a file of this run
@@ -56,10 +61,14 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False) -
     # The catalog read once (one query, not one per file): a re-scan of an unchanged tree is
     # then one stat per file and a dict lookup.
     known = {e.path: e for e in kb.catalog.entries()}
-    for found in walk(roots, homes=[kb.home]):
+    for found in walk(roots, homes=[kb.home], follow_links=follow_links):
         path = found.path
         if found.skip:
             plan.skipped.append((path, found.skip))
+            entry = known.get(str(path))
+            if entry is not None and entry.status == INDEXED:
+                claimed.add(entry.id)
+                plan.refused.append(entry)
             continue
         if found.error:
             plan.failed.append((path, found.error))

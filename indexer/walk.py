@@ -15,6 +15,9 @@ from indexer.metadata.sidecar import SIDECAR_SUFFIXES, sidecar_paths
 # holds copies of documents, its lock files are not documents either.
 _HOME_MARKERS = ("catalog.sqlite", "store")
 HOME_REASON = "dossier d'une base Passerelles (catalogue, dépôt des originaux) : jamais indexé"
+LINK_REASON = ("lien symbolique vers un fichier hors des dossiers indexés : non suivi "
+               "(--follow-links pour le suivre)")
+NOT_REGULAR = "n'est pas un fichier ordinaire (périphérique, tube nommé ou socket) : non lu"
 
 
 @dataclass(frozen=True)
@@ -35,24 +38,27 @@ class Found:
 class _Rules:
     roots: tuple[str, ...]  # real paths of the folders and files given
     homes: tuple[str, ...]  # real paths of bases never to enter
+    follow_links: bool
 
 
-def walk(paths: Iterable[Path], homes: Iterable[Path] = ()) -> Iterator[Found]:
+def walk(paths: Iterable[Path], homes: Iterable[Path] = (), follow_links: bool = False) -> Iterator[Found]:
     """Files under ``paths`` (files given directly are taken as they are). Hidden directories
     (``.git``…) are not entered; symbolic links to directories are not followed, so a loop
     cannot trap the walk. Each file is yielded once even if paths overlap.
 
     A base's own folder (one of ``homes``, or any folder holding a catalog and a store) is
-    never entered: it is yielded once, skipped.
+    never entered: it is yielded once, skipped. A link to a file outside ``paths`` is skipped
+    unless ``follow_links``; a link into a base, always.
 
     One ``stat`` per file: sidecars are found in the directory listing, not by probing."""
     roots = [Path(os.path.abspath(root)) for root in paths]
-    rules = _Rules(tuple(os.path.realpath(r) for r in roots), tuple(os.path.realpath(h) for h in homes))
+    rules = _Rules(tuple(os.path.realpath(r) for r in roots), tuple(os.path.realpath(h) for h in homes),
+                   follow_links)
     seen: set[Path] = set()
     for root in roots:
         if _inside(os.path.realpath(root), rules.homes):
             yield from _once(Found(root, skip=HOME_REASON), seen)
-        elif root.is_file():
+        elif not root.is_dir():  # a file, or a device or pipe given directly: reported as such
             yield from _once(_found(root), seen)
         else:
             for found in _walk_dir(str(root), rules):
@@ -96,14 +102,27 @@ def _walk_dir(directory: str, rules: _Rules) -> Iterator[Found]:
         yield from _walk_dir(sub.path, rules)
 
 
+def _link_refused(entry: os.DirEntry[str], rules: _Rules) -> str | None:
+    """Why a symbolic link is not followed, or None: its target must stay inside the indexed
+    roots (or ``--follow-links``), and never be inside a base."""
+    target = os.path.realpath(entry.path)
+    if _inside(target, rules.homes):
+        return "lien symbolique vers une base Passerelles : jamais suivi"
+    if not rules.follow_links and not _inside(target, rules.roots):
+        return LINK_REASON
+    return None
+
+
 def _found_entry(entry: os.DirEntry[str], siblings: dict[str, os.DirEntry[str]], rules: _Rules) -> Found:
     path = Path(entry.path)
+    if entry.is_symlink() and (refused := _link_refused(entry, rules)):
+        return Found(path, skip=refused)
     try:
         st = entry.stat()  # follows links, cached by the entry: the only stat of this file
     except OSError as exc:
         return Found(path, error=f"fichier inaccessible : {exc.strerror or exc}")
     if not stat.S_ISREG(st.st_mode):
-        return Found(path, error="n'est pas un fichier ordinaire")
+        return Found(path, error=NOT_REGULAR)
     dot = entry.name.rfind(".")  # Path.stem's rule, which sidecar_paths() uses
     stem = entry.name[:dot] if 0 < dot < len(entry.name) - 1 else entry.name
     sidecar_mtime: float | None = None
@@ -132,7 +151,7 @@ def _found(path: Path) -> Found:
         st = path.stat()
     except OSError as exc:
         return Found(path, error=f"fichier inaccessible : {exc.strerror or exc}")
-    if not path.is_file():
-        return Found(path, error="n'est pas un fichier ordinaire")
+    if not stat.S_ISREG(st.st_mode):
+        return Found(path, error=NOT_REGULAR)
     sidecars = [s.stat().st_mtime for s in sidecar_paths(path) if s.is_file()]
     return Found(path, st.st_size, st.st_mtime, sidecar_mtime=max(sidecars) if sidecars else None)

@@ -95,20 +95,25 @@ def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path 
               help="Longueur maximale du texte gardé d'un document, en caractères (au-delà, il est tronqué).")
 @click.option("--retry-failed", is_flag=True,
               help="Relire aussi les fichiers en échec qui n'ont pas changé (après avoir relevé une limite).")
+@click.option("--follow-links", is_flag=True,
+              help="Suivre aussi les liens symboliques vers des fichiers hors des dossiers indexés "
+                   "(par défaut ils sont signalés et ignorés).")
 @click.option("--batch", type=click.IntRange(1, 100000), default=None,
               help="Documents écrits par validation (5000 par défaut, ou 30 s) : un arrêt brutal ne "
                    "perd que le lot en cours.")
 @pass_ctx
 def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool, as_json: bool,
               workers: int | None, timeout: float, memory_mb: int, max_file_mb: int, max_pages: int,
-              max_unzipped_mb: int, max_chars: int, retry_failed: bool, batch: int | None) -> None:
+              max_unzipped_mb: int, max_chars: int, retry_failed: bool, follow_links: bool,
+              batch: int | None) -> None:
     """Indexer les documents des dossiers ou fichiers PATHS.
 
     Seuls les fichiers nouveaux ou modifiés sont relus ; un fichier déplacé garde son
     identifiant. Un fichier illisible est signalé avec sa raison et le reste continue.
-    Les dossiers cachés (.git…) et le dossier de la base sont ignorés. Code de sortie :
-    0 si tout va bien, 1 si des fichiers ont échoué (les autres sont indexés), 2 en cas
-    d'erreur d'usage.
+    Les dossiers cachés (.git…) et le dossier de la base sont ignorés, ainsi que les liens
+    symboliques vers des fichiers hors des dossiers indexés (sauf --follow-links). Code de
+    sortie : 0 si tout va bien, 1 si des fichiers ont échoué (les autres sont indexés), 2 en
+    cas d'erreur d'usage.
     """
     from indexer.extract.base import Limits
     from indexer.ingest import BATCH_DOCS, Options, index_paths
@@ -117,14 +122,14 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
     kb = obj.open()
     try:
         if dry_run:
-            plan = scan(paths, kb, retry_failed)
+            plan = scan(paths, kb, retry_failed, follow_links)
             _print_plan(plan, prune, as_json)
             return
         limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
                         max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
         options = Options(workers=workers or 0, limits=limits, memory_bytes=memory_mb * 1024 * 1024, prune=prune,
                           thesaurus=obj.thesaurus, synonyms=obj.synonyms, batch_docs=batch or BATCH_DOCS,
-                          retry_failed=retry_failed)
+                          retry_failed=retry_failed, follow_links=follow_links)
         progress = None if as_json or not sys.stderr.isatty() else _progress_bar
         try:
             report = index_paths(kb, paths, options, progress)
@@ -180,7 +185,7 @@ def _print_plan(plan: Any, prune: bool, as_json: bool) -> None:
         "update": [str(i.path) for i in plan.work if i.action == "update"],
         "move": [str(i.path) for i in plan.work if i.action == "move"],
         "unchanged": len(plan.unchanged),
-        "remove": [e.path for e in plan.gone] if prune else [],
+        "remove": ([e.path for e in plan.gone] if prune else []) + [e.path for e in plan.refused],
         "gone": [e.path for e in plan.gone],
         "skipped": [{"path": str(p), "reason": r} for p, r in plan.skipped],
         "failed": [{"path": str(p), "reason": r} for p, r in plan.failed + plan.failed_before],

@@ -72,3 +72,80 @@ def test_another_base_and_a_path_inside_the_base_are_not_indexed(tmp_path: Path)
     assert code == 0 and report["indexed"] == 0
     assert [row["path"] for row in report["skipped"]] == [str(folder / "kb-data" / "catalog.sqlite"),
                                                           str(folder / "kb-data" / "store")]
+
+
+SECRET = "Mot de passe du serveur : ornithorynque-confidentiel\n"
+
+
+def linked_project(tmp_path: Path) -> tuple[Path, Path]:
+    """A project whose folder holds links: one to a secret file outside it, one to a file
+    inside it, one to /dev/null (a device), plus a named pipe."""
+    folder = project(tmp_path)
+    secret = tmp_path / "ailleurs" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text(SECRET, encoding="utf-8")
+    (folder / "lien-secret.txt").symlink_to(secret)
+    (folder / "lien-interne.txt").symlink_to(folder / "charte.txt")
+    (folder / "lien-peripherique.txt").symlink_to("/dev/null")
+    os.mkfifo(folder / "tube.txt")
+    if Path("/etc/passwd").is_file():
+        (folder / "passwd.txt").symlink_to("/etc/passwd")
+    return folder, secret
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes and symbolic links (POSIX)")
+def test_links_leaving_the_indexed_folder_are_not_followed(tmp_path: Path) -> None:
+    from webui import create_app
+
+    folder, _ = linked_project(tmp_path)
+    code, report = index_json(folder, "index", ".")
+    skipped = {Path(row["path"]).name: row["reason"] for row in report["skipped"]}
+    failed = {Path(row["path"]).name: row["reason"] for row in report["failed"]}
+    assert "hors des dossiers indexés" in skipped["lien-secret.txt"] and "--follow-links" in skipped["lien-secret.txt"]
+    assert "hors des dossiers indexés" in skipped["lien-peripherique.txt"]
+    if Path("/etc/passwd").is_file():
+        assert "hors des dossiers indexés" in skipped["passwd.txt"]
+    assert "fichier ordinaire" in failed["tube.txt"]  # a pipe is reported, never opened
+    assert report["indexed"] == len(DOCS) + 1  # the link inside the folder is a document like any other
+    assert code == 1  # the pipe failed
+
+    search = json.loads(kb(folder, "search", "ornithorynque", "--json").stdout)
+    assert search["total"] == 0
+    search = json.loads(kb(folder, "search", "root", "--json").stdout)
+    assert search["total"] == 0
+    app = create_app({"KB_HOME": str(folder / "kb-data"), "TESTING": True})
+    try:
+        entries = app.extensions["kb"].catalog.entries()
+        assert sorted(Path(e.path).name for e in entries) == sorted([*DOCS, "lien-interne.txt"])
+        client = app.test_client()
+        for entry in entries:
+            body = client.get(f"/d/{entry.id}/original").get_data(as_text=True)
+            assert "ornithorynque" not in body and "root:" not in body
+    finally:
+        app.extensions["kb"].close()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes and symbolic links (POSIX)")
+def test_follow_links_allows_them_but_never_a_device_or_a_pipe(tmp_path: Path) -> None:
+    folder, _ = linked_project(tmp_path)
+    code, report = index_json(folder, "index", ".", "--follow-links")
+    failed = {Path(row["path"]).name: row["reason"] for row in report["failed"]}
+    assert set(failed) == {"lien-peripherique.txt", "tube.txt"}
+    assert all("fichier ordinaire" in reason for reason in failed.values())
+    assert json.loads(kb(folder, "search", "ornithorynque", "--json").stdout)["total"] == 1
+
+    # Indexed once with --follow-links, the link leaves the base at the next run without it.
+    code, report = index_json(folder, "index", ".")
+    removed = 2 if Path("/etc/passwd").is_file() else 1  # the secret, and /etc/passwd
+    assert report["removed"] == removed
+    assert json.loads(kb(folder, "search", "ornithorynque", "--json").stdout)["total"] == 0
+    assert kb(folder, "check").returncode == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes (POSIX)")
+def test_a_pipe_given_directly_is_reported(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "tube.txt")
+    code, report = index_json(tmp_path, "--home", "base", "index", "tube.txt")
+    assert code == 1
+    assert [row["path"] for row in report["failed"]] == [str(tmp_path / "tube.txt")]
+    assert "fichier ordinaire" in report["failed"][0]["reason"]
