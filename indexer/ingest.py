@@ -19,6 +19,7 @@ from kb.base import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Change
 from kb.errors import StorageFull
 from kb.index import Analyzed
+from kb.names import printable
 
 Progress = Callable[[int], None]
 
@@ -147,7 +148,7 @@ def _extract_into(batch: "_Batch", plan: Plan, kb: KnowledgeBase, pool: Pool[Tas
         if doc is None:  # no record to move: extract it like a new file
             extractions.append(item)
             continue
-        moved = replace(doc, path=str(item.path), mtime=item.mtime, size=item.size)
+        moved = replace(doc, path=printable(str(item.path)), mtime=item.mtime, size=item.size)
         batch.add(Change(item.id, str(item.path), item.size, item.mtime, item.sha256, item.format, INDEXED,
                          document=moved), len(moved.text))
         report.indexed.append(str(item.path))

@@ -14,6 +14,7 @@ from indexer.extract.registry import extract
 from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesaurus, read_sidecar
 from kb.index import Analyzed, analyze
 from kb.model import Document
+from kb.names import printable, readable
 from kb.store import Store, StoreError
 from kb.synonyms import Synonyms, load_synonyms
 
@@ -65,7 +66,10 @@ def run(task: Task) -> Outcome:
         Store(Path(task.store)).put(path, task.sha256, durable=False)
         extracted = extract(path, task.limits)
         sidecar = read_sidecar(path)
-        meta = infer_metadata(extracted, path, sidecar, _thesaurus(task.thesaurus), _synonyms(task.synonyms))
+        # Metadata read from the name (title, date, type) use a readable guess at a name that is
+        # not UTF-8 (café.txt for caf\xe9.txt); the file itself is opened by its true name.
+        meta = infer_metadata(extracted, Path(readable(task.path)), sidecar, _thesaurus(task.thesaurus),
+                              _synonyms(task.synonyms))
     except ExtractionError as exc:
         return Outcome(error=exc.reason)
     except SidecarError as exc:
@@ -82,7 +86,7 @@ def run(task: Task) -> Outcome:
     text = extracted.text[: task.limits.max_text_chars]
     flags = tuple(extracted.flags)
     doc = Document(
-        id=task.id, path=task.path, sha256=task.sha256, size=task.size, mtime=task.mtime,
+        id=task.id, path=printable(task.path), sha256=task.sha256, size=task.size, mtime=task.mtime,
         format=extracted.format, title=meta.title, text=text, pages=tuple(extracted.pages),
         type=meta.type, date=meta.date, themes=meta.themes, organisations=meta.organisations,
         territory=meta.territory, language=meta.language, author=meta.author, summary=meta.summary,

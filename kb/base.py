@@ -167,7 +167,8 @@ class KnowledgeBase:
         seed = f"{sha256}:{path}"
         salt = 0
         while True:
-            digest = hashlib.sha256(f"{seed}:{salt}".encode()).hexdigest()[:12]
+            # surrogatepass: a file name that is not UTF-8 reaches here with lone surrogates.
+            digest = hashlib.sha256(f"{seed}:{salt}".encode("utf-8", "surrogatepass")).hexdigest()[:12]
             if self.catalog.get(digest) is None:
                 return digest
             salt += 1

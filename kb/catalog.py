@@ -7,6 +7,7 @@ knowledge base replays such rows after a crash. Each method is one transaction.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import zlib
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from kb.errors import DamagedBase, KBError, StorageFull
 from kb.model import Document
+from kb.names import printable
 
 INDEXED, FAILED, REMOVED = "indexed", "failed", "removed"
 PENDING, DONE = "pending", "done"
@@ -88,6 +90,24 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _column(path: str) -> str | bytes:
+    """How a source path is stored: as text, or, when the file's name is not valid UTF-8 (it
+    holds lone surrogates, PEP 383), as its raw bytes, which SQLite keeps as a BLOB. Either
+    way it reads back as the very ``str`` the file system gave, so the next scan finds it."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def _entry(row: tuple[object, ...]) -> Entry:
+    path = row[1]
+    if isinstance(path, bytes):
+        row = (row[0], os.fsdecode(path), *row[2:])
+    return Entry(*row)  # type: ignore[arg-type]
+
+
 def pack(doc: Document) -> bytes:
     return zlib.compress(json.dumps(doc.to_dict(), ensure_ascii=False).encode("utf-8"), 6)
 
@@ -141,14 +161,14 @@ class Catalog:
 
     def entries(self, where: str = "1", params: Iterable[object] = ()) -> list[Entry]:
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM documents WHERE {where} ORDER BY path", tuple(params))
-        return [Entry(*row) for row in rows]
+        return [_entry(row) for row in rows]
 
     def get(self, doc_id: str) -> Entry | None:
-        found = self.entries("id = ?", (doc_id,))
+        found = self.entries("id = ?", (_column(doc_id),))  # any text a user typed, even not UTF-8
         return found[0] if found else None
 
     def by_path(self, path: str) -> Entry | None:
-        found = self.entries("path = ?", (path,))
+        found = self.entries("path = ?", (_column(path),))
         return found[0] if found else None
 
     def by_sha(self, sha256: str) -> list[Entry]:
@@ -212,8 +232,8 @@ class Catalog:
                     "status = excluded.status, error = excluded.error, sync = excluded.sync, "
                     "updated_at = excluded.updated_at, title = excluded.title, type = excluded.type, "
                     "date = excluded.date, record = excluded.record",
-                    (c.id, c.path, c.size, c.mtime, c.sha256, c.format, c.status, c.error, PENDING,
-                     stamp, stamp, None,
+                    (c.id, _column(c.path), c.size, c.mtime, c.sha256, c.format, c.status,
+                     printable(c.error) if c.error else c.error, PENDING, stamp, stamp, None,
                      doc.title if doc else None, doc.type if doc else None, doc.date if doc else None, record),
                 )
 

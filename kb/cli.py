@@ -20,6 +20,7 @@ import click
 from kb.base import KnowledgeBase
 from kb.errors import DamagedBase, KBError, LockedError, NotFound
 from kb.model import SearchRequest
+from kb.names import printable
 from kb.synonyms import load_synonyms
 
 # C0/C1 controls (escape sequences included) must never reach the terminal from a document.
@@ -28,7 +29,24 @@ _MARK_RE = re.compile(r"<mark>(.*?)</mark>")
 
 
 def safe(text: object) -> str:
-    return _CONTROL_RE.sub("", str(text))
+    """Text for the terminal: no control sequence, and a file name that is not UTF-8 shown
+    with its odd bytes as \\xNN (it would otherwise end the command with an encoding error)."""
+    return _CONTROL_RE.sub("", printable(str(text)))
+
+
+def to_json(data: object) -> str:
+    """One line of JSON whose strings are all valid Unicode (see ``safe``)."""
+    return json.dumps(_printable(data), ensure_ascii=False)
+
+
+def _printable(data: object) -> object:
+    if isinstance(data, str):
+        return printable(data)
+    if isinstance(data, dict):
+        return {_printable(k): _printable(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_printable(v) for v in data]
+    return data
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -146,7 +164,7 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
         _close_bar()
         kb.close()
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        click.echo(to_json(report.to_dict()))
     else:
         _print_report(report)
     sys.exit(1 if report.failed else 0)
@@ -191,7 +209,7 @@ def _print_plan(plan: Any, prune: bool, as_json: bool) -> None:
         "failed": [{"path": str(p), "reason": r} for p, r in plan.failed + plan.failed_before],
     }
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False))
+        click.echo(to_json(data))
         return
     click.echo("Simulation (rien n'est écrit) :")
     for key, label in (("add", "à ajouter"), ("update", "à mettre à jour"), ("move", "déplacés"),
@@ -266,7 +284,7 @@ def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], the
             payload["suggestion"] = result.suggestion
         if result.corrected:
             payload["corrected"] = result.corrected
-        click.echo(json.dumps(payload, ensure_ascii=False))
+        click.echo(to_json(payload))
         return
     _print_results(result)
 
@@ -313,7 +331,7 @@ def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
         data = doc.to_dict()
         data["year"] = doc.year
         data["similar"] = [{"id": h.id, "title": h.title} for h in similar]
-        click.echo(json.dumps(data, ensure_ascii=False))
+        click.echo(to_json(data))
         return
     rows = [("Titre", doc.title), ("Identifiant", doc.id), ("Type", doc.type), ("Date", doc.date),
             ("Thèmes", ", ".join(doc.themes)), ("Organisations", ", ".join(doc.organisations)),
@@ -345,7 +363,7 @@ def stats_cmd(obj: Context, as_json: bool) -> None:
     data = {"documents": stats.documents, "failed": stats.failed, "by_type": stats.by_type,
             "by_format": stats.by_format, "store_files": stats.store_files, "index_documents": stats.index_documents}
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False))
+        click.echo(to_json(data))
         return
     click.echo(f"{stats.documents} documents indexés, {stats.failed} en échec, "
                f"{stats.store_files} originaux conservés.")
@@ -409,8 +427,8 @@ def check_cmd(obj: Context, deep: bool, as_json: bool) -> None:
     finally:
         kb.close()
     if as_json:
-        click.echo(json.dumps({"ok": report.ok, "documents": report.documents, "problems": report.problems,
-                               "warnings": report.warnings}, ensure_ascii=False))
+        click.echo(to_json({"ok": report.ok, "documents": report.documents, "problems": report.problems,
+                            "warnings": report.warnings}))
     else:
         for line in report.problems:
             click.echo(f"PROBLÈME : {safe(line)}")

@@ -77,7 +77,11 @@ def date_fr(value: str | None) -> str:
 
 @bp.app_template_filter("file_name")
 def file_name(path: str) -> str:
-    return re.split(r"[\\/]", path)[-1] if path else ""
+    """The last part of a path. A POSIX path (absolute, from /) is cut at / only: a backslash
+    is part of a name there, and shows each odd byte of a name that is not UTF-8 (\\xe9)."""
+    if not path:
+        return ""
+    return path.rsplit("/", 1)[-1] if path.startswith("/") else re.split(r"[\\/]", path)[-1]
 
 
 @bp.app_template_filter("format_label")
