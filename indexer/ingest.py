@@ -84,7 +84,7 @@ def index_paths(kb: KnowledgeBase, paths: Iterable[Path], options: Options = Opt
                 # A first indexing always has work: the workers import their libraries
                 # (~0.5 s each) while the files are scanned and hashed.
                 pool.start()
-            plan = scan(paths, kb, options.retry_failed, options.follow_links)
+            plan = scan(paths, kb, options.retry_failed, options.follow_links, options.limits)
             tick = progress(len(plan.work)) if progress else None
             return apply(plan, kb, pool, options, tick)  # type: ignore[arg-type]
 

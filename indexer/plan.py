@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.extract.base import ExtractionError, UnsupportedFormat
+from indexer.extract.base import ExtractionError, Limits, UnsupportedFormat
 from indexer.extract.registry import extract, sniff
 from indexer.metadata.sidecar import is_sidecar
 from indexer.walk import walk
@@ -49,11 +49,11 @@ class Plan:
 
 
 def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
-         follow_links: bool = False) -> Plan:
+         follow_links: bool = False, limits: Limits = Limits()) -> Plan:
     """What each file under ``paths`` needs. Files that failed before are reported again
     unless they changed, or ``retry_failed`` asks to read them again (e.g. after raising a
     limit). The base's own folder is never read, wherever it is; links to files outside
-    ``paths`` are skipped unless ``follow_links``."""
+    ``paths`` are skipped unless ``follow_links``. A file over the size limit is not hashed."""
     plan = Plan()
     roots = [Path(p).resolve() for p in paths]
     claimed: set[str] = set()  # catalog ids already given to a file of this run
@@ -97,7 +97,9 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
             _not_ours(plan, path)
             continue
         try:
-            sha = file_sha256(path)
+            # A file over the size limit is not read: the worker refuses it before opening it
+            # (its catalog row then says why), and an empty digest matches no document.
+            sha = "" if size > limits.max_file_bytes else file_sha256(path)
         except OSError as exc:
             plan.failed.append((path, f"fichier illisible : {exc.strerror or exc}"))
             continue

@@ -5,6 +5,8 @@ runs under the ``spawn`` start method (Windows, and no inherited locks anywhere)
 from __future__ import annotations
 
 import errno
+import os
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 from indexer.extract.base import ExtractionError, Limits
 from indexer.extract.registry import extract
 from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesaurus, read_sidecar
+from indexer.walk import NOT_REGULAR
 from kb.index import Analyzed, analyze
 from kb.model import Document
 from kb.names import printable, readable
@@ -58,13 +61,30 @@ def _synonyms(path: str | None) -> Synonyms:
     return load_synonyms(Path(path) if path else None)
 
 
+def _check_before_reading(path: Path, limits: Limits) -> None:
+    """Refuse, before opening it, what the scan may have seen otherwise: a file that became a
+    device or a pipe (never read: a pipe would block), or that grew past the size limit."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise ExtractionError(f"fichier inaccessible : {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise ExtractionError(NOT_REGULAR)
+    refusal = limits.size_refusal(st.st_size)
+    if refusal:
+        raise ExtractionError(refusal)
+
+
 def run(task: Task) -> Outcome:
     """Never raises for a bad file: every failure becomes an Outcome with a French reason."""
     path = Path(task.path)
     try:
+        _check_before_reading(path, task.limits)
+        # The original is copied into the store only once it is known to be readable: a file
+        # refused (too big, damaged, not ours) costs no space in the store.
+        extracted = extract(path, task.limits)
         # No fsync per file: the writer syncs the store once per batch, before staging rows.
         Store(Path(task.store)).put(path, task.sha256, durable=False)
-        extracted = extract(path, task.limits)
         sidecar = read_sidecar(path)
         # Metadata read from the name (title, date, type) use a readable guess at a name that is
         # not UTF-8 (café.txt for caf\xe9.txt); the file itself is opened by its true name.

@@ -139,12 +139,12 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
 
     kb = obj.open()
     try:
-        if dry_run:
-            plan = scan(paths, kb, retry_failed, follow_links)
-            _print_plan(plan, prune, as_json)
-            return
         limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
                         max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
+        if dry_run:
+            plan = scan(paths, kb, retry_failed, follow_links, limits)
+            _print_plan(plan, prune, as_json)
+            return
         options = Options(workers=workers or 0, limits=limits, memory_bytes=memory_mb * 1024 * 1024, prune=prune,
                           thesaurus=obj.thesaurus, synonyms=obj.synonyms, batch_docs=batch or BATCH_DOCS,
                           retry_failed=retry_failed, follow_links=follow_links)

@@ -43,3 +43,72 @@ def test_page_size_and_length_limits(tmp_path: Path) -> None:
     # ...unless asked: within the default limits they are indexed.
     retried = json.loads(kb(tmp_path / "home", "index", str(docs), "--json", "--retry-failed").stdout)
     assert retried["failed"] == [] and retried["indexed"] == 2
+
+
+def store_bytes(home: Path) -> int:
+    """Bytes really used by the store (blocks, not apparent sizes), temporary files included."""
+    return sum(p.stat().st_blocks * 512 for p in (home / "store").rglob("*") if p.is_file())
+
+
+def sparse(path: Path, head: bytes, size: int) -> None:
+    """A file of ``size`` bytes that costs only its first block on disk."""
+    with path.open("wb") as fh:
+        fh.write(head)
+        fh.truncate(size)
+
+
+def test_the_worker_refuses_before_copying_into_the_store(tmp_path: Path) -> None:
+    """What a worker does with a file over the limit, or empty: nothing enters the store, not
+    even for a moment (on a small disk, a copy of a huge file would fill it and stop the run)."""
+    from indexer.extract.base import Limits
+    from indexer.task import Task, run
+    from kb.store import file_sha256
+
+    store = tmp_path / "store"
+    big = tmp_path / "enorme.pdf"
+    sparse(big, b"%PDF-1.7\n", 30_000_000)
+    empty = tmp_path / "vide.txt"
+    empty.write_bytes(b"")
+    for path, reason in ((big, "fichier trop volumineux : 30 Mo (limite 10 Mo)"), (empty, "fichier vide")):
+        st = path.stat()
+        outcome = run(Task(str(path), "0123456789ab", st.st_size, st.st_mtime, file_sha256(path), str(store),
+                           Limits(max_file_bytes=10_000_000)))
+        assert outcome.error == reason and outcome.document is None
+    assert not [p for p in store.rglob("*") if p.is_file()]
+
+
+def test_a_file_over_the_size_limit_costs_nothing(tmp_path: Path, monkeypatch: object) -> None:
+    from indexer import plan as plan_module
+    from indexer.extract.base import Limits
+    from indexer.ingest import Options, index_paths
+    from kb.base import KnowledgeBase
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copyfile(Path(__file__).parent / "fixtures" / "rapport.pdf", docs / "rapport.pdf")
+    (docs / "vide.txt").write_bytes(b"")
+    sparse(docs / "enorme.pdf", b"%PDF-1.7\n", 300_000_000)  # sniffed as a PDF, 300 MB apparent
+    hashed: list[str] = []
+    real_hash = plan_module.file_sha256
+    monkeypatch.setattr(plan_module, "file_sha256", lambda p: hashed.append(p.name) or real_hash(p))  # type: ignore[attr-defined]
+    home = tmp_path / "home"
+    limits = Limits(max_file_bytes=10_000_000)
+    with KnowledgeBase(home) as kb:
+        report = index_paths(kb, [docs], Options(workers=1, limits=limits)).to_dict()
+        assert report["indexed"] == 1
+        failed = {Path(f["path"]).name: f["reason"] for f in report["failed"]}
+        assert failed == {"enorme.pdf": "fichier trop volumineux : 300 Mo (limite 10 Mo)", "vide.txt": "fichier vide"}
+        assert "enorme.pdf" not in hashed  # refused before it is read at all
+        assert len(kb.store.shas()) == 1
+        before = store_bytes(home)
+        assert before < 1_000_000
+
+        # An indexed file that grows past the limit is refused before it is copied, too.
+        with (docs / "rapport.pdf").open("r+b") as fh:
+            fh.truncate(200_000_000)
+        report = index_paths(kb, [docs], Options(workers=1, limits=limits)).to_dict()
+        failed = {Path(f["path"]).name: f["reason"] for f in report["failed"]}
+        assert failed["rapport.pdf"].startswith("fichier trop volumineux : 200 Mo")
+        assert store_bytes(home) <= before
+        assert not list((home / "store").rglob(".tmp-*"))
+        assert kb.check().ok

@@ -27,6 +27,15 @@ class Limits:
     max_unzipped_bytes: int = 500 * 1024 * 1024
     timeout_s: float = 120.0
 
+    def size_refusal(self, size: int) -> str | None:
+        """Why a file of ``size`` bytes is not read at all, or None."""
+        if size == 0:
+            return "fichier vide"
+        if size > self.max_file_bytes:
+            return (f"fichier trop volumineux : {size // 1_000_000} Mo "
+                    f"(limite {self.max_file_bytes // 1_000_000} Mo)")
+        return None
+
 
 @dataclass
 class Extracted:

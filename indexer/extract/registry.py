@@ -142,13 +142,9 @@ def extract(path: Path, limits: Limits = Limits()) -> Extracted:
         size = path.stat().st_size
     except OSError as exc:
         raise ExtractionError(f"fichier inaccessible : {exc.strerror or exc}") from exc
-    if size == 0:
-        raise ExtractionError("fichier vide")
-    if size > limits.max_file_bytes:
-        raise ExtractionError(
-            f"fichier trop volumineux : {size // 1_000_000} Mo "
-            f"(limite {limits.max_file_bytes // 1_000_000} Mo)"
-        )
+    refusal = limits.size_refusal(size)
+    if refusal:
+        raise ExtractionError(refusal)
     try:
         fmt = sniff(path)
     except OSError as exc:
