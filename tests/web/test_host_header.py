@@ -64,3 +64,13 @@ def test_base_url_from_the_environment(make_app, ids: dict[str, str], monkeypatc
 def test_an_invalid_base_url_is_refused_at_start(base: Base, value: str) -> None:
     with pytest.raises(ValueError, match="adresse publique invalide"):
         create_app({"KB_HOME": str(base.home), "TESTING": True, "BASE_URL": value})
+
+
+def test_server_url_is_the_address_kb_serve_listens_on() -> None:
+    import socket
+
+    from webui.links import server_url
+
+    assert server_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
+    assert server_url("::1", 8080) == "http://[::1]:8080"
+    assert server_url("0.0.0.0", 8000) == f"http://{socket.gethostname()}:8000"  # all interfaces: this computer's name
