@@ -7,6 +7,7 @@ before their rows are staged (see ``Store.put``); unreferenced blobs are collect
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -17,13 +18,14 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
-from kb.errors import LockedError, NotFound
+from kb.errors import LockedError, NotFound, StorageFull
 from kb.index import Analyzed, Index
 from kb.model import Document, Hit, SearchPage, SearchRequest
 from kb.store import Store, file_sha256
 from kb.synonyms import Synonyms, load_synonyms
 
 Progress = Callable[[int], None]
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 @dataclass
@@ -65,7 +67,7 @@ class KnowledgeBase:
         if self.index.created and self.catalog.count_by("status").get(INDEXED):
             # A new version changed the index format: rebuild it from the catalog now, so that
             # readers (kb search, kb serve) never answer from an empty index.
-            with suppress(LockedError), self.writing():
+            with suppress(LockedError, StorageFull), self.writing():
                 pass
 
     def close(self) -> None:
@@ -82,7 +84,13 @@ class KnowledgeBase:
 
     @contextmanager
     def writing(self) -> Iterator["KnowledgeBase"]:
-        """Hold the write lock (the OS frees it if we die) and repair any interrupted work."""
+        """Hold the write lock (the OS frees it if we die) and repair any interrupted work.
+
+        On a full disk nothing starts (the catalog could not record it), and a disk that fills
+        up meanwhile ends the work with ``StorageFull``: what was validated before stays."""
+        if self.catalog.read_only:
+            raise StorageFull(f"{self.catalog.read_only} : rien n'a été écrit dans {self.home}. La base "
+                              "reste consultable ; libérez de la place puis relancez.")
         try:
             self._lock.acquire(timeout=0)
         except Timeout:
@@ -92,6 +100,12 @@ class KnowledgeBase:
         try:
             self.recover()
             yield self
+        except OSError as exc:
+            if exc.errno in _DISK_FULL and not isinstance(exc, StorageFull):
+                raise StorageFull(f"disque plein ({exc.strerror}) : l'écriture dans {self.home} s'est "
+                                  "arrêtée. Ce qui a été validé avant reste intact ; libérez de la place "
+                                  "puis relancez.") from exc
+            raise
         finally:
             self._lock.release()
 

@@ -138,14 +138,42 @@ class Catalog:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT) below.
-            db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            db = self._connect()
             self._local.db = db
             with self._guard:
                 self._connections.append(db)
         return db
+
+    # Why the catalog was opened read-only (a full disk...), or None when it can be written.
+    read_only: str | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        """A read-write connection; when the disk cannot take the files SQLite needs to open
+        one (full disk, read-only file system), a read-only one, so readers keep answering."""
+        if self.read_only is None:
+            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT) below.
+            db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                return db
+            except sqlite3.OperationalError as exc:
+                db.close()
+                if not _cannot_write(exc) or not self.path.is_file():
+                    raise
+                self.read_only = read_only_reason(self.path)
+        # Read-only, then immutable: with no room for its shared-memory file, SQLite can only
+        # read a WAL database as a plain file (its last checkpointed state).
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):
+            try:
+                db = sqlite3.connect(self.path.as_uri() + query, uri=True, timeout=30, isolation_level=None,
+                                     check_same_thread=False)
+                db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+                return db
+            except sqlite3.OperationalError:
+                db.close()
+        raise StorageFull(f"{self.read_only} : le catalogue ne peut même pas être lu. Libérez de la "
+                          "place sur ce disque, puis relancez.")
 
     def close(self) -> None:
         with self._guard:
@@ -155,6 +183,9 @@ class Catalog:
         self._local = threading.local()
 
     def _transaction(self) -> "_Txn":
+        if self._db is not None and self.read_only:
+            raise StorageFull(f"{self.read_only} : rien n'a été écrit. Ce qui a été validé avant reste "
+                              "intact ; libérez de la place puis relancez.")
         return _Txn(self._db)
 
     # -- reading ------------------------------------------------------------------------------
@@ -281,6 +312,28 @@ class _Txn:
                               "avant reste intact ; libérez de la place puis relancez.") from exc
         if isinstance(exc, sqlite3.Error):
             raise KBError(f"catalogue inutilisable ({exc})") from exc
+
+
+# SQLite's messages when it cannot create or grow its files (the codes are not exposed).
+_CANNOT_WRITE = ("disk i/o error", "database or disk is full", "unable to open database file",
+                 "attempt to write a readonly database")
+
+
+def _cannot_write(exc: sqlite3.Error) -> bool:
+    return any(m in str(exc).lower() for m in _CANNOT_WRITE)
+
+
+def read_only_reason(path: Path, room: int = 1 << 20) -> str:
+    """Why a base cannot be written: « disque plein » when its disk has less than ``room``
+    bytes free, else a read-only disk or folder."""
+    try:
+        st = os.statvfs(path.parent)
+        free = st.f_bavail * st.f_frsize
+    except (OSError, AttributeError):  # AttributeError: no statvfs on Windows
+        free = room
+    if free < room:
+        return f"disque plein ({free // 1024} Ko libres sur le disque de la base)"
+    return "base en lecture seule (disque ou dossier protégé en écriture)"
 
 
 def _chunks(ids: Iterable[str], size: int = 500) -> Iterator[list[str]]:

@@ -75,3 +75,51 @@ def test_full_disk_stops_cleanly_and_next_run_converges(shared: Path, tmp_path: 
     assert kb(home, mounted, "check").returncode == 0
     stats = json.loads(kb(home, mounted, "stats", "--json").stdout)
     assert stats["documents"] == stats["index_documents"] == len(seeds)
+
+
+def fill(folder: Path, leave_kb: int) -> Path:
+    """Take all the free space of ``folder``'s file system but ``leave_kb`` KB."""
+    st = os.statvfs(folder)
+    filler = folder / "remplissage"
+    with filler.open("wb") as f:
+        f.write(b"\0" * max(0, st.f_bavail * st.f_frsize - leave_kb * 1024))
+    return filler
+
+
+@pytest.mark.parametrize("leave_kb", [0, 16])
+def test_readers_answer_and_writers_say_disk_full_on_a_full_disk(shared: Path, tmp_path: Path,
+                                                                 tiny_home: tuple[Path, bool], leave_kb: int) -> None:
+    home, mounted = tiny_home
+    if not mounted:
+        pytest.skip("needs a small file system to fill (mount -t tmpfs, as root): a file-size limit "
+                    "does not make the disk full for SQLite")
+    seeds = sorted((shared / "corpora" / "seeds").glob("*.txt"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for seed in seeds[:3]:
+        shutil.copyfile(seed, docs / seed.name)
+    assert kb(home, mounted, "index", str(docs)).returncode == 0
+    shutil.copyfile(seeds[3], docs / seeds[3].name)  # work for the next run
+    filler = fill(home.parent, leave_kb)
+
+    for command in (["search", "centres de ressources", "--json"], ["check"], ["stats", "--json"]):
+        done = kb(home, mounted, *command)
+        assert done.returncode == 0, (command, done.stderr)
+        assert "Traceback" not in done.stderr
+    assert json.loads(kb(home, mounted, "search", "centres de ressources", "--json").stdout)["total"] >= 1
+    assert json.loads(kb(home, mounted, "stats", "--json").stdout)["documents"] == 3
+
+    for command in (["index", str(docs)],):
+        done = kb(home, mounted, *command)
+        assert done.returncode == 1, (command, done.stdout, done.stderr)
+        assert "disque plein" in done.stderr, (command, done.stderr)
+        assert "Traceback" not in done.stderr
+
+    filler.unlink()
+    assert kb(home, mounted, "check").returncode == 0  # nothing lost
+    again = kb(home, mounted, "index", str(docs), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["indexed"] == 1
+    assert kb(home, mounted, "check").returncode == 0
+    stats = json.loads(kb(home, mounted, "stats", "--json").stdout)
+    assert stats["documents"] == stats["index_documents"] == 4
