@@ -72,14 +72,37 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_LIGATURES)
 
 
+# Snowball's French rules for these endings are written with their accents ("-ité", "-ière",
+# "-ée"): on folded text they never fired, so "sécurité" and "sécurités" stemmed apart from
+# "securite" typed without accents, "routière" apart from "routier". A folded word gets its
+# accents back on these unambiguous endings before stemming (both the indexed and the typed
+# form are folded first, so they always agree).
+_ACCENTED_ENDINGS = (("ieres", "ières"), ("iere", "ière"), ("ites", "ités"), ("ite", "ité"),
+                     ("ees", "ées"), ("ee", "ée"), ("erent", "èrent"))
+
+
 def stem(folded: str) -> str:
-    """Stem one folded word (Snowball French with domain overrides)."""
+    """Stem one folded word (Snowball French with domain overrides, accented endings restored,
+    and two endings Snowball leaves apart joined: "emplois"/"emploi", "publique"/"public")."""
     override = STEM_OVERRIDES.get(folded)
     if override is not None:
         return override
     if folded.isdigit() or len(folded) <= 3:
         return folded
-    return str(_stemmer.stemWord(folded))
+    word = folded
+    for plain, accented in _ACCENTED_ENDINGS:
+        if word.endswith(plain) and len(word) > len(plain) + 2:
+            word = word[: -len(plain)] + accented
+            break
+    stemmed = str(_stemmer.stemWord(word))
+    if not stemmed.isascii():
+        stemmed = fold(stemmed)
+    # Snowball keeps a plural "s" after a vowel (emplois, élus, lois) and "-iqu" of the feminine.
+    if len(stemmed) > 3 and stemmed[-1] == "s" and stemmed[-2] in "aiou":
+        stemmed = stemmed[:-1]
+    if stemmed.endswith("iqu"):
+        stemmed = stemmed[:-3] + "ic"
+    return stemmed
 
 
 class Analyzer:
@@ -139,7 +162,42 @@ class Analyzer:
 
 # Interrogatives people type in questions ("comment publier un jeu de données ?"): they carry
 # no topic, so queries drop them (documents keep them: "un commentaire", "quel" in a title).
-QUESTION_WORDS = frozenset("comment quel quelle quels quelles pourquoi combien quand ou lequel laquelle".split())
+QUESTION_WORDS = frozenset(
+    "comment quel quelle quels quelles pourquoi combien quand ou lequel laquelle lesquels lesquelles quoi".split())
+
+# The words that frame a question rather than name its subject (folded): modal and all-purpose
+# verbs ("peut-on", "faut-il", "que faire", "à quoi sert", "en quoi consiste", "existe-t-il"),
+# politeness, "etc.", "différents". A question is searched for its other words.
+QUESTION_FRAMES = QUESTION_WORDS | frozenset(
+    """
+    peut peuvent pouvoir pourrait pourraient puis pouvons pouvez peux
+    doit doivent devoir dois devons devez devrait devraient
+    faut falloir faudrait fallait faire fait fais font
+    sert servent servir consiste consistent consister existe existent exister agit
+    veut veux voudrais voudrait souhaite souhaiterais savoir possible
+    bonjour merci svp etc differents differentes divers diverses
+    """.split())
+
+# Nouns that frame a question only right after an interrogative or "différents": "quelles sont
+# les règles", "quels sont les différents types de…" (elsewhere they are subjects: "règles
+# d'urbanisme").
+FRAME_NOUNS = frozenset("regles types sortes formes".split())
+_FRAME_LEAD = QUESTION_WORDS | frozenset("differents differentes sont".split())
+
+
+def topical(surface: list[str], stop_words: frozenset[str] = STOP_WORDS) -> list[str]:
+    """The words of a typed query that name its subject: question frames left out. When only
+    frames remain, every word is kept (someone searching "faire" means it)."""
+    kept: list[str] = []
+    previous = ""
+    for word in surface:
+        folded = fold(word)
+        framing = folded in QUESTION_FRAMES or (folded in FRAME_NOUNS and previous in _FRAME_LEAD)
+        if not framing:
+            kept.append(word)
+        if folded not in stop_words or folded in _FRAME_LEAD:
+            previous = folded
+    return kept if any(fold(w) not in stop_words for w in kept) else surface
 
 
 def words(text: str) -> list[str]:

@@ -74,7 +74,18 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Any error the core raises on purpose (a full disk, a damaged index...) ends a command
+    with its French message, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KBError as exc:
+            fail(str(exc), 1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="KB_HOME", default="kb-data",
               show_default=True, help="Dossier de la base (index, catalogue, dépôt des originaux). Variable : KB_HOME.")
 @click.option("--synonyms", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="KB_SYNONYMS",
@@ -292,7 +303,7 @@ def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], the
 def _print_results(result: Any) -> None:
     tty = sys.stdout.isatty()
     if result.corrected:
-        click.echo(f"Aucun résultat pour « {safe(result.query)} » : résultats pour « {safe(result.corrected)} ».")
+        click.echo(f"Orthographe corrigée : résultats pour « {safe(result.query)} » et pour « {safe(result.corrected)} ».")
     elif result.suggestion:
         click.echo(f"Essayez plutôt : {safe(result.suggestion)}")
     if result.total == 0:

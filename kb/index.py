@@ -30,6 +30,7 @@ from whoosh.searching import Searcher
 
 from kb import querysyntax as qs
 from kb.analysis import Analyzer, fold
+from kb.durability import check_segments
 from kb.analysis import words as words_of
 from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, SearchRequest
 from kb.query import AnyOf, BuiltQuery, QueryBuilder, SynonymMatcher
@@ -39,8 +40,9 @@ from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, sni
 from kb.synonyms import Synonyms
 
 # Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
-SCHEMA_VERSION = 5  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
-# 4: the body's terms include the title, headings and summary; 5: those two indexed again
+SCHEMA_VERSION = 6  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
+# 4: the body's terms include the title, headings and summary; 5: those two indexed again;
+# 6: accented endings stemmed, the title's weight given at query time
 INDEX_NAME = "kb"
 log = logging.getLogger(__name__)
 SIMILAR_SCAN = 200_000  # characters of a document read for its key terms
@@ -50,6 +52,8 @@ SIMILAR_CANDIDATES = 20  # ...then ranked by all the key terms
 SIMILAR_CACHE = 2048  # documents whose similar documents are kept until the next commit
 PAGE_CACHE = 512  # result pages kept until the next commit
 RERANK_DEPTH = 100  # best matches whose score gets the proximity / all-words bonus
+MAX_SPELLING_LOOKUPS = 6  # unknown words of one query looked up for a correction (bounded work)
+COORD_POWER = 1.0  # score x (share of the query's words held) ** COORD_POWER
 # Whoosh's in-memory posting pool, before it spills sorted runs to disk: 192 holds a batch of
 # 5,000 small documents (spilling and merging runs was ~20 % of the writer's CPU at 64).
 WRITER_POOL_MB = 192
@@ -105,7 +109,7 @@ def build_schema() -> fields.Schema:
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         path=fields.ID(stored=True),
-        title=fields.TEXT(analyzer=french, stored=True, field_boost=4.0),
+        title=fields.TEXT(analyzer=french, stored=True),
         headings=fields.TEXT(analyzer=french),
         summary=fields.TEXT(analyzer=french, stored=True),
         body=fields.TEXT(analyzer=french, stored=True),
@@ -241,7 +245,9 @@ class Index:
         storage = FileStorage(str(self.path), supports_mmap=False)
         if self.version_ok():
             try:
-                return storage.open_index(INDEX_NAME)
+                ix = storage.open_index(INDEX_NAME)
+                check_segments(ix)  # a segment lost or cut by a power cut: rebuilt below
+                return ix
             except index.EmptyIndexError:
                 pass
             except OSError:
@@ -419,29 +425,22 @@ class Index:
         labels = self._labels_reader(s)
         node = qs.parse(request.query)
         filter_q = self._filters(request.filters, labels)
+        suggestion = None
+        corrected = None
         if node is None:
             everything = filter_q is not None or not request.query.strip()
-            built: BuiltQuery | None = BuiltQuery(wq.Every(), (), False) if everything else None
-            words: tuple[str, ...] = ()
-            relaxable = False
+            built: BuiltQuery | None = BuiltQuery(wq.Every()) if everything else None
         else:
-            built = self.builder.build(node, labels)
-            words, relaxable = built.words, built.relaxable
+            words = self.builder.plain_words(node)
+            fixes = self._corrections(s, words) if words else {}
+            if fixes:
+                suggestion = _replace_words(request.query, fixes)
+            built = self.builder.build(node, labels, fixes)
         found = self._find(s, built, request, filter_q)
-        suggestion = self._suggest(s, request.query, words) if words else None
-        corrected = None
-        if found.total == 0 and suggestion is not None:
-            # Nothing for the words as typed, but the index knows close spellings: search those
-            # (the page says so through ``corrected``) rather than relax to fewer words.
-            fixed = qs.parse(suggestion)
-            if fixed is not None:
-                retry = self._find(s, self.builder.build(fixed, labels), request, filter_q)
-                if retry.total:
-                    found, corrected = retry, suggestion
-        relaxed = False
-        if found.total == 0 and relaxable and node is not None:
-            found = self._find(s, self.builder.relaxed(node, labels), request, filter_q)
-            relaxed = found.total > 0
+        if suggestion is not None and found.total:
+            # The corrected spellings were searched beside the typed words: the page says so.
+            corrected = suggestion
+        relaxed = built is not None and found.total > 0 and found.strong == 0
         hits = tuple(self._hit(s.stored_fields(docnum), score, found.terms) for docnum, score in found.page)
         facets = self._facets(found.matched) if request.facets else {}
         page_count = max(1, -(-found.total // request.page_size))
@@ -453,14 +452,18 @@ class Index:
               filter_q: wq.Query | None) -> "_Found":
         """Every match (for the count and the facets) in one pass, and the requested page.
 
-        The matches are scored by ``built.query``; the best ``RERANK_DEPTH`` of them also get
-        ``built.bonus`` (words close together, all words of a long query), computed for them
-        alone: checking word positions for every match was most of a long query's time."""
+        The matches are scored by ``built.query``. The best ``RERANK_DEPTH`` of them, with the
+        best of those holding every clause (``built.strong``), are then ranked by the share of
+        the clauses they hold and get ``built.bonus`` (words close together, in headings),
+        computed for them alone: checking word positions for every match was most of a long
+        query's time."""
         query = built.query if built is not None else wq.NullQuery
-        bonus = built.bonus if built is not None and request.sort != "date" else None
+        by_date = request.sort == "date"
+        bonus = built.bonus if built is not None and not by_date else None
+        clauses = built.clauses if built is not None and not by_date else ()
         wanted = request.page * request.page_size
-        depth = max(wanted, RERANK_DEPTH) if bonus is not None else wanted
-        if request.sort == "date":
+        depth = max(wanted, RERANK_DEPTH) if (bonus is not None or clauses) else wanted
+        if by_date:
             # Unscored: the page is ranked below from the cached date values (Whoosh's sorting
             # collector reads each match's date from the column file).
             top = collectors.UnsortedCollector()
@@ -471,19 +474,26 @@ class Index:
         recorder = _Recorder(top)
         collector = collectors.FilterCollector(recorder, allow=filter_q) if filter_q is not None else recorder
         s.search_with_collector(query, collector)
-        if request.sort == "date":
+        total = sum(len(ids) for _, _, ids in recorder.matched)
+        strong_total = total
+        if by_date:
             ranked = self._latest(recorder.matched, depth)
         else:
             ranked = [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()]
-        if bonus is not None and ranked:
-            extra = _scores_of(s, bonus, sorted(d for d, _ in ranked))
-            ranked = sorted(((d, score + extra.get(d, 0.0)) for d, score in ranked), key=_best_first)
-        total = sum(len(ids) for _, _, ids in recorder.matched)
+        strong = built.strong if built is not None and not by_date else None
+        if strong is not None and total:
+            strong_top = s.search(strong, limit=depth, filter=filter_q)
+            strong_total = strong_top.scored_length() if strong_top.scored_length() < depth else len(strong_top)
+            seen = {d for d, _ in ranked}
+            ranked += [(hit.docnum, float(hit.score or 0.0)) for hit in strong_top if hit.docnum not in seen]
+        if ranked and (clauses or bonus is not None):
+            extra = _scores_of(s, bonus, sorted(d for d, _ in ranked)) if bonus is not None else {}
+            ranked = _reranked(s, ranked, clauses, extra, built.all_first if built is not None else False)
         # Past the last page, show the last one (as Whoosh's pages did).
         last = max(0, (total - 1) // request.page_size) * request.page_size
         first = min((request.page - 1) * request.page_size, last)
         return _Found(total, ranked[first : first + request.page_size], recorder.matched,
-                      _highlighted(query, bonus))
+                      _highlighted(query, bonus), strong_total)
 
     def _labels_reader(self, s: Searcher) -> Any:
         def labels(field: str) -> Iterable[str]:
@@ -540,28 +550,30 @@ class Index:
             facets[name] = tuple(found)
         return facets
 
-    def _suggest(self, s: Searcher, query: str, words: tuple[str, ...]) -> str | None:
-        """The query with each word the index has never seen replaced by the closest word of
-        its own vocabulary (fewest edits, then most documents), accents restored; None when
-        every word is known or nothing is close. A word whose stem is indexed is only
-        corrected when the fix is more than an inflection (renouvelement -> renouvellement,
-        but not relogements -> relogement)."""
+    def _corrections(self, s: Searcher, words: tuple[str, ...]) -> dict[str, str]:
+        """Each typed word the index has never seen, mapped to the closest word of its own
+        vocabulary (fewest edits, then most documents), accents restored; words known or
+        without a close word are left out. A word whose stem is indexed is only corrected when
+        the fix is more than an inflection (renouvelement -> renouvellement, but not
+        relogements -> relogement). At most ``MAX_SPELLING_LOOKUPS`` words are looked up."""
         reader = s.reader()
-        corrected = query
-        changed = False
-        for word in words:
+        fixes: dict[str, str] = {}
+        lookups = 0
+        for word in dict.fromkeys(words):
             folded = self.analyzer.term_unstemmed(word)
             if folded is None or len(folded) < 4 or not folded.isalpha() or reader.frequency("spell", folded) > 0:
                 continue
+            if lookups >= MAX_SPELLING_LOOKUPS:
+                break
+            lookups += 1
             best = self._closest(reader, folded)
             if best is None:
                 continue
             stemmed = self.analyzer.term(word)
             if stemmed and reader.frequency("body", stemmed) > 0 and _inflection(folded, best):
                 continue
-            corrected = corrected.replace(word, self._surface(s, best), 1)
-            changed = True
-        return corrected if changed else None
+            fixes[word] = self._surface(s, best)
+        return fixes
 
     @staticmethod
     def _closest(reader: Any, folded: str) -> str | None:
@@ -585,6 +597,31 @@ class Index:
                     if fold(w) == folded:
                         return w.lower() if not w.isupper() else w
         return folded
+
+def _replace_words(query: str, fixes: dict[str, str]) -> str:
+    """``query`` with each misspelt word replaced by its correction (whole words only)."""
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(fixes, key=len, reverse=True)) + r")(?!\w)")
+    return pattern.sub(lambda m: fixes[m.group(1)], query)
+
+
+def _reranked(s: Searcher, ranked: list[tuple[int, float]], clauses: tuple[wq.Query, ...],
+              extra: dict[int, float], all_first: bool) -> list[tuple[int, float]]:
+    """``ranked`` scored again: each base score scaled by the share of the clauses the
+    document holds (coordination), plus its ``extra`` bonus; with ``all_first`` the documents
+    holding every clause come first."""
+    n = len(clauses)
+    holds: Counter[int] = Counter()
+    if n > 1:
+        docnums = sorted(d for d, _ in ranked)
+        holds.update(d for clause in clauses for d in _scores_of(s, clause, docnums))
+    scored = []
+    for d, score in ranked:
+        share = holds[d] / n if n > 1 else 1.0
+        final = score * share ** COORD_POWER + extra.get(d, 0.0)
+        scored.append((all_first and holds[d] == n, d, final))
+    scored.sort(key=lambda t: (not t[0], -round(t[2], 9), t[1]))
+    return [(d, final) for _, d, final in scored]
+
 
 def _proper_nouns(analyzer: Analyzer, text: str) -> set[str]:
     """Terms of words written Capitalised (not ALL CAPS: acronyms are topical) at least 80 %
@@ -663,6 +700,7 @@ class _Found:
     page: list[tuple[int, float]]  # (docnum, score) of the requested page, best first
     matched: list[tuple[Any, int, list[int]]]  # per segment: searcher, offset, matched docnums
     terms: frozenset[str]  # indexed terms to highlight
+    strong: int = 0  # documents holding every clause (up to the rerank depth), or total
 
 
 class _Recorder(collectors.WrappingCollector):  # type: ignore[misc]

@@ -96,9 +96,9 @@ class SearchPage:
     """A page of results with the facet counts of the whole result set.
 
     ``suggestion``: the query with unknown words replaced by close words of the index ("did
-    you mean"). ``corrected``: set when the query as typed matched nothing and the suggestion
-    did; the hits are then those of ``corrected`` (equal to ``suggestion``). ``relaxed``: no
-    document has all the words; the hits have some of them."""
+    you mean"). ``corrected``: set when those close words were searched beside the typed ones
+    and found something (equal to ``suggestion``). ``relaxed``: no document has all the
+    words; the hits have some of them."""
 
     query: str
     total: int

@@ -1,4 +1,10 @@
-"""From the parsed query tree to a Whoosh query: field weights, synonyms, lenient fields.
+"""From the parsed query tree to Whoosh queries: which documents are candidates, how they are
+scored, and what the best of them get on top (coordination, proximity).
+
+Ranked retrieval: words typed side by side are not all required. Every document holding any
+content word of the query is a candidate; the share of the query's words a document holds
+(coordination) and words found close together rank it, never exclude it. Explicit operators
+keep their exact meaning: quotes, ET/AND, OU/OR, SAUF/NOT/-, ``champ:``, ``préfixe*``.
 
 User text only ever reaches the fields a user may search; keyword fields (type, theme...) are
 matched against the labels that exist in the index, accent- and case-insensitively.
@@ -6,28 +12,37 @@ matched against the labels that exist in the index, accent- and case-insensitive
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from whoosh import query as wq
 
 from kb import querysyntax as qs
-from kb.analysis import QUESTION_WORDS, Analyzer, fold
+from kb.analysis import Analyzer, fold, topical
+from kb.analysis import words as words_of
 from kb.synonyms import Synonyms
 
-# A bare word is looked up in the title (for its weight, ``field_boost`` in the schema) and the
-# body, whose terms include those of the title, headings and summary (``kb.index.analyze``):
-# two posting lists per word instead of a union of four (at 100,000 documents, counting the
-# matches of "mission service" took 68 ms through the four-field unions, 22 ms in the body
-# alone). Matching the body alone lost 0.02 nDCG@10 on the judged queries (bench/relevance).
+# A bare word is looked up in the title and the body, whose terms include those of the title,
+# headings and summary (``kb.index.analyze``): two posting lists per word instead of a union of
+# four (at 100,000 documents, counting the matches of "mission service" took 68 ms through the
+# four-field unions, 22 ms in the body alone).
 MATCH_FIELD = "body"
 TITLE_FIELD = "title"
 TEXT_FIELDS = (TITLE_FIELD, MATCH_FIELD)
 SECTION_FIELDS = ("headings", "summary")
 KEYWORD_FIELDS = ("type", "themes", "year", "format", "organisations", "territory", "language")
-PHRASE_BOOST = 2.0
+# The title's words are also in the body: this weight is what a title match adds on top of the
+# body match (bench/relevance/README.md for the measurements behind each figure).
+TITLE_WEIGHT = 2.0
+PROXIMITY_WEIGHT = 1.0  # two consecutive query words found within PROXIMITY_SLOP of each other
+PROXIMITY_SLOP = 3
+SECTION_WEIGHT = 1.0
 MAX_EXPANSIONS = 8
-TOLERANT_FROM = 3  # from this many words on, a document may miss one of them
+# Up to this many words, documents holding all of them are listed first; past it, the share
+# of the words a document holds weighs its score (long questions rarely share all their words
+# with the page that answers them).
+ALL_FIRST_UP_TO = 3
+MAX_TERMS = 24  # content terms of one query (a pasted paragraph is cut: bounded work)
 
 
 class AnyOf(wq.Or):  # type: ignore[misc]
@@ -44,12 +59,32 @@ class AnyOf(wq.Or):  # type: ignore[misc]
 
 @dataclass(frozen=True)
 class BuiltQuery:
-    query: wq.Query  # what a document must match, and its base score
-    words: tuple[str, ...]  # the plain words typed, for spelling suggestions
-    relaxable: bool  # a plain conjunction of words that may be retried as OR
-    # Added to the score of the best-ranked matches only: words close together, all words of
-    # a long query. Checking positions for every match was most of a long query's time.
+    """A query ready to run.
+
+    ``query`` finds the candidates and gives their base score. ``clauses`` are the query's
+    optional parts (a word with its synonyms and spelling corrections, an OU group): the
+    share of them a candidate holds scales its score, and up to ``ALL_FIRST_UP_TO`` of them,
+    candidates holding all come first. ``bonus`` (words close together, words in headings and
+    summary) is added to the best candidates only: checking positions for every match was
+    most of a long query's time."""
+
+    query: wq.Query
+    words: tuple[str, ...] = ()  # the plain words typed, for spelling suggestions
+    clauses: tuple[wq.Query, ...] = ()
     bonus: wq.Query | None = None
+    required: wq.Query | None = None  # the strict parts, when there are optional ones
+
+    @property
+    def strong(self) -> wq.Query | None:
+        """Documents holding every clause (and the strict parts): None with fewer than two."""
+        if len(self.clauses) < 2:
+            return None
+        parts = list(self.clauses) + ([self.required] if self.required is not None else [])
+        return wq.And(parts)
+
+    @property
+    def all_first(self) -> bool:
+        return 2 <= len(self.clauses) <= ALL_FIRST_UP_TO
 
 
 class SynonymMatcher:
@@ -74,6 +109,20 @@ class SynonymMatcher:
         return 0, ()
 
 
+Labels = Callable[[str], Iterable[str]]
+
+
+class _Build:
+    """The state of one build: plain words met, bonus queries, spelling corrections."""
+
+    def __init__(self, labels: Labels, corrections: Mapping[str, str]) -> None:
+        self.labels = labels
+        self.corrections = corrections
+        self.words: list[str] = []
+        self.bonus: list[wq.Query] = []
+        self.terms = 0
+
+
 class QueryBuilder:
     """Builds Whoosh queries; ``labels(field)`` lists the values a keyword field holds."""
 
@@ -81,122 +130,152 @@ class QueryBuilder:
         self.analyzer = analyzer
         self.synonyms = synonyms
 
-    def build(self, node: qs.Node, labels: Callable[[str], Iterable[str]]) -> BuiltQuery:
-        words: list[str] = []
-        bonus: list[wq.Query] = []
-        query = self._node(node, labels, words, bonus)
-        relaxable = isinstance(node, qs.And) and all(
-            isinstance(i, qs.Word) and i.field is None and not i.prefix for i in node.items
-        )
-        if query is None:
-            return BuiltQuery(wq.NullQuery, tuple(words), False)
-        if isinstance(node, qs.Not):
-            query = wq.And([wq.Every(), query])
-        return BuiltQuery(query, tuple(words), relaxable, _any(bonus))
+    def plain_words(self, node: qs.Node) -> tuple[str, ...]:
+        """The words typed outside phrases, fields and negations (those spelling may fix)."""
+        if isinstance(node, qs.Word):
+            return (node.text,) if node.field is None and not node.prefix else ()
+        if isinstance(node, (qs.And, qs.Or)):
+            return tuple(w for item in node.items for w in self.plain_words(item))
+        return ()
 
-    def relaxed(self, node: qs.Node, labels: Callable[[str], Iterable[str]]) -> BuiltQuery:
-        """Any of the words instead of all of them (used when all of them match nothing)."""
-        assert isinstance(node, qs.And)
-        bonus: list[wq.Query] = []
-        query = AnyOf([q for q in (self._node(i, labels, [], bonus) for i in node.items) if q is not None])
-        return BuiltQuery(query, (), False, _any(bonus))
+    def build(self, node: qs.Node, labels: Labels, corrections: Mapping[str, str] | None = None) -> BuiltQuery:
+        """``corrections`` maps a typed word to the index's spelling: both are searched."""
+        state = _Build(labels, corrections or {})
+        if isinstance(node, qs.And) and node.explicit:
+            query = self._node(node, state)
+            return BuiltQuery(query or wq.NullQuery, tuple(state.words), (), _any(state.bonus))
+        items = node.items if isinstance(node, qs.And) else (node,)
+        clauses, required = self._soft(items, state)
+        strict = wq.And(required) if len(required) > 1 else (required[0] if required else None)
+        if strict is not None and all(isinstance(r, wq.Not) for r in required) and not clauses:
+            strict = wq.And([wq.Every()] + required)
+        if not clauses:
+            query = strict if strict is not None else wq.NullQuery
+            return BuiltQuery(query, tuple(state.words), (), _any(state.bonus))
+        optional = _either(clauses)
+        if strict is None:
+            query = optional
+        elif all(isinstance(r, wq.Not) for r in required):
+            query = wq.And([optional] + required)
+            strict = None
+        else:
+            query = wq.AndMaybe(strict, optional)
+        return BuiltQuery(query, tuple(state.words), tuple(clauses), _any(state.bonus), strict)
 
-    # -- tree walk -------------------------------------------------------------------------
+    # -- the optional side: words typed side by side ------------------------------------------
 
-    def _node(self, node: qs.Node, labels: Callable[[str], Iterable[str]], words: list[str],
-              bonus: list[wq.Query]) -> wq.Query | None:
-        if isinstance(node, qs.And):
-            return self._conjunction(node.items, labels, words, bonus)
-        if isinstance(node, qs.Or):
-            parts = [q for q in (self._node(i, labels, words, bonus) for i in node.items) if q is not None]
-            return AnyOf(parts) if parts else None
-        if isinstance(node, qs.Not):
-            inner = self._node(node.item, labels, [], [])
-            return wq.Not(inner) if inner is not None else None
-        if isinstance(node, qs.Phrase):
-            return self._text(node.text, node.field, labels, bonus, phrase=True)
-        if node.prefix:
-            return self._prefix(node.text, node.field)
-        if node.field is None:
-            words.append(node.text)
-        return self._text(node.text, node.field, labels, bonus, phrase=False)
-
-    def _conjunction(self, items: tuple[qs.Node, ...], labels: Callable[[str], Iterable[str]],
-                     words: list[str], bonus: list[wq.Query]) -> wq.Query | None:
-        """AND of the items, where runs of plain words are matched against synonym expressions
-        and rewarded when they appear together as a phrase."""
-        parts: list[wq.Query] = []
+    def _soft(self, items: tuple[qs.Node, ...], state: _Build) -> tuple[list[wq.Query], list[wq.Query]]:
+        """(optional clauses, required parts) of items typed side by side. Parentheses without
+        an operator are only punctuation: their words join the others."""
+        clauses: list[wq.Query] = []
+        required: list[wq.Query] = []
         run: list[str] = []
 
         def flush() -> None:
             if run:
-                q = self._word_run(run, bonus)
-                if q is not None:
-                    parts.append(q)
+                clauses.extend(self._word_run(run, state))
                 run.clear()
 
         for item in items:
             if isinstance(item, qs.Word) and item.field is None and not item.prefix:
-                words.append(item.text)
+                state.words.append(item.text)
                 run.append(item.text)
                 continue
             flush()
-            q = self._node(item, labels, words, bonus)
-            if q is not None:
-                parts.append(q)
+            if isinstance(item, qs.And) and not item.explicit:
+                more, strict = self._soft(item.items, state)
+                clauses.extend(more)
+                required.extend(strict)
+                continue
+            q = self._node(item, state)
+            if q is None:
+                continue
+            if isinstance(item, qs.Or) or (isinstance(item, qs.Word) and item.prefix and item.field is None):
+                # an OU group, a prefix: optional clauses like words
+                clauses.append(q)
+            else:
+                required.append(q)
         flush()
-        if not parts:
-            return None
-        positives = [p for p in parts if not isinstance(p, wq.Not)]
-        if not positives:
-            return wq.And([wq.Every()] + parts)
-        return wq.And(parts) if len(parts) > 1 else parts[0]
+        return clauses, required
 
-    def _word_run(self, run: list[str], bonus: list[wq.Query]) -> wq.Query | None:
-        topical = [w for w in run if fold(w) not in QUESTION_WORDS]
-        terms = self.analyzer.terms(" ".join(topical or run))
+    def _word_run(self, run: list[str], state: _Build) -> list[wq.Query]:
+        """One clause per content word (or synonym expression) of a run of typed words, each
+        matched in title and body with its synonyms and spelling correction; consecutive
+        words found close together earn a bonus."""
+        surface = topical([w for text in run for w in words_of(text)], self.analyzer.stop_words)
+        alternatives: list[tuple[str, list[str]]] = []  # (term, its spelling corrections' terms)
+        for word in surface:
+            term = self.analyzer.term(word)
+            if term is None:
+                continue
+            if state.terms >= MAX_TERMS:
+                break
+            state.terms += 1
+            fixed = state.corrections.get(word)
+            fixed_term = self.analyzer.term(fixed) if fixed else None
+            alternatives.append((term, [fixed_term] if fixed_term and fixed_term != term else []))
+        terms = [t for t, _ in alternatives]
         if not terms:
-            return None
-        groups: list[list[list[str]]] = []  # per clause: the expression and its synonyms
+            return []
+        clauses: list[wq.Query] = []
+        groups: list[list[list[str]]] = []
         i = 0
         while i < len(terms):
             length, equivalents = self.synonyms.match(terms, i)
             if length:
-                groups.append([terms[i : i + length]] + [list(e) for e in equivalents[:MAX_EXPANSIONS]])
-                i += length
+                group = [terms[i : i + length]] + [list(e) for e in equivalents[:MAX_EXPANSIONS]]
             else:
-                groups.append([[terms[i]]])
-                i += 1
-        clauses = [_either([_terms_query(f, e) for e in g for f in TEXT_FIELDS]) for g in groups]
-        required = wq.And(clauses) if len(clauses) > 1 else clauses[0]
-        if len(clauses) >= TOLERANT_FROM:
-            # Long queries and questions: a document may miss one of the words ("lutter" in
-            # "comment lutter contre le décrochage scolaire"); those with all of them rank first.
-            bonus.append(required)
-            required = AnyOf([wq.And(clauses[:i] + clauses[i + 1 :]) for i in range(len(clauses))])
-        if len(terms) > 1:
-            bonus.extend(wq.Phrase(f, terms, slop=2, boost=PHRASE_BOOST) for f in TEXT_FIELDS)
-        # Words in the headings or the summary: no longer matched there (the body holds them),
-        # but scored there for the best matches, as when they were matched fields (+0.006 nDCG).
-        bonus.extend(_terms_query(f, e) for f in SECTION_FIELDS for g in groups for e in g)
-        return required
+                length = 1
+                group = [[terms[i]]] + [[c] for c in alternatives[i][1]]
+            groups.append(group)
+            i += length
+        for group in groups:
+            clauses.append(_either([q for e in group for q in _in_text(e)]))
+            state.bonus.extend(_terms_query(f, e, SECTION_WEIGHT) for f in SECTION_FIELDS for e in group)
+        for a, b in zip(terms, terms[1:]):
+            if a != b:
+                state.bonus.append(wq.Phrase(MATCH_FIELD, [a, b], slop=PROXIMITY_SLOP, boost=PROXIMITY_WEIGHT))
+        return clauses
 
-    def _text(self, text: str, field: str | None, labels: Callable[[str], Iterable[str]], bonus: list[wq.Query],
-              phrase: bool) -> wq.Query | None:
+    # -- the strict side: operators, phrases, fields ------------------------------------------
+
+    def _node(self, node: qs.Node, state: _Build) -> wq.Query | None:
+        if isinstance(node, qs.And):
+            parts = [q for q in (self._node(i, state) for i in node.items) if q is not None]
+            if not parts:
+                return None
+            if all(isinstance(p, wq.Not) for p in parts):
+                return wq.And([wq.Every()] + parts)
+            return wq.And(parts) if len(parts) > 1 else parts[0]
+        if isinstance(node, qs.Or):
+            parts = [q for q in (self._node(i, state) for i in node.items) if q is not None]
+            return AnyOf(parts) if parts else None
+        if isinstance(node, qs.Not):
+            inner = self._node(node.item, _Build(state.labels, {}))
+            return wq.Not(inner) if inner is not None else None
+        if isinstance(node, qs.Phrase):
+            return self._text(node.text, node.field, state, phrase=True)
+        if node.prefix:
+            return self._prefix(node.text, node.field)
+        if node.field is None:
+            state.words.append(node.text)
+        return self._text(node.text, node.field, state, phrase=False)
+
+    def _text(self, text: str, field: str | None, state: _Build, phrase: bool) -> wq.Query | None:
         if field in KEYWORD_FIELDS:
-            return self._keyword(field, text, labels)
+            return self._keyword(field, text, state.labels)
         if field == "id":
             return wq.Term("id", text.strip())
+        if field is None and not phrase:
+            clauses = self._word_run([text], state)
+            return (wq.And(clauses) if len(clauses) > 1 else clauses[0]) if clauses else None
         terms = self.analyzer.terms(text)
         if not terms:
             return None
-        if field is None and (phrase or len(terms) > 1):
-            return wq.AndMaybe(wq.Phrase(MATCH_FIELD, terms), wq.Phrase(TITLE_FIELD, terms))
-        if phrase or len(terms) > 1:
-            return wq.Phrase(field, terms)
         if field is None:
-            return self._word_run([text], bonus)
-        return wq.Term(field, terms[0])
+            state.bonus.extend(wq.Phrase(f, terms, boost=SECTION_WEIGHT) for f in SECTION_FIELDS)
+            return wq.AndMaybe(wq.Phrase(MATCH_FIELD, terms), wq.Phrase(TITLE_FIELD, terms, boost=TITLE_WEIGHT))
+        return wq.Phrase(field, terms) if phrase or len(terms) > 1 else wq.Term(field, terms[0])
 
     def _prefix(self, text: str, field: str | None) -> wq.Query | None:
         folded = fold(text).strip(".'’-")
@@ -209,7 +288,7 @@ class QueryBuilder:
         return AnyOf([wq.Prefix(f, folded) for f in targets] + [wq.Term(f, self.analyzer.term(folded) or folded)
                                                                   for f in (field,) if f])
 
-    def _keyword(self, field: str, text: str, labels: Callable[[str], Iterable[str]]) -> wq.Query:
+    def _keyword(self, field: str, text: str, labels: Labels) -> wq.Query:
         """A label, matched loosely: "fiche d'experience" or "fiche" both find "fiche d'expérience"."""
         wanted = fold(text).strip()
         values = list(labels(field))
@@ -220,8 +299,13 @@ class QueryBuilder:
         return AnyOf([wq.Term(field, v) for v in matched]) if len(matched) > 1 else wq.Term(field, matched[0])
 
 
-def _terms_query(field: str, terms: list[str]) -> wq.Query:
-    return wq.Term(field, terms[0]) if len(terms) == 1 else wq.Phrase(field, terms)
+def _in_text(terms: list[str]) -> list[wq.Query]:
+    """An expression matched in the body, and in the title for the title's extra weight."""
+    return [_terms_query(MATCH_FIELD, terms), _terms_query(TITLE_FIELD, terms, TITLE_WEIGHT)]
+
+
+def _terms_query(field: str, terms: list[str], boost: float = 1.0) -> wq.Query:
+    return wq.Term(field, terms[0], boost=boost) if len(terms) == 1 else wq.Phrase(field, terms, boost=boost)
 
 
 def _either(queries: list[wq.Query]) -> wq.Query:

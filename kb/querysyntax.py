@@ -63,7 +63,11 @@ class Not:
 
 @dataclass(frozen=True)
 class And:
+    """Items side by side. ``explicit``: joined by ET/AND, so every item is required; words
+    merely typed side by side are not (the builder ranks documents by how many they hold)."""
+
     items: tuple["Node", ...]
+    explicit: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,17 +143,19 @@ class _Parser:
 
     def conjunction(self) -> Node | None:
         items: list[Node] = []
+        explicit = False
         while True:
             kind = self.peek()
             if kind is None or kind == "or" or (kind == ")" and self.depth > 0):
                 break
             if kind == "and" or (kind == ")" and self.depth == 0):
+                explicit = explicit or (kind == "and" and bool(items))
                 self.i += 1
                 continue
             node = self.unary()
             if node is not None:
                 items.append(node)
-        return And(tuple(items)) if len(items) > 1 else (items[0] if items else None)
+        return And(tuple(items), explicit) if len(items) > 1 else (items[0] if items else None)
 
     def unary(self) -> Node | None:
         kind = self.peek()
@@ -194,4 +200,6 @@ def _simplify(node: Node | None) -> Node | None:
         items = tuple(i for i in items if not isinstance(i, Not)) or items
     if all(isinstance(i, Not) for i in items):
         return None
-    return type(node)(items)
+    if isinstance(node, And):
+        return And(items, node.explicit)
+    return Or(items)

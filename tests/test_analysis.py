@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from whoosh.lang.stopwords import stoplists
 
+from kb.analysis import topical, words
 from kb.analysis import STOP_WORDS, Analyzer, fold, stem
 
 
@@ -65,3 +66,43 @@ def test_offsets_point_into_original_text(analyzer: Analyzer) -> None:
 
 def test_positions_are_consecutive(analyzer: Analyzer) -> None:
     assert [t.pos for t in analyzer.tokens("la participation des habitants du quartier")] == [0, 1, 2]
+
+
+# Examples of the relevance issue, then our own: accented endings, plurals Snowball leaves
+# apart, feminine forms. Each group must end as one term, typed with or without accents.
+@pytest.mark.parametrize("forms", [
+    "publique public publiques publics",
+    "routier routière routiers routières routiere",
+    "emplois emploi",
+    "sécurité securite sécurités",
+    "indemnité indemnite indemnités",
+    "activité activités activite",
+    "élu élus élue élues",
+    "loi lois",
+    "créée créé créés creee",
+    "citoyen citoyenne citoyens citoyennes",
+    "national nationale nationaux",
+    "local locaux locale",
+    "numérique numériques numerique",
+    "éducatif éducative éducatives educatifs",
+    "régional régionaux régionale",
+    "école écoles ecole",
+])
+def test_inflections_and_accented_endings_stem_together(analyzer: Analyzer, forms: str) -> None:
+    terms = {analyzer.term(w) for w in forms.split()}
+    assert len(terms) == 1, (forms, terms)
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("Peut-on changer le nom d'un enfant mineur ?", ["changer", "nom", "enfant", "mineur"]),
+    ("À quoi sert la TFPB ?", ["TFPB"]),
+    ("Quelles sont les règles de la tutelle ?", ["tutelle"]),
+    ("Quels sont les différents types de contrat ?", ["contrat"]),
+    ("Un bailleur peut-il refuser, etc. ?", ["bailleur", "refuser"]),
+    ("En quoi consiste le diagnostic en marchant ?", ["diagnostic", "marchant"]),
+    ("règles d'urbanisme", ["règles", "urbanisme"]),  # a subject when nothing asks a question
+    ("que faire", ["que", "faire"]),  # only frames: every word is kept
+])
+def test_question_frames_are_not_subject_words(analyzer: Analyzer, question: str, subject: list[str]) -> None:
+    kept = [w for w in topical(words(question)) if analyzer.term(w) is not None or w in ("que",)]
+    assert kept == subject

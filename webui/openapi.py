@@ -55,8 +55,8 @@ SCHEMAS: dict[str, Any] = {
                        "additionalProperties": {"type": "array",
                                                 "items": {"$ref": "#/components/schemas/FacetValue"}}},
             "suggestion": {**NULLABLE_STR, "description": "Requête corrigée proposée"},
-            "corrected": {**NULLABLE_STR, "description": "Requête corrigée effectivement cherchée, "
-                          "quand la requête saisie ne trouvait rien"},
+            "corrected": {**NULLABLE_STR, "description": "Requête corrigée, cherchée en plus de la requête "
+                          "saisie (mots inconnus de la base remplacés par les plus proches)"},
         },
         "additionalProperties": False,
     },

@@ -79,7 +79,7 @@ def test_pagination_links_keep_the_state(client: FlaskClient, base: Any) -> None
 
 def test_misspelt_query_shows_the_corrected_results_and_says_so(client: FlaskClient) -> None:
     html = client.get("/recherche?q=ornitorynque").get_data(as_text=True)
-    assert "Aucun résultat pour « ornitorynque » : résultats pour" in html
+    assert "Orthographe corrigée : résultats pour « ornitorynque » et pour" in html
     assert any("q=ornithorynque" in h for h in links(html))
     assert "Rapport ornithorynque" in html  # the corrected query's results are on the page
 
