@@ -18,6 +18,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
+from kb.durability import reading_index, sync_folder
 from kb.errors import LockedError, NotFound, StorageFull
 from kb.index import Analyzed, Index
 from kb.model import Document, Hit, SearchPage, SearchRequest
@@ -139,7 +140,14 @@ class KnowledgeBase:
                     batch.put(c.document, (analyzed or {}).get(c.id), new=c.id not in indexed)
                 else:
                     batch.delete(c.id)
+        self._make_durable()
         self.catalog.settle(latest)
+
+    def _make_durable(self) -> None:
+        """The index commit reaches the disk before any catalog row says it is done: Whoosh
+        itself never fsyncs, and a power cut could otherwise lose a segment the catalog counts
+        on (``synchronous=FULL``)."""
+        sync_folder(self.index.path)
 
     def remove(self, ids: Iterable[str]) -> int:
         ids = list(ids)
@@ -157,6 +165,7 @@ class KnowledgeBase:
                     batch.put(doc)
                 else:
                     batch.delete(entry.id)
+        self._make_durable()
         self.catalog.settle(e.id for e in entries)
 
     def rebuild(self, progress: Progress | None = None) -> int:
@@ -168,6 +177,7 @@ class KnowledgeBase:
                 count += 1
                 if progress:
                     progress(1)
+        self._make_durable()
         self.catalog.settle(self.catalog.ids())
         self.index.created = False
         return count
@@ -189,14 +199,20 @@ class KnowledgeBase:
 
     # -- reading ------------------------------------------------------------------------------
 
+    # Reads of the index say ``DamagedIndex`` (French, with the fix) when a segment went
+    # missing after the base was opened; at opening, a damaged index is rebuilt instead.
+
     def search(self, request: SearchRequest) -> SearchPage:
-        return self.index.search(request)
+        with reading_index():
+            return self.index.search(request)
 
     def similar(self, doc_id: str, limit: int = 5) -> tuple[Hit, ...]:
-        return self.index.similar(doc_id, limit)
+        with reading_index():
+            return self.index.similar(doc_id, limit)
 
     def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
-        return self.index.passages(doc_id, query, count)
+        with reading_index():
+            return self.index.passages(doc_id, query, count)
 
     def resolve(self, ref: str) -> Entry:
         """A document by id, or by source path (as given or resolved)."""
@@ -231,8 +247,12 @@ class KnowledgeBase:
         return Stats(
             documents=by_status.get(INDEXED, 0), failed=by_status.get(FAILED, 0),
             by_type=self.catalog.count_by("type"), by_format=self.catalog.count_by("format"),
-            store_files=len(self.store.shas()), index_documents=self.index.count(),
+            store_files=len(self.store.shas()), index_documents=self._index_count(),
         )
+
+    def _index_count(self) -> int:
+        with reading_index():
+            return self.index.count()
 
     def check(self, deep: bool = False) -> CheckReport:
         """Where catalog, store and index disagree (``deep`` re-hashes every stored original)."""
@@ -243,12 +263,13 @@ class KnowledgeBase:
         for e in entries:
             if e.sync != "done":
                 report.problems.append(f"{e.id} : opération interrompue en attente ({e.path})")
-        in_index = self.index.ids()
+        with reading_index():
+            in_index = self.index.ids()
         for doc_id in sorted(set(indexed) - in_index):
             report.problems.append(f"{doc_id} : dans le catalogue mais absent de l'index ({indexed[doc_id].path})")
         for doc_id in sorted(in_index - set(indexed)):
             report.problems.append(f"{doc_id} : dans l'index mais pas dans le catalogue")
-        if self.index.count() != len(in_index):
+        if self._index_count() != len(in_index):
             report.problems.append("l'index contient des doublons")
         stored = self.store.shas()
         for e in indexed.values():

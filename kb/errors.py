@@ -27,3 +27,8 @@ class StorageFull(KBError, OSError):
 
 class DamagedBase(KBError):
     """The catalog cannot be read (not a database, or damaged): nothing can be trusted from it."""
+
+
+class DamagedIndex(KBError):
+    """A segment of the search index is missing or unreadable (what a power cut can leave).
+    The index is derived from the catalog: ``kb rebuild`` (or the next writer) remakes it."""

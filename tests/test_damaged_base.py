@@ -70,3 +70,73 @@ def test_a_damaged_index_is_rebuilt_from_the_catalog(indexed: Path, tmp_path: Pa
     assert "Traceback" not in done.stderr
     assert json.loads(done.stdout)["total"] == 3
     assert kb(home, "check").returncode == 0
+
+
+def damage_segment(home: Path, how: str) -> None:
+    """What a power cut can leave of a segment: nothing, a cut file, or zeros."""
+    segments = sorted((home / "index").glob("*.seg"))
+    assert segments, "the index should hold a segment"
+    for seg in segments:
+        if how == "missing":
+            seg.unlink()
+        elif how == "truncated":
+            with seg.open("r+b") as f:
+                f.truncate(seg.stat().st_size // 3)
+        else:  # zeroed: the size is right, the blocks never reached the disk
+            size = seg.stat().st_size
+            seg.write_bytes(b"\x00" * size)
+
+
+def test_a_segment_lost_while_the_server_runs_gives_a_french_page(indexed: Path, tmp_path: Path) -> None:
+    from webui import create_app
+
+    home = copy_of(indexed, tmp_path)
+    app = create_app({"KB_HOME": str(home), "TESTING": True})
+    try:
+        damage_segment(home, "missing")  # before the first search opens the segment
+        client = app.test_client()
+        page = client.get("/recherche?q=marche")
+        body = page.get_data(as_text=True)
+        assert page.status_code == 503
+        assert "kb rebuild" in body and "endommagé" in body and "Traceback" not in body
+        api = client.get("/api/search?q=marche")
+        assert api.status_code == 503 and "kb rebuild" in api.get_json()["error"]
+    finally:
+        app.extensions["kb"].close()
+
+
+def test_an_index_commit_is_on_disk_before_the_catalog_says_done(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file of the committed index, and its folder, is fsynced before the rows settle."""
+    import os
+
+    from kb.base import KnowledgeBase
+    from kb.catalog import INDEXED, Catalog, Change
+    from kb.model import Document
+
+    synced: set[str] = set()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.add(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    seen_at_settle: list[tuple[set[str], set[str]]] = []
+    real_settle = Catalog.settle
+
+    def settle(self: Catalog, ids: object) -> None:
+        index = tmp_path / "home" / "index"
+        files = {str(p) for p in index.iterdir() if p.is_file() and p.suffix in (".seg", ".toc")}
+        seen_at_settle.append((files, set(synced)))
+        real_settle(self, ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(Catalog, "settle", settle)
+    with KnowledgeBase(tmp_path / "home") as base, base.writing():
+        doc = Document(id="d1", path="/x/marche.txt", sha256="0" * 64, size=1, mtime=1.0, format="text",
+                       title="Marche exploratoire", text=TEXT)
+        base.apply([Change("d1", "/x/marche.txt", 1, 1.0, "0" * 64, "text", INDEXED, document=doc)])
+    files, fsynced = seen_at_settle[-1]
+    assert any(f.endswith(".seg") for f in files) and any(f.endswith(".toc") for f in files)
+    assert files <= fsynced
+    assert str(tmp_path / "home" / "index") in fsynced

@@ -16,7 +16,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from kb.base import KnowledgeBase
-from kb.errors import KBError, NotFound, QueryError
+from kb.errors import DamagedIndex, KBError, NotFound, QueryError
 from kb.synonyms import load_synonyms
 from webui.links import check_base_url
 
@@ -77,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(QueryError, handle_query_error)
     app.register_error_handler(NotFound, handle_not_found)
+    app.register_error_handler(DamagedIndex, handle_damaged_index)
     app.register_error_handler(Exception, handle_unexpected)
     app.jinja_env.autoescape = True  # every template, whatever its extension
     app.jinja_env.trim_blocks = True
@@ -109,6 +110,7 @@ MESSAGES = {
     405: "Méthode non autorisée.",
     413: "Requête trop volumineuse.",
     414: "Adresse trop longue.",
+    503: "Service momentanément indisponible.",
     500: "Erreur interne du serveur.",
 }
 
@@ -145,6 +147,15 @@ def handle_query_error(exc: QueryError) -> Any:
 
 def handle_not_found(exc: NotFound) -> Any:
     return error_response(404, "Document introuvable.")
+
+
+def handle_damaged_index(exc: DamagedIndex) -> Any:
+    # A segment lost after the server opened the base (at opening it is rebuilt): say what
+    # the person who runs the base must do, without a trace.
+    log.error("index endommagé sur %s : %s", request.path, exc)
+    return error_response(503, "L'index de recherche est endommagé (un fichier manque ou est tronqué). "
+                               "La personne qui gère la base doit lancer « kb rebuild » ; les documents "
+                               "eux-mêmes ne sont pas perdus.")
 
 
 def handle_unexpected(exc: Exception) -> Any:

@@ -68,6 +68,24 @@ def evaluate_similar(cases: Sequence[SimilarCase], similar: Callable[[str, str, 
     return {"per_case": rows, "summary": summary, "n": len(rows)}
 
 
+RECORDED = Path(__file__).resolve().parent / "recorded.json"
+
+
+def recorded_figures(result: dict[str, Any]) -> dict[str, Any]:
+    """The figures the regression test holds the project to: nDCG@10 and MRR of the judged
+    set (overall, per collection, per category) and french-qa's figures over all questions."""
+    figures: dict[str, Any] = {}
+    for name, s in result["summary"].items():
+        for system in SYSTEMS:
+            for m in ("ndcg@10", "mrr"):
+                figures[f"judged/{name}/{m}/{system}"] = s[system][m]
+    for shape, s in result["french_qa"]["summary"].items():
+        for system in SYSTEMS:
+            for m in ("rr@10", "r@10", "r@100", "zero"):
+                figures[f"french-qa/{shape}/{m}/{system}"] = s[system][m]
+    return figures
+
+
 def _table(result: dict[str, Any], similar: dict[str, Any] | None) -> str:
     out = []
     w = max(len(k) for k in result["summary"]) + 2
@@ -92,28 +110,15 @@ def _per_query(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="demo corpus only (no shared documents)")
-    parser.add_argument("--json", type=Path, default=None, help="where to write the JSON results")
-    parser.add_argument("--pool", action="store_true",
-                        help="list unjudged documents in the top 10 of each system (for judging)")
-    parser.add_argument("--rebuild", action="store_true", help="extract the collections again (cache ignored)")
-    parser.add_argument("--per-query", action="store_true", help="also print the per-query table")
-    parser.add_argument("--only", choices=("judged", "qa"), default=None,
-                        help="only the judged queries (demo + shared) or only french-qa")
-    args = parser.parse_args(argv)
-    warnings.simplefilter("ignore")
-    logging.disable(logging.WARNING)
-    from bench.relevance.corpora import FRENCH_QA, RESULTS, open_collection  # heavy imports after --help
+def measure(names: Sequence[str], with_qa: bool, rebuild: bool = False, pool: bool = False,
+            log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> dict[str, Any]:
+    """Open the collections (building them if needed) and evaluate both systems: the judged
+    queries on ``names``, french-qa when ``with_qa``, similar documents. ``pool`` prints the
+    judging pool instead and returns an empty result."""
+    from bench.relevance.corpora import FRENCH_QA, open_collection  # heavy imports after --help
 
     started = time.perf_counter()
-    names = ["demo"] if args.quick else ["demo", "shared"]
-    if args.only == "qa":
-        names = []
-    with_qa = not args.quick and args.only != "judged" and FRENCH_QA.exists()
-    opened = {name: open_collection(name, log=lambda m: print(m, file=sys.stderr), rebuild=args.rebuild)
-              for name in names + (["qa"] if with_qa else [])}
+    opened = {name: open_collection(name, log=log, rebuild=rebuild) for name in list(names) + (["qa"] if with_qa else [])}
     build_s = time.perf_counter() - started
     result: dict[str, Any] = {}
     sim: dict[str, Any] | None = None
@@ -123,9 +128,9 @@ def main(argv: list[str] | None = None) -> int:
             return c.baseline.search(text) if system == "baseline" else c.search(text)
 
         queries = load_all_queries()
-        if args.pool:
+        if pool:
             _print_pool(queries, {n: opened[n] for n in names})
-            return 0
+            return {}
         t0 = time.perf_counter()
         if names:
             result = evaluate(queries, rank, names)
@@ -152,18 +157,49 @@ def main(argv: list[str] | None = None) -> int:
     result["similar"] = sim
     result["timing_s"] = {"open_or_build": round(build_s, 2), "searches": round(search_s, 2),
                           "total": round(time.perf_counter() - started, 2)}
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="demo corpus only (no shared documents)")
+    parser.add_argument("--json", type=Path, default=None, help="where to write the JSON results")
+    parser.add_argument("--pool", action="store_true",
+                        help="list unjudged documents in the top 20 of each system (for judging)")
+    parser.add_argument("--rebuild", action="store_true", help="extract the collections again (cache ignored)")
+    parser.add_argument("--per-query", action="store_true", help="also print the per-query table")
+    parser.add_argument("--record", action="store_true",
+                        help=f"write the figures to {RECORDED.name}, below which tests/test_relevance_figures.py fails")
+    parser.add_argument("--only", choices=("judged", "qa"), default=None,
+                        help="only the judged queries (demo + shared) or only french-qa")
+    args = parser.parse_args(argv)
+    if args.record and (args.quick or args.only):
+        parser.error("--record needs the full evaluation (no --quick, no --only)")
+    warnings.simplefilter("ignore")
+    logging.disable(logging.WARNING)
+    from bench.relevance.corpora import FRENCH_QA, RESULTS
+
+    names = [] if args.only == "qa" else ["demo"] if args.quick else ["demo", "shared"]
+    with_qa = not args.quick and args.only != "judged" and FRENCH_QA.exists()
+    result = measure(names, with_qa, rebuild=args.rebuild, pool=args.pool)
+    if args.pool:
+        return 0
     if args.per_query and names:
         print(_per_query(result))
         print()
     if names:
-        print(_table(result, sim))
+        print(_table(result, result["similar"]))
         print(f"\n{len(result['per_query'])} (query, collection) pairs")
     if with_qa:
         if args.per_query:
             print(_per_question(result["french_qa"]))
         print()
         print(qa.table(result["french_qa"], SYSTEMS))
-    print(f"\n{result['timing_s']['total']:.1f} s (of which opening/building {build_s:.1f} s)")
+    timing = result["timing_s"]
+    print(f"\n{timing['total']:.1f} s (of which opening/building {timing['open_or_build']:.1f} s)")
+    if args.record:
+        RECORDED.write_text(json.dumps(recorded_figures(result), ensure_ascii=False, indent=1) + "\n")
+        print(f"recorded: {RECORDED}")
     out = args.json or RESULTS / "relevance.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1))
@@ -180,18 +216,19 @@ def _per_question(result: dict[str, Any]) -> str:
 
 
 def _print_pool(queries: Sequence[Query], opened: dict[str, Any]) -> None:
-    """Pooling for judges: the top 10 of each system plus the top 5 of the baseline in OR
-    mode, minus what is judged already, with a passage of each document where it matches."""
+    """Pooling for judges: the top 20 of the baseline, of kb and of a variant (Whoosh's own
+    French analyzer is not indexed here, so the variant is the baseline's index with
+    Whoosh's AND group), minus what is judged already, with a passage of each document."""
     import html
     import re
 
-    from whoosh.qparser import MultifieldParser, OrGroup
+    from whoosh.qparser import MultifieldParser
 
     for q in queries:
         for name, c in opened.items():
-            or_parser = MultifieldParser(["title", "body"], c.baseline.ix.schema, group=OrGroup)
-            or_hits = [h["path"] for h in c.baseline.searcher.search(or_parser.parse(q.text), limit=5)]
-            pool = dict.fromkeys(c.baseline.search(q.text, 10) + c.search(q.text, 10) + or_hits)
+            and_parser = MultifieldParser(["title", "body"], c.baseline.ix.schema)
+            and_hits = [h["path"] for h in c.baseline.searcher.search(and_parser.parse(q.text), limit=20)]
+            pool = dict.fromkeys(c.baseline.search(q.text, 20) + c.search(q.text, 20) + and_hits)
             for p in (p for p in pool if p not in q.judgments.get(name, {})):
                 entry = c.kb.catalog.by_path(str(c.root / p))
                 if entry is None:
