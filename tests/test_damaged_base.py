@@ -87,6 +87,47 @@ def damage_segment(home: Path, how: str) -> None:
             seg.write_bytes(b"\x00" * size)
 
 
+@pytest.mark.parametrize("how", ["missing", "truncated", "zeroed"])
+def test_a_damaged_segment_is_rebuilt_from_the_catalog(indexed: Path, tmp_path: Path, how: str) -> None:
+    home = copy_of(indexed, tmp_path)
+    damage_segment(home, how)
+    done = kb(home, "search", "marche exploratoire", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Aborted" not in done.stderr
+    assert "reconstruction depuis le catalogue" in done.stderr
+    assert json.loads(done.stdout)["total"] == 3
+    assert kb(home, "check").returncode == 0
+
+
+@pytest.mark.parametrize("command", [["check"], ["stats", "--json"], ["index"], ["show", "marche-1.md"]])
+def test_every_command_repairs_a_missing_segment(indexed: Path, tmp_path: Path, command: list[str]) -> None:
+    home = copy_of(indexed, tmp_path)
+    damage_segment(home, "missing")
+    if command[0] == "index":
+        command = [*command, str(indexed.parent / "docs")]
+    if command[0] == "show":
+        command = ["show", str(indexed.parent / "docs" / "marche-1.md")]
+    done = kb(home, *command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "Aborted" not in done.stderr
+    stats = json.loads(kb(home, "stats", "--json").stdout)
+    assert stats["documents"] == stats["index_documents"] == 3
+
+
+def test_the_server_repairs_a_damaged_segment_when_it_opens_the_base(indexed: Path, tmp_path: Path) -> None:
+    from webui import create_app
+
+    home = copy_of(indexed, tmp_path)
+    damage_segment(home, "truncated")
+    app = create_app({"KB_HOME": str(home), "TESTING": True})
+    try:
+        page = app.test_client().get("/recherche?q=marche+exploratoire")
+        assert page.status_code == 200
+        assert "Marche exploratoire 1" in page.get_data(as_text=True)
+    finally:
+        app.extensions["kb"].close()
+
+
 def test_a_segment_lost_while_the_server_runs_gives_a_french_page(indexed: Path, tmp_path: Path) -> None:
     from webui import create_app
 
