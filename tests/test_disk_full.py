@@ -109,7 +109,7 @@ def test_readers_answer_and_writers_say_disk_full_on_a_full_disk(shared: Path, t
     assert json.loads(kb(home, mounted, "search", "centres de ressources", "--json").stdout)["total"] >= 1
     assert json.loads(kb(home, mounted, "stats", "--json").stdout)["documents"] == 3
 
-    for command in (["index", str(docs)],):
+    for command in (["index", str(docs)], ["rebuild"], ["rm", str(docs / seeds[0].name)]):
         done = kb(home, mounted, *command)
         assert done.returncode == 1, (command, done.stdout, done.stderr)
         assert "disque plein" in done.stderr, (command, done.stderr)
