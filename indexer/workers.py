@@ -14,10 +14,12 @@ import multiprocessing.connection as mp_connection
 import os
 import pickle
 import queue
+import signal
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -49,8 +51,25 @@ def _send_all(outq: "queue.SimpleQueue[Any]", conn: Any) -> None:
             conn.send((kind, key, Crash(f"résultat intransmissible ({type(exc).__name__})")))
 
 
+@contextmanager
+def _without_sigint() -> Iterator[None]:
+    """Start children that ignore Ctrl-C: a terminal sends it to the whole process group, and
+    each worker would print its own KeyboardInterrupt traceback. The parent alone stops the
+    run (with one French line) and stops the workers. An ignored signal stays ignored in a
+    spawned interpreter, from its first instruction."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change handlers; the worker ignores it itself
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _worker_main(func: Callable[[Any], Any], inbox: Any, conn: Any, current: Any, parent: int,
                  memory_bytes: int | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     # Libraries log their complaints about damaged files; each failure already comes back as
     # a reason, and the parent's terminal belongs to the progress bar.
@@ -100,7 +119,8 @@ class _Slot:
         self.process = ctx.Process(target=_worker_main,
                                    args=(func, self.inbox, child_conn, self.current, os.getpid(), memory),
                                    daemon=True)
-        self.process.start()
+        with _without_sigint():
+            self.process.start()
         child_conn.close()  # the worker holds the only write end: its death reads as EOF here
         self.assigned: deque[int] = deque()
         self.running: int | None = None

@@ -145,3 +145,20 @@ def test_ctrl_c_stops_with_a_french_message_and_nothing_lost(many_files: Path, t
     assert kb(home, "check").returncode == 0
     rerun = json.loads(kb(home, "index", str(many_files), "--json").stdout)
     assert rerun["indexed"] + rerun["unchanged"] + len(rerun["skipped"]) + len(rerun["failed"]) == 300
+
+
+def test_ctrl_c_in_a_terminal_prints_one_french_line(many_files: Path, tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches the whole process group, extraction workers included."""
+    home = tmp_path / "home"
+    proc = subprocess.Popen([*KB, "--home", str(home), "index", str(many_files), "--batch", "20", "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while committed(home) == 0 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "interrompue" in lines[0], err
+    assert kb(home, "check").returncode == 0
