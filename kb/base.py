@@ -18,9 +18,9 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
-from kb.durability import reading_index, sync_folder
+from kb.durability import orphans, reading_index, remove, size_of, sync_folder
 from kb.errors import LockedError, NotFound, StorageFull
-from kb.index import Analyzed, Index
+from kb.index import INDEX_NAME, Analyzed, Index
 from kb.model import Document, Hit, SearchPage, SearchRequest
 from kb.store import Store, file_sha256
 from kb.synonyms import Synonyms, load_synonyms
@@ -111,7 +111,9 @@ class KnowledgeBase:
             self._lock.release()
 
     def recover(self) -> int:
-        """Replay rows left pending by an interrupted writer; rebuild a missing/outdated index."""
+        """Replay rows left pending by an interrupted writer; rebuild a missing/outdated index;
+        delete the files a killed writer left in the index folder (``kb check`` reports them)."""
+        remove(orphans(self.index.path, INDEX_NAME))
         if self.index.created and self.catalog.ids():
             self.rebuild()
             return -1
@@ -279,8 +281,12 @@ class KnowledgeBase:
                 report.problems.append(f"{e.id} : original altéré dans le dépôt ({e.path})")
             if self.catalog.document(e.id) is None:
                 report.problems.append(f"{e.id} : fiche du document manquante dans le catalogue")
-        orphans = stored - {e.sha256 for e in indexed.values()}
-        if orphans:
-            report.warnings.append(f"{len(orphans)} fichier(s) orphelin(s) dans le dépôt (nettoyés au prochain kb index)")
+        unreferenced = stored - {e.sha256 for e in indexed.values()}
+        if unreferenced:
+            report.warnings.append(f"{len(unreferenced)} fichier(s) orphelin(s) dans le dépôt (nettoyés au prochain kb index)")
+        left = orphans(self.index.path, INDEX_NAME)
+        if left:
+            report.warnings.append(f"{len(left)} fichier(s) orphelin(s) dans l'index ({size_of(left) / 1e6:.1f} Mo, "
+                                   "reste d'une écriture interrompue : nettoyés au prochain kb index)")
         return report
 

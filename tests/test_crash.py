@@ -147,6 +147,41 @@ def test_ctrl_c_stops_with_a_french_message_and_nothing_lost(many_files: Path, t
     assert rerun["indexed"] + rerun["unchanged"] + len(rerun["skipped"]) + len(rerun["failed"]) == 300
 
 
+KILLED_WRITER = """
+import os, signal, sys
+from pathlib import Path
+from kb.base import KnowledgeBase
+kb = KnowledgeBase(Path(sys.argv[1]))
+with kb.writing(), kb.index.batch(clear=True) as batch:
+    for doc in kb.catalog.documents():
+        batch.put(doc, new=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # what `kb rebuild` killed before its commit leaves
+"""
+
+
+def test_files_left_by_a_killed_rebuild_are_reported_then_cleaned(indexed_home: Path, tmp_path: Path) -> None:
+    from kb.durability import orphans
+    from kb.index import INDEX_NAME
+
+    home = copy_home(indexed_home, tmp_path)
+    before = sorted(p.name for p in (home / "index").iterdir())
+    done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(home)], capture_output=True, timeout=300)
+    assert done.returncode == -signal.SIGKILL
+    left = sorted(set(p.name for p in (home / "index").iterdir()) - set(before))
+    assert left, "a killed writer should leave files behind"
+    assert {p.name for p in orphans(home / "index", INDEX_NAME)} == set(left)
+
+    check = kb(home, "check")
+    assert check.returncode == 0, check.stdout
+    assert "orphelin(s) dans l'index" in check.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert kb(home, "index", str(empty)).returncode == 0  # any writer cleans up first
+    assert sorted(p.name for p in (home / "index").iterdir()) == before
+    assert "orphelin" not in kb(home, "check").stdout
+    assert json.loads(kb(home, "search", "données", "--json", check=True).stdout)["total"] > 0
+
+
 def test_ctrl_c_in_a_terminal_prints_one_french_line(many_files: Path, tmp_path: Path) -> None:
     """A terminal's Ctrl-C reaches the whole process group, extraction workers included."""
     home = tmp_path / "home"
