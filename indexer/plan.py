@@ -10,7 +10,7 @@ from pathlib import Path
 from indexer.extract.base import ExtractionError, Limits, UnsupportedFormat
 from indexer.extract.registry import extract, sniff
 from indexer.metadata.sidecar import is_sidecar
-from indexer.walk import walk
+from indexer.walk import unreadable, walk
 from kb.base import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Entry
 from kb.store import file_sha256
@@ -91,7 +91,7 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
         try:
             fmt = sniff(path)
         except OSError as exc:
-            plan.failed.append((path, f"fichier illisible : {exc.strerror or exc}"))
+            plan.failed.append((path, unreadable(exc, "fichier illisible")))
             continue
         if fmt is None:
             _not_ours(plan, path)
@@ -101,7 +101,7 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
             # (its catalog row then says why), and an empty digest matches no document.
             sha = "" if size > limits.max_file_bytes else file_sha256(path)
         except OSError as exc:
-            plan.failed.append((path, f"fichier illisible : {exc.strerror or exc}"))
+            plan.failed.append((path, unreadable(exc, "fichier illisible")))
             continue
         if entry is not None:
             if entry.sha256 == sha and entry.status == INDEXED and found.sidecar_mtime is None:
@@ -119,14 +119,14 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
             by_sha.setdefault(e.sha256, []).append(e)
     for path, size, mtime, sha, fmt in new_files:
         moved = next((e for e in by_sha.get(sha, ())
-                      if e.id not in claimed and not Path(e.path).exists()), None)
+                      if e.id not in claimed and _missing(Path(e.path))), None)
         if moved is not None:
             claimed.add(moved.id)
             plan.work.append(Item(MOVE, path, moved.id, size, mtime, sha, fmt))
         else:
             plan.work.append(Item(ADD, path, "", size, mtime, sha, fmt))
     for entry in known.values():
-        if entry.id not in claimed and _under(Path(entry.path), roots) and not Path(entry.path).exists():
+        if entry.id not in claimed and _under(Path(entry.path), roots) and _missing(Path(entry.path)):
             plan.gone.append(entry)
     return plan
 
@@ -146,8 +146,22 @@ def _not_ours(plan: Plan, path: Path) -> None:
         plan.skipped.append((path, exc.reason))
     except ExtractionError as exc:
         plan.failed.append((path, exc.reason))
+    except OSError as exc:
+        plan.failed.append((path, unreadable(exc, "fichier illisible")))
     else:  # the file changed between the two looks: treat it as unreadable this time
         plan.failed.append((path, "fichier modifié pendant l'analyse"))
+
+
+def _missing(path: Path) -> bool:
+    """The file is known to be gone. One that cannot be looked at (its folder unreadable) is
+    not: its document stays, and the folder is reported by the walk."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _under(path: Path, roots: list[Path]) -> bool:

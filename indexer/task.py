@@ -14,7 +14,7 @@ from pathlib import Path
 from indexer.extract.base import ExtractionError, Limits
 from indexer.extract.registry import extract
 from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesaurus, read_sidecar
-from indexer.walk import NOT_REGULAR
+from indexer.walk import NOT_REGULAR, VANISHED, unreadable
 from kb.index import Analyzed, analyze
 from kb.model import Document
 from kb.names import printable, readable
@@ -67,7 +67,7 @@ def _check_before_reading(path: Path, limits: Limits) -> None:
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise ExtractionError(f"fichier inaccessible : {exc.strerror or exc}") from exc
+        raise ExtractionError(unreadable(exc)) from exc
     if not stat.S_ISREG(st.st_mode):
         raise ExtractionError(NOT_REGULAR)
     refusal = limits.size_refusal(st.st_size)
@@ -97,6 +97,8 @@ def run(task: Task) -> Outcome:
     except StoreError as exc:
         return Outcome(error=str(exc))
     except OSError as exc:
+        if isinstance(exc, FileNotFoundError) and not os.path.lexists(path):
+            return Outcome(error=VANISHED)  # e.g. deleted after its text was read, before its copy
         full = exc.errno in _DISK_FULL
         return Outcome(error=f"écriture impossible : {exc.strerror or exc}", disk_full=full)
     except MemoryError:

@@ -18,6 +18,19 @@ HOME_REASON = "dossier d'une base Passerelles (catalogue, dépôt des originaux)
 LINK_REASON = ("lien symbolique vers un fichier hors des dossiers indexés : non suivi "
                "(--follow-links pour le suivre)")
 NOT_REGULAR = "n'est pas un fichier ordinaire (périphérique, tube nommé ou socket) : non lu"
+VANISHED = "fichier disparu pendant l'indexation (supprimé ou renommé entre-temps)"
+
+
+def unreadable(exc: OSError, what: str = "fichier inaccessible") -> str:
+    """The reason a file could not be read: it vanished meanwhile, or ``what`` and why."""
+    if isinstance(exc, FileNotFoundError):
+        return VANISHED
+    return f"{what} : {exc.strerror or exc}"
+
+
+def folder_refusal(exc: OSError) -> str:
+    return (f"dossier illisible ({exc.strerror or exc}) : son contenu n'est pas parcouru ; les documents "
+            "déjà indexés qu'il contient sont gardés")
 
 
 @dataclass(frozen=True)
@@ -58,11 +71,18 @@ def walk(paths: Iterable[Path], homes: Iterable[Path] = (), follow_links: bool =
     for root in roots:
         if _inside(os.path.realpath(root), rules.homes):
             yield from _once(Found(root, skip=HOME_REASON), seen)
-        elif not root.is_dir():  # a file, or a device or pipe given directly: reported as such
+        elif not _is_dir(root):  # a file, or a device or pipe given directly: reported as such
             yield from _once(_found(root), seen)
         else:
             for found in _walk_dir(str(root), rules):
                 yield from _once(found, seen)
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(path.stat().st_mode)
+    except OSError:
+        return False  # reported by _found with its reason
 
 
 def _inside(path: str, folders: Iterable[str]) -> bool:
@@ -70,12 +90,16 @@ def _inside(path: str, folders: Iterable[str]) -> bool:
 
 
 def _walk_dir(directory: str, rules: _Rules) -> Iterator[Found]:
-    """Like ``os.walk`` (top-down, sorted, errors ignored, links to directories listed but
-    not entered), yielding each file of a directory before its subdirectories."""
+    """Like ``os.walk`` (top-down, sorted, links to directories listed but not entered),
+    yielding each file of a directory before its subdirectories. A directory that cannot be
+    listed is yielded with its reason, and the walk goes on with the others."""
     try:
         with os.scandir(directory) as it:
             entries = list(it)
-    except OSError:
+    except FileNotFoundError:
+        return  # removed during the walk: its files, if known, are gone like any other
+    except OSError as exc:
+        yield Found(Path(directory), error=folder_refusal(exc))
         return
     if all(any(e.name == marker for e in entries) for marker in _HOME_MARKERS):
         yield Found(Path(directory), skip=HOME_REASON)
@@ -120,7 +144,7 @@ def _found_entry(entry: os.DirEntry[str], siblings: dict[str, os.DirEntry[str]],
     try:
         st = entry.stat()  # follows links, cached by the entry: the only stat of this file
     except OSError as exc:
-        return Found(path, error=f"fichier inaccessible : {exc.strerror or exc}")
+        return Found(path, error=unreadable(exc))
     if not stat.S_ISREG(st.st_mode):
         return Found(path, error=NOT_REGULAR)
     dot = entry.name.rfind(".")  # Path.stem's rule, which sidecar_paths() uses
@@ -150,7 +174,7 @@ def _found(path: Path) -> Found:
     try:
         st = path.stat()
     except OSError as exc:
-        return Found(path, error=f"fichier inaccessible : {exc.strerror or exc}")
+        return Found(path, error=unreadable(exc))
     if not stat.S_ISREG(st.st_mode):
         return Found(path, error=NOT_REGULAR)
     sidecars = [s.stat().st_mtime for s in sidecar_paths(path) if s.is_file()]

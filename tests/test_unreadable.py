@@ -1,0 +1,130 @@
+"""Folders that cannot be read and files that vanish during a run: each is reported with its
+own reason, the rest of the tree is indexed, and nothing is blamed on the base."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import indexer.ingest
+import indexer.task
+from indexer.extract.base import Limits
+from indexer.ingest import Options, index_paths
+from indexer.plan import scan
+from indexer.task import Task, run
+from indexer.walk import VANISHED
+from kb.base import KnowledgeBase
+
+TEXT = "Le conseil citoyen du quartier prioritaire a organisé une marche exploratoire nocturne."
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    root = tmp_path / "docs"
+    for rel in ("a.md", "prive/b.md", "public/c.md"):
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# {rel}\n\n{TEXT}\n", encoding="utf-8")
+    return root
+
+
+def block(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make ``folder`` behave as a folder without read or search permission does for an
+    ordinary user (tests run as root, for whom chmod 000 blocks nothing): listing it and
+    looking at anything inside raise PermissionError."""
+    real_scandir, real_stat = os.scandir, os.stat
+    inside = str(folder) + os.sep
+
+    def denied(path: str) -> PermissionError:
+        return PermissionError(13, "Permission denied", path)
+
+    def scandir(path: Any = ".") -> Any:
+        if isinstance(path, (str, os.PathLike)) and os.path.abspath(os.fspath(path)) == str(folder):
+            raise denied(str(folder))
+        return real_scandir(path)
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(path, (str, os.PathLike)) and os.path.abspath(os.fspath(path)).startswith(inside):
+            raise denied(os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "stat", stat)
+
+
+def test_an_unreadable_folder_is_reported_and_the_rest_indexed(docs: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    with KnowledgeBase(tmp_path / "home") as kb:
+        with monkeypatch.context() as m:
+            block(m, docs / "prive")
+            report = index_paths(kb, [docs], Options(workers=1))
+        assert sorted(Path(p).name for p in report.indexed) == ["a.md", "c.md"]
+        assert [(Path(p).name, r.startswith("dossier illisible")) for p, r in report.failed] == [("prive", True)]
+
+        # Readable again: its document comes in. Unreadable once more: it stays, even with
+        # --prune, and the run goes on (it used to stop with « écriture impossible dans <home> »).
+        assert [Path(p).name for p in index_paths(kb, [docs], Options(workers=1)).indexed] == ["b.md"]
+        with monkeypatch.context() as m:
+            block(m, docs / "prive")
+            again = index_paths(kb, [docs], Options(workers=1, prune=True))
+        assert again.removed == [] and len(again.unchanged) == 2
+        assert [Path(p).name for p, _ in again.failed] == ["prive"]
+        assert kb.stats().documents == 3 and kb.check().ok
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root reads a folder whatever its mode: chmod 000 blocks nothing "
+                           "(the test above simulates it)")
+def test_a_folder_without_permissions_is_reported_by_kb_index(docs: Path, tmp_path: Path) -> None:
+    (docs / "prive").chmod(0)
+    try:
+        done = subprocess.run([sys.executable, "-m", "kb.cli", "--home", str(tmp_path / "home"), "index", str(docs)],
+                              capture_output=True, text=True, timeout=300)
+    finally:
+        (docs / "prive").chmod(0o755)
+    assert done.returncode == 1
+    assert "dossier illisible" in done.stdout and "écriture impossible" not in done.stderr
+    assert done.stdout.startswith("2 indexés")
+
+
+def test_a_file_deleted_after_the_scan_is_reported_as_vanished(docs: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def scan_then_delete(*args: Any, **kwargs: Any) -> Any:
+        plan = scan(*args, **kwargs)
+        (docs / "public" / "c.md").unlink()
+        return plan
+
+    monkeypatch.setattr(indexer.ingest, "scan", scan_then_delete)
+    with KnowledgeBase(tmp_path / "home") as kb:
+        report = index_paths(kb, [docs], Options(workers=1))
+    assert report.failed == [(str(docs / "public" / "c.md"), VANISHED)]
+    assert len(report.indexed) == 2
+
+
+def test_a_file_deleted_while_it_is_extracted_is_reported_as_vanished(docs: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deleted after its text was read, before its copy into the store."""
+    from kb.store import file_sha256
+
+    path = docs / "a.md"
+    real_extract = indexer.task.extract
+
+    def extract_then_delete(target: Path, limits: Limits = Limits()) -> Any:
+        extracted = real_extract(target, limits)
+        target.unlink()
+        return extracted
+
+    monkeypatch.setattr(indexer.task, "extract", extract_then_delete)
+    store = tmp_path / "store"
+    store.mkdir()
+    outcome = run(Task(str(path), "abc123", path.stat().st_size, path.stat().st_mtime, file_sha256(path),
+                       str(store), Limits()))
+    assert outcome.error == VANISHED and not outcome.disk_full
+    assert not any(store.rglob("*")) or all(p.is_dir() for p in store.rglob("*"))
+    shutil.rmtree(store)
