@@ -22,6 +22,7 @@ from kb.store import Store, StoreError
 from kb.synonyms import Synonyms, load_synonyms
 
 NO_TEXT = "aucun texte extrait (document scanné ?)"
+NO_TEXT_PAGE = "aucun texte extrait (page ou document sans texte : seul son titre est cherchable)"
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
@@ -116,4 +117,9 @@ def run(task: Task) -> Outcome:
         page_count=meta.page_count if meta.page_count is not None else extracted.page_count,
         word_count=meta.word_count, flags=flags, extra=meta.extra,
     )
-    return Outcome(document=doc, warning=NO_TEXT if "no-text" in flags else None, analyzed=analyze(doc))
+    # Any format, not only PDF: an HTML page made of scripts and empty tags is indexed too,
+    # found by its title alone, and deserves the same warning.
+    warning = None
+    if "no-text" in flags or not text.strip():
+        warning = NO_TEXT if doc.format == "pdf" else NO_TEXT_PAGE
+    return Outcome(document=doc, warning=warning, analyzed=analyze(doc))

@@ -128,3 +128,18 @@ def test_a_file_deleted_while_it_is_extracted_is_reported_as_vanished(docs: Path
     assert outcome.error == VANISHED and not outcome.disk_full
     assert not any(store.rglob("*")) or all(p.is_dir() for p in store.rglob("*"))
     shutil.rmtree(store)
+
+
+def test_an_html_page_without_text_is_indexed_with_a_warning(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "vide.html").write_text(
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Agenda du quartier</title>'
+        '<script src="app.js"></script></head><body><div id="app"></div><noscript></noscript>'
+        "<script>document.getElementById('app').textContent = 'chargement';</script></body></html>",
+        encoding="utf-8")
+    (docs / "pleine.html").write_text(f"<html><body><main><p>{TEXT}</p></main></body></html>", encoding="utf-8")
+    with KnowledgeBase(tmp_path / "home") as kb:
+        report = index_paths(kb, [docs], Options(workers=1))
+    assert len(report.indexed) == 2
+    assert [(Path(p).name, r.startswith("aucun texte extrait")) for p, r in report.warnings] == [("vide.html", True)]
