@@ -39,6 +39,7 @@ class Options:
     batch_docs: int = BATCH_DOCS
     retry_failed: bool = False
     follow_links: bool = False  # follow links to files outside the indexed folders
+    force: bool = False  # hash every file, even those whose size and mtime did not change
 
 
 @dataclass
@@ -84,7 +85,7 @@ def index_paths(kb: KnowledgeBase, paths: Iterable[Path], options: Options = Opt
                 # A first indexing always has work: the workers import their libraries
                 # (~0.5 s each) while the files are scanned and hashed.
                 pool.start()
-            plan = scan(paths, kb, options.retry_failed, options.follow_links, options.limits)
+            plan = scan(paths, kb, options.retry_failed, options.follow_links, options.limits, options.force)
             tick = progress(len(plan.work)) if progress else None
             return apply(plan, kb, pool, options, tick)  # type: ignore[arg-type]
 

@@ -49,11 +49,13 @@ class Plan:
 
 
 def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
-         follow_links: bool = False, limits: Limits = Limits()) -> Plan:
+         follow_links: bool = False, limits: Limits = Limits(), force: bool = False) -> Plan:
     """What each file under ``paths`` needs. Files that failed before are reported again
     unless they changed, or ``retry_failed`` asks to read them again (e.g. after raising a
     limit). The base's own folder is never read, wherever it is; links to files outside
-    ``paths`` are skipped unless ``follow_links``. A file over the size limit is not hashed."""
+    ``paths`` are skipped unless ``follow_links``. A file over the size limit is not hashed.
+    ``force`` hashes every file, even one whose size and mtime are those of the catalog: an
+    edit that kept both (a copy with ``cp -p``, some synchronisation tools) is then seen."""
     plan = Plan()
     roots = [Path(p).resolve() for p in paths]
     claimed: set[str] = set()  # catalog ids already given to a file of this run
@@ -85,7 +87,8 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
         entry = known.get(str(path))
         if entry is not None:
             claimed.add(entry.id)
-            if entry.size == size and entry.mtime == mtime and not (retry_failed and entry.status == FAILED):
+            if (entry.size == size and entry.mtime == mtime and not force
+                    and not (retry_failed and entry.status == FAILED)):
                 _unchanged(plan, entry, path)
                 continue
         try:

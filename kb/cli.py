@@ -127,6 +127,9 @@ def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path 
 @click.option("--follow-links", is_flag=True,
               help="Suivre aussi les liens symboliques vers des fichiers hors des dossiers indexés "
                    "(par défaut ils sont signalés et ignorés).")
+@click.option("--force", is_flag=True,
+              help="Relire l'empreinte de chaque fichier, même quand sa taille et sa date n'ont pas "
+                   "changé (une modification qui les garde est sinon invisible). Plus lent.")
 @click.option("--batch", type=click.IntRange(1, 100000), default=None,
               help="Documents écrits par validation (5000 par défaut, ou 30 s) : un arrêt brutal ne "
                    "perd que le lot en cours.")
@@ -134,7 +137,7 @@ def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path 
 def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool, as_json: bool,
               workers: int | None, timeout: float, memory_mb: int, max_file_mb: int, max_pages: int,
               max_unzipped_mb: int, max_chars: int, retry_failed: bool, follow_links: bool,
-              batch: int | None) -> None:
+              force: bool, batch: int | None) -> None:
     """Indexer les documents des dossiers ou fichiers PATHS.
 
     Seuls les fichiers nouveaux ou modifiés sont relus ; un fichier déplacé garde son
@@ -153,12 +156,12 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
         limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
                         max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
         if dry_run:
-            plan = scan(paths, kb, retry_failed, follow_links, limits)
+            plan = scan(paths, kb, retry_failed, follow_links, limits, force)
             _print_plan(plan, prune, as_json)
             return
         options = Options(workers=workers or 0, limits=limits, memory_bytes=memory_mb * 1024 * 1024, prune=prune,
                           thesaurus=obj.thesaurus, synonyms=obj.synonyms, batch_docs=batch or BATCH_DOCS,
-                          retry_failed=retry_failed, follow_links=follow_links)
+                          retry_failed=retry_failed, follow_links=follow_links, force=force)
         progress = None if as_json or not sys.stderr.isatty() else _progress_bar
         try:
             report = index_paths(kb, paths, options, progress)

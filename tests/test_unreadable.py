@@ -143,3 +143,29 @@ def test_an_html_page_without_text_is_indexed_with_a_warning(tmp_path: Path) -> 
         report = index_paths(kb, [docs], Options(workers=1))
     assert len(report.indexed) == 2
     assert [(Path(p).name, r.startswith("aucun texte extrait")) for p, r in report.warnings] == [("vide.html", True)]
+
+
+def test_an_edit_keeping_size_and_mtime_is_seen_with_force(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    note = docs / "note.md"
+    note.write_text("# Compte rendu\n\nLa réunion du conseil citoyen porte sur la marche exploratoire.\n",
+                    encoding="utf-8")
+    home = tmp_path / "home"
+
+    def kb(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kb.cli", "--home", str(home), *args], capture_output=True,
+                              text=True, timeout=300)
+
+    assert kb("index", str(docs)).returncode == 0
+    st = note.stat()
+    # Same size, same mtime: one word of six letters swapped for another.
+    note.write_text(note.read_text(encoding="utf-8").replace("marche", "balade"), encoding="utf-8")
+    os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert note.stat().st_size == st.st_size
+
+    assert '"indexed": 0' in kb("index", str(docs), "--json").stdout  # invisible without --force
+    forced = kb("index", "--force", str(docs), "--json")
+    assert forced.returncode == 0 and '"indexed": 1' in forced.stdout
+    assert '"total": 1' in kb("search", "balade", "--json").stdout
+    assert '"indexed": 0' in kb("index", "--force", str(docs), "--json").stdout  # unchanged: nothing redone
