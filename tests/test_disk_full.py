@@ -108,6 +108,13 @@ def test_readers_answer_and_writers_say_disk_full_on_a_full_disk(shared: Path, t
         assert "Traceback" not in done.stderr
     assert json.loads(kb(home, mounted, "search", "centres de ressources", "--json").stdout)["total"] >= 1
     assert json.loads(kb(home, mounted, "stats", "--json").stdout)["documents"] == 3
+    from webui import create_app
+
+    app = create_app({"KB_HOME": str(home), "TESTING": True})
+    try:  # the server answers too
+        assert app.test_client().get("/api/search?q=centres+de+ressources").get_json()["total"] >= 1
+    finally:
+        app.extensions["kb"].close()
 
     for command in (["index", str(docs)], ["rebuild"], ["rm", str(docs / seeds[0].name)]):
         done = kb(home, mounted, *command)
