@@ -8,6 +8,7 @@ dataclasses before the searcher is released.
 from __future__ import annotations
 
 import heapq
+from itertools import chain
 import json
 import logging
 import re
@@ -33,8 +34,8 @@ from kb.analysis import Analyzer, fold
 from kb.durability import check_segments
 from kb.analysis import words as words_of
 from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, SearchRequest
-from kb.query import AnyOf, BuiltQuery, QueryBuilder, SynonymMatcher
-from kb.scoring import CachedBM25F, FieldLengths
+from kb.query import MATCH_FIELD, TITLE_FIELD, AnyOf, BuiltQuery, QueryBuilder, SynonymMatcher
+from kb.scoring import CachedBM25F, FieldLengths, TermClauses, accumulate, clause_terms
 from kb.segments import PerSegment
 from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.synonyms import Synonyms
@@ -450,50 +451,91 @@ class Index:
 
     def _find(self, s: Searcher, built: BuiltQuery | None, request: SearchRequest,
               filter_q: wq.Query | None) -> "_Found":
-        """Every match (for the count and the facets) in one pass, and the requested page.
+        """Every match (for the count and the facets) and the requested page.
 
-        The matches are scored by ``built.query``. The best ``RERANK_DEPTH`` of them, with the
-        best of those holding every clause (``built.strong``), are then ranked by the share of
-        the clauses they hold and get ``built.bonus`` (words close together, in headings),
-        computed for them alone: checking word positions for every match was most of a long
-        query's time."""
+        Words typed side by side (the common case) are scored a posting block at a time
+        (``kb.scoring.accumulate``): every match gets its BM25F score times the share of the
+        query's words it holds. Other queries are scored by Whoosh's matchers: with two or
+        three words plus a strict part, the documents holding all the words
+        (``built.strong``) are scored alone when they fill the page and the rest are counted
+        from the posting lists (``_matched``). The best ``RERANK_DEPTH`` then get
+        ``built.bonus`` (words close together, in headings), computed for them alone."""
         query = built.query if built is not None else wq.NullQuery
         by_date = request.sort == "date"
         bonus = built.bonus if built is not None and not by_date else None
-        clauses = built.clauses if built is not None and not by_date else ()
+        clauses = built.clauses if built is not None else ()
+        all_first = built is not None and built.all_first
         wanted = request.page * request.page_size
         depth = max(wanted, RERANK_DEPTH) if (bonus is not None or clauses) else wanted
+        plain = clause_terms(clauses) if built is not None and built.only_clauses else None
+        if plain is not None:
+            return self._find_any(s, plain, bonus, all_first, request, filter_q, depth,
+                                  _highlighted(query, bonus))
         if by_date:
-            # Unscored: the page is ranked below from the cached date values (Whoosh's sorting
-            # collector reads each match's date from the column file).
-            top = collectors.UnsortedCollector()
-        else:
-            # Neither skipping blocks nor replacing the matcher once the top N is full: both
-            # leave out matches that cannot enter the top N, and every match is counted.
-            top = collectors.TopCollector(limit=depth, usequality=False, replace=0)
-        recorder = _Recorder(top)
-        collector = collectors.FilterCollector(recorder, allow=filter_q) if filter_q is not None else recorder
-        s.search_with_collector(query, collector)
-        total = sum(len(ids) for _, _, ids in recorder.matched)
-        strong_total = total
-        if by_date:
-            ranked = self._latest(recorder.matched, depth)
-        else:
-            ranked = [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()]
+            clauses = ()
         strong = built.strong if built is not None and not by_date else None
-        if strong is not None and total:
-            strong_top = s.search(strong, limit=depth, filter=filter_q)
-            strong_total = strong_top.scored_length() if strong_top.scored_length() < depth else len(strong_top)
-            seen = {d for d, _ in ranked}
-            ranked += [(hit.docnum, float(hit.score or 0.0)) for hit in strong_top if hit.docnum not in seen]
-        if ranked and (clauses or bonus is not None):
+        ranked: list[tuple[int, float]] = []
+        strong_total = -1
+        matched = None
+        if strong is not None:
+            ranked = _top(s, strong, filter_q, depth)
+            strong_total = len(ranked)
+            if all_first and strong_total >= wanted:
+                # The page holds documents with every word only: the others are counted, not scored.
+                matched = _matched(s, query, filter_q)
+                clauses = ()  # every candidate holds every clause: coordination changes nothing
+        if matched is None:
+            top = collectors.UnsortedCollector() if by_date else collectors.TopCollector(
+                limit=depth, usequality=False, replace=0)
+            recorder = _Recorder(top)
+            collector = collectors.FilterCollector(recorder, allow=filter_q) if filter_q is not None else recorder
+            s.search_with_collector(query, collector)
+            matched = recorder.matched
+            if by_date:
+                ranked = self._latest(matched, depth)
+            else:
+                seen = {d for d, _ in ranked}
+                ranked += [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()
+                           if hit.docnum not in seen]
+        total = sum(len(ids) for _, _, ids in matched)
+        if ranked and (len(clauses) > 1 or bonus is not None):
             extra = _scores_of(s, bonus, sorted(d for d, _ in ranked)) if bonus is not None else {}
-            ranked = _reranked(s, ranked, clauses, extra, built.all_first if built is not None else False)
-        # Past the last page, show the last one (as Whoosh's pages did).
-        last = max(0, (total - 1) // request.page_size) * request.page_size
-        first = min((request.page - 1) * request.page_size, last)
-        return _Found(total, ranked[first : first + request.page_size], recorder.matched,
-                      _highlighted(query, bonus), strong_total)
+            holds = _holds(s, ranked, clauses) if len(clauses) > 1 else {}
+            ranked = _reranked(ranked, holds, len(clauses), extra, all_first)
+        return _Found(total, _page_of(ranked, total, request), matched, _highlighted(query, bonus),
+                      total if strong_total < 0 else strong_total)
+
+    def _find_any(self, s: Searcher, plain: TermClauses, bonus: wq.Query | None, all_first: bool,
+                  request: SearchRequest, filter_q: wq.Query | None, depth: int,
+                  terms: frozenset[str]) -> "_Found":
+        """``_find`` for words typed side by side: every match scored in bulk."""
+        context = s.context()
+        allowed = (lambda seg: _ids(seg, filter_q, context)) if filter_q is not None else (lambda seg: None)
+        found = accumulate(s, plain, self._lengths, s.weighting, allowed)
+        matched = [(seg, offset, sorted(scores)) for seg, offset, scores, _ in found]
+        total = sum(len(ids) for _, _, ids in matched)
+        n = len(plain)
+        strong = sum(1 for _, _, _, held in found for h in held.values() if h == n)
+        if request.sort == "date":
+            return _Found(total, _page_of(self._latest(matched, depth), total, request), matched, terms, strong)
+        power = COORD_POWER
+
+        def candidates() -> Iterator[tuple[bool, float, int, int, float]]:
+            for _, offset, scores, held in found:
+                for d, score in scores.items():
+                    h = held[d]
+                    coordinated = score * (h / n) ** power if n > 1 else score
+                    yield all_first and h == n, round(coordinated, 9), -(offset + d), offset + d, score
+
+        best = heapq.nlargest(depth, candidates())
+        ranked = [(docnum, score) for _, _, _, docnum, score in best]
+        holds: dict[int, int] = {}
+        if n > 1:
+            held_of = {offset + d: h for _, offset, _, held in found for d, h in held.items()}
+            holds = {docnum: held_of[docnum] for docnum, _ in ranked}
+        extra = _scores_of(s, bonus, sorted(d for d, _ in ranked)) if bonus is not None and ranked else {}
+        ranked = _reranked(ranked, holds, n, extra, all_first)
+        return _Found(total, _page_of(ranked, total, request), matched, terms, strong)
 
     def _labels_reader(self, s: Searcher) -> Any:
         def labels(field: str) -> Iterable[str]:
@@ -539,9 +581,9 @@ class Index:
                     continue
                 values = self._facet_values.of(segment_searcher, name, overlap)
                 if overlap:
-                    counts.update(v for d in ids for v in values[d])
+                    counts.update(chain.from_iterable(map(values.__getitem__, ids)))
                 else:
-                    counts.update(values[d] for d in ids)
+                    counts.update(map(values.__getitem__, ids))
             found = [FacetValue(_text_of(k), n) for k, n in counts.items() if k not in (None, "", b"")]
             if name == "year":
                 found.sort(key=lambda fv: fv.value, reverse=True)
@@ -604,23 +646,127 @@ def _replace_words(query: str, fixes: dict[str, str]) -> str:
     return pattern.sub(lambda m: fixes[m.group(1)], query)
 
 
-def _reranked(s: Searcher, ranked: list[tuple[int, float]], clauses: tuple[wq.Query, ...],
-              extra: dict[int, float], all_first: bool) -> list[tuple[int, float]]:
-    """``ranked`` scored again: each base score scaled by the share of the clauses the
+def _page_of(ranked: list[tuple[int, float]], total: int, request: SearchRequest) -> list[tuple[int, float]]:
+    """The requested page of ``ranked``; past the last page, the last one (as Whoosh's pages did)."""
+    last = max(0, (total - 1) // request.page_size) * request.page_size
+    first = min((request.page - 1) * request.page_size, last)
+    return ranked[first : first + request.page_size]
+
+
+def _top(s: Searcher, query: wq.Query, filter_q: wq.Query | None, limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best (docnum, score) of ``query`` within ``filter_q``."""
+    # Neither skipping blocks nor replacing matchers: Whoosh's block-quality skipping was
+    # slower here (123 against 90 ms for two-word queries at 100,000 documents) and not exact.
+    top = collectors.TopCollector(limit=limit, usequality=False, replace=0)
+    collector = collectors.FilterCollector(top, allow=filter_q) if filter_q is not None else top
+    s.search_with_collector(query, collector)
+    return [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()]
+
+
+def _matched(s: Searcher, query: wq.Query, filter_q: wq.Query | None) -> list[tuple[Any, int, list[int]]]:
+    """Per segment: (segment searcher, offset, sorted docnums) of the documents ``query``
+    matches within ``filter_q``, deleted ones left out.
+
+    Read as sets of posting lists, without scoring: with any word making a candidate, a
+    query of two common words matches several times more documents than both words do, and
+    Whoosh's matchers cost microseconds per document where a set operation costs nanoseconds."""
+    context = s.context()
+    out = []
+    for segment_searcher, offset in s.leaf_searchers():
+        ids = _ids(segment_searcher, query, context)
+        if ids and filter_q is not None:
+            ids &= _ids(segment_searcher, filter_q, context)
+        reader = segment_searcher.reader()
+        if ids and reader.has_deletions():
+            perdoc = getattr(reader, "_perdoc", None)  # whoosh 2.7.5: the segment's deletions
+            deleted = perdoc.deleted_docs() if perdoc is not None else (d for d in list(ids) if reader.is_deleted(d))
+            ids.difference_update(deleted)
+        out.append((segment_searcher, offset, sorted(ids)))
+    return out
+
+
+def _ids(segment_searcher: Any, q: wq.Query, context: Any) -> set[int]:
+    """The docnums (deletions included) of one segment that ``q`` matches."""
+    kind = type(q)
+    if kind is wq.Term:
+        reader = segment_searcher.reader()
+        field = q.fieldname
+        if field not in segment_searcher.schema:
+            return set()
+        text = segment_searcher.schema[field].to_bytes(q.text)
+        if (field, text) not in reader:
+            return set()
+        return _posting_ids(reader.postings(field, text))
+    if kind in (wq.Or, AnyOf):
+        # The body's terms include the title's (``analyze``): a word looked up in both is
+        # matched by its body postings alone (reading a posting list is the main cost here).
+        in_body = {sub.text for sub in q.subqueries if type(sub) is wq.Term and sub.fieldname == MATCH_FIELD}
+        out: set[int] = set()
+        for sub in q.subqueries:
+            if type(sub) is wq.Term and sub.fieldname == TITLE_FIELD and sub.text in in_body:
+                continue
+            out |= _ids(segment_searcher, sub, context)
+        return out
+    if kind is wq.And:
+        positives = [sub for sub in q.subqueries if not isinstance(sub, wq.Not)]
+        negatives = [sub.query for sub in q.subqueries if isinstance(sub, wq.Not)]
+        sets = sorted((_ids(segment_searcher, sub, context) for sub in positives), key=len)
+        found = sets[0] if sets else set()
+        for other in sets[1:]:
+            if not found:
+                break
+            found &= other
+        for neg in negatives:
+            if not found:
+                break
+            found -= _ids(segment_searcher, neg, context)
+        return found
+    if kind is wq.AndMaybe:
+        return _ids(segment_searcher, q.a, context)
+    if kind is wq.AndNot:
+        return _ids(segment_searcher, q.a, context) - _ids(segment_searcher, q.b, context)
+    if kind is wq.Every:
+        return set(range(segment_searcher.doc_count_all()))
+    if q is wq.NullQuery:
+        return set()
+    matcher = q.matcher(segment_searcher, context)
+    return set(matcher.all_ids()) if matcher.is_active() else set()
+
+
+def _posting_ids(matcher: Any) -> set[int]:
+    """All docnums of a posting list, a block at a time (private parts of whoosh 2.7.5's W3
+    codec, with Whoosh's own iteration for anything else)."""
+    if not all(hasattr(matcher, a) for a in ("_read_ids", "_next_block", "_ids", "_lastblock")):
+        return set(matcher.all_ids())
+    out: set[int] = set()
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        out.update(matcher._ids)
+        if matcher._lastblock:
+            break
+        matcher._next_block()
+    return out
+
+
+def _reranked(ranked: list[tuple[int, float]], holds: dict[int, int], n: int, extra: dict[int, float],
+              all_first: bool) -> list[tuple[int, float]]:
+    """``ranked`` scored again: each base score scaled by the share of the ``n`` clauses the
     document holds (coordination), plus its ``extra`` bonus; with ``all_first`` the documents
     holding every clause come first."""
-    n = len(clauses)
-    holds: Counter[int] = Counter()
-    if n > 1:
-        docnums = sorted(d for d, _ in ranked)
-        holds.update(d for clause in clauses for d in _scores_of(s, clause, docnums))
     scored = []
     for d, score in ranked:
-        share = holds[d] / n if n > 1 else 1.0
-        final = score * share ** COORD_POWER + extra.get(d, 0.0)
-        scored.append((all_first and holds[d] == n, d, final))
+        held = holds.get(d, n) if n > 1 else n
+        final = (score * (held / n) ** COORD_POWER if n > 1 else score) + extra.get(d, 0.0)
+        scored.append((all_first and held == n, d, final))
     scored.sort(key=lambda t: (not t[0], -round(t[2], 9), t[1]))
     return [(d, final) for _, d, final in scored]
+
+
+def _holds(s: Searcher, ranked: list[tuple[int, float]], clauses: tuple[wq.Query, ...]) -> dict[int, int]:
+    """How many of ``clauses`` each ranked document holds."""
+    docnums = sorted(d for d, _ in ranked)
+    return dict(Counter(d for clause in clauses for d in _scores_of(s, clause, docnums)))
 
 
 def _proper_nouns(analyzer: Analyzer, text: str) -> set[str]:

@@ -73,6 +73,7 @@ class BuiltQuery:
     clauses: tuple[wq.Query, ...] = ()
     bonus: wq.Query | None = None
     required: wq.Query | None = None  # the strict parts, when there are optional ones
+    only_clauses: bool = False  # ``query`` is exactly the union of ``clauses``
 
     @property
     def strong(self) -> wq.Query | None:
@@ -154,8 +155,8 @@ class QueryBuilder:
             return BuiltQuery(query, tuple(state.words), (), _any(state.bonus))
         optional = _either(clauses)
         if strict is None:
-            query = optional
-        elif all(isinstance(r, wq.Not) for r in required):
+            return BuiltQuery(optional, tuple(state.words), tuple(clauses), _any(state.bonus), None, True)
+        if all(isinstance(r, wq.Not) for r in required):
             query = wq.And([optional] + required)
             strict = None
         else:
@@ -273,7 +274,6 @@ class QueryBuilder:
         if not terms:
             return None
         if field is None:
-            state.bonus.extend(wq.Phrase(f, terms, boost=SECTION_WEIGHT) for f in SECTION_FIELDS)
             return wq.AndMaybe(wq.Phrase(MATCH_FIELD, terms), wq.Phrase(TITLE_FIELD, terms, boost=TITLE_WEIGHT))
         return wq.Phrase(field, terms) if phrase or len(terms) > 1 else wq.Term(field, terms[0])
 

@@ -26,12 +26,27 @@ class FieldLengths:
 
     def __init__(self) -> None:
         self._cache: PerSegment[list[float]] = PerSegment(limit=512)
+        self._norms: PerSegment[list[float]] = PerSegment(limit=512)
 
     def lookup(self, segment_searcher: Any, fieldname: str) -> Callable[[int], float] | None:
         """``docnum -> length`` for the searcher's segment, or None when it cannot be read
         directly (the caller then keeps Whoosh's own lookup)."""
-        lengths = self._cache.get(segment_searcher, fieldname, lambda reader: _read_lengths(reader, fieldname))
+        lengths = self.column(segment_searcher, fieldname)
         return lengths.__getitem__ if lengths is not None else None
+
+    def norms(self, segment_searcher: Any, fieldname: str, k_fixed: float, k_length: float) -> list[float] | None:
+        """``k_fixed + k_length * length`` of each document: BM25's length normalisation,
+        computed once per segment and set of statistics (the average length changes with the
+        index, and the key with it)."""
+        def compute(reader: Any) -> list[float] | None:
+            lengths = self.column(segment_searcher, fieldname)
+            return None if lengths is None else [k_fixed + k_length * n for n in lengths]
+        return self._norms.get(segment_searcher, f"{fieldname}:{k_fixed!r}:{k_length!r}", compute)
+
+    def column(self, segment_searcher: Any, fieldname: str) -> list[float] | None:
+        """The lengths of the field for the searcher's segment, indexed by docnum (None when
+        they cannot be read directly)."""
+        return self._cache.get(segment_searcher, fieldname, lambda reader: _read_lengths(reader, fieldname))
 
 
 def _read_lengths(reader: Any, fieldname: str) -> list[float] | None:
@@ -91,3 +106,122 @@ class _LengthsScorer(scoring.BM25FScorer):  # type: ignore[misc]
             info = searcher.term_info(fieldname, text)
             self._maxquality = self._score(info.max_weight(), info.min_length())
         return self._maxquality
+
+
+# -- Any-word queries scored a posting block at a time ----------------------------------------
+
+TermClauses = list[list[Any]]  # per clause, its whoosh Term queries (a word in title and body, synonyms)
+
+
+def clause_terms(clauses: tuple[Any, ...]) -> TermClauses | None:
+    """The Term queries of each clause, when every clause is made of single terms only (no
+    phrase): the queries ``accumulate`` can score. None otherwise."""
+    from whoosh import query as wq
+
+    out: TermClauses = []
+    for clause in clauses:
+        subs = list(clause.subqueries) if isinstance(clause, wq.Or) and clause.boost == 1.0 else [clause]
+        if not subs or not all(type(t) is wq.Term for t in subs):
+            return None
+        out.append(subs)
+    return out
+
+
+def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weighting: scoring.BM25F,
+               allowed: Callable[[Any], set[int] | None]) -> list[tuple[Any, int, dict[int, float], dict[int, int]]]:
+    """Per segment: (segment searcher, offset, score of each matching docnum, number of clauses
+    it holds) for the union of ``clauses``, deleted documents left out and, when
+    ``allowed(segment_searcher)`` gives a set, only those documents.
+
+    The scores are Whoosh's (BM25F with the same statistics, times each term's boost, summed
+    over the terms a document holds), computed from the posting blocks' id and weight arrays
+    in one loop per term: Whoosh's union matcher costs several method calls per document and
+    per term, which made a two-word query four times slower than both words together."""
+    out = []
+    for segment_searcher, offset in searcher.leaf_searchers():
+        reader = segment_searcher.reader()
+        deleted = _deleted(reader)
+        allow = allowed(segment_searcher)
+        scores: dict[int, float] = {}
+        held: dict[int, int] = {}
+        for terms in clauses:
+            docs: set[int] = set()
+            for term in terms:
+                _add_term(searcher, segment_searcher, reader, term, lengths, weighting, scores, docs)
+            for d in docs:
+                held[d] = held.get(d, 0) + 1
+        drop = (deleted or set()) | (set(scores) - allow if allow is not None else set())
+        for d in drop:
+            scores.pop(d, None)
+            held.pop(d, None)
+        out.append((segment_searcher, offset, scores, held))
+    return out
+
+
+def _deleted(reader: Any) -> set[int] | None:
+    if not reader.has_deletions():
+        return None
+    perdoc = getattr(reader, "_perdoc", None)  # whoosh 2.7.5: the segment's own deletions
+    if perdoc is not None:
+        return set(perdoc.deleted_docs())
+    return {d for d in range(reader.doc_count_all()) if reader.is_deleted(d)}
+
+
+def _add_term(searcher: Any, segment_searcher: Any, reader: Any, term: Any, lengths: FieldLengths,
+              weighting: scoring.BM25F, scores: dict[int, float], docs: set[int]) -> None:
+    from whoosh.matching.wrappers import FilterMatcher
+    from whoosh.reading import TermNotFound
+
+    field = term.fieldname
+    schema = segment_searcher.schema
+    if field not in schema:
+        return
+    text = schema[field].to_bytes(term.text)
+    try:
+        matcher = reader.postings(field, text)
+    except TermNotFound:
+        return
+    if isinstance(matcher, FilterMatcher):  # deletions: removed by the caller
+        matcher = matcher.child
+    parent = searcher.get_parent()
+    B = weighting._field_B.get(field, weighting.B)
+    K1 = weighting.K1
+    avgfl = parent.avg_field_length(field) or 1
+    # bm25(idf, tf, fl, avgfl, B, K1) * boost, as whoosh.scoring computes it, rearranged.
+    norm = lengths.norms(segment_searcher, field, K1 * (1 - B), K1 * B / avgfl)
+    blocks = _blocks(matcher)
+    if norm is None or blocks is None:
+        # Anything but whoosh 2.7.5's W3 postings: Whoosh's own matcher and scorer.
+        m = term.matcher(segment_searcher, searcher.context())
+        while m.is_active():
+            d = m.id()
+            scores[d] = scores.get(d, 0.0) + m.score()
+            docs.add(d)
+            m.next()
+        return
+    top = parent.idf(field, text) * (K1 + 1) * term.boost  # Whoosh multiplies by the boost
+    get = scores.get
+    for ids, weights in blocks:
+        docs.update(ids)
+        for d, tf in zip(ids, weights):
+            scores[d] = get(d, 0.0) + (top * tf) / (tf + norm[d])
+
+
+def _blocks(matcher: Any) -> Any:
+    """(ids, weights) of each block of a W3 posting list (private parts of whoosh 2.7.5's
+    codec); None for anything else."""
+    needed = ("_read_ids", "_read_weights", "_next_block", "_lastblock")
+    if not all(hasattr(matcher, a) for a in needed):
+        return None
+
+    def gen() -> Any:
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            if matcher._weights is None:
+                matcher._read_weights()
+            yield matcher._ids, matcher._weights
+            if matcher._lastblock:
+                return
+            matcher._next_block()
+    return gen()

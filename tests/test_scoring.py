@@ -13,7 +13,7 @@ from whoosh import scoring
 from indexer.ingest import Options, index_paths
 from kb import querysyntax as qs
 from kb.base import KnowledgeBase
-from kb.index import _scores_of
+from kb.index import _matched, _scores_of
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"
 # Words close together, synonyms expanded to phrases (QPV, ANCT), several words, one word.
@@ -66,3 +66,50 @@ def test_cached_bm25f_scores_like_whooshs(base: KnowledgeBase, text: str) -> Non
     assert ours and ours.keys() == theirs.keys()
     for d, score in theirs.items():
         assert ours[d] == pytest.approx(score, rel=1e-12)
+
+
+# Every query shape the builder makes: words (any of them), explicit AND, OR, NOT, phrases,
+# prefixes, fields, synonyms, a question.
+MATCH_QUERIES = QUERIES + ["santé ET logement", "santé OU éducation", "santé SAUF mentale", "-mentale santé",
+                           '"conseil citoyen" jeunes', "particip*", "titre:charte", "type:charte habitants",
+                           "Peut-on financer un poste d'adulte-relais avec le FIPD ?", "zzzqqq"]
+
+
+@pytest.mark.parametrize("text", MATCH_QUERIES)
+def test_matches_read_as_posting_sets_are_whooshs(base: KnowledgeBase, text: str) -> None:
+    index = base.index
+    some = sorted(index.ids())[:5]
+    base.remove(some[:2])  # deleted documents stay in their segment until a merge
+    with index.searcher() as s:
+        built = index.builder.build(qs.parse(text), index._labels_reader(s))
+        whooshs = {hit.docnum for hit in s.search(built.query, limit=None)}
+        ours = {offset + d for _, offset, ids in _matched(s, built.query, None) for d in ids}
+        assert ours == whooshs
+        years = index._filters({"year": ("2019", "2023")}, index._labels_reader(s))
+        whooshs = {hit.docnum for hit in s.search(built.query, limit=None, filter=years)}
+        ours = {offset + d for _, offset, ids in _matched(s, built.query, years) for d in ids}
+        assert ours == whooshs
+
+
+@pytest.mark.parametrize("text", QUERIES + ["santé éducation jeunes emploi logement", "partcipation citoyenne"])
+def test_words_scored_in_bulk_score_like_whoosh(base: KnowledgeBase, text: str) -> None:
+    from kb.scoring import accumulate, clause_terms
+
+    index = base.index
+    base.remove(sorted(index.ids())[:2])  # deleted documents must not be counted
+    with index.searcher() as s:
+        built = index.builder.build(qs.parse(text), index._labels_reader(s))
+        plain = clause_terms(built.clauses)
+        if plain is None:  # a synonym expanded to a phrase: scored by Whoosh's matchers
+            assert any("Phrase" in repr(c) for c in built.clauses)
+            return
+        assert built.only_clauses
+        whooshs = {hit.docnum: hit.score for hit in s.search(built.query, limit=None)}
+        found = accumulate(s, plain, index._lengths, s.weighting, lambda seg: None)
+        ours = {offset + d: score for _, offset, scores, _ in found for d, score in scores.items()}
+        assert ours.keys() == whooshs.keys()
+        for d, score in whooshs.items():
+            assert ours[d] == pytest.approx(score, rel=1e-9)
+        held = {offset + d: h for _, offset, _, holds in found for d, h in holds.items()}
+        counts = {d: sum(d in {h.docnum for h in s.search(c, limit=None)} for c in built.clauses) for d in ours}
+        assert held == counts
