@@ -1,7 +1,8 @@
-"""Search benchmark: 250 realistic French queries, warm, on a base built from the scaled
-corpus, with facets and highlighting exactly as the web page asks for them
-(``KnowledgeBase.search(SearchRequest(q, filters, facets=True))``), side by side in the same
-run with lower-bound references on the same documents:
+"""Search benchmark: 250 realistic French queries and 50 natural questions, warm, on a base
+built from the scaled corpus, with facets and highlighting exactly as the web page asks for
+them (``KnowledgeBase.search(SearchRequest(q, filters, facets=True))``), timed per query class
+(one word, two words, phrases, filters, questions...), side by side in the same run with
+lower-bound references on the same documents:
 
 - bare Whoosh: default schema and analyzer, no facets, no highlighting (our overhead);
 - tantivy (Rust; French stemming and accent folding) and SQLite FTS5 (unicode61, diacritics
@@ -9,6 +10,7 @@ run with lower-bound references on the same documents:
 
     python -m bench.search              # 100,000 documents
     python -m bench.search --quick      # 300 documents, a few seconds
+    python -m bench.search --only-passerelles   # the project alone, e.g. in two checkouts
 """
 
 from __future__ import annotations
@@ -69,49 +71,92 @@ def queries(n: int = 250, seed: int = 6) -> list[Query]:
                 if sum(content(w) for w in run) >= min(2, k):
                     return run
 
-    def add(q: str, words: list[str], phrase: bool = False, filters: dict[str, tuple[str, ...]] | None = None) -> None:
-        out.append({"q": q, "words": words, "phrase": phrase, "filters": filters or {}})
+    def add(kind: str, q: str, words: list[str], phrase: bool = False,
+            filters: dict[str, tuple[str, ...]] | None = None) -> None:
+        out.append({"class": kind, "q": q, "words": words, "phrase": phrase, "filters": filters or {}})
 
     for _ in range(int(n * 0.30)):
         w = rng.choice(middling)
-        add(w, [w])
+        add("one word", w, [w])
     for _ in range(int(n * 0.22)):
         ws = [w for w in run_of(3) if content(w)][:2]
-        add(" ".join(ws), ws)
+        add("two words", " ".join(ws), ws)
     for _ in range(int(n * 0.12)):
         ws = run_of(rng.choice((3, 4)))
-        add(" ".join(ws), [w for w in ws if content(w)])
+        add("3-4 words", " ".join(ws), [w for w in ws if content(w)])
     for _ in range(int(n * 0.12)):
         ws = run_of(rng.choice((2, 3)))
-        add(f'"{" ".join(ws)}"', ws, phrase=True)
+        add("phrase", f'"{" ".join(ws)}"', ws, phrase=True)
     for _ in range(int(n * 0.04)):
         a, b = rng.sample(middling, 2)
-        add(f"{a} OU {b}", [a, b])
+        add("OU", f"{a} OU {b}", [a, b])
     for _ in range(int(n * 0.04)):
         w = rng.choice(middling)
-        add(w[:5] + "*", [w[:5]])
+        add("prefix", w[:5] + "*", [w[:5]])
     while len(out) < n:
         w = rng.choice(middling)
         flt = ({"type": (rng.choice(TYPES),)} if rng.random() < 0.5
                else {"year": (str(2005 + rng.randrange(20)),)})
-        add(w, [w], filters=flt)
+        add("filtered word", w, [w], filters=flt)
+    return out
+
+
+QUESTION_FRAMES = ("Comment {} ?", "Peut-on {} ?", "Quelles sont les règles pour {} ?", "À quoi sert {} ?",
+                   "Qu'est-ce que {} ?", "Quels sont les différents types de {} ?", "Faut-il {} ?",
+                   "Comment faire pour {} (etc.) ?")
+
+
+def questions(n: int = 60, seed: int = 7) -> list[Query]:
+    """Questions typed in plain French: 4 to 9 consecutive words of the corpus' sentences in a
+    question frame ("Peut-on … ?", "Quelles sont les règles pour … ?"), some with a word's
+    letters swapped (a typo). The costliest class for ranked retrieval: many words, each of
+    which makes candidates."""
+    paragraphs, _ = _paragraphs()
+    sentences = [s for p in paragraphs for s in p if len(s) > 60]
+    rng = random.Random(seed)
+    out: list[Query] = []
+    while len(out) < n:
+        ws = re.findall(r"[^\W\d_]{2,}", rng.choice(sentences))
+        k = rng.randrange(4, 10)
+        if len(ws) <= k:
+            continue
+        i = rng.randrange(len(ws) - k + 1)
+        run = [w.lower() for w in ws[i:i + k]]
+        if rng.random() < 0.3:
+            j = max(range(len(run)), key=lambda x: len(run[x]))
+            w = run[j]
+            if len(w) > 5:
+                run[j] = w[:2] + w[3] + w[2] + w[4:]
+        q = rng.choice(QUESTION_FRAMES).format(" ".join(run))
+        out.append({"class": "question", "q": q, "words": run, "phrase": False, "filters": {}})
     return out
 
 
 def _timed(run: Callable[[Query], int], qs: list[Query], rounds: int) -> tuple[list[float], float]:
+    times, hits, _ = _timed_by_class(run, qs, rounds)
+    return times, hits
+
+
+def _timed_by_class(run: Callable[[Query], int], qs: list[Query],
+                    rounds: int) -> tuple[list[float], float, dict[str, list[float]]]:
     for q in qs:  # warm-up: caches, OS pages, lazily opened readers
         run(q)
     times: list[float] = []
+    by_class: dict[str, list[float]] = {}
     hits = 0
     for _ in range(rounds):
         for q in qs:
             t0 = time.perf_counter()
             hits += run(q)
-            times.append((time.perf_counter() - t0) * 1000)
-    return times, hits / (rounds * len(qs))
+            elapsed = (time.perf_counter() - t0) * 1000
+            times.append(elapsed)
+            by_class.setdefault(q.get("class", "?"), []).append(elapsed)
+    return times, hits / (rounds * len(qs)), by_class
 
 
 def _plain(q: Query) -> str:
+    if q.get("class") == "question":
+        return q["q"]
     words = [w.replace('"', "") for w in q["words"]]
     if q["phrase"]:
         return '"' + " ".join(words) + '"'
@@ -132,15 +177,16 @@ def passerelles(home: Path, qs: list[Query], rounds: int, page_cache: bool = Fal
                 pages.clear()
             page = kb.search(SearchRequest(q["q"], filters=q["filters"], facets=True))
             return min(page.total, 10)
-        times, hits = _timed(run, qs, rounds)
-        return {"latency_ms": latency(times), "mean_hits_top10": round(hits, 2)}
+        times, hits, by_class = _timed_by_class(run, qs, rounds)
+        return {"latency_ms": latency(times), "mean_hits_top10": round(hits, 2),
+                "by_class_ms": {k: latency(v) for k, v in by_class.items()}}
     finally:
         kb.close()
 
 
-def bare_whoosh(home: Path, qs: list[Query], rounds: int, tag: str) -> dict[str, Any]:
+def bare_whoosh(home: Path, qs: list[Query], rounds: int, tag: str, or_group: bool = False) -> dict[str, Any]:
     from whoosh import fields, index
-    from whoosh.qparser import QueryParser
+    from whoosh.qparser import OrGroup, QueryParser
 
     path = DATA / f"whoosh-bare-{tag}"
     build_s = None
@@ -156,7 +202,7 @@ def bare_whoosh(home: Path, qs: list[Query], rounds: int, tag: str) -> dict[str,
         build_s = time.perf_counter() - t0
         (path / ".complete").write_text(f"{build_s:.1f}\n")
     ix = index.open_dir(str(path))
-    parser = QueryParser("body", ix.schema)
+    parser = QueryParser("body", ix.schema, group=OrGroup) if or_group else QueryParser("body", ix.schema)
     with ix.searcher() as s:
         def run(q: Query) -> int:
             results = s.search(parser.parse(_plain(q)), limit=10)
@@ -247,27 +293,46 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=250)
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over all queries (after a warm-up)")
+    parser.add_argument("--only-passerelles", action="store_true",
+                        help="time the project alone (to compare two versions of it in one sequence of runs)")
     args = parser.parse_args()
     count, rounds = (300, 1) if args.quick else (args.docs, args.rounds)
     home = home_for(count)
     qs = queries(args.queries)
+    asked = questions(max(10, args.queries // 5))
     tag = f"scaled-{count}"
+    ours = passerelles(home, qs, rounds)
+    ours_questions = passerelles(home, asked, rounds)
+    by_class = ours["by_class_ms"] | ours_questions["by_class_ms"]
+    print(f"{len(qs)} queries + {len(asked)} natural questions × {rounds} rounds, {count} documents (warm)\n")
+    print("Passerelles (facets + highlights, new query) by query class:")
+    print(table(["query class", "queries", "p50 ms", "p95 ms", "p99 ms", "mean ms"],
+                [[k, v["n"] // rounds, v["p50"], v["p95"], v["p99"], v["mean"]]
+                 for k, v in [("all but questions", ours["latency_ms"])] + list(by_class.items())]))
+    print()
+    result: dict[str, Any] = {"documents": count, "queries": len(qs), "questions": len(asked), "rounds": rounds,
+                              "query_sample": qs[:: max(1, len(qs) // 25)] + asked[:5]}
+    if args.only_passerelles:
+        result["engines"] = {"passerelles (facets + highlights)": ours, "passerelles, questions": ours_questions}
+        path = write_result("search-passerelles", result, quick=args.quick)
+        print(f"→ {path.relative_to(ROOT)}")
+        return
     engines = {
-        "passerelles (facets + highlights)": passerelles(home, qs, rounds),
+        "passerelles (facets + highlights)": ours,
         "passerelles, repeated query (page cache)": passerelles(home, qs, rounds, page_cache=True),
         "bare Whoosh (default analyzer)": bare_whoosh(home, qs, rounds, tag),
         "tantivy": tantivy_ref(home, qs, rounds, tag),
         "SQLite FTS5": fts5_ref(home, qs, rounds, tag),
+        "passerelles, natural questions": ours_questions,
+        "bare Whoosh, natural questions (OR)": bare_whoosh(home, asked, rounds, tag, or_group=True),
     }
     rows = [[name, r["latency_ms"]["p50"], r["latency_ms"]["p95"], r["latency_ms"]["p99"],
              r["latency_ms"]["mean"], r["mean_hits_top10"], r.get("build_s")]
             if "latency_ms" in r else [name, None, None, None, None, None, r.get("unavailable")]
             for name, r in engines.items()]
-    print(f"{len(qs)} queries × {rounds} rounds, {count} documents (warm)\n")
     print(table(["engine", "p50 ms", "p95 ms", "p99 ms", "mean ms", "hits in top 10", "build s"], rows))
-    path = write_result("search", {"documents": count, "queries": len(qs), "rounds": rounds,
-                                   "query_sample": qs[:: max(1, len(qs) // 25)], "engines": engines},
-                        quick=args.quick)
+    result["engines"] = engines
+    path = write_result("search", result, quick=args.quick)
     print(f"\n→ {path.relative_to(ROOT)}")
 
 

@@ -49,6 +49,10 @@ def test_search_quick(bench_env: dict[str, str]) -> None:
     assert {"p50", "p95", "p99"} <= set(ours["latency_ms"])
     assert ours["mean_hits_top10"] > 0
     assert "latency_ms" in data["engines"]["SQLite FTS5"]
+    # Per query class, natural questions included (the class ranked retrieval changes most).
+    assert {"one word", "two words", "phrase", "filtered word"} <= set(ours["by_class_ms"])
+    questions = data["engines"]["passerelles, natural questions"]
+    assert data["questions"] >= 10 and questions["mean_hits_top10"] > 0
 
 
 def test_rescan_quick(bench_env: dict[str, str]) -> None:
