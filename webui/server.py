@@ -77,12 +77,17 @@ def serve(config: dict[str, Any], host: str = "127.0.0.1", port: int = 8000, thr
                 log.warning("server process %s stopped (exit code %s): restarting it", child.name, child.exitcode)
                 start(slot)
     finally:
+        # A second Ctrl-C or SIGTERM (a terminal, a service manager and `timeout` may each send
+        # one) must not interrupt the clean-up and print tracebacks from the children's joins.
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child, _ in children.values():
             child.terminate()
         for child, _ in children.values():
             child.join(timeout=10)
         listener.close()
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, interrupt)
 
 
 def _interrupt(signum: int, frame: Any) -> None:
