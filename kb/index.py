@@ -54,6 +54,7 @@ SIMILAR_CACHE = 2048  # documents whose similar documents are kept until the nex
 PAGE_CACHE = 512  # result pages kept until the next commit
 RERANK_DEPTH = 100  # best matches whose score gets the proximity / all-words bonus
 MAX_SPELLING_LOOKUPS = 6  # unknown words of one query looked up for a correction (bounded work)
+SPELLING_SECONDS = 0.2  # and no new look-up once this long was spent on them
 COORD_POWER = 1.0  # score x (share of the query's words held) ** COORD_POWER
 # Whoosh's in-memory posting pool, before it spills sorted runs to disk: 192 holds a batch of
 # 5,000 small documents (spilling and merging runs was ~20 % of the writer's CPU at 64).
@@ -597,15 +598,17 @@ class Index:
         vocabulary (fewest edits, then most documents), accents restored; words known or
         without a close word are left out. A word whose stem is indexed is only corrected when
         the fix is more than an inflection (renouvelement -> renouvellement, but not
-        relogements -> relogement). At most ``MAX_SPELLING_LOOKUPS`` words are looked up."""
+        relogements -> relogement). At most ``MAX_SPELLING_LOOKUPS`` words are looked up, and
+        none after ``SPELLING_SECONDS``."""
         reader = s.reader()
         fixes: dict[str, str] = {}
         lookups = 0
+        deadline = time.perf_counter() + SPELLING_SECONDS
         for word in dict.fromkeys(words):
             folded = self.analyzer.term_unstemmed(word)
             if folded is None or len(folded) < 4 or not folded.isalpha() or reader.frequency("spell", folded) > 0:
                 continue
-            if lookups >= MAX_SPELLING_LOOKUPS:
+            if lookups >= MAX_SPELLING_LOOKUPS or time.perf_counter() > deadline:
                 break
             lookups += 1
             best = self._closest(reader, folded)

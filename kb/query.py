@@ -12,8 +12,10 @@ matched against the labels that exist in the index, accent- and case-insensitive
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
+from typing import Any
 
 from whoosh import query as wq
 
@@ -42,7 +44,19 @@ MAX_EXPANSIONS = 8
 # of the words a document holds weighs its score (long questions rarely share all their words
 # with the page that answers them).
 ALL_FIRST_UP_TO = 3
-MAX_TERMS = 24  # content terms of one query (a pasted paragraph is cut: bounded work)
+# Bounds on the work one query can cause (a pasted paragraph, hostile queries): content terms
+# of words, phrases and fields together, and the indexed words a prefix stands for.
+MAX_TERMS = 24
+MAX_PREFIX_TERMS = 32
+PREFIX_COST = 4  # a prefix counts as this many terms: each stands for up to MAX_PREFIX_TERMS words
+
+
+class BoundedPrefix(wq.Prefix):  # type: ignore[misc]
+    """A prefix standing for its first ``MAX_PREFIX_TERMS`` indexed words (in alphabetical
+    order): "de*" would otherwise be a union of thousands of posting lists."""
+
+    def _btexts(self, ixreader: Any) -> Iterator[bytes]:
+        return islice(ixreader.expand_prefix(self.fieldname, self.text), MAX_PREFIX_TERMS)
 
 
 class AnyOf(wq.Or):  # type: ignore[misc]
@@ -252,11 +266,17 @@ class QueryBuilder:
             parts = [q for q in (self._node(i, state) for i in node.items) if q is not None]
             return AnyOf(parts) if parts else None
         if isinstance(node, qs.Not):
-            inner = self._node(node.item, _Build(state.labels, {}))
+            excluded = _Build(state.labels, {})  # its words are neither corrected nor highlighted
+            excluded.terms = state.terms
+            inner = self._node(node.item, excluded)
+            state.terms = excluded.terms
             return wq.Not(inner) if inner is not None else None
         if isinstance(node, qs.Phrase):
             return self._text(node.text, node.field, state, phrase=True)
         if node.prefix:
+            if state.terms + PREFIX_COST > MAX_TERMS:
+                return None
+            state.terms += PREFIX_COST
             return self._prefix(node.text, node.field)
         if node.field is None:
             state.words.append(node.text)
@@ -264,15 +284,19 @@ class QueryBuilder:
 
     def _text(self, text: str, field: str | None, state: _Build, phrase: bool) -> wq.Query | None:
         if field in KEYWORD_FIELDS:
+            if state.terms >= MAX_TERMS:
+                return None
+            state.terms += 1
             return self._keyword(field, text, state.labels)
         if field == "id":
             return wq.Term("id", text.strip())
         if field is None and not phrase:
             clauses = self._word_run([text], state)
             return (wq.And(clauses) if len(clauses) > 1 else clauses[0]) if clauses else None
-        terms = self.analyzer.terms(text)
+        terms = self.analyzer.terms(text)[: max(0, MAX_TERMS - state.terms)]
         if not terms:
             return None
+        state.terms += len(terms)
         if field is None:
             return wq.AndMaybe(wq.Phrase(MATCH_FIELD, terms), wq.Phrase(TITLE_FIELD, terms, boost=TITLE_WEIGHT))
         return wq.Phrase(field, terms) if phrase or len(terms) > 1 else wq.Term(field, terms[0])
@@ -282,11 +306,11 @@ class QueryBuilder:
         if len(folded) < 2:
             return None
         if field in KEYWORD_FIELDS:
-            return wq.Prefix(field, text)
+            return BoundedPrefix(field, text)
         # Stems are truncated words, so a prefix is matched on the unstemmed words too.
         targets = ("spell", "title") if field in (None, "body", "title") else (field,)
-        return AnyOf([wq.Prefix(f, folded) for f in targets] + [wq.Term(f, self.analyzer.term(folded) or folded)
-                                                                  for f in (field,) if f])
+        return AnyOf([BoundedPrefix(f, folded) for f in targets] + [wq.Term(f, self.analyzer.term(folded) or folded)
+                                                                      for f in (field,) if f])
 
     def _keyword(self, field: str, text: str, labels: Labels) -> wq.Query:
         """A label, matched loosely: "fiche d'experience" or "fiche" both find "fiche d'expérience"."""
