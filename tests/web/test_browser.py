@@ -52,11 +52,17 @@ def browser() -> Iterator[Any]:
 def server(app: Any) -> Iterator[str]:
     """The app served by waitress on a free port of 127.0.0.1, in a thread."""
     srv = make_server(app, host="127.0.0.1", port=0, threads=4)
+    url = f"http://127.0.0.1:{srv.effective_port}"
+    # Absolute links (exports, feeds) name the address the server was started with, as kb serve
+    # tells the app; never the request's Host header.
+    previous = app.config["SERVER_URL"]
+    app.config["SERVER_URL"] = url
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{srv.effective_port}"
+        yield url
     finally:
+        app.config["SERVER_URL"] = previous
         srv.close()
         thread.join(timeout=5)
 
