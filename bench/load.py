@@ -5,10 +5,15 @@ readers and documentalists do — searches, facet clicks, document pages, feeds 
     python -m bench.load --clients 10 --seconds 30 --docs 10000
     python -m bench.load --quick         # demo corpus, 10 clients, 5 s (CI)
     python -m bench.load --mix new-search --processes 2   # search pages only, no query twice
+    python -m bench.load --attackers 4   # the same, plus 4 clients sending hostile queries
 
 Mixes: ``newsletter`` (default) as below; ``search``, result pages only, drawn from 250 queries
 so that they repeat; ``new-search``, result pages only, each query asked once (up to 3,000
 distinct queries, split between the clients), what the result-page cache cannot help with.
+``--attackers N`` adds N clients that send only hostile queries as fast as they are answered
+(500-character pasted paragraphs, misspelt words, short prefixes, long phrases, alternatives,
+nested groups, each asked once): the normal users' latencies are reported apart, to compare
+with a run without attackers.
 
 Prints a table (throughput, p50/p95/p99 latency per kind of request, errors) and writes
 bench/results/load.json. The clients run in this process (threads, keep-alive connections) and
@@ -39,7 +44,7 @@ CORPUS = ROOT / "corpus" / "documents"
 # Share of each kind of request in the mix.
 MIXES = {"newsletter": (("search", 0.45), ("facet", 0.15), ("document", 0.2), ("feed", 0.1), ("api", 0.1)),
          "search": (("search", 1.0),), "new-search": (("search", 1.0),)}
-KINDS = ("search", "facet", "document", "feed", "api")
+KINDS = ("search", "facet", "document", "feed", "api", "hostile")
 FACETS = ("type=fiche+d%27exp%C3%A9rience", "type=%C3%A9tude%2Frapport", "annee=2019", "format=pdf",
           "theme=participation+citoyenne")
 
@@ -92,6 +97,27 @@ def request_paths(home: Path, count: int, mix: str = "newsletter", seed: int = 5
     return out
 
 
+def hostile_paths(count: int, seed: int = 9) -> list[tuple[str, str]]:
+    """Search pages for queries that try to cost the server as much as the syntax allows, each
+    at most the web form's 500 characters, none asked twice."""
+    from bench.corpus import _paragraphs
+    import re
+
+    paragraphs, _ = _paragraphs()
+    words = sorted({w.lower() for p in paragraphs for s in p for w in re.findall(r"[^\W\d_]{5,}", s)})
+    rng = random.Random(seed)
+    makers = [
+        lambda: " ".join(rng.sample(words, 90)),  # a pasted paragraph
+        lambda: " ".join(w[:2] + w[3:] for w in rng.sample(words, 70)),  # misspelt words
+        lambda: " ".join(w[:2] + "*" for w in rng.sample(words, 150)),  # short prefixes
+        lambda: " ".join('"' + " ".join(rng.sample(words, 8)) + '"' for _ in range(8)),  # phrases
+        lambda: " OU ".join(rng.sample(words, 60)),  # alternatives
+        lambda: "(" * 20 + " OU ".join(rng.sample(words, 30)) + ")" * 20,  # nested groups
+    ]
+    return [("hostile", "/recherche?q=" + urllib.parse.quote_plus(makers[i % len(makers)]()[:500]))
+            for i in range(count)]
+
+
 class Client(threading.Thread):
     def __init__(self, port: int, plan: list[tuple[str, str]], stop_at: float) -> None:
         super().__init__(daemon=True)
@@ -131,7 +157,7 @@ class Client(threading.Thread):
 
 
 def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: int = 1,
-        mix: str = "newsletter") -> dict[str, Any]:
+        mix: str = "newsletter", attackers: int = 0) -> dict[str, Any]:
     port = free_port()
     # The server's log goes to a file: an unread pipe fills up under load (waitress warns about
     # its queue depth) and then blocks the server on its next log line.
@@ -161,6 +187,8 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
         else:
             plans = [plan[i * 97 % len(plan):] + plan for i in range(clients)]
         workers = [Client(port, p, stop_at) for p in plans]
+        hostile = hostile_paths(3000)
+        workers += [Client(port, hostile[i::attackers], stop_at) for i in range(attackers)]
         started = time.monotonic()
         for w in workers:
             w.start()
@@ -176,8 +204,10 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
     errors = [e for w in workers for e in w.errors]
     by_kind = {kind: latency([ms for k, ms in samples if k == kind]) for kind in KINDS
                if any(k == kind for k, _ in samples)}
-    return {"clients": clients, "seconds": round(wall, 1), "requests": len(samples) + len(errors),
-            "throughput_rps": round(len(samples) / wall, 1), "latency_ms": latency([ms for _, ms in samples]),
+    normal = [ms for k, ms in samples if k != "hostile"]
+    return {"clients": clients, "attackers": attackers, "seconds": round(wall, 1),
+            "requests": len(samples) + len(errors), "throughput_rps": round(len(normal) / wall, 1),
+            "latency_ms": latency(normal),
             "by_kind": by_kind, "errors": len(errors), "error_samples": errors[:20], "server_rss_mb": rss_kb // 1024}
 
 
@@ -212,25 +242,26 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="kb serve --threads")
     parser.add_argument("--processes", type=int, default=SERVE_PROCESSES, help="kb serve --processes")
     parser.add_argument("--mix", choices=sorted(MIXES), default="newsletter", help="what the clients ask")
+    parser.add_argument("--attackers", type=int, default=0, help="extra clients sending only hostile queries")
     parser.add_argument("--quick", action="store_true", help="demo corpus, 10 clients, 5 s")
     args = parser.parse_args()
     if args.quick:
         home, clients, seconds, docs = demo_home(), 10, 5.0, len(document_ids(demo_home()))
     else:
         home, clients, seconds, docs = home_for(args.docs), args.clients, args.seconds, args.docs
-    result = run(home, clients, seconds, args.threads, args.processes, args.mix)
+    result = run(home, clients, seconds, args.threads, args.processes, args.mix, args.attackers)
     result["server_threads"], result["server_processes"], result["mix"] = args.threads, args.processes, args.mix
     result["documents"] = docs
-    rows = [["all", result["latency_ms"]["n"], result["latency_ms"]["p50"], result["latency_ms"]["p95"],
+    rows = [["all but hostile", result["latency_ms"]["n"], result["latency_ms"]["p50"], result["latency_ms"]["p95"],
              result["latency_ms"]["p99"]]]
     rows += [[kind, v["n"], v["p50"], v["p95"], v["p99"]] for kind, v in result["by_kind"].items()]
     print(f"kb serve ({args.processes} process(es) × {args.threads} threads), {docs} documents, {args.mix} mix, "
-          f"{clients} clients, {result['seconds']} s on loopback: "
+          f"{clients} clients + {args.attackers} attackers, {result['seconds']} s on loopback: "
           f"{result['throughput_rps']} requests/s, {result['errors']} errors, server RSS {result['server_rss_mb']} MB")
     print(table(["requests", "n", "p50 ms", "p95 ms", "p99 ms"], rows))
     path = write_result("load", {"command": "python -m bench.load" + (" --quick" if args.quick else
                                  f" --clients {clients} --seconds {seconds:g} --docs {docs} --threads {args.threads}"
-                                 f" --processes {args.processes} --mix {args.mix}"),
+                                 f" --processes {args.processes} --mix {args.mix} --attackers {args.attackers}"),
                                  **result},
                         quick=args.quick)
     print(f"JSON: {path}")

@@ -15,14 +15,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize(("mix", "kinds"), [("newsletter", {"search", "facet", "document", "feed", "api"}),
-                                            ("new-search", {"search"})])
-def test_quick_load_has_no_errors(mix: str, kinds: set[str]) -> None:
-    result = subprocess.run([sys.executable, "-m", "bench.load", "--quick", "--mix", mix], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
+@pytest.mark.parametrize(("mix", "attackers", "kinds"), [
+    ("newsletter", 0, {"search", "facet", "document", "feed", "api"}),
+    ("new-search", 0, {"search"}),
+    # Clients sending only hostile queries (pasted paragraphs, prefixes, nested groups...) beside
+    # the normal ones: every request, theirs included, is answered without an error.
+    ("newsletter", 2, {"search", "facet", "document", "feed", "api", "hostile"}),
+])
+def test_quick_load_has_no_errors(mix: str, attackers: int, kinds: set[str]) -> None:
+    result = subprocess.run([sys.executable, "-m", "bench.load", "--quick", "--mix", mix, "--attackers", str(attackers)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads((ROOT / "bench" / "results" / "load-quick.json").read_text())
-    assert data["mix"] == mix
+    assert data["mix"] == mix and data["attackers"] == attackers
     assert data["errors"] == 0, data["error_samples"]
     assert data["requests"] > 50
     assert set(data["by_kind"]) == kinds
