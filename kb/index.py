@@ -34,8 +34,8 @@ from kb.analysis import Analyzer, fold
 from kb.durability import check_segments
 from kb.analysis import words as words_of
 from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, SearchRequest
-from kb.query import MATCH_FIELD, TITLE_FIELD, AnyOf, BuiltQuery, QueryBuilder, SynonymMatcher
-from kb.scoring import CachedBM25F, FieldLengths, TermClauses, accumulate, clause_terms
+from kb.query import MATCH_FIELD, MAX_TERMS, TITLE_FIELD, AnyOf, BuiltQuery, QueryBuilder, SynonymMatcher
+from kb.scoring import CachedBM25F, FieldLengths, TermClauses, accumulate, clause_terms, within_budget
 from kb.segments import PerSegment
 from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.synonyms import Synonyms
@@ -55,6 +55,9 @@ PAGE_CACHE = 512  # result pages kept until the next commit
 RERANK_DEPTH = 100  # best matches whose score gets the proximity / all-words bonus
 MAX_SPELLING_LOOKUPS = 6  # unknown words of one query looked up for a correction (bounded work)
 SPELLING_SECONDS = 0.2  # and no new look-up once this long was spent on them
+# Postings scored for one query of words (about 1 µs each): beyond, the most common words are
+# left out (a pasted paragraph of common words would otherwise read most of the index).
+MAX_POSTINGS = 150_000
 COORD_POWER = 1.0  # score x (share of the query's words held) ** COORD_POWER
 # Whoosh's in-memory posting pool, before it spills sorted runs to disk: 192 holds a batch of
 # 5,000 small documents (spilling and merging runs was ~20 % of the writer's CPU at 64).
@@ -509,7 +512,13 @@ class Index:
     def _find_any(self, s: Searcher, plain: TermClauses, bonus: wq.Query | None, all_first: bool,
                   request: SearchRequest, filter_q: wq.Query | None, depth: int,
                   terms: frozenset[str]) -> "_Found":
-        """``_find`` for words typed side by side: every match scored in bulk."""
+        """``_find`` for words typed side by side: every match scored in bulk (within
+        ``MAX_POSTINGS``, the most common words left out beyond it)."""
+        kept = within_budget(s, plain, MAX_POSTINGS)
+        if len(kept) < len(plain):
+            dropped = {t.text for terms in plain if terms not in kept for t in terms}
+            bonus = _without_terms(bonus, dropped)
+            plain = kept
         context = s.context()
         allowed = (lambda seg: _ids(seg, filter_q, context)) if filter_q is not None else (lambda seg: None)
         found = accumulate(s, plain, self._lengths, s.weighting, allowed)
@@ -604,9 +613,15 @@ class Index:
         fixes: dict[str, str] = {}
         lookups = 0
         deadline = time.perf_counter() + SPELLING_SECONDS
+        checked = 0
         for word in dict.fromkeys(words):
             folded = self.analyzer.term_unstemmed(word)
-            if folded is None or len(folded) < 4 or not folded.isalpha() or reader.frequency("spell", folded) > 0:
+            if folded is None:
+                continue
+            checked += 1
+            if checked > MAX_TERMS:  # the words past the query's budget are not searched anyway
+                break
+            if len(folded) < 4 or not folded.isalpha() or reader.frequency("spell", folded) > 0:
                 continue
             if lookups >= MAX_SPELLING_LOOKUPS or time.perf_counter() > deadline:
                 break
@@ -647,6 +662,15 @@ def _replace_words(query: str, fixes: dict[str, str]) -> str:
     """``query`` with each misspelt word replaced by its correction (whole words only)."""
     pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(fixes, key=len, reverse=True)) + r")(?!\w)")
     return pattern.sub(lambda m: fixes[m.group(1)], query)
+
+
+def _without_terms(query: wq.Query | None, texts: set[str]) -> wq.Query | None:
+    """The parts of a union (the bonus) that use none of ``texts``."""
+    if query is None:
+        return None
+    parts = list(query.subqueries) if type(query) in (wq.Or, AnyOf) else [query]
+    kept = [p for p in parts if not any(_text_of(text) in texts for _, text in _all_terms(p))]
+    return None if not kept else kept[0] if len(kept) == 1 else AnyOf(kept)
 
 
 def _page_of(ranked: list[tuple[int, float]], total: int, request: SearchRequest) -> list[tuple[int, float]]:

@@ -47,8 +47,9 @@ ALL_FIRST_UP_TO = 3
 # Bounds on the work one query can cause (a pasted paragraph, hostile queries): content terms
 # of words, phrases and fields together, and the indexed words a prefix stands for.
 MAX_TERMS = 24
-MAX_PREFIX_TERMS = 32
-PREFIX_COST = 4  # a prefix counts as this many terms: each stands for up to MAX_PREFIX_TERMS words
+MAX_PREFIX_TERMS = 16
+PREFIX_COST = 8  # a prefix counts as this many terms: each stands for up to MAX_PREFIX_TERMS words
+MAX_BONUS_TERMS = 12  # proximity and headings/summary bonuses for the first words only
 
 
 class BoundedPrefix(wq.Prefix):  # type: ignore[misc]
@@ -244,10 +245,14 @@ class QueryBuilder:
                 group = [[terms[i]]] + [[c] for c in alternatives[i][1]]
             groups.append(group)
             i += length
+        first = state.terms - len(terms)  # content terms of the query before this run
         for group in groups:
             clauses.append(_either([q for e in group for q in _in_text(e)]))
+        room = max(0, MAX_BONUS_TERMS - first)
+        for group in groups[:room]:
             state.bonus.extend(_terms_query(f, e, SECTION_WEIGHT) for f in SECTION_FIELDS for e in group)
-        for a, b in zip(terms, terms[1:]):
+        near = terms[: room + 1]
+        for a, b in zip(near, near[1:]):
             if a != b:
                 state.bonus.append(wq.Phrase(MATCH_FIELD, [a, b], slop=PROXIMITY_SLOP, boost=PROXIMITY_WEIGHT))
         return clauses
@@ -307,8 +312,9 @@ class QueryBuilder:
             return None
         if field in KEYWORD_FIELDS:
             return BoundedPrefix(field, text)
-        # Stems are truncated words, so a prefix is matched on the unstemmed words too.
-        targets = ("spell", "title") if field in (None, "body", "title") else (field,)
+        # Stems are truncated words, so a prefix is matched on the unstemmed words, which the
+        # spelling field holds for the title and the body alike.
+        targets = ("spell",) if field in (None, "body") else (field,)
         return AnyOf([BoundedPrefix(f, folded) for f in targets] + [wq.Term(f, self.analyzer.term(folded) or folded)
                                                                       for f in (field,) if f])
 

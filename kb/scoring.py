@@ -118,13 +118,44 @@ def clause_terms(clauses: tuple[Any, ...]) -> TermClauses | None:
     phrase): the queries ``accumulate`` can score. None otherwise."""
     from whoosh import query as wq
 
+    def flat(q: Any) -> list[Any]:
+        # A union's score is the sum of its parts' (nested unions included): flatten them.
+        if isinstance(q, wq.Or) and q.boost == 1.0:
+            return [t for sub in q.subqueries for t in flat(sub)]
+        return [q]
+
     out: TermClauses = []
     for clause in clauses:
-        subs = list(clause.subqueries) if isinstance(clause, wq.Or) and clause.boost == 1.0 else [clause]
+        subs = flat(clause)
         if not subs or not all(type(t) is wq.Term for t in subs):
             return None
         out.append(subs)
     return out
+
+
+def within_budget(searcher: Any, clauses: TermClauses, budget: int) -> TermClauses:
+    """``clauses`` whose posting lists hold at most ``budget`` postings together: when there are
+    more, the most common clauses are left out (they weigh least, BM25's idf) and the rarest
+    kept, at least one. Bounds the work of a pasted paragraph of common words."""
+    def size(terms: list[Any]) -> int:
+        total = 0
+        for t in terms:
+            field = searcher.schema[t.fieldname] if t.fieldname in searcher.schema else None
+            if field is not None:
+                total += searcher.doc_frequency(t.fieldname, field.to_bytes(t.text))
+        return total
+
+    sizes = [size(terms) for terms in clauses]
+    if sum(sizes) <= budget:
+        return clauses
+    kept: set[int] = set()
+    total = 0
+    for i in sorted(range(len(clauses)), key=lambda i: sizes[i]):
+        if kept and total + sizes[i] > budget:
+            break
+        kept.add(i)
+        total += sizes[i]
+    return [terms for i, terms in enumerate(clauses) if i in kept]
 
 
 def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weighting: scoring.BM25F,
