@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 # ../shared beside the repository: corpora and notes, read-only, not part of the repo.
-SHARED = ROOT.parent / "shared"
+# Resolved: kb index records real paths, and ../shared may be a link to the data.
+SHARED = (ROOT.parent / "shared").resolve()
 
 
 def require_shared(path: Path = SHARED) -> Path:
