@@ -39,6 +39,7 @@ from kb.scoring import CachedBM25F, FieldLengths, TermClauses, accumulate, claus
 from kb.segments import PerSegment
 from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.synonyms import Synonyms
+from kb.turns import Turns
 
 # Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
 SCHEMA_VERSION = 6  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
@@ -58,6 +59,7 @@ SPELLING_SECONDS = 0.2  # and no new look-up once this long was spent on them
 # Postings scored for one query of words (about 1 µs each): beyond, the most common words are
 # left out (a pasted paragraph of common words would otherwise read most of the index).
 MAX_POSTINGS = 150_000
+COSTLY_WORDS = 24  # a query of more words waits for the ordinary ones (kb.turns)
 COORD_POWER = 1.0  # score x (share of the query's words held) ** COORD_POWER
 # Whoosh's in-memory posting pool, before it spills sorted runs to disk: 192 holds a batch of
 # 5,000 small documents (spilling and merging runs was ~20 % of the writer's CPU at 64).
@@ -231,6 +233,7 @@ class Index:
         # at 100k documents: 12 requests/s against 20 with one shared searcher), each
         # thread's readers starting cold; the rest of a request runs in parallel.
         self._searching = threading.RLock()
+        self._turns = Turns()  # ordinary searches and pages before costly searches
         self._shared: Searcher | None = None
         self._lock = threading.Lock()
         self._similar: OrderedDict[tuple[int, str, int], tuple[Hit, ...]] = OrderedDict()
@@ -343,7 +346,7 @@ class Index:
         capitalises: place and people names), which would pair documents about one town.
         Bo1 already discounts terms common in the collection, so no document-frequency cut-off
         is applied (one hurt on the judged pairs: bench/relevance/README.md)."""
-        with self.searcher() as s:
+        with self._turns.turn(False), self.searcher() as s:
             # A permalink in a newsletter brings many readers to one page: the answer is kept
             # until the next commit changes the index.
             key = (s.ixreader.generation(), doc_id, limit)
@@ -390,7 +393,7 @@ class Index:
         node = qs.parse(query)
         if node is None:
             return ()
-        with self.searcher() as s:
+        with self._turns.turn(False), self.searcher() as s:
             docnum = s.document_number(id=doc_id)
             if docnum is None:
                 return ()
@@ -408,7 +411,7 @@ class Index:
 
     def search(self, request: SearchRequest) -> SearchPage:
         started = time.perf_counter()
-        with self.searcher() as s:
+        with self._turns.turn(_costly(request.query)), self.searcher() as s:
             # The same searches come back (a link in a newsletter, a feed polled by readers):
             # their pages are kept until the next commit changes the index.
             key = (s.ixreader.generation(), request.query, tuple(sorted(request.filters.items())),
@@ -671,6 +674,12 @@ def _without_terms(query: wq.Query | None, texts: set[str]) -> wq.Query | None:
     parts = list(query.subqueries) if type(query) in (wq.Or, AnyOf) else [query]
     kept = [p for p in parts if not any(_text_of(text) in texts for _, text in _all_terms(p))]
     return None if not kept else kept[0] if len(kept) == 1 else AnyOf(kept)
+
+
+def _costly(query: str) -> bool:
+    """Whether a query is likely to cost many times an ordinary one: far more words than a
+    question has, several prefixes or phrases (each a union or a position check)."""
+    return len(words_of(query)) > COSTLY_WORDS or query.count("*") > 1 or query.count('"') > 4
 
 
 def _page_of(ranked: list[tuple[int, float]], total: int, request: SearchRequest) -> list[tuple[int, float]]:
