@@ -35,7 +35,8 @@ from kb.durability import check_segments
 from kb.analysis import words as words_of
 from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, SearchRequest
 from kb.query import MATCH_FIELD, MAX_TERMS, TITLE_FIELD, AnyOf, BuiltQuery, QueryBuilder, SynonymMatcher
-from kb.scoring import CachedBM25F, FieldLengths, TermClauses, accumulate, clause_terms, within_budget
+from kb.scoring import (CachedBM25F, FieldLengths, TermClauses, accumulate, clause_terms, deleted_docs, posting_ids,
+                        within_budget)
 from kb.segments import PerSegment
 from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.synonyms import Synonyms
@@ -712,11 +713,8 @@ def _matched(s: Searcher, query: wq.Query, filter_q: wq.Query | None) -> list[tu
         ids = _ids(segment_searcher, query, context)
         if ids and filter_q is not None:
             ids &= _ids(segment_searcher, filter_q, context)
-        reader = segment_searcher.reader()
-        if ids and reader.has_deletions():
-            perdoc = getattr(reader, "_perdoc", None)  # whoosh 2.7.5: the segment's deletions
-            deleted = perdoc.deleted_docs() if perdoc is not None else (d for d in list(ids) if reader.is_deleted(d))
-            ids.difference_update(deleted)
+        if ids:
+            ids.difference_update(deleted_docs(segment_searcher.reader()))
         out.append((segment_searcher, offset, sorted(ids)))
     return out
 
@@ -732,7 +730,7 @@ def _ids(segment_searcher: Any, q: wq.Query, context: Any) -> set[int]:
         text = segment_searcher.schema[field].to_bytes(q.text)
         if (field, text) not in reader:
             return set()
-        return _posting_ids(reader.postings(field, text))
+        return posting_ids(reader.postings(field, text))
     if kind in (wq.Or, AnyOf):
         # The body's terms include the title's (``analyze``): a word looked up in both is
         # matched by its body postings alone (reading a posting list is the main cost here).
@@ -767,22 +765,6 @@ def _ids(segment_searcher: Any, q: wq.Query, context: Any) -> set[int]:
         return set()
     matcher = q.matcher(segment_searcher, context)
     return set(matcher.all_ids()) if matcher.is_active() else set()
-
-
-def _posting_ids(matcher: Any) -> set[int]:
-    """All docnums of a posting list, a block at a time (private parts of whoosh 2.7.5's W3
-    codec, with Whoosh's own iteration for anything else)."""
-    if not all(hasattr(matcher, a) for a in ("_read_ids", "_next_block", "_ids", "_lastblock")):
-        return set(matcher.all_ids())
-    out: set[int] = set()
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        out.update(matcher._ids)
-        if matcher._lastblock:
-            break
-        matcher._next_block()
-    return out
 
 
 def _reranked(ranked: list[tuple[int, float]], holds: dict[int, int], n: int, extra: dict[int, float],

@@ -84,7 +84,6 @@ class BuiltQuery:
     most of a long query's time."""
 
     query: wq.Query
-    words: tuple[str, ...] = ()  # the plain words typed, for spelling suggestions
     clauses: tuple[wq.Query, ...] = ()
     bonus: wq.Query | None = None
     required: wq.Query | None = None  # the strict parts, when there are optional ones
@@ -129,12 +128,11 @@ Labels = Callable[[str], Iterable[str]]
 
 
 class _Build:
-    """The state of one build: plain words met, bonus queries, spelling corrections."""
+    """The state of one build: bonus queries, spelling corrections, content terms used so far."""
 
     def __init__(self, labels: Labels, corrections: Mapping[str, str]) -> None:
         self.labels = labels
         self.corrections = corrections
-        self.words: list[str] = []
         self.bonus: list[wq.Query] = []
         self.terms = 0
 
@@ -159,7 +157,7 @@ class QueryBuilder:
         state = _Build(labels, corrections or {})
         if isinstance(node, qs.And) and node.explicit:
             query = self._node(node, state)
-            return BuiltQuery(query or wq.NullQuery, tuple(state.words), (), _any(state.bonus))
+            return BuiltQuery(query or wq.NullQuery, (), _any(state.bonus))
         items = node.items if isinstance(node, qs.And) else (node,)
         clauses, required = self._soft(items, state)
         strict = wq.And(required) if len(required) > 1 else (required[0] if required else None)
@@ -167,16 +165,16 @@ class QueryBuilder:
             strict = wq.And([wq.Every()] + required)
         if not clauses:
             query = strict if strict is not None else wq.NullQuery
-            return BuiltQuery(query, tuple(state.words), (), _any(state.bonus))
+            return BuiltQuery(query, (), _any(state.bonus))
         optional = _either(clauses)
         if strict is None:
-            return BuiltQuery(optional, tuple(state.words), tuple(clauses), _any(state.bonus), None, True)
+            return BuiltQuery(optional, tuple(clauses), _any(state.bonus), None, True)
         if all(isinstance(r, wq.Not) for r in required):
             query = wq.And([optional] + required)
             strict = None
         else:
             query = wq.AndMaybe(strict, optional)
-        return BuiltQuery(query, tuple(state.words), tuple(clauses), _any(state.bonus), strict)
+        return BuiltQuery(query, tuple(clauses), _any(state.bonus), strict)
 
     # -- the optional side: words typed side by side ------------------------------------------
 
@@ -194,7 +192,6 @@ class QueryBuilder:
 
         for item in items:
             if isinstance(item, qs.Word) and item.field is None and not item.prefix:
-                state.words.append(item.text)
                 run.append(item.text)
                 continue
             flush()
@@ -283,8 +280,6 @@ class QueryBuilder:
                 return None
             state.terms += PREFIX_COST
             return self._prefix(node.text, node.field)
-        if node.field is None:
-            state.words.append(node.text)
         return self._text(node.text, node.field, state, phrase=False)
 
     def _text(self, text: str, field: str | None, state: _Build, phrase: bool) -> wq.Query | None:

@@ -171,7 +171,7 @@ def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weigh
     out = []
     for segment_searcher, offset in searcher.leaf_searchers():
         reader = segment_searcher.reader()
-        deleted = _deleted(reader)
+        deleted = deleted_docs(reader)
         allow = allowed(segment_searcher)
         scores: dict[int, float] = {}
         held: dict[int, int] = {}
@@ -181,7 +181,7 @@ def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weigh
                 _add_term(searcher, segment_searcher, reader, term, lengths, weighting, scores, docs)
             for d in docs:
                 held[d] = held.get(d, 0) + 1
-        drop = (deleted or set()) | (set(scores) - allow if allow is not None else set())
+        drop = deleted | (set(scores) - allow if allow is not None else set())
         for d in drop:
             scores.pop(d, None)
             held.pop(d, None)
@@ -189,9 +189,10 @@ def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weigh
     return out
 
 
-def _deleted(reader: Any) -> set[int] | None:
+def deleted_docs(reader: Any) -> set[int]:
+    """The deleted docnums of one segment (they stay in its posting lists until a merge)."""
     if not reader.has_deletions():
-        return None
+        return set()
     perdoc = getattr(reader, "_perdoc", None)  # whoosh 2.7.5: the segment's own deletions
     if perdoc is not None:
         return set(perdoc.deleted_docs())
@@ -200,7 +201,6 @@ def _deleted(reader: Any) -> set[int] | None:
 
 def _add_term(searcher: Any, segment_searcher: Any, reader: Any, term: Any, lengths: FieldLengths,
               weighting: scoring.BM25F, scores: dict[int, float], docs: set[int]) -> None:
-    from whoosh.matching.wrappers import FilterMatcher
     from whoosh.reading import TermNotFound
 
     field = term.fieldname
@@ -212,8 +212,7 @@ def _add_term(searcher: Any, segment_searcher: Any, reader: Any, term: Any, leng
         matcher = reader.postings(field, text)
     except TermNotFound:
         return
-    if isinstance(matcher, FilterMatcher):  # deletions: removed by the caller
-        matcher = matcher.child
+    matcher = _unfiltered(matcher)  # deletions: removed by the caller
     parent = searcher.get_parent()
     B = weighting._field_B.get(field, weighting.B)
     K1 = weighting.K1
@@ -238,9 +237,30 @@ def _add_term(searcher: Any, segment_searcher: Any, reader: Any, term: Any, leng
             scores[d] = get(d, 0.0) + (top * tf) / (tf + norm[d])
 
 
-def _blocks(matcher: Any) -> Any:
-    """(ids, weights) of each block of a W3 posting list (private parts of whoosh 2.7.5's
-    codec); None for anything else."""
+def posting_ids(matcher: Any) -> set[int]:
+    """Every docnum of a posting list (``reader.postings``), deleted documents included, read a
+    block at a time."""
+    matcher = _unfiltered(matcher)
+    blocks = _blocks(matcher, weights=False)
+    if blocks is None:
+        return set(matcher.all_ids())
+    out: set[int] = set()
+    for ids, _ in blocks:
+        out.update(ids)
+    return out
+
+
+def _unfiltered(matcher: Any) -> Any:
+    """The posting list under the filter Whoosh puts on a segment with deletions: its private
+    block reader is what ``_blocks`` reads, and the callers remove deleted documents."""
+    from whoosh.matching.wrappers import FilterMatcher
+
+    return matcher.child if isinstance(matcher, FilterMatcher) else matcher
+
+
+def _blocks(matcher: Any, weights: bool = True) -> Any:
+    """(ids, weights or None) of each block of a W3 posting list (private parts of whoosh
+    2.7.5's codec); None for anything else."""
     needed = ("_read_ids", "_read_weights", "_next_block", "_lastblock")
     if not all(hasattr(matcher, a) for a in needed):
         return None
@@ -249,9 +269,9 @@ def _blocks(matcher: Any) -> Any:
         while matcher.is_active():
             if matcher._ids is None:
                 matcher._read_ids()
-            if matcher._weights is None:
+            if weights and matcher._weights is None:
                 matcher._read_weights()
-            yield matcher._ids, matcher._weights
+            yield matcher._ids, matcher._weights if weights else None
             if matcher._lastblock:
                 return
             matcher._next_block()
