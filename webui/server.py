@@ -42,8 +42,8 @@ def serve(config: dict[str, Any], host: str = "127.0.0.1", port: int = 8000, thr
           processes: int = 1) -> None:
     """Block serving the app that ``webui.create_app(config)`` builds; binds to this computer
     only unless ``host`` says otherwise. With ``processes`` > 1, each process builds its own
-    app (its own searcher and caches); a child that dies is replaced, one that dies as it starts
-    stops them all (``ServerStartError``)."""
+    app (its own searcher and caches); a child that dies is replaced, one that exits by itself as it
+    starts stops them all (``ServerStartError``)."""
     listener = listening_socket(host, port)
     if processes <= 1:
         try:
@@ -72,7 +72,10 @@ def serve(config: dict[str, Any], host: str = "127.0.0.1", port: int = 8000, thr
                 if child.is_alive():
                     continue
                 del children[slot]
-                if not ready.is_set():  # its app could not be built: a new one would fail alike
+                # It ended by itself before its app was built (a base that cannot be opened): a
+                # new one would fail alike. One killed by a signal (the OOM killer, an operator)
+                # while starting is replaced like any other.
+                if not ready.is_set() and (child.exitcode or 0) >= 0:
                     raise ServerStartError(f"{child.name} stopped at start (exit code {child.exitcode})")
                 log.warning("server process %s stopped (exit code %s): restarting it", child.name, child.exitcode)
                 start(slot)

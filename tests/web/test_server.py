@@ -101,6 +101,19 @@ def test_several_processes_share_the_port_and_replace_a_dead_one(serve) -> None:
     assert not answers(port)
 
 
+def test_a_process_killed_while_it_starts_is_replaced(serve) -> None:  # type: ignore[no-untyped-def]
+    """Killed before its app is built (the OOM killer, an operator): not a start failure that
+    stops the server, a process to replace."""
+    proc, port = serve("--processes", "2", "--threads", "2")
+    wait_until(lambda: len(server_processes(proc.pid)) >= 1, 30)
+    victim = min(server_processes(proc.pid))
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: answers(port))
+    wait_until(lambda: len(server_processes(proc.pid) - {victim}) == 2)
+    assert proc.poll() is None
+    assert get(port, "/api/search?q=habitants")[0] == 200
+
+
 def test_children_end_when_the_parent_is_killed(serve) -> None:  # type: ignore[no-untyped-def]
     proc, port = serve("--processes", "2", "--threads", "2")
     wait_until(lambda: answers(port) and len(server_processes(proc.pid)) == 2)
