@@ -6,16 +6,24 @@ readers and documentalists do — searches, facet clicks, document pages, feeds 
     python -m bench.load --quick         # demo corpus, 10 clients, 5 s (CI)
     python -m bench.load --mix new-search --processes 2   # search pages only, no query twice
     python -m bench.load --attackers 4   # the same, plus 4 clients sending hostile queries
+    python -m bench.load --mix long-documents --clients 30   # readers of two 20-million-character documents
 
 Mixes: ``newsletter`` (default) as below; ``search``, result pages only, drawn from 250 queries
 so that they repeat; ``new-search``, result pages only, each query asked once (up to 3,000
 distinct queries, split between the clients), what the result-page cache cannot help with.
+``long-documents``, on the demo corpus plus two documents of 20 million characters (the
+extraction limit), built once into bench/data/home-long: parts of their pages, their pages with
+a query (passages), searches that find them (snippets) and their API records (with
+and without the whole text), what a few dozen
+readers of one huge report ask at once; its figure is the server's peak memory.
 ``--attackers N`` adds N clients that send only hostile queries as fast as they are answered
 (500-character pasted paragraphs, misspelt words, short prefixes, long phrases, alternatives,
 nested groups, each asked once): the normal users' latencies are reported apart, to compare
 with a run without attackers.
 
-Prints a table (throughput, p50/p95/p99 latency per kind of request, errors) and writes
+Prints a table (throughput, p50/p95/p99 latency per kind of request, errors, the server's
+memory at the end and at its peak: the sum over its processes of their resident and of their
+highest resident memory) and writes
 bench/results/load.json. The clients run in this process (threads, keep-alive connections) and
 share the machine's cores with the server: the numbers are a floor, not the server alone.
 Errors are any transport failure or status >= 400; the expected count is zero.
@@ -36,15 +44,19 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from bench.common import PYTHON, ROOT, latency, table, write_result
+from bench.common import DATA, PYTHON, ROOT, latency, table, write_result
 from bench.search import home_for, queries
 from kb.cli import SERVE_PROCESSES
 
 CORPUS = ROOT / "corpus" / "documents"
 # Share of each kind of request in the mix.
 MIXES = {"newsletter": (("search", 0.45), ("facet", 0.15), ("document", 0.2), ("feed", 0.1), ("api", 0.1)),
-         "search": (("search", 1.0),), "new-search": (("search", 1.0),)}
+         "search": (("search", 1.0),), "new-search": (("search", 1.0),),
+         "long-documents": (("document", 0.6), ("search", 0.3), ("api", 0.1))}
 KINDS = ("search", "facet", "document", "feed", "api", "hostile")
+LONG_CHARS = 20_000_000  # the extraction limit (indexer.extract.base.Limits.max_text_chars)
+LONG_WORDS = ("habitants", "quartier", "contrat de ville", "conseil citoyen", "marches exploratoires",
+              "rénovation urbaine", "emploi des jeunes", "politique de la ville")
 FACETS = ("type=fiche+d%27exp%C3%A9rience", "type=%C3%A9tude%2Frapport", "annee=2019", "format=pdf",
           "theme=participation+citoyenne")
 
@@ -64,6 +76,38 @@ def demo_home() -> Path:
     return home
 
 
+def long_home() -> Path:
+    """The demo corpus and two documents of LONG_CHARS characters of real French prose."""
+    home = DATA / "home-long"
+    if (home / ".complete").exists():
+        return home
+    from bench.corpus import _paragraphs
+
+    paragraphs, _ = _paragraphs()
+    docs = DATA / "long-documents"
+    docs.mkdir(parents=True, exist_ok=True)
+    for n in (1, 2):
+        rng = random.Random(n)
+        blocks = [f"Rapport d'évaluation du programme, tome {n}"]
+        size = len(blocks[0])
+        while size < LONG_CHARS:
+            block = " ".join(rng.choice(paragraphs))
+            blocks.append(block)
+            size += len(block) + 2
+        (docs / f"rapport-{n}.txt").write_text("\n\n".join(blocks)[:LONG_CHARS], encoding="utf-8")
+    for source in (CORPUS, docs):
+        subprocess.run([PYTHON, "-m", "kb.cli", "--home", str(home), "index", str(source), "--json"],
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    (home / ".complete").write_text("ok\n")
+    return home
+
+
+def long_ids(home: Path) -> list[str]:
+    with sqlite3.connect(home / "catalog.sqlite") as db:
+        return [r[0] for r in db.execute("SELECT id FROM documents WHERE status='indexed' AND size > ?",
+                                         (LONG_CHARS // 2,))]
+
+
 def document_ids(home: Path, limit: int = 2000) -> list[str]:
     with sqlite3.connect(home / "catalog.sqlite") as db:
         return [r[0] for r in db.execute("SELECT id FROM documents WHERE status='indexed' LIMIT ?", (limit,))]
@@ -75,6 +119,8 @@ def request_paths(home: Path, count: int, mix: str = "newsletter", seed: int = 5
     if mix == "new-search":
         distinct = list(dict.fromkeys(q["q"] for q in queries(3000)))
         return [("search", f"/recherche?q={urllib.parse.quote_plus(q)}") for q in distinct[:count]]
+    if mix == "long-documents":
+        return _long_paths(home, count, rng)
     words = [q["q"] for q in queries(250)]
     ids = document_ids(home)
     kinds = [k for k, _ in MIXES[mix]]
@@ -93,6 +139,23 @@ def request_paths(home: Path, count: int, mix: str = "newsletter", seed: int = 5
             path = f"/flux.atom?q={q}"
         else:
             path = f"/api/search?q={q}&limit=10"
+        out.append((kind, path))
+    return out
+
+
+def _long_paths(home: Path, count: int, rng: random.Random) -> list[tuple[str, str]]:
+    ids = long_ids(home)
+    parts = LONG_CHARS // 100_000  # kb.parts.PART_CHARS: about as many parts
+    out = []
+    for _ in range(count):
+        kind = rng.choices(*zip(*MIXES["long-documents"]))[0]
+        doc, q = rng.choice(ids), urllib.parse.quote_plus(rng.choice(LONG_WORDS))
+        if kind == "document":
+            path = rng.choice([f"/d/{doc}?partie={rng.randint(1, parts)}", f"/d/{doc}?q={q}"])
+        elif kind == "search":
+            path = f"/recherche?q={q}" + rng.choice(["", "&page=2", "&tri=date"])
+        else:
+            path = f"/api/documents/{doc}" + rng.choice(["", "?text=1"])
         out.append((kind, path))
     return out
 
@@ -195,7 +258,9 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
         for w in workers:
             w.join(timeout=seconds + 60)
         wall = time.monotonic() - started
-        rss_kb = _rss_kb(server.pid) + sum(_rss_kb(child) for child in child_processes(server.pid))
+        pids = [server.pid, *child_processes(server.pid)]
+        rss_kb = sum(_rss_kb(pid) for pid in pids)
+        peak_kb = sum(_rss_kb(pid, "VmHWM:") for pid in pids)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -208,7 +273,8 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
     return {"clients": clients, "attackers": attackers, "seconds": round(wall, 1),
             "requests": len(samples) + len(errors), "throughput_rps": round(len(normal) / wall, 1),
             "latency_ms": latency(normal),
-            "by_kind": by_kind, "errors": len(errors), "error_samples": errors[:20], "server_rss_mb": rss_kb // 1024}
+            "by_kind": by_kind, "errors": len(errors), "error_samples": errors[:20], "server_rss_mb": rss_kb // 1024,
+            "server_peak_rss_mb": peak_kb // 1024}
 
 
 def child_processes(pid: int) -> list[int]:
@@ -224,10 +290,11 @@ def child_processes(pid: int) -> list[int]:
     return out
 
 
-def _rss_kb(pid: int) -> int:
+def _rss_kb(pid: int, field: str = "VmRSS:") -> int:
+    """Resident memory of ``pid`` (``VmHWM:``: its highest so far), from Linux's /proc."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -247,6 +314,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         home, clients, seconds, docs = demo_home(), 10, 5.0, len(document_ids(demo_home()))
+    elif args.mix == "long-documents":
+        home, clients, seconds = long_home(), args.clients, args.seconds
+        docs = len(document_ids(home))
     else:
         home, clients, seconds, docs = home_for(args.docs), args.clients, args.seconds, args.docs
     result = run(home, clients, seconds, args.threads, args.processes, args.mix, args.attackers)
@@ -257,7 +327,8 @@ def main() -> None:
     rows += [[kind, v["n"], v["p50"], v["p95"], v["p99"]] for kind, v in result["by_kind"].items()]
     print(f"kb serve ({args.processes} process(es) × {args.threads} threads), {docs} documents, {args.mix} mix, "
           f"{clients} clients + {args.attackers} attackers, {result['seconds']} s on loopback: "
-          f"{result['throughput_rps']} requests/s, {result['errors']} errors, server RSS {result['server_rss_mb']} MB")
+          f"{result['throughput_rps']} requests/s, {result['errors']} errors, server RSS {result['server_rss_mb']} MB "
+          f"(peak {result['server_peak_rss_mb']} MB)")
     print(table(["requests", "n", "p50 ms", "p95 ms", "p99 ms"], rows))
     path = write_result("load", {"command": "python -m bench.load" + (" --quick" if args.quick else
                                  f" --clients {clients} --seconds {seconds:g} --docs {docs} --threads {args.threads}"

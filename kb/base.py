@@ -22,6 +22,7 @@ from kb.durability import orphans, reading_index, remove, size_of, sync_folder
 from kb.errors import LockedError, NotFound, StorageFull
 from kb.index import INDEX_NAME, Analyzed, Index
 from kb.model import Document, Hit, SearchPage, SearchRequest
+from kb.parts import Part
 from kb.store import Store, file_sha256
 from kb.synonyms import Synonyms, load_synonyms
 
@@ -182,6 +183,7 @@ class KnowledgeBase:
         self._make_durable()
         self.catalog.settle(self.catalog.ids())
         self.index.created = False
+        self.catalog.repack()
         return count
 
     def collect_garbage(self) -> int:
@@ -225,12 +227,21 @@ class KnowledgeBase:
             raise NotFound(f"aucun document ne correspond à « {ref} »")
         return entry
 
-    def document(self, ref: str) -> Document:
+    def document(self, ref: str, text: bool = True) -> Document:
+        """The document ``ref`` (an id or a source path); without ``text``, its metadata only
+        (text and pages left empty), which costs the same for a 20-million-character report."""
         entry = self.resolve(ref)
-        doc = self.catalog.document(entry.id)
+        doc = self.catalog.document(entry.id, text)
         if doc is None:
             raise NotFound(f"le document « {ref} » n'a pas pu être indexé : {entry.error or 'raison inconnue'}")
         return doc
+
+    def part(self, doc_id: str, number: int) -> Part:
+        """Part ``number`` (from 1) of the text of ``doc_id``, read alone (``kb.parts``)."""
+        found = self.catalog.part(doc_id, number)
+        if found is None:
+            raise NotFound(f"le document « {doc_id} » n'a pas de partie {number}")
+        return found
 
     def original(self, doc_id: str) -> Path:
         """The stored original of a document (never a path outside the store)."""

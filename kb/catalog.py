@@ -11,14 +11,17 @@ import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from kb.errors import DamagedBase, KBError, StorageFull
 from kb.model import Document
 from kb.names import printable
+from kb.parts import PART_CHARS, Part, part_of, split
 
 INDEXED, FAILED, REMOVED = "indexed", "failed", "removed"
 PENDING, DONE = "pending", "done"
@@ -108,12 +111,69 @@ def _entry(row: tuple[object, ...]) -> Entry:
     return Entry(*row)  # type: ignore[arg-type]
 
 
+# A long document's record keeps its text in parts, each compressed apart, after a header
+# (metadata and where each part lies): a web page showing one part reads the header and that
+# part only, not 20 million characters per request. Other records are one zlib stream, which
+# never starts with these bytes (0x78).
+_PARTED = b"KBP1"
+_HEAD = len(_PARTED) + 4  # the magic, then the compressed header's length
+
+
+def _zjson(value: object) -> bytes:
+    return zlib.compress(json.dumps(value, ensure_ascii=False).encode("utf-8"), 6)
+
+
+def _unzjson(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob).decode("utf-8"))
+
+
 def pack(doc: Document) -> bytes:
-    return zlib.compress(json.dumps(doc.to_dict(), ensure_ascii=False).encode("utf-8"), 6)
+    parts = split(doc.pages, doc.text)
+    if len(parts) == 1:
+        return _zjson(doc.to_dict())
+    data = doc.to_dict()
+    del data["text"], data["pages"]
+    blobs: list[bytes] = []
+    layout = []
+    for part in parts:
+        texts = [(doc.pages[p.page - 1] if p.page else doc.text)[p.start:p.end] for p in part]
+        blobs.append(_zjson(texts))
+        layout.append({"size": len(blobs[-1]), "pieces": [[p.page, p.start, p.end] for p in part]})
+    # A paged document's text is kept too: it is not always exactly its pages joined.
+    chunks = [_zjson(doc.text[i:i + PART_CHARS]) for i in range(0, len(doc.text), PART_CHARS)] if doc.pages else []
+    header = _zjson({"doc": data, "pages": len(doc.pages), "parts": layout, "text": [len(c) for c in chunks]})
+    return b"".join([_PARTED, len(header).to_bytes(4, "big"), header, *blobs, *chunks])
 
 
 def unpack(blob: bytes) -> Document:
-    return Document.from_dict(json.loads(zlib.decompress(blob).decode("utf-8")))
+    if not blob.startswith(_PARTED):
+        return Document.from_dict(_unzjson(blob))
+    header, at = _header(blob[:_HEAD], lambda start, size: blob[start:start + size])
+    pieces: list[tuple[int | None, str]] = []
+    for part in header["parts"]:
+        texts = _unzjson(blob[at:at + part["size"]])
+        pieces.extend(zip((page for page, _, _ in part["pieces"]), texts))
+        at += part["size"]
+    data = header["doc"]
+    if header["pages"]:
+        pages = [""] * header["pages"]
+        for page, text in pieces:
+            pages[(page or 1) - 1] += text  # every piece of a paged record has its page
+        data["pages"] = pages
+        chunks = []
+        for size in header["text"]:
+            chunks.append(_unzjson(blob[at:at + size]))
+            at += size
+        data["text"] = "".join(chunks)
+    else:
+        data["pages"], data["text"] = [], "".join(text for _, text in pieces)
+    return Document.from_dict(data)
+
+
+def _header(start: bytes, read: Callable[[int, int], bytes]) -> tuple[dict[str, Any], int]:
+    """A parted record's header and the offset of its first part."""
+    size = int.from_bytes(start[len(_PARTED):_HEAD], "big")
+    return _unzjson(read(_HEAD, size)), _HEAD + size
 
 
 class Catalog:
@@ -208,9 +268,107 @@ class Catalog:
     def pending(self) -> list[Entry]:
         return self.entries("sync = ?", (PENDING,))
 
-    def document(self, doc_id: str) -> Document | None:
-        row = self._db.execute("SELECT record FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return unpack(row[0]) if row and row[0] else None
+    def document(self, doc_id: str, text: bool = True) -> Document | None:
+        """The record of ``doc_id``; without ``text``, its text and pages are left empty (and
+        a long document's parts are not read)."""
+        if text:
+            row = self._db.execute("SELECT record FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            return unpack(row[0]) if row and row[0] else None
+        with self._record(doc_id) as read:
+            if read is None:
+                return None
+            start = read(0, _HEAD)
+            if not start.startswith(_PARTED):
+                return replace(unpack(read(0, -1)), text="", pages=())
+            header, _ = _header(start, read)
+            data = header["doc"]
+            data["text"], data["pages"] = "", []
+            return Document.from_dict(data)
+
+    def part(self, doc_id: str, number: int) -> Part | None:
+        """Part ``number`` (from 1) of the text of ``doc_id``: of a long document, that part
+        alone is read. None when the document or the part does not exist."""
+        with self._record(doc_id) as read:
+            if read is None:
+                return None
+            start = read(0, _HEAD)
+            if not start.startswith(_PARTED):
+                doc = unpack(read(0, -1))
+                return part_of(doc.pages, doc.text, number)
+            header, at = _header(start, read)
+            layout = header["parts"]
+            if not 1 <= number <= len(layout):
+                return None
+            at += sum(part["size"] for part in layout[:number - 1])
+            texts = _unzjson(read(at, layout[number - 1]["size"]))
+            return Part(number, len(layout), header["pages"] > 0, tuple(
+                (page, start_ > 0, text) for (page, start_, _), text in zip(layout[number - 1]["pieces"], texts)))
+
+    def text_chunks(self, doc_id: str) -> Iterator[str]:
+        """The whole text of ``doc_id`` in consecutive chunks, a long one read chunk by chunk
+        (nothing when the document has no record)."""
+        with self._record(doc_id) as read:
+            if read is None:
+                return
+            start = read(0, _HEAD)
+            if not start.startswith(_PARTED):
+                yield unpack(read(0, -1)).text
+                return
+            header, at = _header(start, read)
+        if not header["pages"]:
+            for _, text in self.pieces(doc_id):
+                yield text
+            return
+        at += sum(part["size"] for part in header["parts"])
+        for size in header["text"]:
+            with self._record(doc_id) as read:
+                if read is None:  # removed meanwhile
+                    return
+                yield _unzjson(read(at, size))
+            at += size
+
+    def pieces(self, doc_id: str) -> Iterator[tuple[int | None, str]]:
+        """(page or None, text) of ``doc_id`` in order, part by part: a page's text is its
+        consecutive pieces joined; an empty page is one empty piece."""
+        number, count = 1, 1
+        while number <= count:
+            part = self.part(doc_id, number)
+            if part is None:
+                return
+            count = part.count
+            for page, _, text in part.blocks:
+                yield page, text
+            number += 1
+
+    @contextmanager
+    def _record(self, doc_id: str) -> Iterator[Callable[[int, int], bytes] | None]:
+        """A reader of the stored record of ``doc_id`` by byte ranges (size -1: to the end),
+        through SQLite's incremental blob I/O: only the bytes asked for are read."""
+        row = self._db.execute("SELECT rowid FROM documents WHERE id = ? AND record IS NOT NULL",
+                               (doc_id,)).fetchone()
+        if row is None:
+            yield None
+            return
+        with self._db.blobopen("documents", "record", row[0], readonly=True) as blob:
+            def read(start: int, size: int) -> bytes:
+                blob.seek(start)
+                return blob.read(size)
+            yield read
+
+    def repack(self) -> int:
+        """Rewrite in parts the records of long documents written whole by older versions
+        (``kb rebuild`` calls this); the content is unchanged, so a crash leaves either form."""
+        rows = self._db.execute("SELECT id FROM documents WHERE record IS NOT NULL AND substr(record, 1, ?) != ?",
+                                (len(_PARTED), _PARTED)).fetchall()
+        count = 0
+        for (doc_id,) in rows:
+            doc = self.document(doc_id)
+            if doc is None or len(split(doc.pages, doc.text)) == 1:
+                continue
+            with self._transaction() as db:
+                db.execute("UPDATE documents SET record = ? WHERE id = ?", (pack(doc), doc_id))
+            count += 1
+        return count
 
     def documents(self, ids: Iterable[str] | None = None) -> Iterator[Document]:
         """Records of indexed documents (all of them when ``ids`` is None)."""

@@ -38,7 +38,7 @@ from kb.query import MATCH_FIELD, MAX_TERMS, TITLE_FIELD, AnyOf, BuiltQuery, Que
 from kb.scoring import (CachedBM25F, FieldLengths, TermClauses, accumulate, clause_terms, deleted_docs, posting_ids,
                         within_budget)
 from kb.segments import PerSegment
-from kb.snippets import PAGE_BREAK, match_spans, page_starts, pages_matched, snippet, snippet_window
+from kb.snippets import PAGE_BREAK, SCAN_CHARS, match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.synonyms import Synonyms
 from kb.turns import Turns
 
@@ -207,7 +207,10 @@ class IndexBatch:
         terms = analyzed if analyzed is not None else analyze(doc)
         for name, _, stored in _text_fields():
             if stored:
-                fields_["_stored_" + name] = fields_[name]
+                # Snippets, passages and key terms read no further than SCAN_CHARS: storing
+                # more only made each hit of a huge document load all of it (the catalog
+                # holds the whole text).
+                fields_["_stored_" + name] = fields_[name][:SCAN_CHARS]
             # Whoosh indexes a list as consecutive tokens; an empty one adds nothing, exactly
             # like a text without terms.
             fields_[name] = terms.get(name, [])

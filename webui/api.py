@@ -3,6 +3,8 @@ metadata, and the OpenAPI description. Errors use the one JSON shape (see webui.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -36,14 +38,37 @@ def document(doc_id: str) -> Response:
     text = request.args.get("text", "0")
     if text not in ("0", "1", "true", "false"):
         abort_fr(400, "Le paramètre « text » vaut 0 ou 1.")
-    doc = knowledge_base().document(doc_id)
+    with_text = text in ("1", "true")
+    base = knowledge_base()
+    doc = base.document(doc_id, text=False)
     data = doc.to_dict()
-    if text not in ("1", "true"):
-        data.pop("text", None)
-        data.pop("pages", None)
+    del data["text"], data["pages"]
     data["year"] = doc.year
     data["permalink"] = permalink(doc.id, doc.title)
-    return jsonify(data)
+    if not with_text:
+        return jsonify(data)
+    # The text is written out part by part: a 20-million-character report would otherwise be
+    # held whole, several times over, by every request asking for it.
+    return Response(_with_text(data, base.catalog.text_chunks(doc.id), base.catalog.pieces(doc.id)),
+                    mimetype="application/json")
+
+
+def _with_text(data: dict[str, Any], chunks: Iterator[str], pieces: Iterator[tuple[int | None, str]]) -> Iterator[str]:
+    """The JSON object ``data`` with "text" (the chunks joined) and "pages" (the texts of the
+    paged pieces, a page's consecutive pieces joined) appended, written as it is read."""
+    yield json.dumps(data, ensure_ascii=False)[:-1] + (", " if data else "") + '"text": "'
+    for chunk in chunks:
+        yield json.dumps(chunk, ensure_ascii=False)[1:-1]
+    yield '", "pages": ['
+    current: int | None = None
+    for page, text in pieces:
+        if page is None:
+            continue
+        if page != current:
+            yield ('", "' if current is not None else '"')
+            current = page
+        yield json.dumps(text, ensure_ascii=False)[1:-1]
+    yield ('"]}' if current is not None else "]}")
 
 
 @bp.get("/openapi.json")

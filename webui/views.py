@@ -25,7 +25,6 @@ from kb.model import Document, SearchPage
 from webui import feeds, knowledge_base
 from webui.export import html_block, markdown_block, text_block
 from webui.links import base_url, document_path, permalink
-from webui.parts import split
 from webui.params import (
     FACET_LABELS,
     FACET_PARAMS,
@@ -126,27 +125,30 @@ def search() -> str:
 
 # -- documents --------------------------------------------------------------------------------
 
-def load(doc_id: str) -> Document:
-    """The document ``doc_id`` or a 404; the id is checked before any lookup."""
+def load(doc_id: str, text: bool = True) -> Document:
+    """The document ``doc_id`` (without ``text``: its metadata only) or a 404; the id is
+    checked before any lookup."""
     if not valid_id(doc_id):
         abort_fr(404, "Document introuvable.")
-    return knowledge_base().document(doc_id)
+    return knowledge_base().document(doc_id, text)
 
 
 @bp.get("/d/<doc_id>")
 @bp.get("/d/<doc_id>/<slug>")
 def document(doc_id: str, slug: str | None = None) -> Any:
-    doc = load(doc_id)
+    doc = load(doc_id, text=False)  # the text comes part by part: one is read, not the whole
     canonical = slugify(doc.title)
     if slug != canonical:
         target = url_for("views.document", doc_id=doc.id, slug=canonical)
         if request.query_string:
             target += "?" + request.query_string.decode("latin-1")
         return redirect(target, 301)
-    parts = split(doc.pages, doc.text)
-    part = request.args.get("partie", 1, type=int)
-    if part is None or not 1 <= part <= len(parts):
-        abort_fr(404, f"Ce document compte {len(parts)} partie(s) : la partie demandée n'existe pas.")
+    number = request.args.get("partie", 1, type=int)
+    try:
+        part = knowledge_base().part(doc.id, number or 0)
+    except NotFound:
+        count = knowledge_base().part(doc.id, 1).count
+        abort_fr(404, f"Ce document compte {count} partie(s) : la partie demandée n'existe pas.")
     q = request.args.get("q", "")[: current_app.config["MAX_QUERY_CHARS"]].strip()
     # The core may return the same window more than once: show each passage once.
     passages = tuple(dict.fromkeys(knowledge_base().passages(doc.id, q, 3))) if q else ()
@@ -154,18 +156,10 @@ def document(doc_id: str, slug: str | None = None) -> Any:
     link = permalink(doc.id, doc.title)
     return render_template("document.html", doc=doc, q=q, passages=passages, similar=similar,
                            permalink=link, citation=citation(doc, link), selection=selection(),
-                           blocks=text_blocks(doc, parts[part - 1]), part=part, part_count=len(parts),
+                           blocks=[(page, continued, paragraphs(text)) for page, continued, text in part.blocks],
+                           paged=part.paged, has_text=part.has_text, part=part.number, part_count=part.count,
                            part_url=lambda n: url_for("views.document", doc_id=doc.id, slug=canonical,
                                                       partie=n if n > 1 else None, q=q or None))
-
-
-def text_blocks(doc: Document, pieces: list[Any]) -> list[tuple[int | None, bool, list[str]]]:
-    """(page number or None, continued from the previous part, paragraphs) of one part."""
-    blocks = []
-    for piece in pieces:
-        body = doc.pages[piece.page - 1] if piece.page else doc.text
-        blocks.append((piece.page, piece.continued, paragraphs(body[piece.start:piece.end])))
-    return blocks
 
 
 def citation(doc: Document, link: str) -> str:

@@ -3,6 +3,7 @@ from the others, and together they hold every word of it."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from html import unescape
@@ -15,7 +16,7 @@ from flask.testing import FlaskClient
 from indexer.ingest import Options, index_paths
 from kb.base import KnowledgeBase
 from webui import create_app
-from webui.parts import PART_CHARS, split
+from kb.parts import PART_CHARS, split
 
 PARAGRAPHS = 12_000  # ~3.6 million characters
 PAGE_BOUND = 3 * PART_CHARS  # bytes of HTML for one part, whatever the document's length
@@ -94,3 +95,23 @@ def test_a_short_document_is_one_part(client: FlaskClient, ids: dict[str, str]) 
     doc_id = next(iter(ids.values()))
     html = page(client, f"/d/{doc_id}")
     assert "partie 1 sur" not in html and 'rel="next"' not in html
+
+
+def test_the_api_gives_the_whole_text_of_a_long_document(long_app: tuple[Flask, str]) -> None:
+    app, doc_id = long_app
+    response = app.test_client().get(f"/api/documents/{doc_id}?text=1")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    data = json.loads(response.get_data(as_text=True))
+    expected = app.extensions["kb"].document(doc_id)
+    assert data["text"] == expected.text and data["pages"] == []
+    assert data["title"] == expected.title and data["permalink"].endswith(doc_id + "/recueil-des-marches-exploratoires")
+
+
+def test_streamed_pages_are_the_pages_their_pieces_make() -> None:
+    from webui.api import _with_text
+
+    pieces = [(1, "Page « un »\n"), (1, 'suite "citée"'), (2, ""), (3, "trois\\")]
+    written = "".join(_with_text({"id": "abc"}, iter(["Texte ", "entier"]), iter(pieces)))
+    assert json.loads(written) == {"id": "abc", "text": "Texte entier",
+                                   "pages": ["Page « un »\nsuite \"citée\"", "", "trois\\"]}
+    assert json.loads("".join(_with_text({}, iter([]), iter([(None, "x")])))) == {"text": "", "pages": []}

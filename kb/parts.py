@@ -1,6 +1,7 @@
-"""The full text of a document shown in parts: a page never carries more than ``PART_CHARS``
+"""The full text of a document in parts: a web page never carries more than ``PART_CHARS``
 characters of text, however long the document (a 20-million-character report would otherwise
-be a 20 MB page). Parts end at a paragraph break (else a line break, else a space) and, for
+be a 20 MB page), and the catalog keeps a long document's parts apart so that showing one reads
+only that one. Parts end at a paragraph break (else a line break, else a space) and, for
 paged documents, keep their page labels; a page longer than a part runs over several parts."""
 
 from __future__ import annotations
@@ -23,6 +24,30 @@ class Piece:
     def continued(self) -> bool:
         """The piece starts inside its page (its beginning is in the previous part)."""
         return self.start > 0
+
+
+@dataclass(frozen=True)
+class Part:
+    """Part ``number`` (from 1) of the ``count`` parts of a document's text: its pieces with
+    their text, as (page or None, continued from the previous part, text)."""
+
+    number: int
+    count: int
+    paged: bool
+    blocks: tuple[tuple[int | None, bool, str], ...]
+
+    @property
+    def has_text(self) -> bool:
+        return any(text for _, _, text in self.blocks)
+
+
+def part_of(pages: tuple[str, ...] | list[str], text: str, number: int) -> Part | None:
+    """Part ``number`` of a document held whole in memory (None when it has fewer parts)."""
+    parts = split(pages, text)
+    if not 1 <= number <= len(parts):
+        return None
+    return Part(number, len(parts), bool(pages), tuple(
+        (p.page, p.continued, (pages[p.page - 1] if p.page else text)[p.start:p.end]) for p in parts[number - 1]))
 
 
 def split(pages: tuple[str, ...] | list[str], text: str) -> list[list[Piece]]:
