@@ -22,6 +22,7 @@ from kb.durability import orphans, reading_index, remove, size_of, sync_folder
 from kb.errors import LockedError, NotFound, StorageFull
 from kb.index import INDEX_NAME, Analyzed, Index
 from kb.model import Document, Hit, SearchPage, SearchRequest
+from kb.names import unprintable
 from kb.parts import Part
 from kb.store import Store, file_sha256
 from kb.synonyms import Synonyms, load_synonyms
@@ -221,8 +222,9 @@ class KnowledgeBase:
     def resolve(self, ref: str) -> Entry:
         """A document by id, or by source path (as given or resolved)."""
         entry = self.catalog.get(ref)
-        if entry is None:
-            entry = self.catalog.by_path(ref) or self.catalog.by_path(str(Path(ref).resolve()))
+        for path in dict.fromkeys((ref, unprintable(ref))):  # also as reports show odd names
+            if entry is None:
+                entry = self.catalog.by_path(path) or self.catalog.by_path(str(Path(path).resolve()))
         if entry is None or entry.status == REMOVED:
             raise NotFound(f"aucun document ne correspond à « {ref} »")
         return entry

@@ -21,6 +21,16 @@ def printable(text: str) -> str:
         f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else "\ufffd" for c in m.group()), text)
 
 
+_SHOWN_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
+
+
+def unprintable(text: str) -> str:
+    """The name ``printable`` showed as ``text``: each ``\\xNN`` (NN from 80 to ff) back to the
+    undecodable byte it stands for. A name may really hold such characters (``C:\\xa9``...):
+    look the text up as it is first."""
+    return _SHOWN_BYTE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), text)
+
+
 def readable(text: str) -> str:
     """``text`` with each run of undecodable bytes read as Windows-1252, the likeliest origin of
     such names (``café.txt``): a guess, good for a title, never for a path."""

@@ -78,6 +78,9 @@ def test_names_not_in_utf8_are_indexed_and_reported(folder: Path) -> None:
     assert CAFE in kb(home, "show", hits[0]["id"]).stdout
     by_path = kb(home, "show", "--json", os.fsdecode(os.fsencode(docs) + b"/caf\xe9.txt"))
     assert json.loads(by_path.stdout)["id"] == hits[0]["id"]
+    # The path as every report shows it (odd bytes as \xNN), copied from the terminal.
+    by_shown = kb(home, "show", "--json", hits[0]["path"])
+    assert by_shown.returncode == 0 and json.loads(by_shown.stdout)["id"] == hits[0]["id"]
     assert kb(home, "check").returncode == 0
     assert json.loads(kb(home, "check", "--json").stdout)["ok"]
 
