@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -265,23 +266,41 @@ def selection_txt() -> Response:
 
 # -- feeds -----------------------------------------------------------------------------------
 
-def feed_items() -> tuple[Search, SearchPage]:
+# Feed readers and RSS-to-e-mail tools poll: a shared cache may keep a feed this long, and the
+# ETag / Last-Modified let a poller ask again for the cost of a 304.
+FEED_MAX_AGE = 300
+
+
+def feed_items() -> tuple[Search, list[feeds.Item]]:
+    """The search of the request, newest entries in the base first (whatever ``tri`` says:
+    a watch feed lists what is new), as feed items."""
     state = search_state(default_sort="date")
-    return state, run_search(Search(**{**state.__dict__, "page": 1}), current_app.config["FEED_SIZE"], facets=False)
+    wanted = replace(Search(**{**state.__dict__, "page": 1}).request(current_app.config["FEED_SIZE"], facets=False),
+                     sort="added")
+    return state, feeds.items(knowledge_base().search(wanted))
+
+
+def feed_response(body: bytes, mimetype: str, found: list[feeds.Item]) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.set_etag(feeds.etag(body))
+    response.last_modified = feeds.last_modified(found)
+    response.cache_control.public = True
+    response.cache_control.max_age = FEED_MAX_AGE
+    return response.make_conditional(request)
 
 
 @bp.get("/flux.rss")
 def feed_rss() -> Response:
-    state, result = feed_items()
-    body = feeds.rss(result, state, self_url=base_url() + request.full_path.rstrip("?"))
-    return Response(body, mimetype="application/rss+xml")
+    state, found = feed_items()
+    body = feeds.rss(found, state, self_url=base_url() + request.full_path.rstrip("?"))
+    return feed_response(body, "application/rss+xml", found)
 
 
 @bp.get("/flux.atom")
 def feed_atom() -> Response:
-    state, result = feed_items()
-    body = feeds.atom(result, state, self_url=base_url() + request.full_path.rstrip("?"))
-    return Response(body, mimetype="application/atom+xml")
+    state, found = feed_items()
+    body = feeds.atom(found, state, self_url=base_url() + request.full_path.rstrip("?"))
+    return feed_response(body, "application/atom+xml", found)
 
 
 @bp.get("/favicon.ico")

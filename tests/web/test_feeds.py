@@ -41,7 +41,9 @@ def test_atom_for_a_search(client: FlaskClient, ids: dict[str, str]) -> None:
     doc = ids["jardins-quokka"]
     assert entry.id == f"http://localhost/d/{doc}"
     assert entry.link == f"http://localhost/d/{doc}/fiche-d-experience-jardins-partages-quokka"
-    assert entry.updated.startswith("2023-03-10T00:00:00")
+    # Dated when it entered the base; its own date is told in the summary.
+    assert not entry.updated.startswith("2023-03-10") and entry.published == entry.updated
+    assert "Date du document : 10 mars 2023" in entry.summary
     assert "quokka" in entry.summary
 
 
