@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from kb.errors import NotFound
 from kb.model import Document, SearchPage
+from kb.vocabulary import default_vocabulary
 from webui import feeds, knowledge_base
 from webui.export import html_block, markdown_block, text_block
 from webui.links import base_url, document_path, permalink
@@ -120,7 +121,7 @@ def search() -> str:
     return render_template(
         "search.html", state=state, result=result, pages=pages, facets=facets,
         kept=[i for i in state.selection if i not in on_page],
-        feed_query=state.params(page=1, selection=()),
+        feed_query=state.params(page=1, selection=()), feed_title=feeds.title_of(state),
         field_params=FIELD_PARAMS,
     )
 
@@ -153,11 +154,21 @@ def document(doc_id: str, slug: str | None = None) -> Any:
     passages = tuple(dict.fromkeys(knowledge_base().passages(doc.id, q, 3))) if q else ()
     similar = knowledge_base().similar(doc.id, 5)
     link = permalink(doc.id, doc.title)
-    return render_template("document.html", doc=doc, q=q, passages=passages, similar=similar,
+    bodies, schemes = default_vocabulary().split(doc.organisations)
+    return render_template("document.html", doc=doc, bodies=bodies, schemes=schemes, watch=watch_feeds(doc), q=q, passages=passages, similar=similar,
                            permalink=link, citation=citation(doc, link), selection=selection(),
                            blocks=text_blocks(doc, parts[part - 1]), part=part, part_count=len(parts),
                            part_url=lambda n: url_for("views.document", doc_id=doc.id, slug=canonical,
                                                       partie=n if n > 1 else None, q=q or None))
+
+
+def watch_feeds(doc: Document) -> list[tuple[str, str, str]]:
+    """(what, RSS URL, Atom URL) of the feeds a reader of ``doc`` may follow: its type's and
+    each of its themes'."""
+    wanted = ([("type", doc.type, f"les {doc.type}" if doc.type != "autre" else "")] +
+              [("theme", t, f"le thème « {t} »") for t in doc.themes])
+    return [(what, url_for("views.feed_rss", **{name: value}), url_for("views.feed_atom", **{name: value}))
+            for name, value, what in wanted if value and what]
 
 
 def text_blocks(doc: Document, pieces: list[Any]) -> list[tuple[int | None, bool, list[str]]]:
