@@ -578,7 +578,10 @@ class Index:
         for field, values in filters.items():
             if field not in FACET_FIELDS + ("territory", "language") or not values:
                 continue
-            clauses.append(AnyOf([self.builder._keyword(field, v, labels) for v in values]))
+            # An organisations filter also matches the dispositifs, which had no facet of their
+            # own before schema 7: links published then (?org=QPV) and kb search --org keep working.
+            fields_ = (field, "schemes") if field == "organisations" else (field,)
+            clauses.append(AnyOf([self.builder._keyword(f, v, labels) for f in fields_ for v in values]))
         return wq.And(clauses) if clauses else None
 
     def _hit(self, stored: dict[str, Any], score: float, terms: frozenset[str]) -> Hit:

@@ -69,3 +69,14 @@ def test_an_older_base_is_rebuilt_with_both_facets(tmp_path: Path) -> None:
         assert "QPV" not in {v.value for v in page.facets["organisations"]}
         assert page.hits[0].added == added
         assert kb.search(SearchRequest(sort="added")).hits[0].added == added
+
+
+def test_old_organisation_filters_still_find_dispositifs(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "convention.txt").write_text(TEXT, encoding="utf-8")
+    with KnowledgeBase(tmp_path / "home") as kb:
+        index_paths(kb, [sources], Options(workers=1))
+        # A link published before the Dispositif facet existed (?org=QPV), kb search --org QPV.
+        assert kb.search(SearchRequest(filters={"organisations": ("QPV",)})).total == 1
+        assert kb.search(SearchRequest(filters={"organisations": ("ANRU",)})).total == 1
