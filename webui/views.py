@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import replace
+from urllib.parse import urlencode
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -167,8 +168,12 @@ def watch_feeds(doc: Document) -> list[tuple[str, str, str]]:
     each of its themes'."""
     wanted = ([("type", doc.type, f"les {doc.type}" if doc.type != "autre" else "")] +
               [("theme", t, f"le thème « {t} »") for t in doc.themes])
-    return [(what, url_for("views.feed_rss", **{name: value}), url_for("views.feed_atom", **{name: value}))
-            for name, value, what in wanted if value and what]
+    out = []
+    for name, value, what in wanted:
+        if value and what:
+            query = "?" + urlencode({name: value})
+            out.append((what, url_for("views.feed_rss") + query, url_for("views.feed_atom") + query))
+    return out
 
 
 def text_blocks(doc: Document, pieces: list[Any]) -> list[tuple[int | None, bool, list[str]]]:
@@ -297,7 +302,8 @@ def feed_response(body: bytes, mimetype: str, found: list[feeds.Item]) -> Respon
     response.last_modified = feeds.last_modified(found)
     response.cache_control.public = True
     response.cache_control.max_age = FEED_MAX_AGE
-    return response.make_conditional(request)
+    response.make_conditional(request)  # turns it into a 304 when the client's copy is current
+    return response
 
 
 @bp.get("/flux.rss")
