@@ -138,10 +138,11 @@ class KnowledgeBase:
         # according to the catalog is not in the index either, and is added without a lookup.
         indexed = self.catalog.indexed_among(latest)
         self.catalog.stage(changes)
+        added = self.catalog.added(c.id for c in latest.values() if c.status == INDEXED)
         with self.index.batch() as batch:
             for c in latest.values():
                 if c.status == INDEXED and c.document is not None:
-                    batch.put(c.document, (analyzed or {}).get(c.id), new=c.id not in indexed)
+                    batch.put(c.document, (analyzed or {}).get(c.id), new=c.id not in indexed, added=added.get(c.id))
                 else:
                     batch.delete(c.id)
         self._make_durable()
@@ -166,7 +167,7 @@ class KnowledgeBase:
             for entry in entries:
                 doc = self.catalog.document(entry.id) if entry.status == INDEXED else None
                 if doc is not None:
-                    batch.put(doc)
+                    batch.put(doc, added=entry.added_at)
                 else:
                     batch.delete(entry.id)
         self._make_durable()
@@ -176,8 +177,8 @@ class KnowledgeBase:
         """Rebuild the whole index from the catalog; readers keep the old one until the commit."""
         count = 0
         with self.index.batch(clear=True) as batch:
-            for doc in self.catalog.documents():
-                batch.put(doc, new=True)  # the old segments are dropped by the commit
+            for doc, added in self.catalog.records():
+                batch.put(doc, new=True, added=added)  # the old segments are dropped by the commit
                 count += 1
                 if progress:
                     progress(1)

@@ -90,7 +90,8 @@ class Change:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # Microseconds: documents indexed by two runs within one second keep their order in the feeds.
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 def _column(path: str) -> str | bytes:
@@ -383,6 +384,17 @@ class Catalog:
             if doc is not None:
                 yield doc
 
+    def records(self) -> Iterator[tuple[Document, str]]:
+        """Each indexed document with the date it entered the base (``added_at``)."""
+        cursor = self._db.execute("SELECT record, added_at FROM documents WHERE status = ? AND record IS NOT NULL",
+                                  (INDEXED,))
+        for blob, added in cursor:
+            yield unpack(blob), added
+
+    def added(self, ids: Iterable[str]) -> dict[str, str]:
+        """``added_at`` of each of ``ids`` that has a row."""
+        return {e.id: e.added_at for e in self.entries_of(ids)}
+
     def entries_of(self, ids: Iterable[str]) -> list[Entry]:
         """The rows of ``ids`` (those that exist), in any order."""
         return [e for chunk in _chunks(ids) for e in self.entries(f"id IN ({_marks(chunk)})", chunk)]
@@ -419,6 +431,11 @@ class Catalog:
                     "ON CONFLICT(id) DO UPDATE SET path = excluded.path, size = excluded.size, "
                     "mtime = excluded.mtime, sha256 = excluded.sha256, format = excluded.format, "
                     "status = excluded.status, error = excluded.error, sync = excluded.sync, "
+                    # added_at is when the document entered the base (feeds are ordered by it):
+                    # kept by an edit, a move or a rebuild, reset only when a document that was
+                    # not searchable (failed, removed) becomes so.
+                    "added_at = CASE WHEN documents.status != 'indexed' AND excluded.status = 'indexed' "
+                    "THEN excluded.added_at ELSE documents.added_at END, "
                     "updated_at = excluded.updated_at, title = excluded.title, type = excluded.type, "
                     "date = excluded.date, record = excluded.record",
                     (c.id, _column(c.path), c.size, c.mtime, c.sha256, c.format, c.status,

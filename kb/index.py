@@ -41,11 +41,14 @@ from kb.segments import PerSegment
 from kb.snippets import PAGE_BREAK, SCAN_CHARS, match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.synonyms import Synonyms
 from kb.turns import Turns
+from kb.vocabulary import default_vocabulary
 
 # Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
-SCHEMA_VERSION = 6  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
+SCHEMA_VERSION = 7  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
 # 4: the body's terms include the title, headings and summary; 5: those two indexed again;
-# 6: accented endings stemmed, the title's weight given at query time
+# 6: accented endings stemmed, the title's weight given at query time; 7: ``added`` (when the
+# document entered the base, the feeds' order) and ``schemes`` (dispositifs apart from
+# organisations)
 INDEX_NAME = "kb"
 log = logging.getLogger(__name__)
 SIMILAR_SCAN = 200_000  # characters of a document read for its key terms
@@ -67,6 +70,8 @@ COORD_POWER = 1.0  # score x (share of the query's words held) ** COORD_POWER
 WRITER_POOL_MB = 192
 SURFACE_SCAN = 200_000  # characters of a document searched for the accented form of a suggestion
 _VERSION_FILE = "kb-schema.json"
+# Sorts by a date, newest first: the document's own date, or when it entered the base.
+DATE_SORTS = {"date": "date", "added": "added"}
 
 
 class FrenchTokenizer(Tokenizer):  # type: ignore[misc]
@@ -130,12 +135,17 @@ def build_schema() -> fields.Schema:
         date=fields.ID(stored=True, sortable=True),
         themes=fields.KEYWORD(stored=True, commas=True),
         organisations=fields.KEYWORD(stored=True, commas=True),
+        schemes=fields.KEYWORD(stored=True, commas=True),
         territory=fields.KEYWORD(stored=True, commas=True),
+        # ISO timestamp from the catalog (``added_at``), not from the document: sorting on it
+        # lists what entered the base last, whatever the document's own date.
+        added=fields.ID(stored=True, sortable=True),
     )
 
 
-def _fields_of(doc: Document) -> dict[str, Any]:
+def _fields_of(doc: Document, added: str | None = None) -> dict[str, Any]:
     body = PAGE_BREAK.join(doc.pages) if doc.pages else doc.text
+    bodies, schemes = default_vocabulary().split(doc.organisations)
     return {
         "id": doc.id,
         "path": doc.path,
@@ -151,8 +161,10 @@ def _fields_of(doc: Document) -> dict[str, Any]:
         "year": str(doc.year) if doc.year else "",
         "date": doc.date or "",
         "themes": ",".join(doc.themes),
-        "organisations": ",".join(doc.organisations),
+        "organisations": ",".join(bodies),
+        "schemes": ",".join(schemes),
         "territory": doc.territory or "",
+        "added": added or "",
     }
 
 
@@ -198,12 +210,14 @@ class IndexBatch:
     def __init__(self, writer: Any) -> None:
         self._writer = writer
 
-    def put(self, doc: Document, analyzed: Analyzed | None = None, new: bool = False) -> None:
+    def put(self, doc: Document, analyzed: Analyzed | None = None, new: bool = False,
+            added: str | None = None) -> None:
         """Add or replace ``doc``; ``analyzed`` (from ``analyze(doc)``) skips the analysis.
 
         ``new``: the index cannot hold ``doc`` yet. Replacing looks the id up in every
-        segment: ~15 % of the writer's CPU while indexing 100,000 new documents."""
-        fields_ = _fields_of(doc)
+        segment: ~15 % of the writer's CPU while indexing 100,000 new documents.
+        ``added``: when the document entered the base (the catalog's ``added_at``)."""
+        fields_ = _fields_of(doc, added)
         terms = analyzed if analyzed is not None else analyze(doc)
         for name, _, stored in _text_fields():
             if stored:
@@ -455,6 +469,8 @@ class Index:
         relaxed = built is not None and found.total > 0 and found.strong == 0
         hits = tuple(self._hit(s.stored_fields(docnum), score, found.terms) for docnum, score in found.page)
         facets = self._facets(found.matched) if request.facets else {}
+        if request.facets and filter_q is not None:
+            facets.update(self._own_facets(s, built, request.filters, labels))
         page_count = max(1, -(-found.total // request.page_size))
         return SearchPage(query=request.query, total=found.total, hits=hits, page=min(request.page, page_count),
                           page_size=request.page_size, facets=facets, suggestion=suggestion, relaxed=relaxed,
@@ -472,7 +488,7 @@ class Index:
         from the posting lists (``_matched``). The best ``RERANK_DEPTH`` then get
         ``built.bonus`` (words close together, in headings), computed for them alone."""
         query = built.query if built is not None else wq.NullQuery
-        by_date = request.sort == "date"
+        by_date = request.sort in DATE_SORTS
         bonus = built.bonus if built is not None and not by_date else None
         clauses = built.clauses if built is not None else ()
         all_first = built is not None and built.all_first
@@ -503,7 +519,7 @@ class Index:
             s.search_with_collector(query, collector)
             matched = recorder.matched
             if by_date:
-                ranked = self._latest(matched, depth)
+                ranked = self._latest(matched, depth, DATE_SORTS[request.sort])
             else:
                 seen = {d for d, _ in ranked}
                 ranked += [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()
@@ -533,8 +549,9 @@ class Index:
         total = sum(len(ids) for _, _, ids in matched)
         n = len(plain)
         strong = sum(1 for _, _, _, held in found for h in held.values() if h == n)
-        if request.sort == "date":
-            return _Found(total, _page_of(self._latest(matched, depth), total, request), matched, terms, strong)
+        if request.sort in DATE_SORTS:
+            latest = self._latest(matched, depth, DATE_SORTS[request.sort])
+            return _Found(total, _page_of(latest, total, request), matched, terms, strong)
         power = COORD_POWER
 
         def candidates() -> Iterator[tuple[bool, float, int, int, float]]:
@@ -564,7 +581,10 @@ class Index:
         for field, values in filters.items():
             if field not in FACET_FIELDS + ("territory", "language") or not values:
                 continue
-            clauses.append(AnyOf([self.builder._keyword(field, v, labels) for v in values]))
+            # An organisations filter also matches the dispositifs, which had no facet of their
+            # own before schema 7: links published then (?org=QPV) and kb search --org keep working.
+            fields_ = (field, "schemes") if field == "organisations" else (field,)
+            clauses.append(AnyOf([self.builder._keyword(f, v, labels) for f in fields_ for v in values]))
         return wq.And(clauses) if clauses else None
 
     def _hit(self, stored: dict[str, Any], score: float, terms: frozenset[str]) -> Hit:
@@ -579,19 +599,39 @@ class Index:
             page=pages[0] if pages else None, pages=pages,
             themes=tuple(t for t in stored.get("themes", "").split(",") if t),
             summary=stored.get("summary", ""),
+            added=stored.get("added") or None,
         )
 
-    def _latest(self, matched: list[tuple[Any, int, list[int]]], count: int) -> list[tuple[int, float]]:
-        """The ``count`` most recent of the matched documents (undated ones last), no score."""
+    def _latest(self, matched: list[tuple[Any, int, list[int]]], count: int,
+                field: str = "date") -> list[tuple[int, float]]:
+        """The ``count`` most recent of the matched documents by ``field`` (undated ones
+        last), no score."""
         dated = ((values[d] or "", -(offset + d)) for segment_searcher, offset, ids in matched
-                 for values in (self._facet_values.of(segment_searcher, "date", False),) for d in ids)
+                 for values in (self._facet_values.of(segment_searcher, field, False),) for d in ids)
         return [(-negative, 0.0) for _, negative in heapq.nlargest(count, dated)]
 
-    def _facets(self, matched: list[tuple[Any, int, list[int]]]) -> dict[str, tuple[FacetValue, ...]]:
+    def _own_facets(self, s: Searcher, built: BuiltQuery | None, filters: dict[str, tuple[str, ...]],
+                    labels: Any) -> dict[str, tuple[FacetValue, ...]]:
+        """The facets that have a selection, each counted with the other facets' filters but
+        not its own: values of one facet are OR-ed, so a count says what ticking that value
+        too would add, and the values not ticked stay visible (the usual rule of faceted
+        search). Matches are read as sets of posting lists (``_matched``); the most common
+        words that ``MAX_POSTINGS`` leaves out of a long query's scoring are counted here."""
+        query = built.query if built is not None else wq.NullQuery
+        out: dict[str, tuple[FacetValue, ...]] = {}
+        for name, values in filters.items():
+            if name not in FACET_FIELDS or not values:
+                continue
+            others = self._filters({f: v for f, v in filters.items() if f != name}, labels)
+            out[name] = self._facets(_matched(s, query, others), (name,))[name]
+        return out
+
+    def _facets(self, matched: list[tuple[Any, int, list[int]]],
+                names: tuple[str, ...] = FACET_FIELDS) -> dict[str, tuple[FacetValue, ...]]:
         """Each facet field's values over the matched documents, with their counts."""
         facets: dict[str, tuple[FacetValue, ...]] = {}
-        for name in FACET_FIELDS:
-            overlap = name in ("themes", "organisations")
+        for name in names:
+            overlap = name in ("themes", "organisations", "schemes")
             counts: Counter[Any] = Counter()
             for segment_searcher, _, ids in matched:
                 if not ids:

@@ -77,6 +77,7 @@ class Hit:
     pages: tuple[int, ...] = ()
     themes: tuple[str, ...] = ()
     summary: str = ""
+    added: str | None = None  # when the document entered the base (ISO, UTC)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -112,7 +113,8 @@ class SearchPage:
     corrected: str | None = None
 
 
-FACET_FIELDS = ("type", "themes", "year", "organisations", "format")
+# "schemes": the dispositifs (QPV, NPNRU, CLS...) cited, apart from the organisations (kb.vocabulary).
+FACET_FIELDS = ("type", "themes", "year", "organisations", "schemes", "format")
 
 
 @dataclass(frozen=True)
@@ -124,5 +126,5 @@ class SearchRequest:
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     page: int = 1
     page_size: int = 10
-    sort: str = "relevance"  # or "date"
+    sort: str = "relevance"  # or "date" (the document's date), or "added" (when it entered the base)
     facets: bool = True

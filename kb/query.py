@@ -32,7 +32,7 @@ MATCH_FIELD = "body"
 TITLE_FIELD = "title"
 TEXT_FIELDS = (TITLE_FIELD, MATCH_FIELD)
 SECTION_FIELDS = ("headings", "summary")
-KEYWORD_FIELDS = ("type", "themes", "year", "format", "organisations", "territory", "language")
+KEYWORD_FIELDS = ("type", "themes", "year", "format", "organisations", "schemes", "territory", "language")
 # The title's words are also in the body: this weight is what a title match adds on top of the
 # body match (bench/relevance/README.md for the measurements behind each figure).
 TITLE_WEIGHT = 2.0
@@ -287,6 +287,10 @@ class QueryBuilder:
             if state.terms >= MAX_TERMS:
                 return None
             state.terms += 1
+            if field == "organisations":
+                # ``org:QPV`` and ``sigle:QPV`` found programmes before they had a facet of
+                # their own (``schemes``): typed queries keep finding both kinds.
+                return AnyOf([self._keyword(f, text, state.labels) for f in ("organisations", "schemes")])
             return self._keyword(field, text, state.labels)
         if field == "id":
             return wq.Term("id", text.strip())

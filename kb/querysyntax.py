@@ -23,6 +23,7 @@ FIELD_ALIASES = {
     "format": "format",
     "org": "organisations", "organisation": "organisations", "organisations": "organisations",
     "sigle": "organisations",
+    "dispositif": "schemes", "dispositifs": "schemes",
     "territoire": "territory", "territory": "territory",
     "langue": "language", "language": "language", "lang": "language",
     "id": "id",

@@ -12,8 +12,12 @@ STR_LIST = {"type": "array", "items": {"type": "string"}}
 
 def _filter_params() -> list[dict[str, Any]]:
     descriptions = {"type": "Type de document", "theme": "Thème", "annee": "Année (AAAA)",
-                    "org": "Organisation ou sigle cité", "format": "Format (pdf, html, docx, odt, markdown, text)"}
-    return [{"name": name, "in": "query", "required": False, "description": descriptions[name] + " ; répétable.",
+                    "org": "Organisation citée (ANCT, CAF, bailleur social…)",
+                    "dispositif": "Dispositif ou programme cité (QPV, NPNRU, contrat de ville…)",
+                    "format": "Format (pdf, html, docx, odt, markdown, text)"}
+    return [{"name": name, "in": "query", "required": False,
+             "description": descriptions[name] + " ; répétable : plusieurs valeurs d'un filtre se combinent "
+                                                 "par OU, des filtres différents par ET.",
              "schema": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 20},
              "style": "form", "explode": True} for name in FACET_PARAMS]
 
@@ -52,6 +56,10 @@ SCHEMAS: dict[str, Any] = {
             "total": {"type": "integer", "minimum": 0},
             "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
             "facets": {"type": "object", "propertyNames": {"enum": list(FACET_PARAMS)},
+                       "description": "Valeurs de chaque facette avec leur nombre de documents, toutes "
+                                      "(sans limite). Une facette où des valeurs sont choisies est comptée "
+                                      "avec les autres filtres mais sans les siens : chaque nombre dit "
+                                      "combien de documents aurait cette valeur, ajoutée par OU.",
                        "additionalProperties": {"type": "array",
                                                 "items": {"$ref": "#/components/schemas/FacetValue"}}},
             "suggestion": {**NULLABLE_STR, "description": "Requête corrigée proposée"},

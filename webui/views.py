@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
+from urllib.parse import urlencode
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 
 from kb.errors import NotFound
 from kb.model import Document, SearchPage
+from kb.vocabulary import default_vocabulary
 from webui import feeds, knowledge_base
 from webui.export import html_block, markdown_block, text_block
 from webui.links import base_url, document_path, permalink
@@ -118,7 +121,7 @@ def search() -> str:
     return render_template(
         "search.html", state=state, result=result, pages=pages, facets=facets,
         kept=[i for i in state.selection if i not in on_page],
-        feed_query=state.params(page=1, selection=()),
+        feed_query=state.params(page=1, selection=()), feed_title=feeds.title_of(state),
         field_params=FIELD_PARAMS,
     )
 
@@ -154,12 +157,26 @@ def document(doc_id: str, slug: str | None = None) -> Any:
     passages = tuple(dict.fromkeys(knowledge_base().passages(doc.id, q, 3))) if q else ()
     similar = knowledge_base().similar(doc.id, 5)
     link = permalink(doc.id, doc.title)
-    return render_template("document.html", doc=doc, q=q, passages=passages, similar=similar,
-                           permalink=link, citation=citation(doc, link), selection=selection(),
+    bodies, schemes = default_vocabulary().split(doc.organisations)
+    return render_template("document.html", doc=doc, bodies=bodies, schemes=schemes, watch=watch_feeds(doc), q=q,
+                           passages=passages, similar=similar, permalink=link, citation=citation(doc, link), selection=selection(),
                            blocks=[(page, continued, paragraphs(text)) for page, continued, text in part.blocks],
                            paged=part.paged, has_text=part.has_text, part=part.number, part_count=part.count,
                            part_url=lambda n: url_for("views.document", doc_id=doc.id, slug=canonical,
                                                       partie=n if n > 1 else None, q=q or None))
+
+
+def watch_feeds(doc: Document) -> list[tuple[str, str, str]]:
+    """(what, RSS URL, Atom URL) of the feeds a reader of ``doc`` may follow: its type's and
+    each of its themes'."""
+    wanted = ([("type", doc.type, f"les {doc.type}" if doc.type != "autre" else "")] +
+              [("theme", t, f"le thème « {t} »") for t in doc.themes])
+    out = []
+    for name, value, what in wanted:
+        if value and what:
+            query = "?" + urlencode({name: value})
+            out.append((what, url_for("views.feed_rss") + query, url_for("views.feed_atom") + query))
+    return out
 
 
 def citation(doc: Document, link: str) -> str:
@@ -176,7 +193,7 @@ def paragraphs(text: str) -> list[str]:
 @bp.get("/d/<doc_id>/original")
 def original(doc_id: str) -> Response:
     """The stored original: id -> catalog -> store, never a path taken from the URL."""
-    doc = load(doc_id)
+    doc = load(doc_id, text=False)
     try:
         path = knowledge_base().original(doc.id)
     except NotFound:
@@ -259,23 +276,42 @@ def selection_txt() -> Response:
 
 # -- feeds -----------------------------------------------------------------------------------
 
-def feed_items() -> tuple[Search, SearchPage]:
+# Feed readers and RSS-to-e-mail tools poll: a shared cache may keep a feed this long, and the
+# ETag / Last-Modified let a poller ask again for the cost of a 304.
+FEED_MAX_AGE = 300
+
+
+def feed_items() -> tuple[Search, list[feeds.Item]]:
+    """The search of the request, newest entries in the base first (whatever ``tri`` says:
+    a watch feed lists what is new), as feed items."""
     state = search_state(default_sort="date")
-    return state, run_search(Search(**{**state.__dict__, "page": 1}), current_app.config["FEED_SIZE"], facets=False)
+    wanted = replace(Search(**{**state.__dict__, "page": 1}).request(current_app.config["FEED_SIZE"], facets=False),
+                     sort="added")
+    return state, feeds.items(knowledge_base().search(wanted))
+
+
+def feed_response(body: bytes, mimetype: str, found: list[feeds.Item]) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.set_etag(feeds.etag(body))
+    response.last_modified = feeds.last_modified(found)
+    response.cache_control.public = True
+    response.cache_control.max_age = FEED_MAX_AGE
+    response.make_conditional(request)  # turns it into a 304 when the client's copy is current
+    return response
 
 
 @bp.get("/flux.rss")
 def feed_rss() -> Response:
-    state, result = feed_items()
-    body = feeds.rss(result, state, self_url=base_url() + request.full_path.rstrip("?"))
-    return Response(body, mimetype="application/rss+xml")
+    state, found = feed_items()
+    body = feeds.rss(found, state, self_url=base_url() + request.full_path.rstrip("?"))
+    return feed_response(body, "application/rss+xml", found)
 
 
 @bp.get("/flux.atom")
 def feed_atom() -> Response:
-    state, result = feed_items()
-    body = feeds.atom(result, state, self_url=base_url() + request.full_path.rstrip("?"))
-    return Response(body, mimetype="application/atom+xml")
+    state, found = feed_items()
+    body = feeds.atom(found, state, self_url=base_url() + request.full_path.rstrip("?"))
+    return feed_response(body, "application/atom+xml", found)
 
 
 @bp.get("/favicon.ico")

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from indexer.extract.base import Extracted
+from indexer.metadata.bodies import find_names
 from indexer.metadata.dates import date_from_filename, find_date, parse_date
 from indexer.metadata.doctype import DEFAULT_TYPE, detect_type, normalise_type
 from indexer.metadata.entities import OrgMatcher, find_licence, find_territory
@@ -81,6 +82,12 @@ def _matcher(synonyms: Synonyms | OrgMatcher | None) -> OrgMatcher:
         _MATCHERS.clear()  # one configuration per run: keep memory flat
         _MATCHERS[key] = OrgMatcher.from_synonyms(synonyms)
     return _MATCHERS[key]
+
+
+def _cited(text: str, synonyms: Synonyms | OrgMatcher | None) -> tuple[str, ...]:
+    """Acronyms cited (synonyms.yaml), then names of the organisations vocabulary."""
+    acronyms = _matcher(synonyms).find(text)
+    return acronyms + tuple(n for n in find_names(text) if n not in acronyms)
 
 
 def _first(*values: object) -> str | None:
@@ -177,7 +184,7 @@ def infer_metadata(
         # Declared keywords are the author's own subject words: read them like the title.
         themes = infer_themes(" ".join((title, *keywords)), text, thesaurus, word_count)
 
-    organisations = tuple(as_list(side.get("organisations"))) or _matcher(synonyms).find(f"{title}\n{text}")
+    organisations = tuple(as_list(side.get("organisations"))) or _cited(f"{title}\n{text}", synonyms)
     page_count = extracted.page_count or (len(extracted.pages) or None)
 
     return Metadata(

@@ -97,7 +97,7 @@ def test_api_errors_have_one_shape(client: FlaskClient) -> None:
 
 def test_facets_and_filters_in_the_api(client: FlaskClient) -> None:
     api = client.get("/api/search?q=quartier").get_json()
-    assert set(api["facets"]) <= {"type", "theme", "annee", "org", "format"}
+    assert set(api["facets"]) <= {"type", "theme", "annee", "org", "dispositif", "format"}
     formats = {f["value"]: f["count"] for f in api["facets"]["format"]}
     only_pdf = client.get("/api/search?q=quartier&format=pdf").get_json()
     assert only_pdf["total"] == formats["pdf"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import feedparser
 from flask.testing import FlaskClient
 
@@ -41,7 +44,9 @@ def test_atom_for_a_search(client: FlaskClient, ids: dict[str, str]) -> None:
     doc = ids["jardins-quokka"]
     assert entry.id == f"http://localhost/d/{doc}"
     assert entry.link == f"http://localhost/d/{doc}/fiche-d-experience-jardins-partages-quokka"
-    assert entry.updated.startswith("2023-03-10T00:00:00")
+    # Dated when it entered the base; its own date is told in the summary.
+    assert not entry.updated.startswith("2023-03-10") and entry.published == entry.updated
+    assert "Date du document : 10 mars 2023" in entry.summary
     assert "quokka" in entry.summary
 
 
@@ -68,3 +73,21 @@ def test_configured_base_url_is_used_for_absolute_links(app: object, ids: dict[s
         flask_app.config["BASE_URL"] = before  # type: ignore[attr-defined]
     assert f"https://kb.example.org/d/{ids['jardins-quokka']}" in body
     assert "http://localhost" not in body
+
+
+def test_pages_link_their_feeds(client: FlaskClient, ids: dict[str, str]) -> None:
+    page = client.get("/recherche?q=quokka&theme=transition+%C3%A9cologique").get_data(as_text=True)
+    for kind, path in (("rss+xml", "/flux.rss"), ("atom+xml", "/flux.atom")):
+        assert f'<link rel="alternate" type="application/{kind}"' in page
+        assert f'href="{path}?q=quokka&amp;theme=transition+%C3%A9cologique"' in page
+    assert ">RSS</a>" in page and ">Atom</a>" in page
+    home = client.get("/").get_data(as_text=True)
+    assert "Suivre les nouveaux documents" in home and 'href="/flux.atom"' in home
+    doc = client.get(f"/d/{ids['jardins-quokka']}", follow_redirects=True).get_data(as_text=True)
+    assert "Suivre les nouveaux documents" in doc
+    feeds = set(re.findall(r'<link rel="alternate" type="application/(?:rss|atom)\+xml" title="[^"]*" href="([^"]+)"', doc))
+    own = {unescape(f) for f in feeds if "?" in f}  # the site-wide feed is linked from every page
+    assert {"/flux.rss?type=fiche+d%27exp%C3%A9rience", "/flux.atom?theme=transition+%C3%A9cologique"} <= own
+    for url in own:  # each linked feed answers and lists this document
+        body = client.get(url)
+        assert body.status_code == 200 and ids["jardins-quokka"].encode() in body.data
