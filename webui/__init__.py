@@ -50,7 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BASE_URL="",
         SERVER_URL="",
         SITE_NAME="Passerelles",
-        # Request bodies are never needed (every form is GET).
+        # The only request bodies are the small forms that edit the newsletter selection.
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     if test_config is not None:
@@ -69,9 +69,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kb"] = KnowledgeBase(Path(app.config["KB_HOME"]),
                                          load_synonyms(Path(synonyms) if synonyms else None))
 
-    from webui import api, views
+    from webui import api, selection, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(selection.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)

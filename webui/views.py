@@ -20,10 +20,9 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from kb.errors import NotFound
+from kb.errors import KBError, NotFound
 from kb.model import Document, SearchPage
 from webui import feeds, knowledge_base
-from webui.export import html_block, markdown_block, text_block
 from webui.links import base_url, document_path, permalink
 from webui.parts import split
 from webui.params import (
@@ -33,11 +32,10 @@ from webui.params import (
     Search,
     abort_fr,
     search_state,
-    selection,
     slugify,
-    utm,
     valid_id,
 )
+from webui.selection import current as current_selection
 
 bp = Blueprint("views", __name__)
 
@@ -93,8 +91,8 @@ def format_label(fmt: str) -> str:
 @bp.app_context_processor
 def globals_() -> dict[str, Any]:
     try:
-        sel_ids = selection()
-    except HTTPException:  # an invalid selection must not break the error page reporting it
+        sel_ids = current_selection()
+    except (HTTPException, KBError):  # an unreadable selection must not break an error page
         sel_ids = ()
     return {"site_name": current_app.config["SITE_NAME"], "document_path": document_path,
             "facet_labels": FACET_LABELS, "sel_ids": sel_ids}
@@ -115,10 +113,8 @@ def search() -> str:
     pages = max(1, math.ceil(result.total / page_size))
     facets = [(param, FACET_LABELS[param], result.facets.get(field, ()))
               for param, field in FACET_PARAMS.items()]
-    on_page = {hit.id for hit in result.hits}
     return render_template(
         "search.html", state=state, result=result, pages=pages, facets=facets,
-        kept=[i for i in state.selection if i not in on_page],
         feed_query=state.params(page=1, selection=()),
         field_params=FIELD_PARAMS,
     )
@@ -153,7 +149,7 @@ def document(doc_id: str, slug: str | None = None) -> Any:
     similar = knowledge_base().similar(doc.id, 5)
     link = permalink(doc.id, doc.title)
     return render_template("document.html", doc=doc, q=q, passages=passages, similar=similar,
-                           permalink=link, citation=citation(doc, link), selection=selection(),
+                           permalink=link, citation=citation(doc, link),
                            blocks=text_blocks(doc, parts[part - 1]), part=part, part_count=len(parts),
                            part_url=lambda n: url_for("views.document", doc_id=doc.id, slug=canonical,
                                                       partie=n if n > 1 else None, q=q or None))
@@ -210,57 +206,6 @@ def text_charset(path: Path) -> str:
         if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
             return "windows-1252"
     return "utf-8"
-
-
-# -- newsletter selection -----------------------------------------------------------------------
-
-def selected_documents() -> list[Document]:
-    docs = []
-    for doc_id in selection():
-        try:
-            docs.append(knowledge_base().document(doc_id))
-        except NotFound:  # a removed document just drops out of the selection
-            continue
-    return docs
-
-
-@bp.get("/selection")
-def selection_page() -> str:
-    docs = selected_documents()
-    campaign = utm()
-    ids = tuple(d.id for d in docs)
-    sel = ",".join(ids)
-
-    def link(endpoint: str, chosen: str) -> str:
-        params: dict[str, Any] = {"sel": chosen or None, **campaign}
-        return url_for(endpoint, **params)
-
-    return render_template("selection.html", docs=docs, utm=campaign, sel=sel,
-                           back=search_state().url(selection=ids),
-                           block=html_block(docs, campaign), markdown=markdown_block(docs, campaign),
-                           text=text_block(docs, campaign),
-                           html_url=link("views.selection_html", sel), md_url=link("views.selection_md", sel),
-                           txt_url=link("views.selection_txt", sel),
-                           remove={d.id: link("views.selection_page", ",".join(i for i in ids if i != d.id))
-                                   for d in docs})
-
-
-@bp.get("/selection.html")
-def selection_html() -> Response:
-    body = html_block(selected_documents(), utm())
-    return Response(body, mimetype="text/html")
-
-
-@bp.get("/selection.md")
-def selection_md() -> Response:
-    body = markdown_block(selected_documents(), utm())
-    return Response(body, mimetype="text/markdown")
-
-
-@bp.get("/selection.txt")
-def selection_txt() -> Response:
-    body = text_block(selected_documents(), utm())
-    return Response(body, mimetype="text/plain")
 
 
 # -- feeds -----------------------------------------------------------------------------------
