@@ -19,6 +19,7 @@ from kb.base import KnowledgeBase
 from kb.errors import DamagedIndex, KBError, NotFound, QueryError
 from kb.synonyms import load_synonyms
 from webui.links import check_base_url
+from webui.typography import french_spaces
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.autoescape = True  # every template, whatever its extension
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.add_template_filter(french_spaces)
     return app
 
 
@@ -124,7 +126,8 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, message: str | None = None) -> tuple[Response | str, int]:
-    message = message or MESSAGES.get(status, "Erreur.")
+    # Messages quote what was typed (« … »): the core writes plain spaces, people read French.
+    message = french_spaces(message or MESSAGES.get(status, "Erreur."))
     if wants_json():
         return jsonify({"ok": False, "error": message, "status": status}), status
     return render_template("error.html", status=status, message=message), status

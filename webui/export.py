@@ -9,9 +9,11 @@ from flask import render_template
 
 from kb.model import Document
 from webui.links import permalink, with_utm
+from webui.typography import french_spaces
 
 _SENTENCE_RE = re.compile(r"^(.{20,}?[.!?…])(\s|$)", re.DOTALL)
-_SPACE_RE = re.compile(r"\s+")
+# Runs of spaces, tabs and line breaks; a non-breaking space is kept (see webui.typography).
+_SPACE_RE = re.compile(r"[^\S\u00a0\u202f]+")
 # Characters Markdown reads as inline syntax; < > & become entities so that no HTML passes,
 # and a line that would start a list or a heading gets its first character escaped.
 _MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#!|~])")
@@ -32,8 +34,8 @@ def sentence(doc: Document, limit: int = 220) -> str:
 def _items(docs: list[Document], utm: dict[str, str]) -> list[dict[str, str]]:
     from webui.views import date_fr
 
-    return [{"title": d.title, "url": with_utm(permalink(d.id, d.title), utm), "type": d.type,
-             "date": date_fr(d.date), "summary": sentence(d)} for d in docs]
+    return [{"title": french_spaces(d.title), "url": with_utm(permalink(d.id, d.title), utm), "type": d.type,
+             "date": date_fr(d.date), "summary": french_spaces(sentence(d))} for d in docs]
 
 
 def html_block(docs: list[Document], utm: dict[str, str]) -> str:

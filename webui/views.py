@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -36,6 +37,7 @@ from webui.params import (
     valid_id,
 )
 from webui.selection import current as current_selection
+from webui.typography import french_spaces
 
 bp = Blueprint("views", __name__)
 
@@ -106,18 +108,22 @@ def run_search(state: Search, page_size: int, facets: bool = True) -> SearchPage
 
 @bp.get("/")
 @bp.get("/recherche")
-def search() -> str:
+def search() -> Response:
     state = search_state()
     page_size = current_app.config["PAGE_SIZE"]
     result = run_search(state, page_size)
     pages = max(1, math.ceil(result.total / page_size))
     facets = [(param, FACET_LABELS[param], result.facets.get(field, ()))
               for param, field in FACET_PARAMS.items()]
-    return render_template(
+    # The search time means nothing to readers (« 0 ms » on a small base): it goes to the
+    # browser's developer tools only.
+    response = make_response(render_template(
         "search.html", state=state, result=result, pages=pages, facets=facets,
         feed_query=state.params(page=1, selection=()),
         field_params=FIELD_PARAMS,
-    )
+    ))
+    response.headers["Server-Timing"] = f"search;dur={result.elapsed_ms:.1f}"
+    return response
 
 
 # -- documents --------------------------------------------------------------------------------
@@ -168,7 +174,7 @@ def citation(doc: Document, link: str) -> str:
     """A plain-text reference: author or organisation, title, type, date, URL, access date."""
     who = doc.author or ", ".join(doc.organisations[:2])
     parts = [p for p in (who, f"« {doc.title} »", doc.type, date_fr(doc.date)) if p]
-    return f"{', '.join(parts)}. {current_app.config['SITE_NAME']}, {link} (consulté le {date_fr(date.today().isoformat())})."
+    return french_spaces(f"{', '.join(parts)}. {current_app.config['SITE_NAME']}, {link} (consulté le {date_fr(date.today().isoformat())}).")
 
 
 def paragraphs(text: str) -> list[str]:
@@ -240,4 +246,12 @@ def favicon() -> Any:
 @bp.get("/accessibilite")
 def accessibility() -> str:
     return render_template("accessibility.html")
+
+
+@bp.get("/aide/api")
+def api_help() -> str:
+    """The API explained to people, with examples that work on this base; the machine-readable
+    description stays at /api/openapi.json."""
+    latest = run_search(Search(sort="date"), 1, facets=False).hits
+    return render_template("api_help.html", example_id=latest[0].id if latest else None, base=base_url())
 
