@@ -171,10 +171,17 @@ def text_blocks(doc: Document, pieces: list[Any]) -> list[tuple[int | None, bool
 
 
 def citation(doc: Document, link: str) -> str:
-    """A plain-text reference: author or organisation, title, type, date, URL, access date."""
+    """A plain-text reference: author or organisation, title, type, date, URL, access date,
+    then the original address and the licence (which reuse under CC or Licence Ouverte asks for)."""
     who = doc.author or ", ".join(doc.organisations[:2])
     parts = [p for p in (who, f"« {doc.title} »", doc.type, date_fr(doc.date)) if p]
-    return french_spaces(f"{', '.join(parts)}. {current_app.config['SITE_NAME']}, {link} (consulté le {date_fr(date.today().isoformat())}).")
+    text = (f"{', '.join(parts)}. {current_app.config['SITE_NAME']}, {link} "
+            f"(consulté le {date_fr(date.today().isoformat())}).")
+    if doc.url:
+        text += f" Original : {doc.url}."
+    if doc.licence:
+        text += f" Licence : {doc.licence}."
+    return french_spaces(text)
 
 
 def paragraphs(text: str) -> list[str]:
