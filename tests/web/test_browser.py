@@ -161,16 +161,23 @@ def _serious_violations(page: Any) -> list[str]:
             for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
 
 
-@pytest.mark.parametrize("kind", ["recherche", "document", "selection", "vide"])
+@pytest.mark.parametrize("kind", ["recherche", "document", "selection", "selection-partagee", "vide", "aide-api"])
 def test_no_serious_accessibility_violation(page: Any, server: str, kind: str) -> None:
     if kind == "recherche":
         page.goto(server + "/recherche?q=quartier&format=pdf")
     elif kind == "document":
         page.goto(_first_document(page, server, "ornithorynque") + "?q=ornithorynque")
-    elif kind == "selection":
+    elif kind.startswith("selection"):
         page.goto(server + "/recherche?q=quartier")
         ids = [page.locator(".hit input[type=checkbox]").nth(i).get_attribute("value") for i in range(2)]
-        page.goto(f"{server}/selection?sel={','.join(ids)}")
+        if kind == "selection":  # this browser's own selection: remove buttons, warning about links
+            page.request.post(server + "/selection/modifier", form={"ajouter": ids[0]})
+            page.goto(f"{server}/selection")
+            assert page.locator("ol.selection > li").count() == 1
+        else:
+            page.goto(f"{server}/selection?sel={','.join(ids)}")
+    elif kind == "aide-api":
+        page.goto(server + "/aide/api")
     else:
         page.goto(server + "/recherche?q=zzzqqqwww")
     assert _serious_violations(page) == []
