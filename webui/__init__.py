@@ -19,6 +19,7 @@ from kb.base import KnowledgeBase
 from kb.errors import DamagedIndex, KBError, NotFound, QueryError
 from kb.synonyms import load_synonyms
 from webui.links import check_base_url
+from webui.typography import french_spaces
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BASE_URL="",
         SERVER_URL="",
         SITE_NAME="Passerelles",
-        # Request bodies are never needed (every form is GET).
+        # The only request bodies are the small forms that edit the newsletter selection.
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     if test_config is not None:
@@ -69,9 +70,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kb"] = KnowledgeBase(Path(app.config["KB_HOME"]),
                                          load_synonyms(Path(synonyms) if synonyms else None))
 
-    from webui import api, views
+    from webui import api, selection, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(selection.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
@@ -123,7 +125,8 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, message: str | None = None) -> tuple[Response | str, int]:
-    message = message or MESSAGES.get(status, "Erreur.")
+    # Messages quote what was typed (« … »): the core writes plain spaces, people read French.
+    message = french_spaces(message or MESSAGES.get(status, "Erreur."))
     if wants_json():
         return jsonify({"ok": False, "error": message, "status": status}), status
     return render_template("error.html", status=status, message=message), status

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from kb.model import Document
 from webui import knowledge_base
 from webui.links import permalink
 from webui.openapi import spec
@@ -22,13 +23,22 @@ def search() -> Response:
     limit = integer("limit", 10, 1, 100)
     state = search_state()
     result = knowledge_base().search(state.request(limit))
+    # Licence and source are not in the index: read from the catalog, one record per hit.
+    catalog = knowledge_base().catalog
+    records = {h.id: catalog.document(h.id, text=False) for h in result.hits}
     hits = [{"id": h.id, "title": h.title, "type": h.type, "date": h.date, "path": h.path, "page": h.page,
-             "score": h.score, "snippet": h.snippet} for h in result.hits]
+             "score": h.score, "snippet": h.snippet, **_credit(records.get(h.id))} for h in result.hits]
     facets = {FIELD_PARAMS[field]: [{"value": v.value, "count": v.count} for v in values]
               for field, values in result.facets.items() if field in FIELD_PARAMS}
     payload: dict[str, Any] = {"total": result.total, "hits": hits, "facets": facets,
                                "suggestion": result.suggestion, "corrected": result.corrected}
     return jsonify(payload)
+
+
+def _credit(doc: Document | None) -> dict[str, str | None]:
+    """What reusing a document requires: its licence, its author and its original address."""
+    return {"licence": doc.licence if doc else None, "author": doc.author if doc else None,
+            "url": doc.url if doc else None}
 
 
 @bp.get("/documents/<doc_id>")

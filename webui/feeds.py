@@ -26,6 +26,7 @@ from kb.model import Document, Hit, SearchPage
 from webui import knowledge_base
 from webui.links import absolute, permalink, stable_link
 from webui.params import FACET_LABELS, Search
+from webui.typography import french_spaces
 
 ATOM = "http://www.w3.org/2005/Atom"
 _XML_BAD_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -65,7 +66,7 @@ def items(result: SearchPage) -> list[Item]:
     for hit in result.hits:
         try:
             entry = kb.resolve(hit.id)
-            doc = kb.catalog.document(entry.id)
+            doc = kb.catalog.document(entry.id, text=False)  # metadata: a feed shows no text
         except NotFound:
             continue
         added = _parse(hit.added) or _parse(entry.added_at) or EPOCH
@@ -86,7 +87,7 @@ def title_of(state: Search) -> str:
     site = current_app.config["SITE_NAME"]
     if not state.q and not state.filters:
         return f"{site} : derniers documents"
-    words = [f"« {state.q} »"] if state.q else []
+    words = [french_spaces(f"« {state.q} »")] if state.q else []
     words += [f"{FACET_LABELS.get(k, k)} : {' ou '.join(v)}" for k, v in state.filters.items()]
     return f"{site} : {' ; '.join(words)}"
 

@@ -48,6 +48,12 @@ def base_url() -> str:
     return str(config.get("BASE_URL") or config.get("SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/")
 
 
+def has_public_address() -> bool:
+    """Whether a public address was configured: without one, absolute links name this
+    computer, and pages that make links for others say so."""
+    return bool(current_app.config.get("BASE_URL"))
+
+
 def absolute(path: str) -> str:
     return base_url() + path
 

@@ -31,7 +31,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Hit": {
         "type": "object",
-        "required": ["id", "title", "type", "date", "path", "page", "score", "snippet"],
+        "required": ["id", "title", "type", "date", "path", "page", "score", "snippet", "licence", "author", "url"],
         "properties": {
             "id": {"type": "string", "pattern": "^[0-9a-f]{8,64}$"},
             "title": {"type": "string"},
@@ -41,6 +41,9 @@ SCHEMAS: dict[str, Any] = {
             "page": {"type": ["integer", "null"], "description": "Première page où la requête apparaît (PDF)"},
             "score": {"type": "number"},
             "snippet": {"type": "string", "description": "Extrait HTML sûr : texte échappé, correspondances dans <mark>"},
+            "licence": {**NULLABLE_STR, "description": "Licence du document (ex. CC BY-NC-ND 4.0, Licence Ouverte 2.0)"},
+            "author": {**NULLABLE_STR, "description": "Auteur ou organisme producteur (la source à citer)"},
+            "url": {**NULLABLE_STR, "description": "Adresse d'origine du document"},
         },
         "additionalProperties": False,
     },

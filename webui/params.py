@@ -146,7 +146,8 @@ def search_state(default_sort: str | None = None) -> Search:
         abort_fr(400, "Le tri doit être « pertinence » ou « date ».")
     sort = raw_sort or default_sort or ("pertinence" if q else "date")
     page = integer("page", 1, 1, config["MAX_PAGE"])
-    return Search(q=q, filters=filters, sort=sort, sort_given=bool(raw_sort), page=page, selection=selection())
+    # The selection is kept in a cookie (webui.selection), not in search links.
+    return Search(q=q, filters=filters, sort=sort, sort_given=bool(raw_sort), page=page)
 
 
 def selection() -> tuple[str, ...]:

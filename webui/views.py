@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,11 +23,10 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from kb.errors import NotFound
+from kb.errors import KBError, NotFound
 from kb.model import Document, SearchPage
 from kb.vocabulary import default_vocabulary
 from webui import feeds, knowledge_base
-from webui.export import html_block, markdown_block, text_block
 from webui.links import base_url, document_path, permalink
 from webui.params import (
     FACET_LABELS,
@@ -35,11 +35,11 @@ from webui.params import (
     Search,
     abort_fr,
     search_state,
-    selection,
     slugify,
-    utm,
     valid_id,
 )
+from webui.selection import current as current_selection
+from webui.typography import french_spaces
 
 bp = Blueprint("views", __name__)
 
@@ -95,8 +95,8 @@ def format_label(fmt: str) -> str:
 @bp.app_context_processor
 def globals_() -> dict[str, Any]:
     try:
-        sel_ids = selection()
-    except HTTPException:  # an invalid selection must not break the error page reporting it
+        sel_ids = current_selection()
+    except (HTTPException, KBError):  # an unreadable selection must not break an error page
         sel_ids = ()
     return {"site_name": current_app.config["SITE_NAME"], "document_path": document_path,
             "facet_labels": FACET_LABELS, "sel_ids": sel_ids}
@@ -110,20 +110,22 @@ def run_search(state: Search, page_size: int, facets: bool = True) -> SearchPage
 
 @bp.get("/")
 @bp.get("/recherche")
-def search() -> str:
+def search() -> Response:
     state = search_state()
     page_size = current_app.config["PAGE_SIZE"]
     result = run_search(state, page_size)
     pages = max(1, math.ceil(result.total / page_size))
     facets = [(param, FACET_LABELS[param], result.facets.get(field, ()))
               for param, field in FACET_PARAMS.items()]
-    on_page = {hit.id for hit in result.hits}
-    return render_template(
+    # The search time means nothing to readers (« 0 ms » on a small base): it goes to the
+    # browser's developer tools only.
+    response = make_response(render_template(
         "search.html", state=state, result=result, pages=pages, facets=facets,
-        kept=[i for i in state.selection if i not in on_page],
         feed_query=state.params(page=1, selection=()), feed_title=feeds.title_of(state),
         field_params=FIELD_PARAMS,
-    )
+    ))
+    response.headers["Server-Timing"] = f"search;dur={result.elapsed_ms:.1f}"
+    return response
 
 
 # -- documents --------------------------------------------------------------------------------
@@ -159,7 +161,7 @@ def document(doc_id: str, slug: str | None = None) -> Any:
     link = permalink(doc.id, doc.title)
     bodies, schemes = default_vocabulary().split(doc.organisations)
     return render_template("document.html", doc=doc, bodies=bodies, schemes=schemes, watch=watch_feeds(doc), q=q,
-                           passages=passages, similar=similar, permalink=link, citation=citation(doc, link), selection=selection(),
+                           passages=passages, similar=similar, permalink=link, citation=citation(doc, link),
                            blocks=[(page, continued, paragraphs(text)) for page, continued, text in part.blocks],
                            paged=part.paged, has_text=part.has_text, part=part.number, part_count=part.count,
                            part_url=lambda n: url_for("views.document", doc_id=doc.id, slug=canonical,
@@ -170,7 +172,7 @@ def watch_feeds(doc: Document) -> list[tuple[str, str, str]]:
     """(what, RSS URL, Atom URL) of the feeds a reader of ``doc`` may follow: its type's and
     each of its themes'."""
     wanted = ([("type", doc.type, f"les {doc.type}" if doc.type != "autre" else "")] +
-              [("theme", t, f"le thème « {t} »") for t in doc.themes])
+              [("theme", t, french_spaces(f"le thème « {t} »")) for t in doc.themes])
     out = []
     for name, value, what in wanted:
         if value and what:
@@ -180,10 +182,17 @@ def watch_feeds(doc: Document) -> list[tuple[str, str, str]]:
 
 
 def citation(doc: Document, link: str) -> str:
-    """A plain-text reference: author or organisation, title, type, date, URL, access date."""
+    """A plain-text reference: author or organisation, title, type, date, URL, access date,
+    then the original address and the licence (which reuse under CC or Licence Ouverte asks for)."""
     who = doc.author or ", ".join(doc.organisations[:2])
     parts = [p for p in (who, f"« {doc.title} »", doc.type, date_fr(doc.date)) if p]
-    return f"{', '.join(parts)}. {current_app.config['SITE_NAME']}, {link} (consulté le {date_fr(date.today().isoformat())})."
+    text = (f"{', '.join(parts)}. {current_app.config['SITE_NAME']}, {link} "
+            f"(consulté le {date_fr(date.today().isoformat())}).")
+    if doc.url:
+        text += f" Original : {doc.url}."
+    if doc.licence:
+        text += f" Licence : {doc.licence}."
+    return french_spaces(text)
 
 
 def paragraphs(text: str) -> list[str]:
@@ -221,57 +230,6 @@ def text_charset(path: Path) -> str:
         if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
             return "windows-1252"
     return "utf-8"
-
-
-# -- newsletter selection -----------------------------------------------------------------------
-
-def selected_documents() -> list[Document]:
-    docs = []
-    for doc_id in selection():
-        try:
-            docs.append(knowledge_base().document(doc_id))
-        except NotFound:  # a removed document just drops out of the selection
-            continue
-    return docs
-
-
-@bp.get("/selection")
-def selection_page() -> str:
-    docs = selected_documents()
-    campaign = utm()
-    ids = tuple(d.id for d in docs)
-    sel = ",".join(ids)
-
-    def link(endpoint: str, chosen: str) -> str:
-        params: dict[str, Any] = {"sel": chosen or None, **campaign}
-        return url_for(endpoint, **params)
-
-    return render_template("selection.html", docs=docs, utm=campaign, sel=sel,
-                           back=search_state().url(selection=ids),
-                           block=html_block(docs, campaign), markdown=markdown_block(docs, campaign),
-                           text=text_block(docs, campaign),
-                           html_url=link("views.selection_html", sel), md_url=link("views.selection_md", sel),
-                           txt_url=link("views.selection_txt", sel),
-                           remove={d.id: link("views.selection_page", ",".join(i for i in ids if i != d.id))
-                                   for d in docs})
-
-
-@bp.get("/selection.html")
-def selection_html() -> Response:
-    body = html_block(selected_documents(), utm())
-    return Response(body, mimetype="text/html")
-
-
-@bp.get("/selection.md")
-def selection_md() -> Response:
-    body = markdown_block(selected_documents(), utm())
-    return Response(body, mimetype="text/markdown")
-
-
-@bp.get("/selection.txt")
-def selection_txt() -> Response:
-    body = text_block(selected_documents(), utm())
-    return Response(body, mimetype="text/plain")
 
 
 # -- feeds -----------------------------------------------------------------------------------
@@ -325,4 +283,12 @@ def favicon() -> Any:
 @bp.get("/accessibilite")
 def accessibility() -> str:
     return render_template("accessibility.html")
+
+
+@bp.get("/aide/api")
+def api_help() -> str:
+    """The API explained to people, with examples that work on this base; the machine-readable
+    description stays at /api/openapi.json."""
+    latest = run_search(Search(sort="date"), 1, facets=False).hits
+    return render_template("api_help.html", example_id=latest[0].id if latest else None, base=base_url())
 

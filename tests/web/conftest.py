@@ -66,6 +66,22 @@ transition écologique et de l'alimentation. Les îlots de chaleur reculent.
 """
 
 
+# A document whose licence asks for its source: both must follow it wherever it leaves the base.
+LICENSED_TEXT = """Guide du tamanoir pour les conseils citoyens
+
+Ce guide présente les conseils citoyens du quartier du tamanoir et leur règlement intérieur.
+"""
+
+LICENSED_META = """titre: Guide du tamanoir pour les conseils citoyens
+type: étude/rapport
+date: 2022-09-15
+auteur: "Centre de ressources « Ville & Quartiers »"
+url: https://crpv.example.org/guides/tamanoir
+licence: Licence Ouverte 2.0
+résumé: Un guide pour les conseils citoyens du quartier du tamanoir.
+"""
+
+
 def write_pdf(path: Path) -> None:
     """A three-page PDF whose word "ornithorynque" is on pages 2 and 3 only."""
     from fpdf import FPDF
@@ -91,6 +107,8 @@ def write_own_files(folder: Path) -> None:
     (folder / "regie-zanzibar.html").write_text(HTML_PAGE, encoding="utf-8")
     (folder / "jardins-quokka.md").write_text(MARKDOWN_PAGE, encoding="utf-8")
     write_pdf(folder / "rapport-ornithorynque.pdf")
+    (folder / "guide-tamanoir.txt").write_text(LICENSED_TEXT, encoding="utf-8")
+    (folder / "guide-tamanoir.txt.meta.yaml").write_text(LICENSED_META, encoding="utf-8")
 
 
 def build_home(home: Path, sources: list[Path]) -> None:

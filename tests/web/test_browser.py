@@ -161,16 +161,23 @@ def _serious_violations(page: Any) -> list[str]:
             for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
 
 
-@pytest.mark.parametrize("kind", ["recherche", "document", "selection", "vide"])
+@pytest.mark.parametrize("kind", ["recherche", "document", "selection", "selection-partagee", "vide", "aide-api"])
 def test_no_serious_accessibility_violation(page: Any, server: str, kind: str) -> None:
     if kind == "recherche":
         page.goto(server + "/recherche?q=quartier&format=pdf")
     elif kind == "document":
         page.goto(_first_document(page, server, "ornithorynque") + "?q=ornithorynque")
-    elif kind == "selection":
+    elif kind.startswith("selection"):
         page.goto(server + "/recherche?q=quartier")
         ids = [page.locator(".hit input[type=checkbox]").nth(i).get_attribute("value") for i in range(2)]
-        page.goto(f"{server}/selection?sel={','.join(ids)}")
+        if kind == "selection":  # this browser's own selection: remove buttons, warning about links
+            page.request.post(server + "/selection/modifier", form={"ajouter": ids[0]})
+            page.goto(f"{server}/selection")
+            assert page.locator("ol.selection > li").count() == 1
+        else:
+            page.goto(f"{server}/selection?sel={','.join(ids)}")
+    elif kind == "aide-api":
+        page.goto(server + "/aide/api")
     else:
         page.goto(server + "/recherche?q=zzzqqqwww")
     assert _serious_violations(page) == []
@@ -182,3 +189,108 @@ def test_keyboard_reaches_skip_link_first(page: Any, server: str) -> None:
     assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == "#contenu"
+
+
+def _counter(page: Any) -> str:
+    return str(page.locator("[data-sel-count] .n").inner_text())
+
+
+def _tick(page: Any, index: int) -> str:
+    """Tick the result ``index`` of the page; returns its id once the server has saved it."""
+    box = page.locator(".hit input[type=checkbox]").nth(index)
+    doc_id = str(box.get_attribute("value"))
+    before = int(_counter(page))
+    with page.expect_response(lambda r: "/selection/modifier" in r.url):
+        box.check()
+    page.wait_for_function(f"document.querySelector('[data-sel-count] .n').textContent === '{before + 1}'")
+    return doc_id
+
+
+@pytest.fixture()
+def public_address(app: Any, server: str) -> Iterator[str]:
+    """The running server given as the public address, as kb serve --base-url would."""
+    app.config["BASE_URL"] = server
+    try:
+        yield server
+    finally:
+        app.config["BASE_URL"] = ""
+
+
+def test_selection_survives_facets_pages_and_document_pages(page: Any, server: str, public_address: str) -> None:
+    page.goto(server + "/recherche?q=quartier")
+    assert _counter(page) == "0"
+    chosen = [_tick(page, 0)]
+    # A facet: the tick made before is kept (counter), and one more is ticked there.
+    page.locator(".facets a", has_text="PDF").first.click()
+    page.wait_for_url(re.compile(r"format=pdf"))
+    assert _counter(page) == "1"
+    boxes = page.locator(".hit input[type=checkbox]")
+    index = next(i for i in range(boxes.count()) if boxes.nth(i).get_attribute("value") not in chosen)
+    chosen.append(_tick(page, index))
+    # Back to all results, second page: one more.
+    page.goto(server + "/recherche?q=quartier")
+    assert page.locator(f"#sel-{chosen[0]}").is_checked()
+    page.get_by_role("link", name="Page suivante").first.click()
+    page.wait_for_url(re.compile(r"page=2"))
+    boxes = page.locator(".hit input[type=checkbox]")
+    index = next(i for i in range(boxes.count()) if boxes.nth(i).get_attribute("value") not in chosen)
+    chosen.append(_tick(page, index))
+    # A document page not yet selected: « Ajouter à la sélection » adds to the three.
+    titles = page.locator(".hit")
+    target = next(i for i in range(titles.count())
+                  if titles.nth(i).locator("input[type=checkbox]").get_attribute("value") not in chosen)
+    titles.nth(target).locator(".hit-title a").click()
+    page.wait_for_url(re.compile(r"/d/[0-9a-f]+/"))
+    doc_id = re.search(r"/d/([0-9a-f]+)/", page.url).group(1)  # type: ignore[union-attr]
+    with page.expect_response(lambda r: "/selection/modifier" in r.url):
+        page.get_by_role("button", name="Ajouter à la sélection").click()
+    page.wait_for_function("document.querySelector('[data-sel-count] .n').textContent === '4'")
+    assert page.get_by_role("button", name="Retirer de la sélection").is_visible()
+    chosen.append(doc_id)
+    # Back: the page of results comes back with its ticks.
+    page.go_back()
+    page.wait_for_url(re.compile(r"page=2"))
+    assert _counter(page) == "4"
+    assert page.locator(f"#sel-{chosen[2]}").is_checked()
+    # The selection page lists the four, and its block links to each, on the public address.
+    page.get_by_role("link", name=re.compile("^Sélection")).click()
+    page.wait_for_url(re.compile(r"/selection"))
+    assert page.locator("ol.selection > li").count() == 4
+    assert page.locator("text=Les liens pointent vers cet ordinateur").count() == 0
+    block = page.locator("#export-html").input_value()
+    links = re.findall(r'href="([^"]+)"', block)
+    for doc in chosen:
+        assert any(link.startswith(f"{public_address}/d/{doc}/") for link in links), doc
+    for link in links:
+        if link.startswith(public_address):
+            assert page.request.get(link).status == 200, link
+
+
+def test_selection_without_javascript(browser: Any, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False, locale="fr-FR")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto(server + "/recherche?q=quartier")
+        boxes = page.locator(".hit input[type=checkbox]")
+        first = boxes.nth(0).get_attribute("value")
+        boxes.nth(0).check()
+        page.get_by_role("button", name="Enregistrer la sélection").click()
+        page.wait_for_url(re.compile(r"/recherche\?q=quartier"))
+        assert _counter(page) == "1"
+        page.locator(".facets a", has_text="PDF").first.click()
+        page.wait_for_url(re.compile(r"format=pdf"))
+        assert _counter(page) == "1"
+        hits = page.locator(".hit")
+        other = next(i for i in range(hits.count())
+                     if hits.nth(i).locator("input[type=checkbox]").get_attribute("value") != first)
+        hits.nth(other).locator(".hit-title a").click()
+        page.wait_for_url(re.compile(r"/d/[0-9a-f]+/"))
+        page.get_by_role("button", name="Ajouter à la sélection").click()
+        page.wait_for_selector("text=Retirer de la sélection")
+        assert _counter(page) == "2"  # added to the first, not in its place
+        page.goto(server + "/selection")
+        assert page.locator("text=Les liens pointent vers cet ordinateur").is_visible()
+        assert first in page.locator("#export-html").input_value()
+    finally:
+        context.close()

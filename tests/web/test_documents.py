@@ -25,10 +25,10 @@ def test_document_page_shows_metadata_summary_text_and_passages(client: FlaskCli
     assert response.status_code == 200
     assert "<h1>Fiche d&#39;expérience jardins partagés quokka</h1>" in html
     assert '<dl class="metadata">' in html and "<dt>Date</dt>" in html and "10 mars 2023" in html
-    assert "Passages trouvés pour « habitants »" in html and "<mark>habitants</mark>" in html
+    assert "Passages trouvés pour «&nbsp;habitants&nbsp;»" in html and "<mark>habitants</mark>" in html
     assert "Texte intégral" in html and "îlots de chaleur" in html
     assert f'href="/d/{doc}/original"' in html
-    assert 'id="citation"' in html and "« Fiche d&#39;expérience jardins partagés quokka »" in html
+    assert 'id="citation"' in html and "«\u00a0Fiche d&#39;expérience jardins partagés quokka\u00a0»" in html
     assert 'rel="canonical" href="http://localhost/d/' in html
 
 

@@ -37,7 +37,7 @@ def test_rss_latest_documents(client: FlaskClient) -> None:
 def test_atom_for_a_search(client: FlaskClient, ids: dict[str, str]) -> None:
     feed = parse(client, "/flux.atom?q=quokka", "application/atom+xml")
     assert feed.version == "atom10"
-    assert "« quokka »" in feed.feed.title
+    assert "«\u00a0quokka\u00a0»" in feed.feed.title
     assert any(link.rel == "self" and link.href == "http://localhost/flux.atom?q=quokka" for link in feed.feed.links)
     assert feed.feed.updated_parsed and feed.feed.author == "Passerelles"
     [entry] = feed.entries

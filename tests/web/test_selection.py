@@ -1,21 +1,105 @@
-"""The newsletter selection: kept in the URL, exported as a 600 px HTML block and Markdown."""
+"""The newsletter selection: kept in a cookie across pages (or named in a link), exported as a
+600 px HTML block, Markdown and plain text."""
 
 from __future__ import annotations
 
 import re
 from html import unescape
 
+import pytest
 from flask.testing import FlaskClient
 
 
-def test_selection_travels_in_the_url_across_searches(client: FlaskClient, ids: dict[str, str]) -> None:
+COOKIE = "kb_selection"
+
+
+def cookie_ids(client: FlaskClient) -> list[str]:
+    cookie = client.get_cookie(COOKIE)
+    return cookie.value.split(".") if cookie and cookie.value else []
+
+
+def counter(html: str) -> str:
+    """The visible count of the header (digits only)."""
+    match = re.search(r'data-sel-count[^>]*>\s*<span class="n">(\d+)</span>', html)
+    assert match, "no selection counter"
+    return match.group(1)
+
+
+def test_ticked_results_survive_facets_pages_and_document_pages(client: FlaskClient, ids: dict[str, str]) -> None:
+    quokka, zanzibar, pdf = ids["jardins-quokka"], ids["regie-zanzibar"], ids["rapport-ornithorynque"]
+    # What the results form posts without JavaScript: the ids shown, and those ticked among them.
+    back = "/recherche?q=quartier&page=1"
+    response = client.post("/selection/modifier", data={"affiches": [quokka, zanzibar], "sel": [quokka],
+                                                          "retour": back})
+    assert response.status_code == 303 and response.headers["Location"] == back
+    assert cookie_ids(client) == [quokka]
+    # Another facet, another sort, another page: the tick is still there and counted.
+    for url in ("/recherche?q=quokka&format=markdown", "/recherche?q=quokka&tri=date", "/recherche?page=2",
+                f"/d/{pdf}/rapport-ornithorynque-sur-la-politique-de-la-ville"):
+        html = client.get(url).get_data(as_text=True)
+        assert counter(html) == "1", url
+    html = client.get("/recherche?q=quokka").get_data(as_text=True)
+    assert re.search(rf'value="{quokka}" id="sel-{quokka}"[^>]*checked', html)
+    assert "sel=" not in html  # nothing to carry in the links any more
+    # Unticking on a page removes only the ids of that page.
+    client.post("/selection/modifier", data={"affiches": [zanzibar], "sel": [zanzibar], "retour": back})
+    assert cookie_ids(client) == [quokka, zanzibar]
+    client.post("/selection/modifier", data={"affiches": [quokka], "retour": back})
+    assert cookie_ids(client) == [zanzibar]
+
+
+def test_adding_from_a_document_page_adds(client: FlaskClient, ids: dict[str, str]) -> None:
     quokka, zanzibar = ids["jardins-quokka"], ids["regie-zanzibar"]
-    html = client.get(f"/recherche?q=quokka&sel={zanzibar}").get_data(as_text=True)
-    assert f'<input type="hidden" name="sel" value="{zanzibar}">' in html  # kept, not on this page
-    assert f'value="{quokka}" id="sel-{quokka}"' in html
-    assert f'name="sel" value="{zanzibar}"' in html.split('role="search"')[1].split("</form>")[0]  # the search box keeps it
-    facet = next(unescape(h) for h in re.findall(r'href="([^"]+)"', html) if "format=" in h)
-    assert f"sel={zanzibar}" in facet
+    client.post("/selection/modifier", data={"ajouter": quokka})
+    page = client.get(f"/d/{zanzibar}", follow_redirects=True).get_data(as_text=True)
+    form = page.split('class="sel-toggle"')[1].split("</form>")[0]
+    assert 'method="post"' in page.split('class="sel-toggle"')[0].rsplit("<form", 1)[1]
+    assert f'name="ajouter" value="{zanzibar}"' in form and "Ajouter à la sélection" in form
+    retour = unescape(re.search(r'name="retour" value="([^"]+)"', form).group(1))  # type: ignore[union-attr]
+    response = client.post("/selection/modifier", data={"ajouter": zanzibar, "retour": retour})
+    assert response.status_code == 303 and response.headers["Location"] == retour
+    assert cookie_ids(client) == [quokka, zanzibar]  # added, not replaced
+    page = client.get(retour).get_data(as_text=True)
+    assert counter(page) == "2" and "Retirer de la sélection" in page
+    html = client.get("/selection").get_data(as_text=True)
+    assert "2 documents" in html and "Fiche d&#39;expérience jardins partagés quokka" in html
+    client.post("/selection/modifier", data={"retirer": zanzibar})
+    assert cookie_ids(client) == [quokka]
+
+
+def test_selection_cookie_is_validated_and_bounded(client: FlaskClient, ids: dict[str, str]) -> None:
+    quokka = ids["jardins-quokka"]
+    client.set_cookie(COOKIE, f"<script>.../etc/passwd.{quokka}.{quokka.upper()}.{'0' * 12}.x" * 3)
+    html = client.get("/recherche?q=quokka").get_data(as_text=True)
+    assert "<script>" not in html
+    assert counter(html) == "1"  # quokka once; ids of no document in the base are not counted
+    assert "1 document" in client.get("/selection").get_data(as_text=True)
+    client.set_cookie(COOKIE, ".".join(f"{i:012x}" for i in range(300)))  # forged: longer than any we write
+    assert counter(client.get("/").get_data(as_text=True)) == "0"  # ignored, not an error page
+
+
+def test_selection_changes_answer_scripts_and_refuse_other_sites(client: FlaskClient, ids: dict[str, str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    quokka = ids["jardins-quokka"]
+    response = client.post("/selection/modifier", data={"ajouter": quokka}, headers={"Accept": "application/json"})
+    assert response.get_json() == {"ok": True, "count": 1, "ids": [quokka]}
+    other = client.post("/selection/modifier", data={"vider": "1"}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert other.status_code == 403 and cookie_ids(client) == [quokka]
+    away = client.post("/selection/modifier", data={"ajouter": quokka, "retour": "//evil.example/x"})
+    assert away.headers["Location"] == "/selection"  # never a redirect to another site
+    client.post("/selection/modifier", data={"vider": "1"})
+    assert cookie_ids(client) == []
+    assert client.post("/selection/modifier", data={"ajouter": "0" * 12}).status_code == 303
+    assert cookie_ids(client) == []  # an id of no document is not added
+    monkeypatch.setitem(client.application.config, "MAX_SELECTION", 2)
+    too_many = client.post("/selection/modifier", data={"ajouter": list(ids.values())[:3]})
+    assert too_many.status_code == 400 and "limitée à 2 documents" in too_many.get_data(as_text=True)
+
+
+def test_header_counter_is_announced(client: FlaskClient, ids: dict[str, str]) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'<span class="counter" data-sel-count aria-live="polite" aria-atomic="true">', html)
+    assert counter(html) == "0"
 
 
 def test_checked_boxes_lead_to_the_selection_page(client: FlaskClient, ids: dict[str, str]) -> None:
@@ -85,3 +169,17 @@ def test_selection_limits(client: FlaskClient, ids: dict[str, str]) -> None:
     assert "1 document" in html
     assert "La sélection est vide" in client.get("/selection").get_data(as_text=True)
     assert client.get("/selection.md").get_data(as_text=True) == ""
+
+
+def test_selection_page_warns_while_links_point_to_this_computer(client: FlaskClient, ids: dict[str, str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    quokka = ids["jardins-quokka"]
+    html = client.get(f"/selection?sel={quokka}").get_data(as_text=True)
+    assert "Les liens pointent vers cet ordinateur" in html
+    warning = html.split("Les liens pointent vers cet ordinateur")[1].split("</div>")[0]
+    assert "<code>http://localhost</code>" in warning  # the address the links start with
+    assert "kb serve --base-url" in warning and "KB_BASE_URL" in warning  # and how to change it
+    monkeypatch.setitem(client.application.config, "BASE_URL", "https://kb.example.org")
+    html = client.get(f"/selection?sel={quokka}").get_data(as_text=True)
+    assert "Les liens pointent vers cet ordinateur" not in html
+    assert f"https://kb.example.org/d/{quokka}/" in html
