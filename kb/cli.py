@@ -17,8 +17,8 @@ from typing import Any, NoReturn
 
 import click
 
-from kb.base import KnowledgeBase
-from kb.errors import DamagedBase, KBError, LockedError, NotFound
+from kb.base import KnowledgeBase, base_exists
+from kb.errors import DamagedBase, KBError, LockedError, MissingBase, NotFound
 from kb.model import SearchRequest
 from kb.names import printable
 from kb.synonyms import load_synonyms
@@ -60,15 +60,25 @@ class Context:
         self.synonyms = synonyms
         self.thesaurus = thesaurus
 
-    def open(self) -> KnowledgeBase:
+    def open(self, create: bool = False) -> KnowledgeBase:
+        """The base at ``home``; only ``create`` (kb index, the demo) makes one where there is
+        none, so that a reader pointed at the wrong folder says so instead of answering from an
+        empty base."""
         try:
-            return KnowledgeBase(self.home, load_synonyms(self.synonyms))
+            return KnowledgeBase(self.home, load_synonyms(self.synonyms), create=create)
+        except MissingBase as exc:
+            missing_base(exc)
         except DamagedBase as exc:
             fail(str(exc), 1)
         except KBError as exc:
             fail(str(exc), 2)
         except OSError as exc:
             fail(f"impossible d'ouvrir la base {self.home} : {exc.strerror or exc}", 1)
+
+
+def missing_base(exc: MissingBase) -> NoReturn:
+    fail(f"{exc}. Pour la créer, indexez un dossier : kb index DOSSIER ; pour lire une autre base : "
+         "kb --home DOSSIER … ou la variable KB_HOME.", 2)
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -151,7 +161,7 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
     from indexer.ingest import BATCH_DOCS, Options, index_paths
     from indexer.plan import scan
 
-    kb = obj.open()
+    kb = obj.open(create=True)
     try:
         limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
                         max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
@@ -497,6 +507,8 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, 
     """
     if demo:
         _index_demo(obj)
+    elif not base_exists(obj.home):
+        missing_base(MissingBase(Path(os.path.abspath(obj.home))))
     from webui.links import server_url
     from webui.server import PortUnavailable, ServerStartError, serve
 
@@ -525,7 +537,7 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, 
 def _index_demo(obj: Context) -> None:
     from indexer.ingest import Options, index_paths
 
-    kb = obj.open()
+    kb = obj.open(create=True)
     try:
         if kb.stats().documents == 0:
             click.echo(f"Base vide : indexation du corpus de démonstration ({DEMO_CORPUS})…")
