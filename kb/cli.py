@@ -19,6 +19,7 @@ import click
 
 from kb.base import KnowledgeBase, base_exists
 from kb.errors import DamagedBase, KBError, LockedError, MissingBase, NotFound
+from kb.french_click import Group
 from kb.model import SearchRequest
 from kb.names import printable
 from kb.synonyms import load_synonyms
@@ -84,7 +85,7 @@ def missing_base(exc: MissingBase) -> NoReturn:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-class _Group(click.Group):
+class _Group(Group):
     """Any error the core raises on purpose (a full disk, a damaged index...) ends a command
     with its French message, never a traceback."""
 
@@ -102,19 +103,32 @@ class _Group(click.Group):
               help="Fichier YAML de synonymes et sigles (défaut : celui fourni). Variable : KB_SYNONYMS.")
 @click.option("--thesaurus", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="KB_THESAURUS",
               help="Fichier YAML des thèmes et mots déclencheurs (défaut : celui fourni). Variable : KB_THESAURUS.")
-@click.version_option(package_name="passerelles", message="Passerelles %(version)s")
+@click.version_option(package_name="passerelles", message="Passerelles %(version)s",
+                      help="Afficher la version et quitter.")
 @click.pass_context
 def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path | None) -> None:
     """Passerelles : base de connaissances des centres de ressources politique de la ville.
 
     Indexez un dossier de documents (PDF, HTML, Word, OpenDocument, Markdown, texte) puis
-    cherchez-y en français : kb index DOSSIER, puis kb search "participation des habitants".
+    cherchez-y en français. La base est rangée dans ./kb-data (ou --home, KB_HOME).
+
+    \b
+    Exemples :
+      kb index ~/Documents/crpv          indexer un dossier (ensuite, seul ce qui change est relu)
+      kb search "participation des habitants"
+      kb search 'theme:santé annee:2021' --type "compte rendu"
+      kb show 3f2a9c41d0b7               fiche et texte d'un document
+      kb config base-url https://kb.example.org
+                                         adresse publique des liens (serveur, exports)
+      kb serve                           interface web sur http://127.0.0.1:8000
+      kb serve --demo                    essayer avec le corpus de démonstration
+      kb --home ~/bases/crpv stats       travailler sur une autre base
     """
     ctx.obj = Context(home, synonyms, thesaurus)
 
 
 @main.command("index")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="CHEMIN...")
 @click.option("--prune", is_flag=True, help="Retirer de la base les documents dont le fichier a disparu.")
 @click.option("--dry-run", is_flag=True, help="Montrer ce qui serait fait, sans rien écrire.")
 @click.option("--json", "as_json", is_flag=True, help="Afficher le bilan en JSON (une ligne).")
@@ -148,7 +162,7 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
               workers: int | None, timeout: float, memory_mb: int, max_file_mb: int, max_pages: int,
               max_unzipped_mb: int, max_chars: int, retry_failed: bool, follow_links: bool,
               force: bool, batch: int | None) -> None:
-    """Indexer les documents des dossiers ou fichiers PATHS.
+    """Indexer les documents des dossiers ou fichiers CHEMIN.
 
     Seuls les fichiers nouveaux ou modifiés sont relus ; un fichier déplacé garde son
     identifiant. Un fichier illisible est signalé avec sa raison et le reste continue.
@@ -265,7 +279,7 @@ def _print_report(report: Any) -> None:
 
 
 @main.command("search")
-@click.argument("query", nargs=-1)
+@click.argument("query", nargs=-1, metavar="[REQUÊTE]...")
 @click.option("--type", "types", multiple=True, help="Type de document (ex. « fiche d'expérience »). Répétable.")
 @click.option("--theme", "themes", multiple=True, help="Thème (ex. « santé »). Répétable.")
 @click.option("--year", "years", multiple=True, help="Année (ex. 2017). Répétable.")
@@ -280,7 +294,7 @@ def _print_report(report: Any) -> None:
 def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], themes: tuple[str, ...],
                years: tuple[str, ...], orgs: tuple[str, ...], formats: tuple[str, ...], sort: str,
                limit: int, page: int, as_json: bool) -> None:
-    """Chercher QUERY dans la base.
+    """Chercher REQUÊTE dans la base.
 
     \b
     Syntaxe : mots (tous requis), "expression exacte", OU / OR, ET / AND,
@@ -332,13 +346,23 @@ def _print_results(result: Any) -> None:
         click.echo("")
         click.echo(f"{rank}. " + click.style(safe(hit.title), bold=True) + f"  [{safe(meta)}]  id {hit.id}")
         click.echo(f"   {safe(hit.path)}{where}")
-        snippet = _MARK_RE.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow") if tty
-                               else f"«{m.group(1)}»", hit.snippet)
-        click.echo(f"   {safe(html.unescape(snippet))}")
+        click.echo(f"   {styled_snippet(hit.snippet, tty)}")
+
+
+def styled_snippet(snippet: str, tty: bool) -> str:
+    """A snippet (HTML with <mark>) for the terminal: matches in bold colour on a terminal,
+    plain text in a pipe (no « » around them, which French text already uses as quotes).
+    Each piece is made safe before styling, or ``safe`` would strip the escape character of
+    the styling itself and leave « [33m[1m » on screen."""
+    pieces = []
+    for n, piece in enumerate(_MARK_RE.split(snippet)):
+        text = safe(html.unescape(piece))
+        pieces.append(click.style(text, bold=True, fg="yellow") if n % 2 and tty and text else text)
+    return "".join(pieces)
 
 
 @main.command("show")
-@click.argument("ref")
+@click.argument("ref", metavar="ID|CHEMIN")
 @click.option("--json", "as_json", is_flag=True, help="Métadonnées et texte intégral en JSON.")
 @pass_ctx
 def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
@@ -398,7 +422,7 @@ def stats_cmd(obj: Context, as_json: bool) -> None:
 
 
 @main.command("rm")
-@click.argument("refs", nargs=-1, required=True)
+@click.argument("refs", nargs=-1, required=True, metavar="ID|CHEMIN...")
 @pass_ctx
 def rm_cmd(obj: Context, refs: tuple[str, ...]) -> None:
     """Retirer des documents de la base (par identifiant ou chemin).
@@ -550,4 +574,4 @@ def _index_demo(obj: Context) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    main(prog_name="kb")  # python -m kb.cli: messages name the command people type
