@@ -22,6 +22,7 @@ from kb.errors import DamagedBase, KBError, LockedError, MissingBase, NotFound
 from kb.french_click import Group
 from kb.model import SearchRequest
 from kb.names import printable
+from kb.settings import BASE_URL, KNOWN, read_settings, write_setting
 from kb.synonyms import load_synonyms
 
 # C0/C1 controls (escape sequences included) must never reach the terminal from a document.
@@ -375,20 +376,25 @@ def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
         fail(str(exc), 1)
     finally:
         kb.close()
+    link = _permalink(obj, doc.id, doc.title)
     if as_json:
         data = doc.to_dict()
         data["year"] = doc.year
+        # What re-publishing needs (Licence Ouverte asks for the source), under stable names.
+        data["source"] = doc.url
+        data["permalink"] = link
         data["similar"] = [{"id": h.id, "title": h.title} for h in similar]
         click.echo(to_json(data))
         return
     rows = [("Titre", doc.title), ("Identifiant", doc.id), ("Type", doc.type), ("Date", doc.date),
             ("Thèmes", ", ".join(doc.themes)), ("Organisations", ", ".join(doc.organisations)),
-            ("Territoire", doc.territory), ("Auteur", doc.author), ("Langue", doc.language),
+            ("Territoire", doc.territory), ("Auteur", doc.author), ("Mots-clés", ", ".join(doc.keywords)),
+            ("Licence", doc.licence), ("Source", doc.url), ("Langue", doc.language),
             ("Format", doc.format), ("Pages", doc.page_count), ("Mots", doc.word_count),
-            ("Fichier", doc.path), ("Résumé", doc.summary)]
+            ("Fichier", doc.path), *doc.extra.items(), ("Lien", link), ("Résumé", doc.summary)]
     for label, value in rows:
         if value not in (None, ""):
-            click.echo(f"{label:14} {safe(value)}")
+            click.echo(f"{safe(label):14} {safe(value)}")
     if similar:
         click.echo("")
         click.echo("Documents similaires")
@@ -396,6 +402,83 @@ def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
             click.echo(f"  - {safe(hit.title)}  (id {hit.id})")
     click.echo("")
     click.echo(safe(doc.text.replace("\f", "\n")) if doc.text else "(aucun texte extrait)")
+
+
+def _permalink(obj: Context, doc_id: str, title: str) -> str | None:
+    """The document's public link, when a public address is known (KB_BASE_URL, else the
+    base's setting): the one kb serve gives. Without one, no link: an address of this
+    computer pasted into a newsletter would be dead for every reader."""
+    from webui.links import document_url
+
+    base, _ = _stored_or_env_base_url(obj)
+    return document_url(base, doc_id, title) if base else None
+
+
+def _stored_or_env_base_url(obj: Context) -> tuple[str | None, str]:
+    """The public address from KB_BASE_URL, else from the base's setting, and where it came from."""
+    from webui.links import check_base_url
+
+    env = os.environ.get("KB_BASE_URL", "").strip()
+    if env:
+        try:
+            return check_base_url(env), "variable KB_BASE_URL"
+        except ValueError as exc:
+            fail(f"KB_BASE_URL : {exc}", 2)
+    stored = read_settings(obj.home).get(BASE_URL)
+    if stored:
+        return stored, "réglage de la base (kb config base-url)"
+    return None, ""
+
+
+@main.command("config")
+@click.argument("key", required=False, metavar="[RÉGLAGE]")
+@click.argument("value", required=False, metavar="[VALEUR]")
+@click.option("--unset", is_flag=True, help="Retirer le réglage (retour à la valeur par défaut).")
+@pass_ctx
+def config_cmd(obj: Context, key: str | None, value: str | None, unset: bool) -> None:
+    """Lire ou modifier les réglages de la base.
+
+    \b
+    Réglages :
+      base-url   adresse publique du site (ex. https://kb.example.org) : début des liens
+                 absolus de kb serve (flux, lettres d'information, API) et de kb show.
+                 --base-url et la variable KB_BASE_URL l'emportent sur ce réglage.
+    \b
+    Exemples :
+      kb config                                   tous les réglages
+      kb config base-url                          la valeur d'un réglage
+      kb config base-url https://kb.example.org   la modifier
+      kb config base-url --unset                  la retirer
+    """
+    from webui.links import check_base_url
+
+    if not base_exists(obj.home):
+        missing_base(MissingBase(Path(os.path.abspath(obj.home))))
+    if key is not None and key not in KNOWN:
+        fail(f"réglage inconnu : {key} (réglages possibles : {', '.join(sorted(KNOWN))})", 2)
+    if key is None:
+        if unset or value is not None:
+            fail("indiquez le réglage à modifier, ex. kb config base-url https://kb.example.org", 2)
+        settings = read_settings(obj.home)
+        for name in sorted(KNOWN):
+            click.echo(f"{name} = {safe(settings.get(name, '(non défini)'))}")
+        return
+    if unset and value is not None:
+        fail("--unset ne prend pas de valeur", 2)
+    if value is None and not unset:
+        current = read_settings(obj.home).get(key)
+        if current is None:
+            click.echo(f"{key} : non défini", err=True)
+            sys.exit(1)
+        click.echo(safe(current))
+        return
+    if value is not None:
+        try:
+            value = check_base_url(value)
+        except ValueError as exc:
+            fail(str(exc), 2)
+    write_setting(obj.home, key, value)
+    click.echo(f"{key} = {safe(value)}" if value is not None else f"{key} retiré.")
 
 
 @main.command("stats")
@@ -518,8 +601,8 @@ SERVE_PROCESSES = min(2, os.cpu_count() or 1)
 @click.option("--base-url", envvar="KB_BASE_URL", callback=_check_base_url,
               help="Adresse publique du site (ex. https://kb.example.org) : début des liens absolus des "
                    "flux, exports pour lettre d'information, liens canoniques et de l'API. Par défaut, "
-                   "l'adresse d'écoute (--host, --port) ; jamais l'en-tête Host des requêtes. "
-                   "Variable : KB_BASE_URL.")
+                   "le réglage de la base (kb config base-url), sinon l'adresse d'écoute (--host, "
+                   "--port) ; jamais l'en-tête Host des requêtes. Variable : KB_BASE_URL.")
 @click.option("--demo", is_flag=True, help="Indexer d'abord le corpus de démonstration si la base est vide.")
 @pass_ctx
 def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, base_url: str | None,
@@ -536,13 +619,25 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, 
     from webui.links import server_url
     from webui.server import PortUnavailable, ServerStartError, serve
 
+    ctx = click.get_current_context()
+    if base_url:
+        origin = ("variable KB_BASE_URL" if ctx.get_parameter_source("base_url") == click.core.ParameterSource.ENVIRONMENT
+                  else "--base-url")
+    else:
+        base_url, origin = _stored_or_env_base_url(obj)
     config = {"KB_HOME": str(obj.home), "KB_SYNONYMS": str(obj.synonyms) if obj.synonyms else None,
               "BASE_URL": base_url or "", "SERVER_URL": server_url(host, port)}
+    # The web app reads the KB_* variables after the config it is given, which would put the
+    # environment back above an option (KB_BASE_URL above --base-url, KB_HOME above --home):
+    # the values are resolved here, once, and only the config carries them to the app.
+    for name in ("KB_HOME", "KB_SYNONYMS", "KB_BASE_URL"):
+        os.environ.pop(name, None)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"Passerelles : http://{shown}:{port}/ "
                + (f"({processes} processus, " if processes > 1 else "(") + "Ctrl-C pour arrêter)")
-    click.echo(f"Liens absolus (flux, lettres d'information) : {safe(base_url or config['SERVER_URL'])}/"
-               + ("" if base_url else " (--base-url pour donner l'adresse publique)"))
+    click.echo(f"Liens absolus (flux, lettres d'information) : {safe(base_url or config['SERVER_URL'])}/ "
+               + (f"({origin})" if base_url else "(adresse de cet ordinateur : donnez l'adresse publique avec "
+                                                 "kb config base-url URL ou --base-url)"))
     try:
         serve(config, host=host, port=port, threads=threads, processes=processes)
     except PortUnavailable as exc:
