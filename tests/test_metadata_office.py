@@ -69,3 +69,15 @@ def test_minutes_headed_by_the_same_label_get_their_own_titles(fixtures: Path, t
         "cr-bailleurs.docx": "Compte rendu : Commission de relogement des bailleurs sociaux",
     }
     assert types == {"compte rendu"}
+
+
+def test_generic_labels_and_their_completion() -> None:
+    from indexer.metadata.titles import is_generic_label, specific_title
+
+    assert is_generic_label("Compte rendu") and is_generic_label("COMPTE-RENDU :") and is_generic_label("Fiche n° 7")
+    assert not is_generic_label("Compte rendu du comité de pilotage")
+    assert not is_generic_label("Rapport annuel de l'observatoire")
+    text = "Compte rendu\n\ndu comité de pilotage du 8 juillet 2019\n\nPrésents : ..."
+    assert specific_title("Compte rendu", text) == "Compte rendu du comité de pilotage du 8 juillet 2019"
+    # Prose after the label is not a title: the label stays as it is.
+    assert specific_title("Note", "Note\nLe comité s'est réuni et a décidé de poursuivre les actions.") is None

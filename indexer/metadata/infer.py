@@ -18,7 +18,9 @@ from indexer.metadata.themes import Thesaurus, infer_themes, load_thesaurus
 from indexer.metadata.titles import (
     good_title,
     humanise_filename,
+    is_generic_label,
     make_summary,
+    specific_title,
     title_from_content,
 )
 from kb.synonyms import Synonyms, load_synonyms
@@ -84,6 +86,19 @@ def _first(*values: object) -> str | None:
         if (text := as_text(value)) is not None:
             return text
     return None
+
+
+def _title(declared: dict[str, object], extracted: Extracted, text: str, path: Path) -> str:
+    """The declared title, else the first heading, else the file name; a generic label
+    (« Compte rendu ») is completed by the line after it (a person's sidecar title is not)."""
+    title = (
+        good_title(declared.get("title"), path.name)
+        or good_title(extracted.title, path.name)
+        or title_from_content(extracted.headings, text)
+    )
+    if title and is_generic_label(title):
+        return specific_title(title, text) or title
+    return title or humanise_filename(path.name)
 
 
 def _parsed(value: object) -> str | None:
@@ -170,13 +185,7 @@ def infer_metadata(
     text = extracted.text or ""
     word_count = len(_WORD.findall(text))
 
-    title = (
-        good_title(side.get("title"))
-        or good_title(declared.get("title"), path.name)
-        or good_title(extracted.title, path.name)
-        or title_from_content(extracted.headings, text)
-        or humanise_filename(path.name)
-    )
+    title = good_title(side.get("title")) or _title(declared, extracted, text, path)
     declared_type = side.get("type") or declared.get("type")
     doc_type = normalise_type(declared_type) if declared_type else DEFAULT_TYPE
     if doc_type == DEFAULT_TYPE and (section := as_text(declared.get("article:section"))):
