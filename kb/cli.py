@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -176,10 +177,21 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
     from indexer.ingest import BATCH_DOCS, Options, index_paths
     from indexer.plan import scan
 
+    limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
+                    max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
+    if dry_run and not base_exists(obj.home):
+        # A simulation writes nothing, not even an empty base: its plan is made against an
+        # empty base in a scratch folder (everything is to add).
+        with tempfile.TemporaryDirectory(prefix="kb-simulation-") as scratch:
+            empty = Context(Path(scratch), obj.synonyms, obj.thesaurus).open(create=True)
+            try:
+                plan = scan(paths, empty, retry_failed, follow_links, limits, force)
+            finally:
+                empty.close()
+        _print_plan(plan, prune, as_json)
+        return
     kb = obj.open(create=True)
     try:
-        limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
-                        max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
         if dry_run:
             plan = scan(paths, kb, retry_failed, follow_links, limits, force)
             _print_plan(plan, prune, as_json)

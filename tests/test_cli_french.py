@@ -162,3 +162,13 @@ def test_help_is_in_french_with_examples() -> None:
 
     bare = kb()
     assert "Utilisation : kb" in bare.stdout + bare.stderr and "Commandes :" in bare.stdout + bare.stderr
+
+
+def test_a_dry_run_creates_no_base_either(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.md").write_text("# Note\n\nUn texte.\n", encoding="utf-8")
+    done = kb("index", "--dry-run", "--json", "docs", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert '"add": ["' in done.stdout and "note.md" in done.stdout
+    assert not (tmp_path / "kb-data").exists()
