@@ -3,13 +3,14 @@ writing anything, what each file needs. ``kb index --dry-run`` prints this plan.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.extract.base import ExtractionError, Limits, UnsupportedFormat
 from indexer.extract.registry import extract, sniff
-from indexer.metadata.sidecar import is_sidecar
+from indexer.metadata.sidecar import described_name, is_sidecar, sidecar_base
 from indexer.walk import unreadable, walk
 from kb.base import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Entry
@@ -63,6 +64,7 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
     # The catalog read once (one query, not one per file): a re-scan of an unchanged tree is
     # then one stat per file and a dict lookup.
     known = {e.path: e for e in kb.catalog.entries()}
+    listings: dict[Path, set[str]] = {}  # folder -> its names, listed once for its sidecars
     for found in walk(roots, homes=[kb.home], follow_links=follow_links):
         path = found.path
         if found.skip:
@@ -79,7 +81,12 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
             plan.skipped.append((path, "fichier caché"))
             continue
         if is_sidecar(path):
-            plan.skipped.append((path, "fichier de métadonnées (lu avec le document qu'il décrit)"))
+            # Read with the document it describes: not an ignored file (the demo's own sidecars
+            # were listed as « ignorés »). Only a sidecar that describes nothing is worth a line.
+            if path.parent not in listings:
+                listings[path.parent] = _listing(path.parent)
+            if described_name(path, listings[path.parent]) is None:
+                plan.skipped.append((path, f"fichier de métadonnées sans document à côté ({sidecar_base(path)})"))
             continue
         # A sidecar's change counts as a change of the file it describes.
         size = found.size
@@ -170,3 +177,9 @@ def _missing(path: Path) -> bool:
 def _under(path: Path, roots: list[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
+
+def _listing(folder: Path) -> set[str]:
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return set()

@@ -19,7 +19,7 @@ from filelock import FileLock, Timeout
 
 from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
 from kb.durability import orphans, reading_index, remove, size_of, sync_folder
-from kb.errors import LockedError, NotFound, StorageFull
+from kb.errors import LockedError, MissingBase, NotFound, StorageFull
 from kb.index import INDEX_NAME, Analyzed, Index
 from kb.model import Document, Hit, SearchPage, SearchRequest
 from kb.names import unprintable
@@ -28,6 +28,7 @@ from kb.store import Store, file_sha256
 from kb.synonyms import Synonyms, load_synonyms
 
 Progress = Callable[[int], None]
+CATALOG_NAME = "catalog.sqlite"
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
@@ -52,18 +53,26 @@ class Stats:
     index_documents: int
 
 
-class KnowledgeBase:
-    """Opens (creating if needed) a home directory. Readers need no lock; every writer runs
-    inside ``writing()``, which holds the home's lock and first finishes any interrupted work."""
+def base_exists(home: Path) -> bool:
+    """True when ``home`` holds a knowledge base (its catalog), even an empty one."""
+    return (Path(home) / CATALOG_NAME).is_file()
 
-    def __init__(self, home: Path, synonyms: Synonyms | None = None) -> None:
+
+class KnowledgeBase:
+    """Opens a home directory, creating it unless ``create`` is false (then ``MissingBase``
+    when it holds no base). Readers need no lock; every writer runs inside ``writing()``, which
+    holds the home's lock and first finishes any interrupted work."""
+
+    def __init__(self, home: Path, synonyms: Synonyms | None = None, create: bool = True) -> None:
         # Made absolute once, against the working directory of the caller: a relative home
         # (the default ``kb-data``) must not move with a later chdir, nor be resolved by a
         # library against its own folder (Flask's send_file uses the app's root_path).
         home = Path(os.path.abspath(home))
         self.home = home
+        if not create and not base_exists(home):
+            raise MissingBase(home)
         home.mkdir(parents=True, exist_ok=True)
-        self.catalog = Catalog(home / "catalog.sqlite")
+        self.catalog = Catalog(home / CATALOG_NAME)
         self.store = Store(home / "store")
         self.index = Index(home / "index", synonyms or load_synonyms())
         self._lock = FileLock(str(home / "write.lock"))

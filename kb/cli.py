@@ -11,16 +11,19 @@ import json
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from kb.base import KnowledgeBase
-from kb.errors import DamagedBase, KBError, LockedError, NotFound
+from kb.base import KnowledgeBase, base_exists
+from kb.errors import DamagedBase, KBError, LockedError, MissingBase, NotFound
+from kb.french_click import Group
 from kb.model import SearchRequest
 from kb.names import printable
+from kb.settings import BASE_URL, KNOWN, read_settings, write_setting
 from kb.synonyms import load_synonyms
 
 # C0/C1 controls (escape sequences included) must never reach the terminal from a document.
@@ -60,9 +63,14 @@ class Context:
         self.synonyms = synonyms
         self.thesaurus = thesaurus
 
-    def open(self) -> KnowledgeBase:
+    def open(self, create: bool = False) -> KnowledgeBase:
+        """The base at ``home``; only ``create`` (kb index, the demo) makes one where there is
+        none, so that a reader pointed at the wrong folder says so instead of answering from an
+        empty base."""
         try:
-            return KnowledgeBase(self.home, load_synonyms(self.synonyms))
+            return KnowledgeBase(self.home, load_synonyms(self.synonyms), create=create)
+        except MissingBase as exc:
+            missing_base(exc)
         except DamagedBase as exc:
             fail(str(exc), 1)
         except KBError as exc:
@@ -71,10 +79,15 @@ class Context:
             fail(f"impossible d'ouvrir la base {self.home} : {exc.strerror or exc}", 1)
 
 
+def missing_base(exc: MissingBase) -> NoReturn:
+    fail(f"{exc}. Pour la créer, indexez un dossier : kb index DOSSIER ; pour lire une autre base : "
+         "kb --home DOSSIER … ou la variable KB_HOME.", 2)
+
+
 pass_ctx = click.make_pass_decorator(Context)
 
 
-class _Group(click.Group):
+class _Group(Group):
     """Any error the core raises on purpose (a full disk, a damaged index...) ends a command
     with its French message, never a traceback."""
 
@@ -92,19 +105,32 @@ class _Group(click.Group):
               help="Fichier YAML de synonymes et sigles (défaut : celui fourni). Variable : KB_SYNONYMS.")
 @click.option("--thesaurus", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="KB_THESAURUS",
               help="Fichier YAML des thèmes et mots déclencheurs (défaut : celui fourni). Variable : KB_THESAURUS.")
-@click.version_option(package_name="passerelles", message="Passerelles %(version)s")
+@click.version_option(package_name="passerelles", message="Passerelles %(version)s",
+                      help="Afficher la version et quitter.")
 @click.pass_context
 def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path | None) -> None:
     """Passerelles : base de connaissances des centres de ressources politique de la ville.
 
     Indexez un dossier de documents (PDF, HTML, Word, OpenDocument, Markdown, texte) puis
-    cherchez-y en français : kb index DOSSIER, puis kb search "participation des habitants".
+    cherchez-y en français. La base est rangée dans ./kb-data (ou --home, KB_HOME).
+
+    \b
+    Exemples :
+      kb index ~/Documents/crpv          indexer un dossier (ensuite, seul ce qui change est relu)
+      kb search "participation des habitants"
+      kb search 'theme:santé annee:2021' --type "compte rendu"
+      kb show 3f2a9c41d0b7               fiche et texte d'un document
+      kb config base-url https://kb.example.org
+                                         adresse publique des liens (serveur, exports)
+      kb serve                           interface web sur http://127.0.0.1:8000
+      kb serve --demo                    essayer avec le corpus de démonstration
+      kb --home ~/bases/crpv stats       travailler sur une autre base
     """
     ctx.obj = Context(home, synonyms, thesaurus)
 
 
 @main.command("index")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="CHEMIN...")
 @click.option("--prune", is_flag=True, help="Retirer de la base les documents dont le fichier a disparu.")
 @click.option("--dry-run", is_flag=True, help="Montrer ce qui serait fait, sans rien écrire.")
 @click.option("--json", "as_json", is_flag=True, help="Afficher le bilan en JSON (une ligne).")
@@ -138,7 +164,7 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
               workers: int | None, timeout: float, memory_mb: int, max_file_mb: int, max_pages: int,
               max_unzipped_mb: int, max_chars: int, retry_failed: bool, follow_links: bool,
               force: bool, batch: int | None) -> None:
-    """Indexer les documents des dossiers ou fichiers PATHS.
+    """Indexer les documents des dossiers ou fichiers CHEMIN.
 
     Seuls les fichiers nouveaux ou modifiés sont relus ; un fichier déplacé garde son
     identifiant. Un fichier illisible est signalé avec sa raison et le reste continue.
@@ -151,10 +177,21 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
     from indexer.ingest import BATCH_DOCS, Options, index_paths
     from indexer.plan import scan
 
-    kb = obj.open()
+    limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
+                    max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
+    if dry_run and not base_exists(obj.home):
+        # A simulation writes nothing, not even an empty base: its plan is made against an
+        # empty base in a scratch folder (everything is to add).
+        with tempfile.TemporaryDirectory(prefix="kb-simulation-") as scratch:
+            empty = Context(Path(scratch), obj.synonyms, obj.thesaurus).open(create=True)
+            try:
+                plan = scan(paths, empty, retry_failed, follow_links, limits, force)
+            finally:
+                empty.close()
+        _print_plan(plan, prune, as_json)
+        return
+    kb = obj.open(create=True)
     try:
-        limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
-                        max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
         if dry_run:
             plan = scan(paths, kb, retry_failed, follow_links, limits, force)
             _print_plan(plan, prune, as_json)
@@ -255,7 +292,7 @@ def _print_report(report: Any) -> None:
 
 
 @main.command("search")
-@click.argument("query", nargs=-1)
+@click.argument("query", nargs=-1, metavar="[REQUÊTE]...")
 @click.option("--type", "types", multiple=True, help="Type de document (ex. « fiche d'expérience »). Répétable.")
 @click.option("--theme", "themes", multiple=True, help="Thème (ex. « santé »). Répétable.")
 @click.option("--year", "years", multiple=True, help="Année (ex. 2017). Répétable.")
@@ -270,7 +307,7 @@ def _print_report(report: Any) -> None:
 def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], themes: tuple[str, ...],
                years: tuple[str, ...], orgs: tuple[str, ...], formats: tuple[str, ...], sort: str,
                limit: int, page: int, as_json: bool) -> None:
-    """Chercher QUERY dans la base.
+    """Chercher REQUÊTE dans la base.
 
     \b
     Syntaxe : mots (tous requis), "expression exacte", OU / OR, ET / AND,
@@ -322,13 +359,23 @@ def _print_results(result: Any) -> None:
         click.echo("")
         click.echo(f"{rank}. " + click.style(safe(hit.title), bold=True) + f"  [{safe(meta)}]  id {hit.id}")
         click.echo(f"   {safe(hit.path)}{where}")
-        snippet = _MARK_RE.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow") if tty
-                               else f"«{m.group(1)}»", hit.snippet)
-        click.echo(f"   {safe(html.unescape(snippet))}")
+        click.echo(f"   {styled_snippet(hit.snippet, tty)}")
+
+
+def styled_snippet(snippet: str, tty: bool) -> str:
+    """A snippet (HTML with <mark>) for the terminal: matches in bold colour on a terminal,
+    plain text in a pipe (no « » around them, which French text already uses as quotes).
+    Each piece is made safe before styling, or ``safe`` would strip the escape character of
+    the styling itself and leave « [33m[1m » on screen."""
+    pieces = []
+    for n, piece in enumerate(_MARK_RE.split(snippet)):
+        text = safe(html.unescape(piece))
+        pieces.append(click.style(text, bold=True, fg="yellow") if n % 2 and tty and text else text)
+    return "".join(pieces)
 
 
 @main.command("show")
-@click.argument("ref")
+@click.argument("ref", metavar="ID|CHEMIN")
 @click.option("--json", "as_json", is_flag=True, help="Métadonnées et texte intégral en JSON.")
 @pass_ctx
 def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
@@ -341,20 +388,25 @@ def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
         fail(str(exc), 1)
     finally:
         kb.close()
+    link = _permalink(obj, doc.id, doc.title)
     if as_json:
         data = doc.to_dict()
         data["year"] = doc.year
+        # What re-publishing needs (Licence Ouverte asks for the source), under stable names.
+        data["source"] = doc.url
+        data["permalink"] = link
         data["similar"] = [{"id": h.id, "title": h.title} for h in similar]
         click.echo(to_json(data))
         return
     rows = [("Titre", doc.title), ("Identifiant", doc.id), ("Type", doc.type), ("Date", doc.date),
             ("Thèmes", ", ".join(doc.themes)), ("Organisations", ", ".join(doc.organisations)),
-            ("Territoire", doc.territory), ("Auteur", doc.author), ("Langue", doc.language),
+            ("Territoire", doc.territory), ("Auteur", doc.author), ("Mots-clés", ", ".join(doc.keywords)),
+            ("Licence", doc.licence), ("Source", doc.url), ("Langue", doc.language),
             ("Format", doc.format), ("Pages", doc.page_count), ("Mots", doc.word_count),
-            ("Fichier", doc.path), ("Résumé", doc.summary)]
+            ("Fichier", doc.path), *doc.extra.items(), ("Lien", link), ("Résumé", doc.summary)]
     for label, value in rows:
         if value not in (None, ""):
-            click.echo(f"{label:14} {safe(value)}")
+            click.echo(f"{safe(label):14} {safe(value)}")
     if similar:
         click.echo("")
         click.echo("Documents similaires")
@@ -362,6 +414,83 @@ def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
             click.echo(f"  - {safe(hit.title)}  (id {hit.id})")
     click.echo("")
     click.echo(safe(doc.text.replace("\f", "\n")) if doc.text else "(aucun texte extrait)")
+
+
+def _permalink(obj: Context, doc_id: str, title: str) -> str | None:
+    """The document's public link, when a public address is known (KB_BASE_URL, else the
+    base's setting): the one kb serve gives. Without one, no link: an address of this
+    computer pasted into a newsletter would be dead for every reader."""
+    from webui.links import document_url
+
+    base, _ = _stored_or_env_base_url(obj)
+    return document_url(base, doc_id, title) if base else None
+
+
+def _stored_or_env_base_url(obj: Context) -> tuple[str | None, str]:
+    """The public address from KB_BASE_URL, else from the base's setting, and where it came from."""
+    from webui.links import check_base_url
+
+    env = os.environ.get("KB_BASE_URL", "").strip()
+    if env:
+        try:
+            return check_base_url(env), "variable KB_BASE_URL"
+        except ValueError as exc:
+            fail(f"KB_BASE_URL : {exc}", 2)
+    stored = read_settings(obj.home).get(BASE_URL)
+    if stored:
+        return stored, "réglage de la base (kb config base-url)"
+    return None, ""
+
+
+@main.command("config")
+@click.argument("key", required=False, metavar="[RÉGLAGE]")
+@click.argument("value", required=False, metavar="[VALEUR]")
+@click.option("--unset", is_flag=True, help="Retirer le réglage (retour à la valeur par défaut).")
+@pass_ctx
+def config_cmd(obj: Context, key: str | None, value: str | None, unset: bool) -> None:
+    """Lire ou modifier les réglages de la base.
+
+    \b
+    Réglages :
+      base-url   adresse publique du site (ex. https://kb.example.org) : début des liens
+                 absolus de kb serve (flux, lettres d'information, API) et de kb show.
+                 --base-url et la variable KB_BASE_URL l'emportent sur ce réglage.
+    \b
+    Exemples :
+      kb config                                   tous les réglages
+      kb config base-url                          la valeur d'un réglage
+      kb config base-url https://kb.example.org   la modifier
+      kb config base-url --unset                  la retirer
+    """
+    from webui.links import check_base_url
+
+    if not base_exists(obj.home):
+        missing_base(MissingBase(Path(os.path.abspath(obj.home))))
+    if key is not None and key not in KNOWN:
+        fail(f"réglage inconnu : {key} (réglages possibles : {', '.join(sorted(KNOWN))})", 2)
+    if key is None:
+        if unset or value is not None:
+            fail("indiquez le réglage à modifier, ex. kb config base-url https://kb.example.org", 2)
+        settings = read_settings(obj.home)
+        for name in sorted(KNOWN):
+            click.echo(f"{name} = {safe(settings.get(name, '(non défini)'))}")
+        return
+    if unset and value is not None:
+        fail("--unset ne prend pas de valeur", 2)
+    if value is None and not unset:
+        current = read_settings(obj.home).get(key)
+        if current is None:
+            click.echo(f"{key} : non défini", err=True)
+            sys.exit(1)
+        click.echo(safe(current))
+        return
+    if value is not None:
+        try:
+            value = check_base_url(value)
+        except ValueError as exc:
+            fail(str(exc), 2)
+    write_setting(obj.home, key, value)
+    click.echo(f"{key} = {safe(value)}" if value is not None else f"{key} retiré.")
 
 
 @main.command("stats")
@@ -388,7 +517,7 @@ def stats_cmd(obj: Context, as_json: bool) -> None:
 
 
 @main.command("rm")
-@click.argument("refs", nargs=-1, required=True)
+@click.argument("refs", nargs=-1, required=True, metavar="ID|CHEMIN...")
 @pass_ctx
 def rm_cmd(obj: Context, refs: tuple[str, ...]) -> None:
     """Retirer des documents de la base (par identifiant ou chemin).
@@ -484,8 +613,8 @@ SERVE_PROCESSES = min(2, os.cpu_count() or 1)
 @click.option("--base-url", envvar="KB_BASE_URL", callback=_check_base_url,
               help="Adresse publique du site (ex. https://kb.example.org) : début des liens absolus des "
                    "flux, exports pour lettre d'information, liens canoniques et de l'API. Par défaut, "
-                   "l'adresse d'écoute (--host, --port) ; jamais l'en-tête Host des requêtes. "
-                   "Variable : KB_BASE_URL.")
+                   "le réglage de la base (kb config base-url), sinon l'adresse d'écoute (--host, "
+                   "--port) ; jamais l'en-tête Host des requêtes. Variable : KB_BASE_URL.")
 @click.option("--demo", is_flag=True, help="Indexer d'abord le corpus de démonstration si la base est vide.")
 @pass_ctx
 def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, base_url: str | None,
@@ -497,16 +626,30 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, 
     """
     if demo:
         _index_demo(obj)
+    elif not base_exists(obj.home):
+        missing_base(MissingBase(Path(os.path.abspath(obj.home))))
     from webui.links import server_url
     from webui.server import PortUnavailable, ServerStartError, serve
 
+    ctx = click.get_current_context()
+    if base_url:
+        origin = ("variable KB_BASE_URL" if ctx.get_parameter_source("base_url") == click.core.ParameterSource.ENVIRONMENT
+                  else "--base-url")
+    else:
+        base_url, origin = _stored_or_env_base_url(obj)
     config = {"KB_HOME": str(obj.home), "KB_SYNONYMS": str(obj.synonyms) if obj.synonyms else None,
               "BASE_URL": base_url or "", "SERVER_URL": server_url(host, port)}
+    # The web app reads the KB_* variables after the config it is given, which would put the
+    # environment back above an option (KB_BASE_URL above --base-url, KB_HOME above --home):
+    # the values are resolved here, once, and only the config carries them to the app.
+    for name in ("KB_HOME", "KB_SYNONYMS", "KB_BASE_URL"):
+        os.environ.pop(name, None)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"Passerelles : http://{shown}:{port}/ "
                + (f"({processes} processus, " if processes > 1 else "(") + "Ctrl-C pour arrêter)")
-    click.echo(f"Liens absolus (flux, lettres d'information) : {safe(base_url or config['SERVER_URL'])}/"
-               + ("" if base_url else " (--base-url pour donner l'adresse publique)"))
+    click.echo(f"Liens absolus (flux, lettres d'information) : {safe(base_url or config['SERVER_URL'])}/ "
+               + (f"({origin})" if base_url else "(adresse de cet ordinateur : donnez l'adresse publique avec "
+                                                 "kb config base-url URL ou --base-url)"))
     try:
         serve(config, host=host, port=port, threads=threads, processes=processes)
     except PortUnavailable as exc:
@@ -525,7 +668,7 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, 
 def _index_demo(obj: Context) -> None:
     from indexer.ingest import Options, index_paths
 
-    kb = obj.open()
+    kb = obj.open(create=True)
     try:
         if kb.stats().documents == 0:
             click.echo(f"Base vide : indexation du corpus de démonstration ({DEMO_CORPUS})…")
@@ -538,4 +681,4 @@ def _index_demo(obj: Context) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    main(prog_name="kb")  # python -m kb.cli: messages name the command people type

@@ -32,3 +32,12 @@ class DamagedBase(KBError):
 class DamagedIndex(KBError):
     """A segment of the search index is missing or unreadable (what a power cut can leave).
     The index is derived from the catalog: ``kb rebuild`` (or the next writer) remakes it."""
+
+
+class MissingBase(KBError):
+    """No knowledge base at the chosen home: a reader must not create an empty one there (a
+    mistyped ``--home`` or another working folder would otherwise answer « no result »)."""
+
+    def __init__(self, home: object) -> None:
+        super().__init__(f"aucune base Passerelles dans {home}")
+        self.home = home

@@ -71,7 +71,7 @@ def test_search_human_output_in_french(indexed: tuple[Path, Path, dict]) -> None
     home, _, _ = indexed
     result = run(home, "search", "jardins", "partagés")
     assert result.returncode == 0
-    assert "1 résultat" in result.stdout and "«jardin»" in result.stdout
+    assert "1 résultat" in result.stdout and "cultivent un jardin" in result.stdout
     assert "Aucun résultat" in run(home, "search", "zzzzqqqq").stdout
 
 

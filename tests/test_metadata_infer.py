@@ -46,7 +46,8 @@ def test_metadata_fields_match_the_brief() -> None:
 
 def test_inferred_from_text_alone(tmp_path: Path) -> None:
     meta = infer_metadata(_extracted(), tmp_path / "regie.txt")
-    assert meta.title == "Fiche d'expérience"
+    # « Fiche d'expérience » names the kind of document: the line after it says which one.
+    assert meta.title == "Fiche d'expérience : Une régie de quartier au service des habitants"
     assert meta.type == "fiche d'expérience"
     assert meta.date == "2017-03-16"
     assert meta.language == "fr"

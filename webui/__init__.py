@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from kb.base import KnowledgeBase
 from kb.errors import DamagedIndex, KBError, NotFound, QueryError
+from kb.settings import BASE_URL, read_settings
 from kb.synonyms import load_synonyms
 from webui.links import check_base_url
 from webui.typography import french_spaces
@@ -62,6 +63,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if short in app.config and isinstance(app.config[short], str):
             app.config[f"KB_{short}"] = app.config.pop(short)
 
+    if not app.config["BASE_URL"]:
+        # The public address kept in the base (kb config base-url), below the KB_BASE_URL
+        # variable and an explicit config: the same order as kb serve, under any WSGI server.
+        app.config["BASE_URL"] = read_settings(Path(app.config["KB_HOME"])).get(BASE_URL, "")
     for key in ("BASE_URL", "SERVER_URL"):
         if app.config[key]:
             app.config[key] = check_base_url(str(app.config[key]))

@@ -8,7 +8,7 @@ started with (``SERVER_URL``, set by ``kb serve``)."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import current_app, url_for
 
@@ -61,6 +61,12 @@ def absolute(path: str) -> str:
 def document_path(doc_id: str, title: str) -> str:
     """The canonical path of a document page: ``/d/<id>/<slug>``."""
     return url_for("views.document", doc_id=doc_id, slug=slugify(title))
+
+
+def document_url(base: str, doc_id: str, title: str) -> str:
+    """The permalink of a document under the public address ``base``, for a shell without an
+    app (``kb show``); the same address ``permalink`` gives inside the app."""
+    return f"{base.rstrip('/')}/d/{quote(doc_id, safe='')}/{slugify(title)}"
 
 
 def permalink(doc_id: str, title: str) -> str:

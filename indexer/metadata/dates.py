@@ -23,19 +23,21 @@ _MONTHS = {
 }
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _YEAR = r"(?:19|20|21)\d\d"
+_SP = r"[^\S\n]+"  # spaces, no-break spaces included, but no line break
 
 # Every pattern runs on folded text (no accents, lower case) and names its groups d, m/mon, y.
+# The parts of a date are on one line: « Fiche n° 7 » above « mars 2021 » is not 7 March.
 _PATTERNS = [
     # 2017-03-16, 2017-03-16T10:15:00+01:00, 2017/03/16
     re.compile(rf"(?<![\d.])(?P<y>{_YEAR})[-/](?P<m>\d\d?)[-/](?P<d>\d\d?)(?![\d])"),
     # 16/03/2017, 16.03.2017, 16-03-2017 (French order: day first)
     re.compile(rf"(?<![\d./-])(?P<d>\d\d?)[/.-](?P<m>\d\d?)[/.-](?P<y>{_YEAR})(?!\d)"),
     # 16 mars 2017, 1er mars 2017, 16 march 2017, 1er janv. 2020
-    re.compile(rf"(?<!\d)(?P<d>\d\d?)(?:er|e)?\s+(?P<mon>{_MONTH})\.?,?\s+(?P<y>{_YEAR})(?!\d)"),
+    re.compile(rf"(?<!\d)(?P<d>\d\d?)(?:er|e)?{_SP}(?P<mon>{_MONTH})\.?,?{_SP}(?P<y>{_YEAR})(?!\d)"),
     # March 16, 2017
-    re.compile(rf"(?<!\w)(?P<mon>{_MONTH})\.?\s+(?P<d>\d\d?)(?:st|nd|rd|th)?,\s+(?P<y>{_YEAR})(?!\d)"),
+    re.compile(rf"(?<!\w)(?P<mon>{_MONTH})\.?{_SP}(?P<d>\d\d?)(?:st|nd|rd|th)?,{_SP}(?P<y>{_YEAR})(?!\d)"),
     # mars 2019, March 2019
-    re.compile(rf"(?<!\w)(?P<mon>{_MONTH})\.?\s+(?P<y>{_YEAR})(?!\d)"),
+    re.compile(rf"(?<!\w)(?P<mon>{_MONTH})\.?{_SP}(?P<y>{_YEAR})(?!\d)"),
     # 2017-03
     re.compile(rf"(?<![\d.])(?P<y>{_YEAR})-(?P<m>\d\d)(?![\d-])"),
 ]

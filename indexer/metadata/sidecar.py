@@ -9,7 +9,7 @@ is accepted too.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import yaml
@@ -47,6 +47,26 @@ def is_sidecar(path: Path) -> bool:
     """True for ``*.meta.yaml`` / ``*.meta.yml`` files, which describe another file and are
     never indexed themselves."""
     return path.name.lower().endswith(SIDECAR_SUFFIXES)
+
+
+def sidecar_base(sidecar: Path) -> str:
+    """``charte.pdf`` for ``charte.pdf.meta.yaml``: the sidecar's name without its suffix."""
+    lower = sidecar.name.lower()
+    return next((sidecar.name[: -len(s)] for s in SIDECAR_SUFFIXES if lower.endswith(s)), sidecar.name)
+
+
+def described_name(sidecar: Path, names: Collection[str]) -> str | None:
+    """The name of a file that ``sidecar`` describes among ``names`` (its folder's listing),
+    else None: ``charte.pdf.meta.yaml`` describes ``charte.pdf``, ``charte.meta.yaml`` any
+    ``charte.*`` (the reverse of ``sidecar_paths``)."""
+    base = sidecar_base(sidecar)
+    if base in names:
+        return base
+    for name in sorted(names):
+        dot = name.rfind(".")
+        if dot > 0 and name[:dot] == base and not is_sidecar(Path(name)):
+            return name
+    return None
 
 
 def sidecar_paths(path: Path) -> list[Path]:

@@ -91,6 +91,45 @@ def title_from_content(headings: Iterable[str], text: str) -> str | None:
     return None
 
 
+# Headings that name a kind of document, not one document: every minute of a folder starts
+# with « Compte rendu ». Such a label is completed by the line after it, which says which one.
+# (A rule on the document alone, rather than a pass over each folder: it gives the same title
+# whatever else the folder holds, so an incremental run never has to re-title older files.)
+_GENERIC_LABEL = re.compile(
+    r"^(compte[- ]rendu|cr|releve de decisions|releve de conclusions|proces[- ]verbal|pv|ordre du jour|"
+    r"convocation|invitation|note|note d'information|note de synthese|synthese|fiche|fiche d'experience|"
+    r"fiche action|fiche projet|rapport|bilan|communique|communique de presse|lettre d'information|"
+    r"newsletter|edito|editorial|programme|sommaire|introduction|preambule|annexe|document de travail|"
+    r"presentation|memo|courrier)(\s*(n\s*[°o]|no\.?|numero)?\s*\d{0,4})?$"
+)
+
+
+def is_generic_label(title: str) -> bool:
+    """True for a title that only names a kind of document (« Compte rendu », « Fiche n° 7 »)."""
+    return bool(_GENERIC_LABEL.match(fold(title).replace("’", "'").strip(" .:-–—")))
+
+
+def specific_title(label: str, text: str) -> str | None:
+    """``label`` completed by the first title-like line after it in ``text``: « Compte rendu »
+    then « Comité de pilotage du contrat de ville » → « Compte rendu : Comité de pilotage du
+    contrat de ville ». None when no such line follows."""
+    lines = [clean_inline(line.strip(" \t#>*-|")) for line in text[:3000].splitlines()]
+    lines = [line for line in lines if line]
+    folded_label = fold(label)
+    start = next((i + 1 for i, line in enumerate(lines) if fold(line) == folded_label), 0)
+    for line in lines[start:start + 3]:
+        if fold(line) == folded_label or is_generic_label(line):
+            continue
+        # A heading, not prose: short, letters, no sentence end.
+        if 6 <= len(line) <= 150 and sum(c.isalpha() for c in line) >= 6 and not line.endswith((".", ";", ",")):
+            label = label.strip(" :.-–—")
+            # « Compte rendu du comité… » reads as one phrase; « Compte rendu : Comité… » as two.
+            glue = " " if line.split()[0].lower() in ("du", "de", "des") or line[:2].lower() in ("d'", "d’") else " : "
+            return f"{label}{glue}{line}"[:MAX_TITLE].rstrip()
+        break
+    return None
+
+
 def _prose_blocks(text: str) -> Iterable[str]:
     """Paragraphs of running prose: blocks split on blank lines, heading-like leading lines
     dropped (PDF pages often start with a title and a running header)."""

@@ -1,0 +1,45 @@
+"""A sidecar metadata file beside its document is read with it, not reported as « ignoré »
+(``kb serve --demo`` listed every sidecar of the demo corpus as ignored); one with no document
+beside it is reported, since its metadata reaches nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from indexer.ingest import Options, index_paths
+from indexer.plan import scan
+from kb.base import KnowledgeBase
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "corpus" / "documents"
+
+
+def test_the_demo_corpus_sidecars_are_not_ignored_files(tmp_path: Path) -> None:
+    sidecars = sorted(DEMO.rglob("*.meta.yaml"))
+    assert sidecars, "the demo corpus has sidecar files"
+    env = {k: v for k, v in os.environ.items() if k != "KB_HOME"} | {"PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "kb.cli", "--home", str(tmp_path / "h"), "index", str(DEMO),
+                           "--dry-run", "--json"], capture_output=True, text=True, env=env, timeout=300)
+    skipped = [row["path"] for row in json.loads(done.stdout)["skipped"]]
+    assert not [p for p in skipped if p.endswith(".meta.yaml")], skipped
+
+
+def test_a_sidecar_is_read_with_its_document_and_an_orphan_is_reported(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "charte.txt").write_text("Charte partenariale de Valmont\n\nLe texte de la charte.\n", encoding="utf-8")
+    (docs / "charte.txt.meta.yaml").write_text("licence: Licence Ouverte 2.0\n", encoding="utf-8")
+    (docs / "charte.meta.yaml").write_text("auteur: CRPV\n", encoding="utf-8")
+    (docs / "perdu.pdf.meta.yaml").write_text("titre: Document disparu\n", encoding="utf-8")
+    with KnowledgeBase(tmp_path / "home") as kb:
+        plan = scan([docs], kb)
+        assert [(p.name, reason) for p, reason in plan.skipped] == [
+            ("perdu.pdf.meta.yaml", "fichier de métadonnées sans document à côté (perdu.pdf)")]
+        report = index_paths(kb, [docs], Options(workers=1))
+        assert [row["path"] for row in report.to_dict()["skipped"]] == [str(docs / "perdu.pdf.meta.yaml")]
+        doc = kb.document(str(docs / "charte.txt"))
+        assert doc.licence == "Licence Ouverte 2.0" and doc.author == "CRPV"
