@@ -55,8 +55,20 @@ def _send_all(outq: "queue.SimpleQueue[Any]", conn: Any) -> None:
 def _without_sigint() -> Iterator[None]:
     """Start children that ignore Ctrl-C: a terminal sends it to the whole process group, and
     each worker would print its own KeyboardInterrupt traceback. The parent alone stops the
-    run (with one French line) and stops the workers. An ignored signal stays ignored in a
-    spawned interpreter, from its first instruction."""
+    run (with one French line) and stops the workers.
+
+    On POSIX, Ctrl-C is blocked while the child starts: the child inherits the blocked signal
+    from its first instruction, and a Ctrl-C arriving meanwhile waits, then interrupts the
+    parent. Ignoring it instead (as on Windows, where a console sends Ctrl-C to every
+    process and the worker ignores it itself once started) lost a Ctrl-C that came while
+    a worker was being replaced: the run went on to the end."""
+    if hasattr(signal, "pthread_sigmask"):
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        return
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may change handlers; the worker ignores it itself
         return

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 
-from indexer.workers import Crash, Pool
+import pytest
+
+from indexer.workers import Crash, Pool, _without_sigint
 
 
 def job(value: str) -> str:
@@ -33,3 +36,19 @@ def test_hanging_and_dying_tasks_fail_alone() -> None:
         "a": "A", "b": "B", "c": "C", "d": "D", "e": "E", "f": "F"}
     assert "trop longue" in results["hang"].reason  # type: ignore[union-attr]
     assert "brutalement" in results["die"].reason  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_a_ctrl_c_while_a_worker_starts_is_not_lost() -> None:
+    """A worker is (re)started with Ctrl-C held back; one that arrives meanwhile interrupts the
+    parent as soon as the worker is started, instead of vanishing (the run then went on)."""
+    interrupted = False
+    try:
+        with _without_sigint():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)  # nothing happens while the worker starts
+            reached = True
+        time.sleep(5)
+    except KeyboardInterrupt:
+        interrupted = True
+    assert reached and interrupted
