@@ -88,3 +88,20 @@ def test_revisions_walk_by_cursor_and_bounds(tmp_path: Path) -> None:
         assert kb.catalog.revision("000000000000") is None
     finally:
         kb.close()
+
+
+def test_a_document_that_fails_after_an_edit_is_gone_for_harvesters(tmp_path: Path) -> None:
+    from kb.catalog import FAILED, Change
+
+    kb, _ = _base(tmp_path)
+    try:
+        entry = kb.catalog.get(_id(kb, "emploi.txt"))
+        assert entry is not None
+        with kb.writing():
+            kb.apply([Change(entry.id, entry.path, entry.size + 1, entry.mtime + 1, "f" * 64, entry.format,
+                             FAILED, error="illisible")])
+        gone = kb.catalog.revision(entry.id)
+        assert gone is not None and not gone.live and gone.changed_at > entry.updated_at
+        assert [r.live for r in kb.catalog.revisions() if r.id == entry.id] == [False]
+    finally:
+        kb.close()
