@@ -94,6 +94,12 @@ def in_set(found: Item, wanted: str | None) -> bool:
     return wanted is None or any(s == wanted or s.startswith(wanted + ":") for s in found.sets)
 
 
+def _may_be_in(revision: Revision, wanted: str | None) -> bool:
+    if wanted is None or not wanted.startswith("type:"):
+        return True
+    return f"type:{slugify(revision.type)}" == wanted if revision.type else False
+
+
 def walk(query: Query) -> Iterator[Item]:
     """The records of ``query`` after its position, in order."""
     catalog = knowledge_base().catalog
@@ -102,6 +108,8 @@ def walk(query: Query) -> Iterator[Item]:
     while True:
         batch = catalog.revisions(since, before, after, _SCAN)
         for revision in batch:
+            if not _may_be_in(revision, query.set):
+                continue  # a type set is decided from the catalog row: no record read
             found = item(revision)
             if found is not None and in_set(found, query.set):
                 yield found
