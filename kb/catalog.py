@@ -49,6 +49,20 @@ CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
 CREATE INDEX IF NOT EXISTS documents_sync ON documents(sync);
 """
 
+# A removed document's row is deleted once the index forgot it; harvesters (OAI-PMH) must
+# still be told it is gone, for ever ("persistent" deletions): its id, when it went, and the
+# type and themes it had (the sets it was harvested in) outlive the row here.
+_TOMBSTONES = """
+CREATE TABLE IF NOT EXISTS tombstones (
+    id TEXT PRIMARY KEY,
+    removed_at TEXT NOT NULL,
+    type TEXT,
+    themes TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_updated ON documents(updated_at, id);
+CREATE INDEX IF NOT EXISTS tombstones_removed ON tombstones(removed_at, id);
+"""
+
 _COLUMNS = "id, path, size, mtime, sha256, format, status, error, sync, added_at, updated_at, indexed_at, title, type, date"
 
 
@@ -71,6 +85,19 @@ class Entry:
     title: str | None
     type: str | None
     date: str | None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The latest change of a document, for harvesters: ``live`` when it is indexed, else
+    gone (removed, or no longer readable). ``themes`` is known here for gone documents only
+    (a live one's are in its record)."""
+
+    id: str
+    changed_at: str
+    live: bool
+    type: str | None
+    themes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +221,10 @@ class Catalog:
             raise DamagedBase(f"le catalogue {path} est illisible ({exc}) : ce n'est pas une base Passerelles "
                               "ou il est endommagé. Restaurez une sauvegarde du dossier de la base, ou "
                               "indexez vos documents dans une base neuve (kb --home AUTRE_DOSSIER index …).") from None
+        if not self.read_only:
+            # Added after the first bases were made: a base opened read-only (full disk) may lack
+            # it until its next writer, and readers then see no past removals (``revisions``).
+            self._db.executescript(_TOMBSTONES)
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -406,6 +437,48 @@ class Catalog:
     def ids(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT id FROM documents")}
 
+    def _has_tombstones(self) -> bool:
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tombstones'"
+                                ).fetchone() is not None
+
+    def revisions(self, since: str | None = None, before: str | None = None,
+                  after: tuple[str, str] | None = None, limit: int = 500) -> list[Revision]:
+        """Documents by the time of their latest change (then id), removed ones included: those
+        changed at or after ``since``, before ``before`` (ISO texts, compared as written), and
+        strictly after the ``(changed_at, id)`` cursor ``after``; at most ``limit``. A change
+        moves a document to the end, so a walk by cursor misses none that change meanwhile."""
+        rows = ("SELECT id, updated_at AS stamp, status = 'indexed' AS live, type, NULL AS themes FROM documents "
+                "WHERE status IN ('indexed', 'removed', 'failed')")
+        if self._has_tombstones():
+            rows += (" UNION ALL SELECT id, removed_at, 0, type, themes FROM tombstones "
+                     "WHERE id NOT IN (SELECT id FROM documents)")
+        where, params = ["1"], []
+        if since:
+            where.append("stamp >= ?")
+            params.append(since)
+        if before:
+            where.append("stamp < ?")
+            params.append(before)
+        if after:
+            where.append("(stamp > ? OR (stamp = ? AND id > ?))")
+            params += [after[0], after[0], after[1]]
+        found = self._db.execute(
+            f"SELECT id, stamp, live, type, themes FROM ({rows}) WHERE {' AND '.join(where)} "
+            "ORDER BY stamp, id LIMIT ?", (*params, limit))
+        return [Revision(doc_id, stamp, bool(live), kind, tuple(json.loads(themes)) if themes else ())
+                for doc_id, stamp, live, kind, themes in found]
+
+    def revision(self, doc_id: str) -> Revision | None:
+        """The latest change of ``doc_id`` (see ``revisions``), or None if never known."""
+        entry = self.get(doc_id)
+        if entry is not None:
+            return Revision(entry.id, entry.updated_at, entry.status == INDEXED, entry.type)
+        if not self._has_tombstones():
+            return None
+        row = self._db.execute("SELECT id, removed_at, type, themes FROM tombstones WHERE id = ?",
+                               (doc_id,)).fetchone()
+        return Revision(row[0], row[1], False, row[2], tuple(json.loads(row[3]))) if row else None
+
     def count_by(self, column: str) -> dict[str, int]:
         assert column in ("status", "type", "format")
         rows = self._db.execute(
@@ -436,12 +509,19 @@ class Catalog:
                     # not searchable (failed, removed) becomes so.
                     "added_at = CASE WHEN documents.status != 'indexed' AND excluded.status = 'indexed' "
                     "THEN excluded.added_at ELSE documents.added_at END, "
-                    "updated_at = excluded.updated_at, title = excluded.title, type = excluded.type, "
-                    "date = excluded.date, record = excluded.record",
+                    "updated_at = excluded.updated_at, "
+                    # A removed row keeps what it described until settle() buries it: its
+                    # tombstone tells harvesters the sets it was in.
+                    "title = CASE WHEN excluded.status = 'removed' THEN documents.title ELSE excluded.title END, "
+                    "type = CASE WHEN excluded.status = 'removed' THEN documents.type ELSE excluded.type END, "
+                    "date = CASE WHEN excluded.status = 'removed' THEN documents.date ELSE excluded.date END, "
+                    "record = CASE WHEN excluded.status = 'removed' THEN documents.record ELSE excluded.record END",
                     (c.id, _column(c.path), c.size, c.mtime, c.sha256, c.format, c.status,
                      printable(c.error) if c.error else c.error, PENDING, stamp, stamp, None,
                      doc.title if doc else None, doc.type if doc else None, doc.date if doc else None, record),
                 )
+                if c.status != REMOVED:  # back in the base: no longer announced as deleted
+                    db.execute("DELETE FROM tombstones WHERE id = ?", (c.id,))
 
     def mark_removed(self, ids: Iterable[str]) -> None:
         with self._transaction() as db:
@@ -449,13 +529,28 @@ class Catalog:
                            [(REMOVED, PENDING, now(), i) for i in ids])
 
     def settle(self, ids: Iterable[str]) -> None:
-        """The index now reflects these rows: drop removed ones, mark the others done."""
+        """The index now reflects these rows: drop removed ones (leaving their tombstone),
+        mark the others done."""
         stamp = now()
+        ids = list(ids)
+        gone = [e for e in self.entries_of(ids) if e.status == REMOVED]
+        themes = {e.id: json.dumps(list(self._themes(e.id)), ensure_ascii=False) for e in gone}
         with self._transaction() as db:
             for doc_id in ids:
+                if doc_id in themes:
+                    db.execute("INSERT OR REPLACE INTO tombstones (id, removed_at, type, themes) "
+                               "SELECT id, updated_at, type, ? FROM documents WHERE id = ? AND status = ?",
+                               (themes[doc_id], doc_id, REMOVED))
                 db.execute("DELETE FROM documents WHERE id = ? AND status = ?", (doc_id, REMOVED))
                 db.execute("UPDATE documents SET sync = ?, indexed_at = CASE WHEN status = ? THEN ? "
                            "ELSE indexed_at END WHERE id = ?", (DONE, INDEXED, stamp, doc_id))
+
+    def _themes(self, doc_id: str) -> tuple[str, ...]:
+        try:
+            doc = self.document(doc_id, text=False)
+        except (ValueError, zlib.error):  # an unreadable record still leaves a tombstone
+            return ()
+        return doc.themes if doc is not None else ()
 
     def touch(self, doc_id: str, mtime: float) -> None:
         """A file whose content is unchanged got a new mtime: remember it to skip hashing next time."""

@@ -52,6 +52,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BASE_URL="",
         SERVER_URL="",
         SITE_NAME="Passerelles",
+        # Dublin Core publisher (the centre) and the OAI-PMH contact; defaults in webui.dublincore
+        # and webui.oai.
+        PUBLISHER="",
+        ADMIN_EMAIL="",
+        OAI_PAGE_SIZE=100,  # records per OAI-PMH answer; the rest follows a resumption token
+        SITEMAP_SIZE=50_000,  # URLs per sitemap file, the protocol's limit
+        EXPORT_SIZE=500,  # results in a CSV or Dublin Core export of a search
         # The only request bodies are the small forms that edit the newsletter selection.
         MAX_CONTENT_LENGTH=64 * 1024,
     )
@@ -75,9 +82,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kb"] = KnowledgeBase(Path(app.config["KB_HOME"]),
                                          load_synonyms(Path(synonyms) if synonyms else None))
 
-    from webui import api, selection, views
+    from webui import api, discovery, oai, selection, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(oai.bp)
+    app.register_blueprint(discovery.bp)
     app.register_blueprint(selection.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.after_request(security_headers)

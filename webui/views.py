@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from kb.errors import KBError, NotFound
 from kb.model import Document, SearchPage
 from kb.vocabulary import default_vocabulary
-from webui import feeds, knowledge_base
+from webui import dublincore, feeds, knowledge_base
 from webui.links import base_url, document_path, permalink
 from webui.params import (
     FACET_LABELS,
@@ -122,6 +122,7 @@ def search() -> Response:
     response = make_response(render_template(
         "search.html", state=state, result=result, pages=pages, facets=facets,
         feed_query=state.params(page=1, selection=()), feed_title=feeds.title_of(state),
+        export_query=state.params(page=1, selection=()), export_size=current_app.config["EXPORT_SIZE"],
         field_params=FIELD_PARAMS,
     ))
     response.headers["Server-Timing"] = f"search;dur={result.elapsed_ms:.1f}"
@@ -162,6 +163,7 @@ def document(doc_id: str, slug: str | None = None) -> Any:
     bodies, schemes = default_vocabulary().split(doc.organisations)
     return render_template("document.html", doc=doc, bodies=bodies, schemes=schemes, watch=watch_feeds(doc), q=q,
                            passages=passages, similar=similar, permalink=link, citation=citation(doc, link),
+                           dc_meta=dublincore.meta_tags(doc), json_ld=dublincore.json_ld(doc),
                            blocks=[(page, continued, paragraphs(text)) for page, continued, text in part.blocks],
                            paged=part.paged, has_text=part.has_text, part=part.number, part_count=part.count,
                            part_url=lambda n: url_for("views.document", doc_id=doc.id, slug=canonical,
