@@ -6,6 +6,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+# Flags of a document whose pages had no text layer (scans): its text was read by OCR, or
+# could not be (no Tesseract, or OCR turned off), so those pages are not searchable.
+OCR = "ocr"
+SCANNED_NO_OCR = "scanned-no-ocr"
+
+
 @dataclass(frozen=True)
 class Document:
     """One indexed document: its identity, its metadata and its extracted text.
