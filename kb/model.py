@@ -10,6 +10,8 @@ from typing import Any
 # could not be (no Tesseract, or OCR turned off), so those pages are not searchable.
 OCR = "ocr"
 SCANNED_NO_OCR = "scanned-no-ocr"
+# OCR stopped at the file's time limit: the pages read are kept (cache), the next run goes on.
+OCR_INCOMPLETE = "ocr-incomplete"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from PIL import Image, UnidentifiedImageError
 
 from indexer.extract.base import Extracted, ExtractionError, Limits
 from indexer.extract.ocr import (
-    DPI, MAX_PIXELS, RECOGNIZED, UNAVAILABLE, Cache, Ocr, TooSlow, ocr_deadline, recognize, too_slow,
+    DPI, INCOMPLETE, MAX_PIXELS, RECOGNIZED, UNAVAILABLE, Cache, Ocr, TooSlow, ocr_deadline, recognize,
 )
 from indexer.extract.textutil import cap, normalize
 
@@ -51,7 +51,8 @@ def extract(path: Path, limits: Limits, ocr: Ocr = Ocr()) -> Extracted:
                 text = cache.get(index)
                 if text is None:
                     if time.monotonic() > deadline:
-                        raise too_slow(index, count, limits.timeout_s)
+                        flags.append(INCOMPLETE)  # the next run goes on from the cache
+                        break
                     try:
                         img.seek(index)
                         frame = img.copy()
@@ -60,11 +61,12 @@ def extract(path: Path, limits: Limits, ocr: Ocr = Ocr()) -> Extracted:
                                               f"({_why(exc)})") from exc
                     try:
                         text = recognize(frame, deadline, _dpi(img))
-                    except TooSlow as exc:
-                        raise too_slow(index, count, limits.timeout_s) from exc
+                    except TooSlow:
+                        flags.append(INCOMPLETE)
+                        break
                     cache.put(index, text)
                 texts.append(text)
-            flags.append(RECOGNIZED)
+            flags.insert(0, RECOGNIZED)
     body = normalize("\n\n".join(t for t in texts if t.strip()))
     if not body:
         flags.append("no-text")

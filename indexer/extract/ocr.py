@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from indexer.extract.base import ExtractionError
-from kb.model import OCR, SCANNED_NO_OCR
+from kb.model import OCR, OCR_INCOMPLETE, SCANNED_NO_OCR
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -37,6 +37,7 @@ MAX_PIXELS = 40_000_000
 # The document flags (kb.model): some pages read by OCR; some scanned pages left unread.
 RECOGNIZED = OCR
 UNAVAILABLE = SCANNED_NO_OCR
+INCOMPLETE = OCR_INCOMPLETE
 # Installer's default folder on Windows, where tesseract.exe is rarely on the PATH.
 INSTALL_HINT = ("Installez Tesseract et ses données françaises (Debian, Ubuntu : "
                 "sudo apt install tesseract-ocr tesseract-ocr-fra ; Windows : voir le README)")
@@ -97,11 +98,11 @@ def engine_key() -> str:
             version = first[0].strip() if first else "?"
         except (OSError, subprocess.SubprocessError):
             pass
-    return f"{version}|{LANG}|{DPI}"
+    return f"{version}|{LANG}|{DPI}|median3"
 
 
 class TooSlow(ExtractionError):
-    """The file's time limit came before the end of its OCR; pages done are cached."""
+    """The file's time limit came before the end of this page's OCR."""
 
 
 def recognize(image: Image.Image, deadline: float, dpi: int = DPI) -> str:
@@ -110,9 +111,10 @@ def recognize(image: Image.Image, deadline: float, dpi: int = DPI) -> str:
     exe = program()
     if exe is None:
         raise ExtractionError("OCR impossible : Tesseract n'est pas installé")
+    image, dpi = _prepare(image, dpi)
     buf = io.BytesIO()
     # Grayscale PNG, fast compression: the bytes only travel through a pipe.
-    image.convert("L").save(buf, format="PNG", compress_level=1)
+    image.save(buf, format="PNG", compress_level=1)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TooSlow("OCR trop long")
@@ -130,6 +132,24 @@ def recognize(image: Image.Image, deadline: float, dpi: int = DPI) -> str:
         detail = " ".join(done.stderr.decode("utf-8", "replace").split())[:120]
         raise ExtractionError(f"OCR en échec (Tesseract, code {done.returncode}) : {detail}")
     return done.stdout.decode("utf-8", "replace")
+
+
+def _prepare(image: Image.Image, dpi: int) -> tuple[Image.Image, int]:
+    """Grayscale, at least 300 dpi, specks removed. bench/ocr.py measured why: on scans with
+    salt-and-pepper noise and JPEG artefacts, Tesseract read specks as punctuation and split
+    lines into false columns (7 % CER at 200 dpi, a page at 33 %); a 3-pixel median filter at
+    300 dpi brings both under 0.1 %, and costs nothing measurable on clean pages."""
+    from PIL import Image as PILImage
+    from PIL import ImageFilter
+
+    gray = image.convert("L")
+    if dpi < DPI:
+        factor = DPI / dpi
+        if gray.width * gray.height * factor * factor <= MAX_PIXELS:
+            gray = gray.resize((round(gray.width * factor), round(gray.height * factor)),
+                               PILImage.Resampling.BICUBIC)
+            dpi = DPI
+    return gray.filter(ImageFilter.MedianFilter(3)), dpi
 
 
 class Cache:
@@ -174,9 +194,3 @@ class Cache:
 def ocr_deadline(start: float, timeout_s: float) -> float:
     """When OCR must stop to fail the file with its own reason before the pool kills it."""
     return start + timeout_s - min(5.0, timeout_s * 0.1)
-
-
-def too_slow(done: int, total: int, timeout_s: float) -> TooSlow:
-    return TooSlow(f"OCR trop long : {done} pages sur {total} reconnues avant la limite de {timeout_s:g} s "
-                   "(elles sont gardées : relancez kb index --retry-failed, au besoin avec un --timeout "
-                   "plus grand, pour reprendre où l'OCR s'est arrêté)")

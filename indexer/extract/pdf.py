@@ -21,7 +21,7 @@ import pypdfium2.raw as pdfium_raw
 
 from indexer.extract.base import Extracted, ExtractionError, Limits
 from indexer.extract.ocr import (
-    DPI, MAX_PIXELS, RECOGNIZED, UNAVAILABLE, Cache, Ocr, TooSlow, ocr_deadline, recognize, too_slow,
+    DPI, INCOMPLETE, MAX_PIXELS, RECOGNIZED, UNAVAILABLE, Cache, Ocr, TooSlow, ocr_deadline, recognize,
 )
 from indexer.extract.textutil import clean_pdf_page, normalize
 
@@ -44,7 +44,7 @@ def extract(path: Path, limits: Limits, ocr: Ocr = Ocr()) -> Extracted:
     except pdfium.PdfiumError as exc:
         info, pages = _fallback(path, exc, limits, deadline, flags)
     else:
-        scans = _Scans(ocr, ocr_deadline(start, limits.timeout_s), limits.timeout_s)
+        scans = _Scans(ocr, ocr_deadline(start, limits.timeout_s))
         try:
             info = _pdfium_info(doc)
             pages = list(_pages_with_pdfium(doc, limits, deadline, scans))
@@ -208,13 +208,13 @@ def _has_image(page: pdfium.PdfPage) -> bool:
 class _Scans:
     """Pages without a text layer: read by OCR (cached) when it is on, counted either way."""
 
-    def __init__(self, ocr: Ocr, deadline: float, timeout_s: float) -> None:
+    def __init__(self, ocr: Ocr, deadline: float) -> None:
         self.ocr = ocr
         self.deadline = deadline
-        self.timeout_s = timeout_s
         self.cache = Cache(ocr) if ocr.enabled else None
         self.recognized = 0
         self.unread = 0
+        self.late = 0  # scanned pages left for the next run: the time limit came first
         self.total = 0
 
     def read(self, page: pdfium.PdfPage, index: int) -> str:
@@ -223,16 +223,19 @@ class _Scans:
             return ""
         text = self.cache.get(index)
         if text is None:
-            if time.monotonic() > self.deadline:
-                raise too_slow(self.recognized, self.total, self.timeout_s)
+            if self.late or time.monotonic() > self.deadline:
+                self.late += 1
+                return ""
             width, height = page.get_size()
             # Scaled down when the page is huge: the pixel count, not the page, bounds memory.
             scale = min(DPI / 72, (MAX_PIXELS / max(width * height, 1.0)) ** 0.5)
             image = page.render(scale=scale, grayscale=True).to_pil()
             try:
                 text = recognize(image, self.deadline, dpi=max(1, round(scale * 72)))
-            except TooSlow as exc:
-                raise too_slow(self.recognized, self.total, self.timeout_s) from exc
+            except TooSlow:
+                # Not cached: the next run tries this page again, with the time it has then.
+                self.late += 1
+                return ""
             except ExtractionError as exc:  # this page only: the others may read fine
                 log.info("OCR failed on page %d: %s", index + 1, exc.reason)
                 text = ""
@@ -241,7 +244,8 @@ class _Scans:
         return text
 
     def flags(self) -> list[str]:
-        return ([RECOGNIZED] if self.recognized else []) + ([UNAVAILABLE] if self.unread else [])
+        return ([RECOGNIZED] if self.recognized else []) + ([UNAVAILABLE] if self.unread else []) + (
+            [INCOMPLETE] if self.late else [])
 
 
 def _pages_with_pypdf(reader: pypdf.PdfReader, limits: Limits, deadline: float) -> list[str]:
