@@ -38,9 +38,9 @@ MAX_PIXELS = 40_000_000
 RECOGNIZED = OCR
 UNAVAILABLE = SCANNED_NO_OCR
 INCOMPLETE = OCR_INCOMPLETE
-# Installer's default folder on Windows, where tesseract.exe is rarely on the PATH.
 INSTALL_HINT = ("Installez Tesseract et ses données françaises (Debian, Ubuntu : "
                 "sudo apt install tesseract-ocr tesseract-ocr-fra ; Windows : voir le README)")
+# Installer's default folder on Windows, where tesseract.exe is rarely on the PATH.
 _WINDOWS_DEFAULT = Path(r"C:\Program Files\Tesseract-OCR\tesseract.exe")
 
 
