@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from indexer.extract.base import Limits
+from indexer.extract.ocr import INSTALL_HINT
+from indexer.extract.ocr import unavailable as ocr_unavailable
 from indexer.plan import ADD, MOVE, Item, Plan, scan
 from indexer.task import Outcome, Task, run
 from indexer.workers import Crash, Pool
 from kb.base import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Change
-from kb.errors import StorageFull
+from kb.errors import KBError, StorageFull
 from kb.index import Analyzed
+from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR
 from kb.names import printable
 
 Progress = Callable[[int], None]
@@ -26,6 +29,8 @@ Progress = Callable[[int], None]
 BATCH_DOCS = 5000
 BATCH_CHARS = 50_000_000
 BATCH_SECONDS = 30.0
+# Recognized page texts, by content hash: a file read again never runs OCR twice.
+OCR_CACHE = "ocr"
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,23 @@ class Options:
     retry_failed: bool = False
     follow_links: bool = False  # follow links to files outside the indexed folders
     force: bool = False  # hash every file, even those whose size and mtime did not change
+    # OCR of pages without text: "auto" (when Tesseract is installed), "always" (Tesseract
+    # required: OcrMissing without it), "never".
+    ocr: str = "auto"
+
+
+class OcrMissing(KBError):
+    """``ocr="always"`` but Tesseract or its French data cannot be found."""
+
+
+def ocr_state(mode: str) -> tuple[bool, str]:
+    """(OCR on, why it is off) for an ``Options.ocr`` mode on this machine."""
+    if mode == "never":
+        return False, "désactivé par --ocr never"
+    missing = ocr_unavailable()
+    if missing and mode == "always":
+        raise OcrMissing(f"OCR demandé (--ocr always) mais impossible : {missing}. {INSTALL_HINT}")
+    return missing is None, missing or ""
 
 
 @dataclass
@@ -74,6 +96,7 @@ def index_paths(kb: KnowledgeBase, paths: Iterable[Path], options: Options = Opt
     """Scan then apply, holding the home's write lock. ``progress(total)`` returns the
     callable advanced once per file processed."""
     workers = options.workers or default_workers()
+    ocr_on, _ = ocr_state(options.ocr)
     # Workers are started on demand, so a re-scan with nothing to extract spawns none (their
     # imports cost more CPU than scanning 100,000 unchanged files), except for a first
     # indexing, which always has work. They are started while the write lock is held, which
@@ -85,7 +108,12 @@ def index_paths(kb: KnowledgeBase, paths: Iterable[Path], options: Options = Opt
                 # A first indexing always has work: the workers import their libraries
                 # (~0.5 s each) while the files are scanned and hashed.
                 pool.start()
-            plan = scan(paths, kb, options.retry_failed, options.follow_links, options.limits, options.force)
+            # Documents indexed with scans left unread are read again once OCR can run, and
+            # those whose OCR the time limit cut go on from their cached pages.
+            reread = (kb.catalog.ids_with_flag(SCANNED_NO_OCR) | kb.catalog.ids_with_flag(OCR_INCOMPLETE)
+                      if ocr_on else set())
+            plan = scan(paths, kb, options.retry_failed, options.follow_links, options.limits, options.force,
+                        reread)
             tick = progress(len(plan.work)) if progress else None
             return apply(plan, kb, pool, options, tick)  # type: ignore[arg-type]
 
@@ -155,9 +183,11 @@ def _extract_into(batch: "_Batch", plan: Plan, kb: KnowledgeBase, pool: Pool[Tas
         report.indexed.append(str(item.path))
         if tick:
             tick(1)
+    ocr_on, ocr_missing = ocr_state(options.ocr)
     tasks = [Task(str(i.path), i.id, i.size, i.mtime, i.sha256, str(kb.store.root), options.limits,
                   str(options.thesaurus) if options.thesaurus else None,
-                  str(options.synonyms) if options.synonyms else None) for i in extractions]
+                  str(options.synonyms) if options.synonyms else None,
+                  ocr_on, str(kb.home / OCR_CACHE), ocr_missing) for i in extractions]
     formats = {i.id: i.format for i in extractions}
     for task, outcome in pool.map_unordered(tasks):
         fmt = formats.get(task.id)

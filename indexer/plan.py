@@ -50,13 +50,16 @@ class Plan:
 
 
 def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
-         follow_links: bool = False, limits: Limits = Limits(), force: bool = False) -> Plan:
+         follow_links: bool = False, limits: Limits = Limits(), force: bool = False,
+         reread: set[str] | frozenset[str] = frozenset()) -> Plan:
     """What each file under ``paths`` needs. Files that failed before are reported again
     unless they changed, or ``retry_failed`` asks to read them again (e.g. after raising a
     limit). The base's own folder is never read, wherever it is; links to files outside
     ``paths`` are skipped unless ``follow_links``. A file over the size limit is not hashed.
     ``force`` hashes every file, even one whose size and mtime are those of the catalog: an
-    edit that kept both (a copy with ``cp -p``, some synchronisation tools) is then seen."""
+    edit that kept both (a copy with ``cp -p``, some synchronisation tools) is then seen.
+    Documents whose id is in ``reread`` are extracted again even when unchanged (scans
+    indexed without OCR, once OCR can run)."""
     plan = Plan()
     roots = [Path(p).resolve() for p in paths]
     claimed: set[str] = set()  # catalog ids already given to a file of this run
@@ -94,7 +97,7 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
         entry = known.get(str(path))
         if entry is not None:
             claimed.add(entry.id)
-            if (entry.size == size and entry.mtime == mtime and not force
+            if (entry.size == size and entry.mtime == mtime and not force and entry.id not in reread
                     and not (retry_failed and entry.status == FAILED)):
                 _unchanged(plan, entry, path)
                 continue
@@ -114,7 +117,8 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
             plan.failed.append((path, unreadable(exc, "fichier illisible")))
             continue
         if entry is not None:
-            if entry.sha256 == sha and entry.status == INDEXED and found.sidecar_mtime is None:
+            if (entry.sha256 == sha and entry.status == INDEXED and found.sidecar_mtime is None
+                    and entry.id not in reread):
                 plan.touched.append((entry.id, mtime))
                 plan.unchanged.append(path)
             else:

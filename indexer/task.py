@@ -12,17 +12,19 @@ from functools import lru_cache
 from pathlib import Path
 
 from indexer.extract.base import ExtractionError, Limits
+from indexer.extract.ocr import Ocr
 from indexer.extract.registry import extract
 from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesaurus, read_sidecar
 from indexer.walk import NOT_REGULAR, VANISHED, unreadable
 from kb.index import Analyzed, analyze
-from kb.model import Document
+from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR, Document
 from kb.names import printable, readable
 from kb.store import Store, StoreError
 from kb.synonyms import Synonyms, load_synonyms
 
 NO_TEXT = "aucun texte extrait (document scanné ?)"
 NO_TEXT_PAGE = "aucun texte extrait (page ou document sans texte : seul son titre est cherchable)"
+SCANNED = "scanné — OCR non disponible"
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
@@ -37,6 +39,11 @@ class Task:
     limits: Limits
     thesaurus: str | None = None
     synonyms: str | None = None
+    # OCR of pages without text: on only when Tesseract was found; the cache is <home>/ocr;
+    # ``ocr_missing`` says why it is off, for the warning of a scanned document.
+    ocr: bool = False
+    ocr_cache: str | None = None
+    ocr_missing: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ def run(task: Task) -> Outcome:
         _check_before_reading(path, task.limits)
         # The original is copied into the store only once it is known to be readable: a file
         # refused (too big, damaged, not ours) costs no space in the store.
-        extracted = extract(path, task.limits)
+        extracted = extract(path, task.limits, Ocr(task.ocr, task.ocr_cache, task.sha256, task.ocr_missing))
         # No fsync per file: the writer syncs the store once per batch, before staging rows.
         Store(Path(task.store)).put(path, task.sha256, durable=False)
         sidecar = read_sidecar(path)
@@ -120,6 +127,11 @@ def run(task: Task) -> Outcome:
     # Any format, not only PDF: an HTML page made of scripts and empty tags is indexed too,
     # found by its title alone, and deserves the same warning.
     warning = None
-    if "no-text" in flags or not text.strip():
+    if OCR_INCOMPLETE in flags:
+        warning = (f"OCR inachevé : la limite de {task.limits.timeout_s:g} s est venue avant la fin ; les pages "
+                   "reconnues sont gardées et le prochain kb index reprend la suite (ou relevez --timeout)")
+    elif SCANNED_NO_OCR in flags:
+        warning = f"{SCANNED} ({task.ocr_missing or 'OCR désactivé'}) : pages scannées non cherchables"
+    elif "no-text" in flags or not text.strip():
         warning = NO_TEXT if doc.format == "pdf" else NO_TEXT_PAGE
     return Outcome(document=doc, warning=warning, analyzed=analyze(doc))

@@ -21,7 +21,7 @@ from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
 from kb.durability import orphans, reading_index, remove, size_of, sync_folder
 from kb.errors import LockedError, MissingBase, NotFound, StorageFull
 from kb.index import INDEX_NAME, Analyzed, Index
-from kb.model import Document, Hit, SearchPage, SearchRequest
+from kb.model import OCR, SCANNED_NO_OCR, Document, Hit, SearchPage, SearchRequest
 from kb.names import unprintable
 from kb.parts import Part
 from kb.store import Store, file_sha256
@@ -51,6 +51,8 @@ class Stats:
     by_format: dict[str, int]
     store_files: int
     index_documents: int
+    ocr: int = 0  # documents with pages read by OCR
+    scanned_no_ocr: int = 0  # documents with scanned pages left unread (no OCR)
 
 
 def base_exists(home: Path) -> bool:
@@ -273,6 +275,7 @@ class KnowledgeBase:
             documents=by_status.get(INDEXED, 0), failed=by_status.get(FAILED, 0),
             by_type=self.catalog.count_by("type"), by_format=self.catalog.count_by("format"),
             store_files=len(self.store.shas()), index_documents=self._index_count(),
+            ocr=self.catalog.count_flag(OCR), scanned_no_ocr=self.catalog.count_flag(SCANNED_NO_OCR),
         )
 
     def _index_count(self) -> int:

@@ -213,6 +213,7 @@ class Catalog:
         self._guard = threading.Lock()
         try:
             self._db.executescript(_SCHEMA)
+            self._add_flags_column()
         except sqlite3.OperationalError:  # locked, unreachable: not damage
             self.close()
             raise
@@ -225,6 +226,17 @@ class Catalog:
             # Added after the first bases were made: a base opened read-only (full disk) may lack
             # it until its next writer, and readers then see no past removals (``revisions``).
             self._db.executescript(_TOMBSTONES)
+
+    def _add_flags_column(self) -> None:
+        """Catalogs made before the ``flags`` column get it, empty: documents indexed then had
+        no OCR flags to record. A read-only catalog (full disk) is left as it is."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if "flags" not in columns and self.read_only is None:
+            try:
+                self._db.execute("ALTER TABLE documents ADD COLUMN flags TEXT")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):  # another process added it first
+                    raise
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -487,6 +499,19 @@ class Catalog:
             "SELECT status, COUNT(*) FROM documents GROUP BY 1")
         return {k: v for k, v in rows}
 
+    def count_flag(self, flag: str) -> int:
+        """Indexed documents carrying ``flag`` (e.g. ``scanned-no-ocr``)."""
+        return len(self.ids_with_flag(flag))
+
+    def ids_with_flag(self, flag: str) -> set[str]:
+        """Ids of the indexed documents carrying ``flag``."""
+        try:
+            rows = self._db.execute("SELECT id FROM documents WHERE status = ? AND ' ' || flags || ' ' LIKE ?",
+                                    (INDEXED, f"% {flag} %"))
+            return {row[0] for row in rows}
+        except sqlite3.OperationalError:  # a read-only catalog older than the column
+            return set()
+
     # -- writing ------------------------------------------------------------------------------
 
     def stage(self, changes: list[Change]) -> None:
@@ -499,8 +524,8 @@ class Catalog:
                 # Upsert on id only: a path held by another id is a planning bug and must raise,
                 # where INSERT OR REPLACE would silently delete that other row.
                 db.execute(
-                    f"INSERT INTO documents ({_COLUMNS}, record) VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    f"INSERT INTO documents ({_COLUMNS}, record, flags) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT(id) DO UPDATE SET path = excluded.path, size = excluded.size, "
                     "mtime = excluded.mtime, sha256 = excluded.sha256, format = excluded.format, "
                     "status = excluded.status, error = excluded.error, sync = excluded.sync, "
@@ -515,10 +540,12 @@ class Catalog:
                     "title = CASE WHEN excluded.status = 'removed' THEN documents.title ELSE excluded.title END, "
                     "type = CASE WHEN excluded.status = 'removed' THEN documents.type ELSE excluded.type END, "
                     "date = CASE WHEN excluded.status = 'removed' THEN documents.date ELSE excluded.date END, "
-                    "record = CASE WHEN excluded.status = 'removed' THEN documents.record ELSE excluded.record END",
+                    "record = CASE WHEN excluded.status = 'removed' THEN documents.record ELSE excluded.record END, "
+                    "flags = CASE WHEN excluded.status = 'removed' THEN documents.flags ELSE excluded.flags END",
                     (c.id, _column(c.path), c.size, c.mtime, c.sha256, c.format, c.status,
                      printable(c.error) if c.error else c.error, PENDING, stamp, stamp, None,
-                     doc.title if doc else None, doc.type if doc else None, doc.date if doc else None, record),
+                     doc.title if doc else None, doc.type if doc else None, doc.date if doc else None, record,
+                     " ".join(doc.flags) if doc else None),
                 )
                 if c.status != REMOVED:  # back in the base: no longer announced as deleted
                     db.execute("DELETE FROM tombstones WHERE id = ?", (c.id,))

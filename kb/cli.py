@@ -21,7 +21,7 @@ import click
 from kb.base import KnowledgeBase, base_exists
 from kb.errors import DamagedBase, KBError, LockedError, MissingBase, NotFound
 from kb.french_click import Group
-from kb.model import SearchRequest
+from kb.model import OCR, OCR_INCOMPLETE, SCANNED_NO_OCR, SearchRequest
 from kb.names import printable
 from kb.settings import BASE_URL, KNOWN, read_settings, write_setting
 from kb.synonyms import load_synonyms
@@ -156,6 +156,9 @@ def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path 
 @click.option("--force", is_flag=True,
               help="Relire l'empreinte de chaque fichier, même quand sa taille et sa date n'ont pas "
                    "changé (une modification qui les garde est sinon invisible). Plus lent.")
+@click.option("--ocr", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Lire par OCR (Tesseract, en français) les pages scannées sans texte et les images : "
+                   "auto quand Tesseract est installé, always pour l'exiger, never pour s'en passer.")
 @click.option("--batch", type=click.IntRange(1, 100000), default=None,
               help="Documents écrits par validation (5000 par défaut, ou 30 s) : un arrêt brutal ne "
                    "perd que le lot en cours.")
@@ -163,7 +166,7 @@ def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path 
 def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool, as_json: bool,
               workers: int | None, timeout: float, memory_mb: int, max_file_mb: int, max_pages: int,
               max_unzipped_mb: int, max_chars: int, retry_failed: bool, follow_links: bool,
-              force: bool, batch: int | None) -> None:
+              force: bool, ocr: str, batch: int | None) -> None:
     """Indexer les documents des dossiers ou fichiers CHEMIN.
 
     Seuls les fichiers nouveaux ou modifiés sont relus ; un fichier déplacé garde son
@@ -174,8 +177,13 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
     cas d'erreur d'usage.
     """
     from indexer.extract.base import Limits
-    from indexer.ingest import BATCH_DOCS, Options, index_paths
+    from indexer.ingest import BATCH_DOCS, OcrMissing, Options, index_paths, ocr_state
     from indexer.plan import scan
+
+    try:
+        ocr_state(ocr)
+    except OcrMissing as exc:
+        fail(str(exc), 2)
 
     limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
                     max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
@@ -198,7 +206,7 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
             return
         options = Options(workers=workers or 0, limits=limits, memory_bytes=memory_mb * 1024 * 1024, prune=prune,
                           thesaurus=obj.thesaurus, synonyms=obj.synonyms, batch_docs=batch or BATCH_DOCS,
-                          retry_failed=retry_failed, follow_links=follow_links, force=force)
+                          retry_failed=retry_failed, follow_links=follow_links, force=force, ocr=ocr)
         progress = None if as_json or not sys.stderr.isatty() else _progress_bar
         try:
             report = index_paths(kb, paths, options, progress)
@@ -403,6 +411,7 @@ def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
             ("Territoire", doc.territory), ("Auteur", doc.author), ("Mots-clés", ", ".join(doc.keywords)),
             ("Licence", doc.licence), ("Source", doc.url), ("Langue", doc.language),
             ("Format", doc.format), ("Pages", doc.page_count), ("Mots", doc.word_count),
+            ("Texte", _text_origin(doc.flags)),
             ("Fichier", doc.path), *doc.extra.items(), ("Lien", link), ("Résumé", doc.summary)]
     for label, value in rows:
         if value not in (None, ""):
@@ -414,6 +423,17 @@ def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
             click.echo(f"  - {safe(hit.title)}  (id {hit.id})")
     click.echo("")
     click.echo(safe(doc.text.replace("\f", "\n")) if doc.text else "(aucun texte extrait)")
+
+
+def _text_origin(flags: tuple[str, ...]) -> str | None:
+    """Where a scanned document's text comes from, in words."""
+    if SCANNED_NO_OCR in flags:
+        return "scanné — OCR non disponible (pages scannées non cherchables)"
+    if OCR_INCOMPLETE in flags:
+        return "reconnu en partie par OCR (limite de temps atteinte : le prochain kb index reprend la suite)"
+    if OCR in flags:
+        return "reconnu par OCR (Tesseract) : peut contenir des erreurs de lecture"
+    return None
 
 
 def _permalink(obj: Context, doc_id: str, title: str) -> str | None:
@@ -504,12 +524,16 @@ def stats_cmd(obj: Context, as_json: bool) -> None:
     finally:
         kb.close()
     data = {"documents": stats.documents, "failed": stats.failed, "by_type": stats.by_type,
-            "by_format": stats.by_format, "store_files": stats.store_files, "index_documents": stats.index_documents}
+            "by_format": stats.by_format, "store_files": stats.store_files, "index_documents": stats.index_documents,
+            "ocr": stats.ocr, "scanned_no_ocr": stats.scanned_no_ocr}
     if as_json:
         click.echo(to_json(data))
         return
     click.echo(f"{stats.documents} documents indexés, {stats.failed} en échec, "
                f"{stats.store_files} originaux conservés.")
+    if stats.ocr or stats.scanned_no_ocr:
+        click.echo(f"{stats.ocr} documents lus en partie par OCR, "
+                   f"{stats.scanned_no_ocr} scannés — OCR non disponible (pages non cherchables).")
     for title, counts in (("Par type", stats.by_type), ("Par format", stats.by_format)):
         click.echo(f"{title} :")
         for key, count in counts.items():

@@ -6,6 +6,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+# Flags of a document whose pages had no text layer (scans): its text was read by OCR, or
+# could not be (no Tesseract, or OCR turned off), so those pages are not searchable.
+OCR = "ocr"
+SCANNED_NO_OCR = "scanned-no-ocr"
+# OCR stopped at the file's time limit: the pages read are kept (cache), the next run goes on.
+OCR_INCOMPLETE = "ocr-incomplete"
+
+
 @dataclass(frozen=True)
 class Document:
     """One indexed document: its identity, its metadata and its extracted text.

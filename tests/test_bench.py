@@ -4,6 +4,7 @@ Timings are never asserted: this machine's load is not the code's fault."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -81,3 +82,17 @@ def test_extraction_cpu_quick(bench_env: dict[str, str]) -> None:
         result = data["formats"][fmt]
         assert result["failed"] == 0 and {"cpu_s", "stages_s", "digest"} <= set(result)
         assert {"extract", "metadata", "analysis"} <= set(result["stages_s"])
+
+
+def test_ocr_quick(bench_env: dict[str, str]) -> None:
+    from indexer.extract.ocr import unavailable
+
+    missing = unavailable()
+    if missing:
+        if os.environ.get("KB_REQUIRE_OCR") == "1":
+            pytest.fail(f"OCR required (KB_REQUIRE_OCR=1) but unavailable: {missing}")
+        pytest.skip(f"OCR unavailable: {missing}")
+    data = run_quick("bench.ocr", bench_env)
+    assert {(r["dpi"], r["condition"]) for r in data["results"]} == {(300, "propre"), (300, "dégradé")}
+    for result in data["results"]:
+        assert {"cer", "pages_per_s", "pages"} <= set(result)

@@ -56,9 +56,9 @@ def test_password_protected(fixtures: Path) -> None:
 
 
 def test_image_only_pdf_is_flagged_not_failed(fixtures: Path) -> None:
-    doc = extract(fixtures / "image-only.pdf")
+    doc = extract(fixtures / "image-only.pdf")  # OCR off: the scanned page is flagged
     assert doc.text == ""
-    assert doc.flags == ["no-text"]
+    assert doc.flags == ["scanned-no-ocr", "no-text"]
     assert doc.page_count == 1
 
 

@@ -56,10 +56,10 @@ def kb(tmp_path: Path):
 
 def test_first_run_indexes_and_second_run_skips(kb: KnowledgeBase, tmp_path: Path) -> None:
     files = write_corpus(tmp_path / "docs")
-    (tmp_path / "docs" / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 100)
+    (tmp_path / "docs" / "photo.gif").write_bytes(b"GIF89a" + b"\0" * 100)
     first = run(kb, tmp_path / "docs")
     assert sorted(first.indexed) == sorted(str(p) for p in files.values())
-    assert [p for p, _ in first.skipped] == [str(tmp_path / "docs" / "photo.jpg")]
+    assert [p for p, _ in first.skipped] == [str(tmp_path / "docs" / "photo.gif")]
     assert first.failed == []
     second = run(kb, tmp_path / "docs")
     assert second.indexed == [] and len(second.unchanged) == 3 and len(second.skipped) == 1

@@ -26,7 +26,16 @@ from indexer.extract.registry import extract, sniff
         ("utf8-bom.txt", "text"),
         ("protected.docx", "docx"),  # OLE container with EncryptionInfo: an encrypted .docx
         ("truncated.docx", "docx"),  # broken zip: still claimed, so it is reported as damaged
-        ("old-word.doc", None),
+        ("old-word.doc", "doc"),  # OLE container with a WordDocument stream: Word 97-2003
+        ("legacy/bilan.pptx", "pptx"),
+        ("legacy/programmation.xlsx", "xlsx"),
+        ("legacy/protected.xlsx", "xlsx"),  # encrypted OOXML named .xlsx: reported as an Excel file
+        ("legacy/diagnostic.odp", "odp"),
+        ("legacy/subventions.ods", "ods"),
+        ("legacy/releve.rtf", "rtf"),
+        ("scans/charte.png", "image"),
+        ("scans/reunion.jpg", "image"),
+        ("scans/dossier.tiff", "image"),
     ],
 )
 def test_sniff_fixtures(fixtures: Path, name: str, expected: str | None) -> None:
@@ -58,17 +67,24 @@ def test_binary_junk_named_txt_is_not_text(tmp_path: Path) -> None:
         extract(junk)
 
 
-def test_images_are_skipped_with_a_reason(tmp_path: Path) -> None:
-    image = tmp_path / "photo.jpg"
-    image.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200)
+def test_images_we_do_not_read_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    image = tmp_path / "photo.gif"
+    image.write_bytes(b"GIF89a" + b"\x00" * 200)
     with pytest.raises(UnsupportedFormat, match="image"):
         extract(image)
 
 
-def test_old_word_is_unsupported_not_failed(fixtures: Path) -> None:
-    with pytest.raises(UnsupportedFormat) as info:
+def test_a_damaged_jpeg_fails_with_a_reason(tmp_path: Path) -> None:
+    image = tmp_path / "photo.jpg"
+    image.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200)
+    with pytest.raises(ExtractionError, match="^image illisible"):
+        extract(image)
+
+
+def test_old_word_that_is_not_a_real_word_file_is_damaged(fixtures: Path) -> None:
+    with pytest.raises(ExtractionError) as info:
         extract(fixtures / "old-word.doc")
-    assert info.value.reason == "format non pris en charge (.doc Word 97-2003)"
+    assert info.value.reason.startswith("document Word 97-2003 endommagé")
 
 
 def test_empty_file(tmp_path: Path) -> None:
@@ -93,7 +109,7 @@ def test_named_pdf_without_pdf_content_is_damaged_not_skipped(tmp_path: Path) ->
 
 
 def test_library_errors_become_reasons(fixtures: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(path: Path, limits: Limits) -> Extracted:
+    def broken(path: Path, limits: Limits, ocr: object = None) -> Extracted:
         raise KeyError("/Root")
 
     monkeypatch.setitem(registry.EXTRACTORS, "pdf", broken)
@@ -125,7 +141,7 @@ def test_shared_office_oddities(shared: Path) -> None:
 def test_every_shared_french_doc_is_sniffed(shared: Path) -> None:
     root = shared / "corpora" / "french-docs"
     by_suffix = {".pdf": "pdf", ".docx": "docx", ".odt": "odt", ".md": "markdown",
-                 ".html": "html", ".htm": "html", ".txt": "text", ".doc": None}
+                 ".html": "html", ".htm": "html", ".txt": "text", ".doc": "doc"}
     for path in root.rglob("*"):
         if path.is_file() and path.suffix.lower() in by_suffix:
             assert sniff(path) == by_suffix[path.suffix.lower()], path

@@ -115,8 +115,8 @@ def test_a_file_deleted_while_it_is_extracted_is_reported_as_vanished(docs: Path
     path = docs / "a.md"
     real_extract = indexer.task.extract
 
-    def extract_then_delete(target: Path, limits: Limits = Limits()) -> Any:
-        extracted = real_extract(target, limits)
+    def extract_then_delete(target: Path, limits: Limits = Limits(), ocr: Any = None) -> Any:
+        extracted = real_extract(target, limits, ocr)
         target.unlink()
         return extracted
 

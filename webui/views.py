@@ -54,7 +54,9 @@ CONTENT_TYPES = {
     "html": "text/plain",
 }
 FORMAT_LABELS = {"pdf": "PDF", "html": "HTML", "docx": "Word (DOCX)", "odt": "OpenDocument (ODT)",
-                 "markdown": "Markdown", "text": "Texte"}
+                 "markdown": "Markdown", "text": "Texte", "doc": "Word 97-2003 (DOC)", "rtf": "RTF",
+                 "pptx": "PowerPoint (PPTX)", "xlsx": "Excel (XLSX)", "odp": "OpenDocument (ODP)",
+                 "ods": "OpenDocument (ODS)", "image": "Image"}
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
 

@@ -1,4 +1,11 @@
-"""ODT and flat ODT (.fodt): paragraphs, lists and tables in order, headings, meta.xml."""
+"""OpenDocument text (.odt, flat .fodt), presentations (.odp) and spreadsheets (.ods):
+paragraphs, lists, frames and table rows in order, headings, meta.xml.
+
+The three share one package layout and one text model: a slide is frames of paragraphs, a
+sheet is table rows, so one walk reads them all. A spreadsheet's repeated rows or columns
+(``number-rows-repeated``) are one element in the XML and are read once: a sheet that
+declares a million identical rows costs one row.
+"""
 
 from __future__ import annotations
 
@@ -127,12 +134,18 @@ def _load(path: Path, limits: Limits) -> tuple[etree._Element, etree._Element | 
     return content, _find(meta_root, "meta") if meta_root is not None else None
 
 
+# office:body's child names the kind of document, whatever the file's name says.
+_KINDS = {"text": "odt", "presentation": "odp", "spreadsheet": "ods"}
+
+
 def extract(path: Path, limits: Limits) -> Extracted:
-    """Text and meta.xml properties of an .odt or .fodt file."""
+    """Text and meta.xml properties of an .odt, .fodt, .odp or .ods file."""
     root, meta = _load(path, limits)
-    body = _find(root, "body", "text")
+    office_body = _find(root, "body")
+    body, fmt = next(((child, _KINDS[local(child)]) for child in (office_body if office_body is not None else [])
+                      if local(child) in _KINDS), (None, "odt"))
     if body is None:
-        raise ExtractionError(f"{_LABEL} sans corps de texte (pas un document texte ?)")
+        raise ExtractionError(f"{_LABEL} sans corps de texte (ni texte, ni présentation, ni tableur)")
     blocks = _blocks(body)
     props = core_properties(meta)
     fields = _user_fields(meta)
@@ -140,7 +153,7 @@ def extract(path: Path, limits: Limits) -> Extracted:
     flags: list[str] = []
     text = normalize("\n".join(t for t, _ in blocks))
     return Extracted(
-        format="odt",
+        format=fmt,
         text=cap(text, limits.max_text_chars, flags),
         title=props.get("title"),
         author=props.get("creator") or props.get("initial-creator"),

@@ -20,6 +20,9 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 
 from indexer.extract.base import Extracted, ExtractionError, Limits
+from indexer.extract.ocr import (
+    DPI, INCOMPLETE, MAX_PIXELS, RECOGNIZED, UNAVAILABLE, Cache, Ocr, TooSlow, ocr_deadline, recognize,
+)
 from indexer.extract.textutil import clean_pdf_page, normalize
 
 if TYPE_CHECKING:
@@ -30,20 +33,24 @@ log = logging.getLogger(__name__)
 ENCRYPTED = "PDF protégé par un mot de passe"
 
 
-def extract(path: Path, limits: Limits) -> Extracted:
-    """Text per page and /Info metadata of a PDF file."""
-    deadline = time.monotonic() + limits.timeout_s
+def extract(path: Path, limits: Limits, ocr: Ocr = Ocr()) -> Extracted:
+    """Text per page and /Info metadata of a PDF file; pages without a text layer are read
+    by OCR when ``ocr.enabled``, and flagged either way."""
+    start = time.monotonic()
+    deadline = start + limits.timeout_s
     flags: list[str] = []
     try:
         doc = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
         info, pages = _fallback(path, exc, limits, deadline, flags)
     else:
+        scans = _Scans(ocr, ocr_deadline(start, limits.timeout_s))
         try:
             info = _pdfium_info(doc)
-            pages = list(_pages_with_pdfium(doc, limits, deadline))
+            pages = list(_pages_with_pdfium(doc, limits, deadline, scans))
         finally:
             doc.close()
+        flags += scans.flags()
 
     body, pages = _assemble(pages, limits, flags)
     if not body:
@@ -164,9 +171,12 @@ def _check_deadline(deadline: float, done: int) -> None:
         raise ExtractionError(f"PDF trop lent à lire : délai dépassé après {done} pages")
 
 
-def _pages_with_pdfium(doc: pdfium.PdfDocument, limits: Limits, deadline: float) -> Iterator[str]:
+def _pages_with_pdfium(doc: pdfium.PdfDocument, limits: Limits, deadline: float,
+                       scans: _Scans | None = None) -> Iterator[str]:
     count = len(doc)
     _check_pages(count, limits)
+    if scans is not None:
+        scans.total = count
     total = 0
     for index in range(count):
         _check_deadline(deadline, index)
@@ -180,12 +190,62 @@ def _pages_with_pdfium(doc: pdfium.PdfDocument, limits: Limits, deadline: float)
                 text = textpage.get_text_range()
             finally:
                 textpage.close()
+            if scans is not None and not text.strip() and _has_image(page):
+                text = scans.read(page, index)
         except pdfium.PdfiumError:
             text = ""  # one broken page must not cost the others
         finally:
             page.close()
         total += len(text)
         yield text
+
+
+def _has_image(page: pdfium.PdfPage) -> bool:
+    """A page without text but with an image is a scan; a blank page is not worth an OCR."""
+    return any(obj.type == pdfium_raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects(max_depth=3))
+
+
+class _Scans:
+    """Pages without a text layer: read by OCR (cached) when it is on, counted either way."""
+
+    def __init__(self, ocr: Ocr, deadline: float) -> None:
+        self.ocr = ocr
+        self.deadline = deadline
+        self.cache = Cache(ocr) if ocr.enabled else None
+        self.recognized = 0
+        self.unread = 0
+        self.late = 0  # scanned pages left for the next run: the time limit came first
+        self.total = 0
+
+    def read(self, page: pdfium.PdfPage, index: int) -> str:
+        if self.cache is None:
+            self.unread += 1
+            return ""
+        text = self.cache.get(index)
+        if text is None:
+            if self.late or time.monotonic() > self.deadline:
+                self.late += 1
+                return ""
+            width, height = page.get_size()
+            # Scaled down when the page is huge: the pixel count, not the page, bounds memory.
+            scale = min(DPI / 72, (MAX_PIXELS / max(width * height, 1.0)) ** 0.5)
+            image = page.render(scale=scale, grayscale=True).to_pil()
+            try:
+                text = recognize(image, self.deadline, dpi=max(1, round(scale * 72)))
+            except TooSlow:
+                # Not cached: the next run tries this page again, with the time it has then.
+                self.late += 1
+                return ""
+            except ExtractionError as exc:  # this page only: the others may read fine
+                log.info("OCR failed on page %d: %s", index + 1, exc.reason)
+                text = ""
+            self.cache.put(index, text)
+        self.recognized += 1
+        return text
+
+    def flags(self) -> list[str]:
+        return ([RECOGNIZED] if self.recognized else []) + ([UNAVAILABLE] if self.unread else []) + (
+            [INCOMPLETE] if self.late else [])
 
 
 def _pages_with_pypdf(reader: pypdf.PdfReader, limits: Limits, deadline: float) -> list[str]:

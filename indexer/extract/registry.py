@@ -7,9 +7,11 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
-from indexer.extract import docx, html, markdown, odt, pdf, text
+from indexer.extract import doc, docx, html, image, markdown, odt, pdf, pptx, rtf, text, xlsx
 from indexer.extract.base import Extracted, ExtractionError, Limits, UnsupportedFormat
+from indexer.extract.ocr import Ocr
 
 log = logging.getLogger(__name__)
 
@@ -17,18 +19,34 @@ Extractor = Callable[[Path, Limits], Extracted]
 
 EXTRACTORS: dict[str, Extractor] = {
     "pdf": pdf.extract,
+    "image": image.extract,
     "docx": docx.extract,
     "odt": odt.extract,
+    "odp": odt.extract,
+    "ods": odt.extract,
+    "pptx": pptx.extract,
+    "xlsx": xlsx.extract,
+    "doc": doc.extract,
+    "rtf": rtf.extract,
     "html": html.extract,
     "markdown": markdown.extract,
     "text": text.extract,
 }
+# The formats whose pages may be images: their extractors also take the OCR settings.
+OCR_FORMATS = {"pdf", "image"}
 
 # Used in "<label> illisible : …" when a library fails in an unexpected way.
 _LABELS = {
     "pdf": "PDF",
     "docx": "document Word",
     "odt": "document OpenDocument",
+    "odp": "diaporama OpenDocument",
+    "ods": "tableur OpenDocument",
+    "pptx": "fichier PowerPoint",
+    "xlsx": "classeur Excel",
+    "doc": "document Word 97-2003",
+    "rtf": "document RTF",
+    "image": "image",
     "html": "page HTML",
     "markdown": "fichier Markdown",
     "text": "fichier texte",
@@ -37,29 +55,27 @@ _LABELS = {
 _TEXT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text"}
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 # A file named like one of ours whose content is not: broken, not merely foreign.
-_CLAIMED = {".pdf": "pdf", ".docx": "docx", ".docm": "docx", ".odt": "odt", ".fodt": "odt"}
+_CLAIMED = {".pdf": "pdf", ".docx": "docx", ".docm": "docx", ".odt": "odt", ".fodt": "odt",
+            ".odp": "odp", ".ods": "ods", ".pptx": "pptx", ".pptm": "pptx", ".xlsx": "xlsx", ".xlsm": "xlsx",
+            ".doc": "doc", ".rtf": "rtf"}
 
 # Said to the user when we skip a file; the suffix is what people recognise.
 _UNSUPPORTED = {
-    ".doc": "Word 97-2003",
     ".xls": "Excel 97-2003",
     ".ppt": "PowerPoint 97-2003",
-    ".xlsx": "Excel",
-    ".pptx": "PowerPoint",
-    ".ods": "tableur OpenDocument",
-    ".odp": "présentation OpenDocument",
-    ".rtf": "RTF",
-    ".jpg": "image",
-    ".jpeg": "image",
-    ".png": "image",
     ".gif": "image",
-    ".tif": "image",
-    ".tiff": "image",
+    ".bmp": "image",
+    ".webp": "image",
     ".zip": "archive",
 }
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODT_MIME = b"application/vnd.oasis.opendocument.text"
+# The mimetype member of an OpenDocument package names its kind (templates end in -template).
+_ODF_MIMES = {b"application/vnd.oasis.opendocument.text": "odt",
+              b"application/vnd.oasis.opendocument.presentation": "odp",
+              b"application/vnd.oasis.opendocument.spreadsheet": "ods"}
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
 
 
@@ -69,9 +85,13 @@ def _sniff_zip(path: Path) -> str | None:
             names = set(zf.namelist())
             if "word/document.xml" in names:
                 return "docx"
+            if "ppt/presentation.xml" in names:
+                return "pptx"
+            if "xl/workbook.xml" in names:
+                return "xlsx"
             if "mimetype" in names and zf.getinfo("mimetype").file_size < 200:
-                if zf.read("mimetype").strip().startswith(_ODT_MIME):
-                    return "odt"
+                mime = zf.read("mimetype").strip()
+                return next((fmt for prefix, fmt in _ODF_MIMES.items() if mime.startswith(prefix)), None)
             return None
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError):
         # A truncated package is still the format its name says: the extractor
@@ -98,11 +118,20 @@ def sniff(path: Path) -> str | None:
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _sniff_zip(path)
     if head.startswith(_CFB_MAGIC):
-        # Password-protected .docx files are OLE containers holding an EncryptionInfo
-        # stream; anything else in OLE (.doc, .xls) is not ours.
-        if "EncryptionInfo".encode("utf-16-le") in _cfb_directory(path):
-            return "docx"
+        # Password-protected .docx/.pptx/.xlsx files are OLE containers holding an
+        # EncryptionInfo stream; Word 97-2003 holds a WordDocument stream; the rest of OLE
+        # (.xls, .ppt, .msg) is not ours.
+        directory = _cfb_directory(path)
+        if "EncryptionInfo".encode("utf-16-le") in directory:
+            claimed = _CLAIMED.get(path.suffix.lower())
+            return claimed if claimed in ("pptx", "xlsx") else "docx"
+        if "WordDocument".encode("utf-16-le") in directory:
+            return "doc"
         return None
+    if head.startswith(_IMAGE_MAGIC):
+        return "image"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<?xml") and b"<office:document" in head and _ODT_MIME in head:
         return "odt"
@@ -131,8 +160,9 @@ def _is_binary(head: bytes) -> bool:
     return controls > max(3, len(head) // 100)
 
 
-def extract(path: Path, limits: Limits = Limits()) -> Extracted:
-    """Extract text and declared metadata from ``path``.
+def extract(path: Path, limits: Limits = Limits(), ocr: Ocr = Ocr()) -> Extracted:
+    """Extract text and declared metadata from ``path``; ``ocr`` says whether pages without
+    text (scans, images) are read by OCR.
 
     Raises ``UnsupportedFormat`` for files we do not index and ``ExtractionError``
     (with a French reason) for files we index but cannot read. No other exception
@@ -160,6 +190,8 @@ def extract(path: Path, limits: Limits = Limits()) -> Extracted:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if fmt in OCR_FORMATS:
+                return cast(Callable[[Path, Limits, Ocr], Extracted], EXTRACTORS[fmt])(path, limits, ocr)
             return EXTRACTORS[fmt](path, limits)
     except ExtractionError:
         raise
