@@ -131,11 +131,25 @@ def test_sigkill_during_rm_is_repaired_by_the_next_writer(indexed_home: Path, tm
     assert {h["id"] for h in remaining["hits"]} == in_catalog
 
 
+@pytest.fixture(scope="module")
+def longer_run(many_files: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same documents four times over, each copy changed by a line: a run long enough that
+    a Ctrl-C sent after its first commit lands in the middle of it, even on a loaded machine."""
+    root = tmp_path_factory.mktemp("longer")
+    for copy in range(4):
+        for path in many_files.iterdir():
+            mark = f"<!-- copie {copy} -->" if path.suffix == ".html" else f"Copie {copy}."
+            text = path.read_text(encoding="utf-8", errors="replace")
+            (root / f"{copy}-{path.name}").write_text(f"{text}\n\n{mark}\n", encoding="utf-8")
+    return root
+
+
 def interrupted_run(files: Path, tmp_path: Path, options: list[str],
-                    session: bool) -> tuple[Path, subprocess.Popen[str], str]:
+                    session: bool) -> tuple[Path, subprocess.Popen[str], str, str]:
     """`kb index` interrupted by Ctrl-C once its first batch is committed: to the process alone,
     or (``session``) to its whole process group as a terminal does. On a loaded machine the
     commit may be seen only once the run has ended: then it is tried again on a new base."""
+    seen = []
     for attempt in range(3):
         home = tmp_path / f"home-{attempt}"
         proc = subprocess.Popen([*KB, "--home", str(home), "index", str(files), *options],
@@ -143,24 +157,27 @@ def interrupted_run(files: Path, tmp_path: Path, options: list[str],
         deadline = time.monotonic() + 120
         while committed(home) == 0 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
+        seen.append(committed(home))
         if proc.poll() is None:
             if session:
                 os.killpg(proc.pid, signal.SIGINT)
             else:
                 proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=60)
         if proc.returncode != 0:
             break
-    return home, proc, err
+    # Shown if the run was never interrupted: the documents committed when Ctrl-C was sent.
+    return home, proc, err, f"{err}\n(committed when interrupted: {seen}; output: {out[-500:]})"
 
 
-def test_ctrl_c_stops_with_a_french_message_and_nothing_lost(many_files: Path, tmp_path: Path) -> None:
-    home, proc, err = interrupted_run(many_files, tmp_path, ["--batch", "20"], session=False)
-    assert proc.returncode == 130, err
+def test_ctrl_c_stops_with_a_french_message_and_nothing_lost(longer_run: Path, tmp_path: Path) -> None:
+    home, proc, err, note = interrupted_run(longer_run, tmp_path, ["--batch", "20"], session=False)
+    assert proc.returncode == 130, note
     assert "interrompue" in err and "Traceback" not in err
     assert kb(home, "check").returncode == 0
-    rerun = json.loads(kb(home, "index", str(many_files), "--json").stdout)
-    assert rerun["indexed"] + rerun["unchanged"] + len(rerun["skipped"]) + len(rerun["failed"]) == 300
+    rerun = json.loads(kb(home, "index", str(longer_run), "--json").stdout)
+    total = len(list(longer_run.iterdir()))
+    assert rerun["indexed"] + rerun["unchanged"] + len(rerun["skipped"]) + len(rerun["failed"]) == total
 
 
 KILLED_WRITER = """
@@ -198,10 +215,10 @@ def test_files_left_by_a_killed_rebuild_are_reported_then_cleaned(indexed_home: 
     assert json.loads(kb(home, "search", "données", "--json", check=True).stdout)["total"] > 0
 
 
-def test_ctrl_c_in_a_terminal_prints_one_french_line(many_files: Path, tmp_path: Path) -> None:
+def test_ctrl_c_in_a_terminal_prints_one_french_line(longer_run: Path, tmp_path: Path) -> None:
     """A terminal's Ctrl-C reaches the whole process group, extraction workers included."""
-    home, proc, err = interrupted_run(many_files, tmp_path, ["--batch", "20", "--workers", "2"], session=True)
-    assert proc.returncode == 130, err
+    home, proc, err, note = interrupted_run(longer_run, tmp_path, ["--batch", "20", "--workers", "2"], session=True)
+    assert proc.returncode == 130, note
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "interrompue" in lines[0], err
