@@ -144,6 +144,13 @@ def longer_run(many_files: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return root
 
 
+def default_sigint() -> None:
+    """In the child, Ctrl-C as a terminal gives it: something earlier in the test run may leave
+    the runner ignoring SIGINT (a disposition children inherit), which a user's shell never does."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def interrupted_run(files: Path, tmp_path: Path, options: list[str],
                     session: bool) -> tuple[Path, subprocess.Popen[str], str, str]:
     """`kb index` interrupted by Ctrl-C once its first batch is committed: to the process alone,
@@ -153,7 +160,8 @@ def interrupted_run(files: Path, tmp_path: Path, options: list[str],
     for attempt in range(3):
         home = tmp_path / f"home-{attempt}"
         proc = subprocess.Popen([*KB, "--home", str(home), "index", str(files), *options],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=session)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=session,
+                                preexec_fn=default_sigint)
         deadline = time.monotonic() + 120
         while committed(home) == 0 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from indexer.workers import Crash, Pool
+from tests.test_crash import default_sigint
 
 
 def job(value: str) -> str:
@@ -61,5 +62,5 @@ def test_a_ctrl_c_while_a_worker_starts_is_not_lost() -> None:
     parent as soon as the worker is started, instead of vanishing (the run then went on). In a
     fresh interpreter: the test runner's own threads would take the signal."""
     done = subprocess.run([sys.executable, "-c", HELD_CTRL_C], capture_output=True, text=True, timeout=60,
-                          cwd=Path(__file__).resolve().parents[1])
+                          cwd=Path(__file__).resolve().parents[1], preexec_fn=default_sigint)
     assert done.stdout.strip() == "started" and done.returncode == 42, (done.returncode, done.stderr)
