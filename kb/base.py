@@ -23,7 +23,7 @@ from kb.errors import LockedError, MissingBase, NotFound, StorageFull
 from kb.index import INDEX_NAME, Analyzed, Index
 from kb.model import OCR, SCANNED_NO_OCR, Document, Hit, SearchPage, SearchRequest
 from kb.names import unprintable
-from kb.parts import Part
+from kb.parts import PART_CHARS, Part
 from kb.store import Store, file_sha256
 from kb.synonyms import Synonyms, load_synonyms
 
@@ -187,16 +187,19 @@ class KnowledgeBase:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Rebuild the whole index from the catalog; readers keep the old one until the commit."""
         count = 0
+        long: list[str] = []  # candidates for a record in parts (see Catalog.repack)
         with self.index.batch(clear=True) as batch:
             for doc, added in self.catalog.records():
                 batch.put(doc, new=True, added=added)  # the old segments are dropped by the commit
+                if max(len(doc.text), sum(map(len, doc.pages))) > PART_CHARS // 2:
+                    long.append(doc.id)
                 count += 1
                 if progress:
                     progress(1)
         self._make_durable()
         self.catalog.settle(self.catalog.ids())
         self.index.created = False
-        self.catalog.repack()
+        self.catalog.repack(long)
         return count
 
     def collect_garbage(self) -> int:

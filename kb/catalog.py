@@ -399,13 +399,15 @@ class Catalog:
                 return blob.read(size)
             yield read
 
-    def repack(self) -> int:
-        """Rewrite in parts the records of long documents written whole by older versions
-        (``kb rebuild`` calls this); the content is unchanged, so a crash leaves either form."""
-        rows = self._db.execute("SELECT id FROM documents WHERE record IS NOT NULL AND substr(record, 1, ?) != ?",
-                                (len(_PARTED), _PARTED)).fetchall()
+    def repack(self, ids: Iterable[str]) -> int:
+        """Rewrite in parts those of ``ids`` whose long record an older version wrote whole
+        (``kb rebuild`` passes the documents it found long); the content is unchanged, so a
+        crash leaves either form."""
         count = 0
-        for (doc_id,) in rows:
+        for doc_id in ids:
+            with self._record(doc_id) as read:
+                if read is None or read(0, len(_PARTED)) == _PARTED:
+                    continue
             doc = self.document(doc_id)
             if doc is None or len(split(doc.pages, doc.text)) == 1:
                 continue

@@ -20,7 +20,7 @@ import click
 
 from kb.base import KnowledgeBase, base_exists
 from kb.errors import DamagedBase, KBError, LockedError, MissingBase, NotFound
-from kb.french_click import Group
+from kb.french_click import VERSION_TEXT, Group
 from kb.model import OCR, OCR_INCOMPLETE, SCANNED_NO_OCR, SearchRequest
 from kb.names import printable
 from kb.settings import BASE_URL, KNOWN, read_settings, write_setting
@@ -106,7 +106,7 @@ class _Group(Group):
 @click.option("--thesaurus", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="KB_THESAURUS",
               help="Fichier YAML des thèmes et mots déclencheurs (défaut : celui fourni). Variable : KB_THESAURUS.")
 @click.version_option(package_name="passerelles", message="Passerelles %(version)s",
-                      help="Afficher la version et quitter.")
+                      help=VERSION_TEXT)
 @click.pass_context
 def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path | None) -> None:
     """Passerelles : base de connaissances des centres de ressources politique de la ville.

@@ -56,7 +56,17 @@ def french_range(kind: click.ParamType[Any]) -> str | None:
     return ", ".join(parts) or None
 
 
-class Command(click.Command):
+class _FrenchHelp(click.Command):
+    """The help option's French text, shared by commands and groups."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+
+class Command(_FrenchHelp):
     """A command whose help is French: metavars, the help option, ``[défaut : …]``."""
 
     context_class = Context
@@ -65,17 +75,11 @@ class Command(click.Command):
         super().__init__(*args, **kwargs)
         _french_metavars(self.params)
 
-    def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = HELP_TEXT
-        return option
-
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _format_options(self, ctx, formatter)
 
 
-class Group(click.Group):
+class Group(_FrenchHelp, click.Group):
     """A group with the same French help, whose ``main`` reports usage errors in French."""
 
     context_class = Context
@@ -85,12 +89,6 @@ class Group(click.Group):
         kwargs.setdefault("subcommand_metavar", "COMMANDE [ARGUMENTS]...")
         super().__init__(*args, **kwargs)
         _french_metavars(self.params)
-
-    def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = HELP_TEXT
-        return option
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _format_options(self, ctx, formatter)
@@ -151,7 +149,7 @@ def _option_help(option: click.Option, ctx: click.Context) -> str:
     return help_text
 
 
-def _hint(param: click.Parameter | None, ctx: click.Context | None) -> str:
+def _hint(param: click.Parameter | None) -> str:
     if param is None:
         return "paramètre"
     if isinstance(param, click.Option):
@@ -172,10 +170,10 @@ def usage_message(exc: errors.UsageError) -> str:
         return f"commande inconnue : {exc.command_name}{_suggest(exc.possibilities)}"
     if isinstance(exc, errors.MissingParameter):
         if isinstance(exc.param, click.Option):
-            return f"option manquante : {_hint(exc.param, exc.ctx)}"
-        return f"argument manquant : {_hint(exc.param, exc.ctx)}"
+            return f"option manquante : {_hint(exc.param)}"
+        return f"argument manquant : {_hint(exc.param)}"
     if isinstance(exc, errors.BadParameter):
-        return f"valeur invalide pour {_hint(exc.param, exc.ctx)} : {_value_message(exc)}"
+        return f"valeur invalide pour {_hint(exc.param)} : {_value_message(exc)}"
     if isinstance(exc, errors.BadOptionUsage):
         if "requires" in exc.message:
             return f"l'option {exc.option_name} attend une valeur"

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-import yaml
-
+from kb.datafiles import read_yaml
 from kb.errors import ConfigError
 
 
@@ -20,17 +18,9 @@ class Synonyms:
     groups: tuple[tuple[str, ...], ...]
 
 
-def default_synonyms_text() -> str:
-    return resources.files("kb").joinpath("data/synonyms.yaml").read_text(encoding="utf-8")
-
-
 def load_synonyms(path: Path | None = None) -> Synonyms:
     """Load a synonyms file (the shipped default when ``path`` is None)."""
-    try:
-        text = path.read_text(encoding="utf-8") if path else default_synonyms_text()
-        data = yaml.safe_load(text) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"fichier de synonymes illisible ({path}) : {exc}") from exc
+    data = read_yaml(path, "kb", "data/synonyms.yaml", "fichier de synonymes")
     if not isinstance(data, dict):
         raise ConfigError(f"fichier de synonymes mal formé ({path}) : il faut les clés acronyms et groups")
     acronyms = {str(k).strip(): str(v).strip() for k, v in (data.get("acronyms") or {}).items()}

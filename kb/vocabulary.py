@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
-import yaml
 
 from kb.analysis import fold
+from kb.datafiles import read_yaml
 from kb.errors import ConfigError
 
 ORGANISATION, SCHEME, OTHER = "organisations", "dispositifs", "autres"
@@ -53,17 +52,9 @@ class Vocabulary:
         return tuple(bodies), tuple(schemes)
 
 
-def default_vocabulary_text() -> str:
-    return resources.files("kb").joinpath("data/organisations.yaml").read_text(encoding="utf-8")
-
-
 def load_vocabulary(path: Path | None = None) -> Vocabulary:
     """Load a vocabulary file (the shipped default when ``path`` is None)."""
-    try:
-        text = path.read_text(encoding="utf-8") if path else default_vocabulary_text()
-        data = yaml.safe_load(text) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"vocabulaire des organisations illisible ({path}) : {exc}") from exc
+    data = read_yaml(path, "kb", "data/organisations.yaml", "vocabulaire des organisations")
     if not isinstance(data, dict):
         raise ConfigError(f"vocabulaire des organisations mal formé ({path}) : il faut les clés "
                           "organisations et dispositifs")

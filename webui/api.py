@@ -64,16 +64,16 @@ def document(doc_id: str) -> Response:
 
 
 def _with_text(data: dict[str, Any], chunks: Iterator[str], pieces: Iterator[tuple[int | None, str]]) -> Iterator[str]:
-    """The JSON object ``data`` with "text" (the chunks joined) and "pages" (the texts of the
+    """The JSON object ``data`` (never empty) with "text" (the chunks joined) and "pages" (the texts of the
     paged pieces, a page's consecutive pieces joined) appended, written as it is read."""
-    yield json.dumps(data, ensure_ascii=False)[:-1] + (", " if data else "") + '"text": "'
+    yield json.dumps(data, ensure_ascii=False)[:-1] + ', "text": "'
     for chunk in chunks:
         yield json.dumps(chunk, ensure_ascii=False)[1:-1]
     yield '", "pages": ['
     current: int | None = None
     for page, text in pieces:
         if page is None:
-            continue
+            break  # a document without pages: its pieces are its text, already written
         if page != current:
             yield ('", "' if current is not None else '"')
             current = page

@@ -247,7 +247,7 @@ def feed_items() -> tuple[Search, list[feeds.Item]]:
     """The search of the request, newest entries in the base first (whatever ``tri`` says:
     a watch feed lists what is new), as feed items."""
     state = search_state(default_sort="date")
-    wanted = replace(Search(**{**state.__dict__, "page": 1}).request(current_app.config["FEED_SIZE"], facets=False),
+    wanted = replace(replace(state, page=1).request(current_app.config["FEED_SIZE"], facets=False),
                      sort="added")
     return state, feeds.items(knowledge_base().search(wanted))
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import olefile
 
 from indexer.extract.base import Extracted, ExtractionError, Limits
+from indexer.extract.docx import ENCRYPTED, split_keywords
 from indexer.extract.textutil import cap, normalize
 
 _LABEL = "document Word 97-2003"
-ENCRYPTED = "document protégé par un mot de passe"
 MISSING = (f"{_LABEL} : aucun programme pour le lire (installez catdoc ou antiword : "
            "sudo apt install catdoc), puis relancez kb index --retry-failed")
 # FIB (File Information Block) at the start of the WordDocument stream.
@@ -117,7 +117,7 @@ def extract(path: Path, limits: Limits) -> Extracted:
         author=props.get("author"),
         description=props.get("subject") or props.get("comments"),
         date=props.get("created"),
-        keywords=[k.strip() for k in (props.get("keywords") or "").replace(",", ";").split(";") if k.strip()],
+        keywords=split_keywords(props.get("keywords")),
         meta={k: v for k, v in props.items() if k != "title"},
         flags=flags,
     )

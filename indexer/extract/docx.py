@@ -13,6 +13,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bs4 import BeautifulSoup
 from lxml import etree
@@ -243,6 +244,26 @@ def split_keywords(raw: str | None) -> list[str]:
     return [k.strip() for k in re.split(r"[;,]", raw or "") if k.strip()]
 
 
+def open_package(path: Path, limits: Limits, label: str) -> Package:
+    """An Office Open XML package (Word, PowerPoint, Excel), refused when encrypted: an OLE
+    file in disguise, or a package holding an encrypted one."""
+    check_not_encrypted_ole(path)
+    pkg = Package(path, limits, label)
+    if "EncryptionInfo" in pkg.names or "EncryptedPackage" in pkg.names:
+        pkg.zip.close()
+        raise ExtractionError(ENCRYPTED)
+    return pkg
+
+
+def core_fields(core: dict[str, str]) -> dict[str, Any]:
+    """What an Office Open XML package's core properties give ``Extracted``, its title aside
+    (each format completes that from its own content)."""
+    return {"author": core.get("creator"), "description": core.get("description") or core.get("subject"),
+            "date": core.get("created") or core.get("modified"), "language": core.get("language"),
+            "keywords": split_keywords(core.get("keywords")),
+            "meta": {k: v for k, v in core.items() if k != "title"}}
+
+
 def _alt_chunks(pkg: Package, document: etree._Element) -> list[str]:
     """Text of altChunk parts: content pasted as HTML that Word keeps as is."""
     ids = [v for el in document.iter("{*}altChunk")
@@ -264,11 +285,8 @@ def _alt_chunks(pkg: Package, document: etree._Element) -> list[str]:
 
 def extract(path: Path, limits: Limits) -> Extracted:
     """Text and core properties of a .docx/.docm file."""
-    check_not_encrypted_ole(path)
     label = "document Word"
-    with Package(path, limits, label) as pkg:
-        if "EncryptionInfo" in pkg.names or "EncryptedPackage" in pkg.names:
-            raise ExtractionError(ENCRYPTED)
+    with open_package(path, limits, label) as pkg:
         document = pkg.xml("word/document.xml")
         if document is None:
             raise ExtractionError(f"{label} endommagé : word/document.xml absent")
@@ -286,16 +304,7 @@ def extract(path: Path, limits: Limits) -> Extracted:
     )
     flags: list[str] = []
     body = normalize("\n".join([t for t, _ in paragraphs] + chunks + notes))
-    return Extracted(
-        format="docx",
-        text=cap(body, limits.max_text_chars, flags),
-        title=title,
-        author=core.get("creator"),
-        description=core.get("description") or core.get("subject"),
-        date=core.get("created") or core.get("modified"),
-        language=core.get("language"),
-        keywords=split_keywords(core.get("keywords")),
-        headings=[h for h in headings if h],
-        meta={**{k: v for k, v in core.items() if k != "title"}, **custom},
-        flags=flags,
-    )
+    fields = core_fields(core)
+    fields["meta"] = {**fields["meta"], **custom}
+    return Extracted(format="docx", text=cap(body, limits.max_text_chars, flags), title=title,
+                     headings=[h for h in headings if h], flags=flags, **fields)

@@ -15,7 +15,7 @@ from pathlib import Path
 from lxml import etree
 
 from indexer.extract.base import Extracted, ExtractionError, Limits
-from indexer.extract.docx import ENCRYPTED, Package, check_not_encrypted_ole, core_properties, local, split_keywords
+from indexer.extract.docx import Package, core_fields, core_properties, local, open_package
 from indexer.extract.textutil import cap, normalize
 
 _LABEL = "fichier PowerPoint"
@@ -71,10 +71,7 @@ def _slide_parts(pkg: Package) -> list[str]:
 
 def extract(path: Path, limits: Limits) -> Extracted:
     """Slides' text (one line per paragraph), notes after each slide, core properties."""
-    check_not_encrypted_ole(path)
-    with Package(path, limits, _LABEL) as pkg:
-        if "EncryptionInfo" in pkg.names or "EncryptedPackage" in pkg.names:
-            raise ExtractionError(ENCRYPTED)
+    with open_package(path, limits, _LABEL) as pkg:
         slides = _slide_parts(pkg)
         if not slides and "ppt/presentation.xml" not in pkg.names:
             raise ExtractionError(f"{_LABEL} endommagé : ppt/presentation.xml absent")
@@ -101,17 +98,6 @@ def extract(path: Path, limits: Limits) -> Extracted:
         core = core_properties(pkg.xml("docProps/core.xml"))
     flags: list[str] = []
     body = normalize("\n\n".join(t for t in texts if t))
-    return Extracted(
-        format="pptx",
-        text=cap(body, limits.max_text_chars, flags),
-        title=core.get("title"),
-        author=core.get("creator"),
-        description=core.get("description") or core.get("subject"),
-        date=core.get("created") or core.get("modified"),
-        language=core.get("language"),
-        keywords=split_keywords(core.get("keywords")),
-        headings=[normalize(t) for t in titles[1:] if t][:50],
-        meta={k: v for k, v in core.items() if k != "title"},
-        flags=flags,
-        page_count=len(slides),
-    )
+    return Extracted(format="pptx", text=cap(body, limits.max_text_chars, flags), title=core.get("title"),
+                     headings=[normalize(t) for t in titles[1:] if t][:50], flags=flags, page_count=len(slides),
+                     **core_fields(core))

@@ -14,6 +14,7 @@ from pathlib import Path
 from striprtf.striprtf import rtf_to_text as _untyped_rtf_to_text
 
 from indexer.extract.base import Extracted, ExtractionError, Limits
+from indexer.extract.docx import split_keywords
 from indexer.extract.textutil import cap, normalize
 
 _LABEL = "document RTF"
@@ -66,7 +67,7 @@ def extract(path: Path, limits: Limits) -> Extracted:
         author=fields.get("author"),
         description=fields.get("subject") or fields.get("doccomm"),
         date=date,
-        keywords=[k.strip() for k in re.split(r"[;,]", fields.get("keywords", "")) if k.strip()],
+        keywords=split_keywords(fields.get("keywords")),
         meta={k: v for k, v in fields.items() if k != "title"},
         flags=flags,
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from indexer.extract.base import Extracted, ExtractionError, Limits
-from indexer.extract.docx import ENCRYPTED, Package, check_not_encrypted_ole, core_properties, local, split_keywords
+from indexer.extract.docx import Package, core_fields, core_properties, local, open_package
 from indexer.extract.pptx import _REL_ID, _rels
 from indexer.extract.textutil import cap, normalize
 
@@ -59,10 +59,7 @@ def _rows(sheet: etree._Element, strings: list[str]) -> list[str]:
 
 def extract(path: Path, limits: Limits) -> Extracted:
     """Sheets' names and rows, core properties."""
-    check_not_encrypted_ole(path)
-    with Package(path, limits, _LABEL) as pkg:
-        if "EncryptionInfo" in pkg.names or "EncryptedPackage" in pkg.names:
-            raise ExtractionError(ENCRYPTED)
+    with open_package(path, limits, _LABEL) as pkg:
         workbook = pkg.xml("xl/workbook.xml")
         if workbook is None:
             raise ExtractionError(f"{_LABEL} endommagé : xl/workbook.xml absent")
@@ -88,16 +85,5 @@ def extract(path: Path, limits: Limits) -> Extracted:
         core = core_properties(pkg.xml("docProps/core.xml"))
     flags: list[str] = []
     body = normalize("\n\n".join(blocks))
-    return Extracted(
-        format="xlsx",
-        text=cap(body, limits.max_text_chars, flags),
-        title=core.get("title"),
-        author=core.get("creator"),
-        description=core.get("description") or core.get("subject"),
-        date=core.get("created") or core.get("modified"),
-        language=core.get("language"),
-        keywords=split_keywords(core.get("keywords")),
-        headings=[n for n in names if n],
-        meta={k: v for k, v in core.items() if k != "title"},
-        flags=flags,
-    )
+    return Extracted(format="xlsx", text=cap(body, limits.max_text_chars, flags), title=core.get("title"),
+                     headings=[n for n in names if n], flags=flags, **core_fields(core))

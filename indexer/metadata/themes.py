@@ -6,10 +6,8 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-import yaml
 
 from indexer.metadata._text import (
     alternation,
@@ -19,6 +17,7 @@ from indexer.metadata._text import (
     term_key,
     term_pattern,
 )
+from kb.datafiles import read_yaml
 from kb.errors import ConfigError
 
 # Title words say what a document is about; body words may be incidental.
@@ -56,17 +55,9 @@ class Thesaurus:
         return label.strip()
 
 
-def default_thesaurus_text() -> str:
-    return resources.files("indexer").joinpath("data/thesaurus.yaml").read_text(encoding="utf-8")
-
-
 def load_thesaurus(path: Path | None = None) -> Thesaurus:
     """Load a thesaurus file (the shipped default when ``path`` is None) and compile it."""
-    try:
-        text = path.read_text(encoding="utf-8") if path else default_thesaurus_text()
-        data = yaml.safe_load(text) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"thésaurus illisible ({path}) : {exc}") from exc
+    data = read_yaml(path, "indexer", "data/thesaurus.yaml", "thésaurus")
     raw = data.get("themes") if isinstance(data, dict) else None
     if not isinstance(raw, dict):
         raise ConfigError(f"thésaurus mal formé ({path}) : il faut une clé « themes » avec un thème par ligne")

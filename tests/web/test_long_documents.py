@@ -114,4 +114,4 @@ def test_streamed_pages_are_the_pages_their_pieces_make() -> None:
     written = "".join(_with_text({"id": "abc"}, iter(["Texte ", "entier"]), iter(pieces)))
     assert json.loads(written) == {"id": "abc", "text": "Texte entier",
                                    "pages": ["Page « un »\nsuite \"citée\"", "", "trois\\"]}
-    assert json.loads("".join(_with_text({}, iter([]), iter([(None, "x")])))) == {"text": "", "pages": []}
+    assert json.loads("".join(_with_text({"id": "abc"}, iter([]), iter([])))) == {"id": "abc", "text": "", "pages": []}

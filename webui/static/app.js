@@ -67,7 +67,6 @@
   // The server keeps it in a cookie and the forms work without this script; here, each tick is
   // saved at once (so that a click on a facet or a page number loses nothing) and the counter,
   // boxes and buttons follow the cookie when "back" shows a page from the cache.
-  var CHANGE_URL = "/selection/modifier";
 
   function cookieIds() {
     var match = document.cookie.match(/(?:^|;\s*)kb_selection=([^;]*)/);
@@ -104,7 +103,8 @@
   // Sends one change; on any failure, the form is submitted the ordinary way, and the page
   // that comes back says what went wrong (a full selection, for instance).
   function send(data, fallbackForm) {
-    return fetch(CHANGE_URL, {
+    // The form's own action: the server's address for a change, under any prefix.
+    return fetch(fallbackForm.action, {
       method: "POST", body: data, credentials: "same-origin", headers: { "Accept": "application/json" }
     }).then(function (response) {
       if (!response.ok) throw new Error(String(response.status));

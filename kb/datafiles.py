@@ -1,0 +1,26 @@
+"""The editable YAML files that tune the analysis (synonyms, organisations and dispositifs, the
+theme thesaurus): the shipped default or the user's own, read one way."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb.errors import ConfigError
+
+
+def read_yaml(path: Path | None, package: str, default: str, what: str) -> Any:
+    """The YAML content of ``path``, or of the file ``default`` shipped in ``package`` when
+    ``path`` is None (an empty file reads as ``{}``). ``ConfigError`` « <what> illisible » when
+    the file cannot be read or parsed."""
+    try:
+        if path:
+            text = path.read_text(encoding="utf-8")
+        else:
+            text = resources.files(package).joinpath(default).read_text(encoding="utf-8")
+        return yaml.safe_load(text) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{what} illisible ({path}) : {exc}") from exc
