@@ -15,6 +15,18 @@ OCR_INCOMPLETE = "ocr-incomplete"
 
 
 @dataclass(frozen=True)
+class Section:
+    """A recognised section of a practice sheet (or report): ``key`` is its entry in the
+    section vocabulary (``resultats``, ``enseignements``…), ``title`` the heading as written,
+    ``start``/``end`` the offsets of its content (after the heading) in ``Document.text``."""
+
+    key: str
+    title: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Document:
     """One indexed document: its identity, its metadata and its extracted text.
 
