@@ -14,7 +14,8 @@ from typing import Any
 from indexer.extract.base import Limits
 from indexer.extract.ocr import INSTALL_HINT
 from indexer.extract.ocr import unavailable as ocr_unavailable
-from indexer.plan import ADD, MOVE, Item, Plan, scan
+from indexer.collections import Collections
+from indexer.plan import ADD, MOVE, RELABEL, Item, Plan, scan
 from indexer.task import Outcome, Task, run
 from indexer.workers import Crash, Pool
 from kb.base import KnowledgeBase
@@ -48,6 +49,8 @@ class Options:
     # OCR of pages without text: "auto" (when Tesseract is installed), "always" (Tesseract
     # required: OcrMissing without it), "never".
     ocr: str = "auto"
+    # The collection of every file of the run (else the folders' ``.collection`` files say).
+    collection: str | None = None
 
 
 class OcrMissing(KBError):
@@ -113,7 +116,7 @@ def index_paths(kb: KnowledgeBase, paths: Iterable[Path], options: Options = Opt
             reread = (kb.catalog.ids_with_flag(SCANNED_NO_OCR) | kb.catalog.ids_with_flag(OCR_INCOMPLETE)
                       if ocr_on else set())
             plan = scan(paths, kb, options.retry_failed, options.follow_links, options.limits, options.force,
-                        reread)
+                        reread, Collections(options.collection))
             tick = progress(len(plan.work)) if progress else None
             return apply(plan, kb, pool, options, tick)  # type: ignore[arg-type]
 
@@ -170,14 +173,15 @@ def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Opt
 
 def _extract_into(batch: "_Batch", plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Options,
                   report: Report, tick: Progress | None) -> None:
-    moves = [i for i in plan.work if i.action == MOVE]
-    extractions = [_with_id(i, kb) for i in plan.work if i.action != MOVE]
+    moves = [i for i in plan.work if i.action in (MOVE, RELABEL)]
+    extractions = [_with_id(i, kb) for i in plan.work if i.action not in (MOVE, RELABEL)]
     for item in moves:
         doc = kb.catalog.document(item.id)
         if doc is None:  # no record to move: extract it like a new file
             extractions.append(item)
             continue
-        moved = replace(doc, path=printable(str(item.path)), mtime=item.mtime, size=item.size)
+        moved = replace(doc, path=printable(str(item.path)), mtime=item.mtime, size=item.size,
+                        collection=item.collection)
         batch.add(Change(item.id, str(item.path), item.size, item.mtime, item.sha256, item.format, INDEXED,
                          document=moved), len(moved.text))
         report.indexed.append(str(item.path))
@@ -189,6 +193,7 @@ def _extract_into(batch: "_Batch", plan: Plan, kb: KnowledgeBase, pool: Pool[Tas
                   str(options.synonyms) if options.synonyms else None,
                   ocr_on, str(kb.home / OCR_CACHE), ocr_missing) for i in extractions]
     formats = {i.id: i.format for i in extractions}
+    collections = {i.id: i.collection for i in extractions}
     for task, outcome in pool.map_unordered(tasks):
         fmt = formats.get(task.id)
         if not isinstance(outcome, Crash) and outcome.disk_full:
@@ -199,8 +204,9 @@ def _extract_into(batch: "_Batch", plan: Plan, kb: KnowledgeBase, pool: Pool[Tas
             batch.add(Change(task.id, task.path, task.size, task.mtime, task.sha256, fmt, FAILED, error=reason), 0)
             report.failed.append((task.path, reason))
         else:
+            doc = replace(outcome.document, collection=collections.get(task.id))
             batch.add(Change(task.id, task.path, task.size, task.mtime, task.sha256, fmt, INDEXED,
-                             document=outcome.document), len(outcome.document.text), outcome.analyzed)
+                             document=doc), len(doc.text), outcome.analyzed)
             report.indexed.append(task.path)
             if outcome.warning:
                 report.warnings.append((task.path, outcome.warning))

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.collections import Collections, is_collection_file
 from indexer.extract.base import ExtractionError, Limits, UnsupportedFormat
 from indexer.extract.registry import extract, sniff
 from indexer.metadata.sidecar import described_name, is_sidecar, sidecar_base
@@ -16,13 +17,14 @@ from kb.base import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Entry
 from kb.store import file_sha256
 
-ADD, UPDATE, MOVE = "add", "update", "move"
+ADD, UPDATE, MOVE, RELABEL = "add", "update", "move", "relabel"
 
 
 @dataclass(frozen=True)
 class Item:
-    """One file to (re)index: ``action`` is add, update (same path, new content) or move
-    (same content, new path; no extraction needed)."""
+    """One file to (re)index: ``action`` is add, update (same path, new content), move
+    (same content, new path; no extraction needed) or relabel (unchanged, but its folder now
+    gives it another collection; no extraction either). ``collection``: the one it gets."""
 
     action: str
     path: Path
@@ -31,6 +33,7 @@ class Item:
     mtime: float
     sha256: str
     format: str
+    collection: str | None = None
 
 
 @dataclass
@@ -51,7 +54,7 @@ class Plan:
 
 def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
          follow_links: bool = False, limits: Limits = Limits(), force: bool = False,
-         reread: set[str] | frozenset[str] = frozenset()) -> Plan:
+         reread: set[str] | frozenset[str] = frozenset(), collections: Collections | None = None) -> Plan:
     """What each file under ``paths`` needs. Files that failed before are reported again
     unless they changed, or ``retry_failed`` asks to read them again (e.g. after raising a
     limit). The base's own folder is never read, wherever it is; links to files outside
@@ -59,11 +62,15 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
     ``force`` hashes every file, even one whose size and mtime are those of the catalog: an
     edit that kept both (a copy with ``cp -p``, some synchronisation tools) is then seen.
     Documents whose id is in ``reread`` are extracted again even when unchanged (scans
-    indexed without OCR, once OCR can run)."""
+    indexed without OCR, once OCR can run). ``collections`` gives each file its collection
+    (else it keeps the one it had): an unchanged document whose collection changes is
+    relabelled, not read again."""
     plan = Plan()
+    rules = collections or Collections()
+    before = kb.catalog.collections()
     roots = [Path(p).resolve() for p in paths]
     claimed: set[str] = set()  # catalog ids already given to a file of this run
-    new_files: list[tuple[Path, int, float, str, str]] = []
+    new_files: list[tuple[Path, int, float, str, str, str | None]] = []
     # The catalog read once (one query, not one per file): a re-scan of an unchanged tree is
     # then one stat per file and a dict lookup.
     known = {e.path: e for e in kb.catalog.entries()}
@@ -80,6 +87,8 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
         if found.error:
             plan.failed.append((path, found.error))
             continue
+        if is_collection_file(path):
+            continue  # read through ``rules`` for the files below it
         if path.name.startswith("."):
             plan.skipped.append((path, "fichier caché"))
             continue
@@ -95,11 +104,18 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
         size = found.size
         mtime = found.mtime if found.sidecar_mtime is None else max(found.mtime, found.sidecar_mtime)
         entry = known.get(str(path))
+        rule = rules.of(path)
         if entry is not None:
             claimed.add(entry.id)
+            collection = rule or before.get(entry.id)
+            relabel = entry.status == INDEXED and collection != before.get(entry.id)
             if (entry.size == size and entry.mtime == mtime and not force and entry.id not in reread
                     and not (retry_failed and entry.status == FAILED)):
-                _unchanged(plan, entry, path)
+                if relabel:
+                    plan.work.append(Item(RELABEL, path, entry.id, size, mtime, entry.sha256, entry.format or "",
+                                          collection))
+                else:
+                    _unchanged(plan, entry, path)
                 continue
         try:
             fmt = sniff(path)
@@ -118,27 +134,28 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
             continue
         if entry is not None:
             if (entry.sha256 == sha and entry.status == INDEXED and found.sidecar_mtime is None
-                    and entry.id not in reread):
+                    and entry.id not in reread and not relabel):
                 plan.touched.append((entry.id, mtime))
                 plan.unchanged.append(path)
             else:
-                plan.work.append(Item(UPDATE, path, entry.id, size, mtime, sha, fmt))
+                plan.work.append(Item(UPDATE, path, entry.id, size, mtime, sha, fmt, collection))
             continue
-        new_files.append((path, size, mtime, sha, fmt))
+        new_files.append((path, size, mtime, sha, fmt, rule))
     # A new path whose content belongs to a document whose own file is gone is that document,
     # moved: it keeps its id. Decided after the walk, once every existing path is claimed.
     by_sha: dict[str, list[Entry]] = {}
     for e in known.values():
         if e.status == INDEXED:
             by_sha.setdefault(e.sha256, []).append(e)
-    for path, size, mtime, sha, fmt in new_files:
+    for path, size, mtime, sha, fmt, rule in new_files:
         moved = next((e for e in by_sha.get(sha, ())
                       if e.id not in claimed and _missing(Path(e.path))), None)
         if moved is not None:
             claimed.add(moved.id)
-            plan.work.append(Item(MOVE, path, moved.id, size, mtime, sha, fmt))
+            plan.work.append(Item(MOVE, path, moved.id, size, mtime, sha, fmt, rule or before.get(moved.id)))
         else:
-            plan.work.append(Item(ADD, path, "", size, mtime, sha, fmt))
+            plan.work.append(Item(ADD, path, "", size, mtime, sha, fmt, rule))
+    plan.failed += sorted(rules.problems.items())
     for entry in known.values():
         if entry.id not in claimed and _under(Path(entry.path), roots) and _missing(Path(entry.path)):
             plan.gone.append(entry)

@@ -213,7 +213,7 @@ class Catalog:
         self._guard = threading.Lock()
         try:
             self._db.executescript(_SCHEMA)
-            self._add_flags_column()
+            self._add_columns()
         except sqlite3.OperationalError:  # locked, unreachable: not damage
             self.close()
             raise
@@ -227,13 +227,16 @@ class Catalog:
             # it until its next writer, and readers then see no past removals (``revisions``).
             self._db.executescript(_TOMBSTONES)
 
-    def _add_flags_column(self) -> None:
-        """Catalogs made before the ``flags`` column get it, empty: documents indexed then had
-        no OCR flags to record. A read-only catalog (full disk) is left as it is."""
+    def _add_columns(self) -> None:
+        """Catalogs made before the ``flags`` and ``collection`` columns get them, empty:
+        documents indexed then had no OCR flags and no collection. A read-only catalog (full
+        disk) is left as it is."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
-        if "flags" not in columns and self.read_only is None:
+        for name in ("flags", "collection"):
+            if name in columns or self.read_only is not None:
+                continue
             try:
-                self._db.execute("ALTER TABLE documents ADD COLUMN flags TEXT")
+                self._db.execute(f"ALTER TABLE documents ADD COLUMN {name} TEXT")
             except sqlite3.OperationalError as exc:
                 if "duplicate column" not in str(exc):  # another process added it first
                     raise
@@ -305,6 +308,11 @@ class Catalog:
     def by_path(self, path: str) -> Entry | None:
         found = self.entries("path = ?", (_column(path),))
         return found[0] if found else None
+
+    def collections(self) -> dict[str, str]:
+        """The collection of every document that has one, by id."""
+        rows = self._db.execute("SELECT id, collection FROM documents WHERE collection IS NOT NULL")
+        return {doc_id: name for doc_id, name in rows}
 
     def by_sha(self, sha256: str) -> list[Entry]:
         return self.entries("sha256 = ? AND status = ?", (sha256, INDEXED))
@@ -526,8 +534,8 @@ class Catalog:
                 # Upsert on id only: a path held by another id is a planning bug and must raise,
                 # where INSERT OR REPLACE would silently delete that other row.
                 db.execute(
-                    f"INSERT INTO documents ({_COLUMNS}, record, flags) VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    f"INSERT INTO documents ({_COLUMNS}, record, flags, collection) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT(id) DO UPDATE SET path = excluded.path, size = excluded.size, "
                     "mtime = excluded.mtime, sha256 = excluded.sha256, format = excluded.format, "
                     "status = excluded.status, error = excluded.error, sync = excluded.sync, "
@@ -543,11 +551,14 @@ class Catalog:
                     "type = CASE WHEN excluded.status = 'removed' THEN documents.type ELSE excluded.type END, "
                     "date = CASE WHEN excluded.status = 'removed' THEN documents.date ELSE excluded.date END, "
                     "record = CASE WHEN excluded.status = 'removed' THEN documents.record ELSE excluded.record END, "
-                    "flags = CASE WHEN excluded.status = 'removed' THEN documents.flags ELSE excluded.flags END",
+                    "flags = CASE WHEN excluded.status = 'removed' THEN documents.flags ELSE excluded.flags END, "
+                    # A failed re-read keeps the collection it was given: the next success needs it.
+                    "collection = CASE WHEN excluded.status = 'indexed' THEN excluded.collection "
+                    "ELSE documents.collection END",
                     (c.id, _column(c.path), c.size, c.mtime, c.sha256, c.format, c.status,
                      printable(c.error) if c.error else c.error, PENDING, stamp, stamp, None,
                      doc.title if doc else None, doc.type if doc else None, doc.date if doc else None, record,
-                     " ".join(doc.flags) if doc else None),
+                     " ".join(doc.flags) if doc else None, doc.collection if doc else None),
                 )
                 if c.status != REMOVED:  # back in the base: no longer announced as deleted
                     db.execute("DELETE FROM tombstones WHERE id = ?", (c.id,))

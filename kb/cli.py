@@ -162,11 +162,15 @@ def main(ctx: click.Context, home: Path, synonyms: Path | None, thesaurus: Path 
 @click.option("--batch", type=click.IntRange(1, 100000), default=None,
               help="Documents écrits par validation (5000 par défaut, ou 30 s) : un arrêt brutal ne "
                    "perd que le lot en cours.")
+@click.option("--collection", default=None, metavar="NOM",
+              help="Collection (centre ou source) de tous les documents de CHEMIN. Sans cette option, un "
+                   "fichier .collection dans un dossier (son nom sur la première ligne) vaut pour tout ce "
+                   "qu'il contient ; un document garde sinon sa collection d'avant.")
 @pass_ctx
 def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool, as_json: bool,
               workers: int | None, timeout: float, memory_mb: int, max_file_mb: int, max_pages: int,
               max_unzipped_mb: int, max_chars: int, retry_failed: bool, follow_links: bool,
-              force: bool, ocr: str, batch: int | None) -> None:
+              force: bool, ocr: str, batch: int | None, collection: str | None) -> None:
     """Indexer les documents des dossiers ou fichiers CHEMIN.
 
     Seuls les fichiers nouveaux ou modifiés sont relus ; un fichier déplacé garde son
@@ -176,14 +180,18 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
     sortie : 0 si tout va bien, 1 si des fichiers ont échoué (les autres sont indexés), 2 en
     cas d'erreur d'usage.
     """
+    from indexer.collections import CollectionError, Collections
     from indexer.extract.base import Limits
     from indexer.ingest import BATCH_DOCS, OcrMissing, Options, index_paths, ocr_state
     from indexer.plan import scan
 
     try:
         ocr_state(ocr)
+        rules = Collections(collection)
     except OcrMissing as exc:
         fail(str(exc), 2)
+    except CollectionError as exc:
+        fail(f"--collection : {exc}", 2)
 
     limits = Limits(max_file_bytes=max_file_mb * 1_000_000, max_pages=max_pages, max_text_chars=max_chars,
                     max_unzipped_bytes=max_unzipped_mb * 1_000_000, timeout_s=timeout)
@@ -193,7 +201,7 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
         with tempfile.TemporaryDirectory(prefix="kb-simulation-") as scratch:
             empty = Context(Path(scratch), obj.synonyms, obj.thesaurus).open(create=True)
             try:
-                plan = scan(paths, empty, retry_failed, follow_links, limits, force)
+                plan = scan(paths, empty, retry_failed, follow_links, limits, force, collections=rules)
             finally:
                 empty.close()
         _print_plan(plan, prune, as_json)
@@ -201,12 +209,13 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
     kb = obj.open(create=True)
     try:
         if dry_run:
-            plan = scan(paths, kb, retry_failed, follow_links, limits, force)
+            plan = scan(paths, kb, retry_failed, follow_links, limits, force, collections=rules)
             _print_plan(plan, prune, as_json)
             return
         options = Options(workers=workers or 0, limits=limits, memory_bytes=memory_mb * 1024 * 1024, prune=prune,
                           thesaurus=obj.thesaurus, synonyms=obj.synonyms, batch_docs=batch or BATCH_DOCS,
-                          retry_failed=retry_failed, follow_links=follow_links, force=force, ocr=ocr)
+                          retry_failed=retry_failed, follow_links=follow_links, force=force, ocr=ocr,
+                          collection=rules.given)
         progress = None if as_json or not sys.stderr.isatty() else _progress_bar
         try:
             report = index_paths(kb, paths, options, progress)
@@ -261,6 +270,7 @@ def _print_plan(plan: Any, prune: bool, as_json: bool) -> None:
         "add": [str(i.path) for i in plan.work if i.action == "add"],
         "update": [str(i.path) for i in plan.work if i.action == "update"],
         "move": [str(i.path) for i in plan.work if i.action == "move"],
+        "relabel": [str(i.path) for i in plan.work if i.action == "relabel"],
         "unchanged": len(plan.unchanged),
         "remove": ([e.path for e in plan.gone] if prune else []) + [e.path for e in plan.refused],
         "gone": [e.path for e in plan.gone],
@@ -272,7 +282,7 @@ def _print_plan(plan: Any, prune: bool, as_json: bool) -> None:
         return
     click.echo("Simulation (rien n'est écrit) :")
     for key, label in (("add", "à ajouter"), ("update", "à mettre à jour"), ("move", "déplacés"),
-                       ("remove", "à retirer")):
+                       ("relabel", "changés de collection"), ("remove", "à retirer")):
         click.echo(f"  {len(data[key])} {label}")
         for path in data[key][:50]:
             click.echo(f"    {safe(path)}")
@@ -306,6 +316,7 @@ def _print_report(report: Any) -> None:
 @click.option("--year", "years", multiple=True, help="Année (ex. 2017). Répétable.")
 @click.option("--org", "orgs", multiple=True, help="Organisation ou sigle cité (ex. ANRU). Répétable.")
 @click.option("--format", "formats", multiple=True, help="Format (pdf, html, docx, odt, markdown, text).")
+@click.option("--collection", "collections", multiple=True, help="Collection (centre ou source). Répétable.")
 @click.option("--sort", type=click.Choice(["pertinence", "date"]), default="pertinence", show_default=True,
               help="Ordre des résultats.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Nombre de résultats.")
@@ -313,21 +324,21 @@ def _print_report(report: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Résultats en JSON.")
 @pass_ctx
 def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], themes: tuple[str, ...],
-               years: tuple[str, ...], orgs: tuple[str, ...], formats: tuple[str, ...], sort: str,
-               limit: int, page: int, as_json: bool) -> None:
+               years: tuple[str, ...], orgs: tuple[str, ...], formats: tuple[str, ...],
+               collections: tuple[str, ...], sort: str, limit: int, page: int, as_json: bool) -> None:
     """Chercher REQUÊTE dans la base.
 
     \b
     Syntaxe : mots (tous requis), "expression exacte", OU / OR, ET / AND,
     SAUF / NOT ou -mot pour exclure, préfixe*, champ:valeur avec les champs
-    titre, type, theme, annee, auteur, format, org, territoire, langue.
+    titre, type, theme, annee, auteur, format, org, territoire, langue, collection.
     Exemples : kb search "participation des habitants"
                kb search 'renouvellement urbain' --type "fiche d'expérience"
                kb search 'theme:santé annee:2021 ASV OU CLS'
     Les accents, majuscules, pluriels et sigles (CGET/ANCT, QPV) sont pris en compte.
     """
     filters = {k: v for k, v in (("type", types), ("themes", themes), ("year", years),
-                                  ("organisations", orgs), ("format", formats)) if v}
+                                  ("organisations", orgs), ("format", formats), ("collection", collections)) if v}
     request = SearchRequest(query=" ".join(query), filters=filters, page=page, page_size=limit,
                             sort="date" if sort == "date" else "relevance", facets=not as_json)
     kb = obj.open()
@@ -337,7 +348,7 @@ def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], the
         kb.close()
     if as_json:
         hits = [{"id": h.id, "title": h.title, "type": h.type, "date": h.date, "path": h.path, "page": h.page,
-                 "score": h.score, "snippet": h.snippet} for h in result.hits]
+                 "collection": h.collection, "score": h.score, "snippet": h.snippet} for h in result.hits]
         payload: dict[str, Any] = {"total": result.total, "hits": hits}
         if result.suggestion:
             payload["suggestion"] = result.suggestion
@@ -362,7 +373,7 @@ def _print_results(result: Any) -> None:
     click.echo(f"{result.total} résultat{plural}{note} — {result.elapsed_ms:.0f} ms")
     start = (result.page - 1) * result.page_size
     for rank, hit in enumerate(result.hits, start + 1):
-        meta = ", ".join(x for x in (hit.type, hit.date or "") if x)
+        meta = ", ".join(x for x in (hit.type, hit.date or "", hit.collection or "") if x)
         where = f" (p. {', '.join(map(str, hit.pages[:8]))})" if hit.pages else ""
         click.echo("")
         click.echo(f"{rank}. " + click.style(safe(hit.title), bold=True) + f"  [{safe(meta)}]  id {hit.id}")
@@ -406,7 +417,8 @@ def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
         data["similar"] = [{"id": h.id, "title": h.title} for h in similar]
         click.echo(to_json(data))
         return
-    rows = [("Titre", doc.title), ("Identifiant", doc.id), ("Type", doc.type), ("Date", doc.date),
+    rows = [("Titre", doc.title), ("Identifiant", doc.id), ("Collection", doc.collection or ""),
+            ("Type", doc.type), ("Date", doc.date),
             ("Thèmes", ", ".join(doc.themes)), ("Organisations", ", ".join(doc.organisations)),
             ("Territoire", doc.territory), ("Auteur", doc.author), ("Mots-clés", ", ".join(doc.keywords)),
             ("Licence", doc.licence), ("Source", doc.url), ("Langue", doc.language),

@@ -44,11 +44,11 @@ from kb.turns import Turns
 from kb.vocabulary import default_vocabulary
 
 # Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
-SCHEMA_VERSION = 7  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
+SCHEMA_VERSION = 8  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
 # 4: the body's terms include the title, headings and summary; 5: those two indexed again;
 # 6: accented endings stemmed, the title's weight given at query time; 7: ``added`` (when the
 # document entered the base, the feeds' order) and ``schemes`` (dispositifs apart from
-# organisations)
+# organisations); 8: ``collection`` (the centre or source a document comes from)
 INDEX_NAME = "kb"
 log = logging.getLogger(__name__)
 SIMILAR_SCAN = 200_000  # characters of a document read for its key terms
@@ -130,6 +130,7 @@ def build_schema() -> fields.Schema:
         author=fields.TEXT(analyzer=french, stored=True),
         type=fields.ID(stored=True, sortable=True),
         format=fields.ID(stored=True, sortable=True),
+        collection=fields.ID(stored=True, sortable=True),
         language=fields.ID(stored=True),
         year=fields.ID(stored=True, sortable=True),
         date=fields.ID(stored=True, sortable=True),
@@ -157,6 +158,7 @@ def _fields_of(doc: Document, added: str | None = None) -> dict[str, Any]:
         "author": doc.author or "",
         "type": doc.type,
         "format": doc.format,
+        "collection": doc.collection or "",
         "language": doc.language or "",
         "year": str(doc.year) if doc.year else "",
         "date": doc.date or "",
@@ -600,6 +602,7 @@ class Index:
             themes=tuple(t for t in stored.get("themes", "").split(",") if t),
             summary=stored.get("summary", ""),
             added=stored.get("added") or None,
+            collection=stored.get("collection") or None,
         )
 
     def _latest(self, matched: list[tuple[Any, int, list[int]]], count: int,

@@ -59,6 +59,9 @@ class Document:
     word_count: int = 0
     flags: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+    # Which centre or source the document comes from (``kb index --collection``, a
+    # ``.collection`` file in a folder above it, or its sidecar); kept across re-indexing.
+    collection: str | None = None
 
     @property
     def year(self) -> int | None:
@@ -98,6 +101,7 @@ class Hit:
     themes: tuple[str, ...] = ()
     summary: str = ""
     added: str | None = None  # when the document entered the base (ISO, UTC)
+    collection: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -134,7 +138,7 @@ class SearchPage:
 
 
 # "schemes": the dispositifs (QPV, NPNRU, CLS...) cited, apart from the organisations (kb.vocabulary).
-FACET_FIELDS = ("type", "themes", "year", "organisations", "schemes", "format")
+FACET_FIELDS = ("collection", "type", "themes", "year", "organisations", "schemes", "format")
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ MATCH_FIELD = "body"
 TITLE_FIELD = "title"
 TEXT_FIELDS = (TITLE_FIELD, MATCH_FIELD)
 SECTION_FIELDS = ("headings", "summary")
-KEYWORD_FIELDS = ("type", "themes", "year", "format", "organisations", "schemes", "territory", "language")
+KEYWORD_FIELDS = ("type", "themes", "year", "format", "organisations", "schemes", "territory", "language",
+                  "collection")
 # The title's words are also in the body: this weight is what a title match adds on top of the
 # body match (bench/relevance/README.md for the measurements behind each figure).
 TITLE_WEIGHT = 2.0

@@ -24,6 +24,7 @@ FIELD_ALIASES = {
     "org": "organisations", "organisation": "organisations", "organisations": "organisations",
     "sigle": "organisations",
     "dispositif": "schemes", "dispositifs": "schemes",
+    "collection": "collection", "centre": "collection", "source": "collection",
     "territoire": "territory", "territory": "territory",
     "langue": "language", "language": "language", "lang": "language",
     "id": "id",

@@ -11,7 +11,7 @@ STR_LIST = {"type": "array", "items": {"type": "string"}}
 
 
 def _filter_params() -> list[dict[str, Any]]:
-    descriptions = {"type": "Type de document", "theme": "Thème", "annee": "Année (AAAA)",
+    descriptions = {"collection": "Collection (centre ou source)", "type": "Type de document", "theme": "Thème", "annee": "Année (AAAA)",
                     "org": "Organisation citée (ANCT, CAF, bailleur social…)",
                     "dispositif": "Dispositif ou programme cité (QPV, NPNRU, contrat de ville…)",
                     "format": "Format (pdf, html, docx, odt, markdown, text)"}
@@ -31,7 +31,8 @@ SCHEMAS: dict[str, Any] = {
     },
     "Hit": {
         "type": "object",
-        "required": ["id", "title", "type", "date", "path", "page", "score", "snippet", "licence", "author", "url"],
+        "required": ["id", "title", "type", "date", "path", "page", "collection", "score", "snippet", "licence",
+                     "author", "url"],
         "properties": {
             "id": {"type": "string", "pattern": "^[0-9a-f]{8,64}$"},
             "title": {"type": "string"},
@@ -39,6 +40,7 @@ SCHEMAS: dict[str, Any] = {
             "date": {**NULLABLE_STR, "description": "AAAA, AAAA-MM ou AAAA-MM-JJ"},
             "path": {"type": "string", "description": "Chemin du fichier source lors de l'indexation"},
             "page": {"type": ["integer", "null"], "description": "Première page où la requête apparaît (PDF)"},
+            "collection": {**NULLABLE_STR, "description": "Collection : le centre ou la source d'où vient le document"},
             "score": {"type": "number"},
             "snippet": {"type": "string", "description": "Extrait HTML sûr : texte échappé, correspondances dans <mark>"},
             "licence": {**NULLABLE_STR, "description": "Licence du document (ex. CC BY-NC-ND 4.0, Licence Ouverte 2.0)"},
@@ -81,7 +83,7 @@ SCHEMAS: dict[str, Any] = {
             "size": {"type": "integer"}, "mtime": {"type": "number"},
             "date": NULLABLE_STR, "year": {"type": ["integer", "null"]},
             "themes": STR_LIST, "organisations": STR_LIST, "keywords": STR_LIST, "headings": STR_LIST,
-            "flags": STR_LIST, "territory": NULLABLE_STR, "language": NULLABLE_STR, "author": NULLABLE_STR,
+            "flags": STR_LIST, "collection": NULLABLE_STR, "territory": NULLABLE_STR, "language": NULLABLE_STR, "author": NULLABLE_STR,
             "summary": {"type": "string"}, "url": NULLABLE_STR, "licence": NULLABLE_STR,
             "page_count": {"type": ["integer", "null"]}, "word_count": {"type": "integer"},
             "extra": {"type": "object", "additionalProperties": {"type": "string"}},

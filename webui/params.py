@@ -16,10 +16,10 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from kb.model import SearchRequest
 
 # URL parameter -> facet field of the core, with its French label.
-FACET_PARAMS = {"type": "type", "theme": "themes", "annee": "year", "org": "organisations", "dispositif": "schemes",
-                "format": "format"}
-FACET_LABELS = {"type": "Type", "theme": "Thème", "annee": "Année", "org": "Organisation", "dispositif": "Dispositif",
-                "format": "Format"}
+FACET_PARAMS = {"collection": "collection", "type": "type", "theme": "themes", "annee": "year",
+                "org": "organisations", "dispositif": "schemes", "format": "format"}
+FACET_LABELS = {"collection": "Collection", "type": "Type", "theme": "Thème", "annee": "Année", "org": "Organisation",
+                "dispositif": "Dispositif", "format": "Format"}
 FIELD_PARAMS = {v: k for k, v in FACET_PARAMS.items()}
 SORTS = {"pertinence": "relevance", "date": "date"}
 
