@@ -53,7 +53,8 @@ def normalise(heading: str) -> str:
     while start < len(text) and not text[start].isalnum():
         start += 1
     text = _NUMBERING.sub("", text[start:], count=1)
-    words = _NON_WORD.sub(" ", text).split()
+    # Elided articles anywhere (« L’observation et l’évaluation », « Mesure d’impact »).
+    words = [w for w in _NON_WORD.sub(" ", text).split() if w not in ("l", "d")]
     if len(words) > 1 and words[0] in _DETERMINERS:
         words = words[1:]
     return " ".join(words)

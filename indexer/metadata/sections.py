@@ -40,7 +40,9 @@ MIN_CONTENT_CHARS = 20
 # backtracking character by character; the leading ``\n`` lets the engine jump from line
 # to line (the text gets a ``\n`` prepended, so offsets are shifted by one).
 _SHORT_LINE = re.compile(r"\n[ \t]*+([^\n]{1,%d}+)(?=\n|\Z)" % MAX_MARKED_CHARS)
-_INLINE = re.compile(r"\n[ \t]*+([^\n:]{2,%d}+):[ \t]*+(?=[^\s])" % MAX_INLINE_LABEL_CHARS)
+# Only at a paragraph start (after a blank line): « Impact : … » inside a list of
+# « Gouvernance : … / Vision produit : … » items is not a section (a dev-split error).
+_INLINE = re.compile(r"\n[ \t]*\n[ \t]*+([^\n:]{2,%d}+):[ \t]*+(?=[^\s])" % MAX_INLINE_LABEL_CHARS)
 # A Setext underline (« ------ » under a heading in plain text) belongs to the heading.
 _UNDERLINE = re.compile(r"[ \t]*\n[ \t]*[-=_~]{3,}[ \t]*(?=\n|\Z)")
 
@@ -72,12 +74,12 @@ def _headings(text: str, marked: frozenset[str], vocabulary: SectionVocabulary) 
             underline = _UNDERLINE.match(text, end)
             found[start] = _Heading(key, line.rstrip(" :"), start,
                                     underline.end() if underline else end)
-    for match in _INLINE.finditer(padded):
+    for match in _INLINE.finditer("\n" + padded):
         label = match.group(1).strip()
         key = vocabulary.exact_key(label)
         if key is not None:
-            start = match.start(1) - 1
-            found.setdefault(start, _Heading(key, label, start, match.end() - 1))
+            start = match.start(1) - 2
+            found.setdefault(start, _Heading(key, label, start, match.end() - 2))
     return [found[start] for start in sorted(found)]
 
 
