@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.common import ROOT, SHARED, table, write_result
 from indexer.extract.registry import extract
-from indexer.metadata.sections import MIN_SECTIONS, find_sections
+from kb.sectioning import MIN_SECTIONS, find_sections
 from kb.sections import default_sections
 
 JUDGED = ROOT / "bench" / "sections" / "judged.jsonl"

@@ -16,7 +16,7 @@ import yaml
 from indexer.extract.base import ExtractionError
 from indexer.extract.registry import extract
 from indexer.metadata._text import fold
-from indexer.metadata.sections import find_sections
+from kb.sectioning import find_sections
 from indexer.metadata.sidecar import FIELD_ALIASES, sidecar_paths
 from kb.sections import SectionVocabulary, default_sections
 

@@ -37,6 +37,8 @@ from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, Search
 from kb.query import MATCH_FIELD, MAX_TERMS, TITLE_FIELD, AnyOf, BuiltQuery, QueryBuilder, SynonymMatcher
 from kb.scoring import (CachedBM25F, FieldLengths, TermClauses, accumulate, clause_terms, deleted_docs, posting_ids,
                         within_budget)
+from kb.sectioning import sections_of
+from kb.sections import SECTION_PREFIX
 from kb.segments import PerSegment
 from kb.snippets import PAGE_BREAK, SCAN_CHARS, match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.synonyms import Synonyms
@@ -44,11 +46,12 @@ from kb.turns import Turns
 from kb.vocabulary import default_vocabulary
 
 # Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
-SCHEMA_VERSION = 8  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
+SCHEMA_VERSION = 9  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
 # 4: the body's terms include the title, headings and summary; 5: those two indexed again;
 # 6: accented endings stemmed, the title's weight given at query time; 7: ``added`` (when the
 # document entered the base, the feeds' order) and ``schemes`` (dispositifs apart from
-# organisations); 8: ``collection`` (the centre or source a document comes from)
+# organisations); 8: ``collection`` (the centre or source a document comes from); 9: practice-
+# sheet sections (``sections`` and one ``sec_<key>`` field each)
 INDEX_NAME = "kb"
 log = logging.getLogger(__name__)
 SIMILAR_SCAN = 200_000  # characters of a document read for its key terms
@@ -119,7 +122,7 @@ def build_schema() -> fields.Schema:
     # Only the title is boosted: headings and summary are mostly taken from the body itself,
     # and boosting them counted the same words twice (bench/relevance/README.md).
     french = FrenchTokenizer()
-    return fields.Schema(
+    schema = fields.Schema(
         id=fields.ID(stored=True, unique=True),
         path=fields.ID(stored=True),
         title=fields.TEXT(analyzer=french, stored=True),
@@ -141,7 +144,12 @@ def build_schema() -> fields.Schema:
         # ISO timestamp from the catalog (``added_at``), not from the document: sorting on it
         # lists what entered the base last, whatever the document's own date.
         added=fields.ID(stored=True, sortable=True),
+        # The keys of the practice-sheet sections a document has (the Section facet)...
+        sections=fields.KEYWORD(stored=True, commas=True),
     )
+    # ...and the text of each, searched on its own (``resultats:insertion``).
+    schema.add(SECTION_PREFIX + "*", fields.TEXT(analyzer=french), glob=True)
+    return schema
 
 
 def _fields_of(doc: Document, added: str | None = None) -> dict[str, Any]:
@@ -167,7 +175,13 @@ def _fields_of(doc: Document, added: str | None = None) -> dict[str, Any]:
         "schemes": ",".join(schemes),
         "territory": doc.territory or "",
         "added": added or "",
+        "sections": ",".join(s.key for s in sections_of(doc)),
     }
+
+
+def _section_texts(doc: Document) -> dict[str, str]:
+    """Each section's text, by index field (``sec_resultats``)."""
+    return {SECTION_PREFIX + s.key: doc.text[s.start:s.end][:SCAN_CHARS] for s in sections_of(doc)}
 
 
 Analyzed = dict[str, list[str]]
@@ -199,6 +213,7 @@ def analyze(doc: Document) -> Analyzed:
     for part in ("\n".join(doc.headings), doc.summary):
         extra.extend(analyzer.terms(part) if part else [])
     terms["body"] = terms["title"] + extra + body
+    terms.update((name, analyzer.terms(text)) for name, text in _section_texts(doc).items())
     return terms
 
 
@@ -230,6 +245,7 @@ class IndexBatch:
             # Whoosh indexes a list as consecutive tokens; an empty one adds nothing, exactly
             # like a text without terms.
             fields_[name] = terms.get(name, [])
+        fields_.update((name, value) for name, value in terms.items() if name.startswith(SECTION_PREFIX))
         if new:
             self._writer.add_document(**fields_)
         else:
@@ -452,6 +468,10 @@ class Index:
     def _search(self, s: Searcher, request: SearchRequest) -> SearchPage:
         labels = self._labels_reader(s)
         node = qs.parse(request.query)
+        if node is not None and request.filters.get("sections"):
+            # A section filter searches the words in those sections, not anywhere in a
+            # document that merely has them.
+            node = qs.within(node, tuple(SECTION_PREFIX + k for k in request.filters["sections"]))
         filter_q = self._filters(request.filters, labels)
         suggestion = None
         corrected = None
@@ -634,7 +654,7 @@ class Index:
         """Each facet field's values over the matched documents, with their counts."""
         facets: dict[str, tuple[FacetValue, ...]] = {}
         for name in names:
-            overlap = name in ("themes", "organisations", "schemes")
+            overlap = name in ("themes", "organisations", "schemes", "sections")
             counts: Counter[Any] = Counter()
             for segment_searcher, _, ids in matched:
                 if not ids:

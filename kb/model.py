@@ -62,6 +62,9 @@ class Document:
     # Which centre or source the document comes from (``kb index --collection``, a
     # ``.collection`` file in a folder above it, or its sidecar); kept across re-indexing.
     collection: str | None = None
+    # The practice-sheet sections recognised in ``text`` (kb.sectioning); None in records
+    # written before sections were recognised (they are then found when needed).
+    sections: tuple[Section, ...] | None = None
 
     @property
     def year(self) -> int | None:
@@ -81,6 +84,8 @@ class Document:
         for key, value in values.items():
             if isinstance(value, list):
                 values[key] = tuple(value)
+        if values.get("sections") is not None:
+            values["sections"] = tuple(Section(**s) for s in values["sections"])
         return cls(**values)
 
 
@@ -138,7 +143,8 @@ class SearchPage:
 
 
 # "schemes": the dispositifs (QPV, NPNRU, CLS...) cited, apart from the organisations (kb.vocabulary).
-FACET_FIELDS = ("collection", "type", "themes", "year", "organisations", "schemes", "format")
+# "sections": the practice-sheet sections a document has (kb.sections keys).
+FACET_FIELDS = ("collection", "type", "themes", "year", "organisations", "schemes", "format", "sections")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kb.sections import SECTION_PREFIX, default_sections
+
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 64
 
@@ -80,6 +82,24 @@ class Or:
 Node = Word | Phrase | Not | And | Or
 
 
+def within(node: Node, fields: tuple[str, ...]) -> Node:
+    """``node`` with every word and phrase that names no field searched in ``fields`` (any
+    of them) instead: a search restricted to some sections of practice sheets."""
+    if isinstance(node, (Word, Phrase)):
+        if node.field is not None or not fields:
+            return node
+        if isinstance(node, Word):
+            moved: list[Node] = [Word(node.text, f, node.prefix) for f in fields]
+        else:
+            moved = [Phrase(node.text, f) for f in fields]
+        return moved[0] if len(moved) == 1 else Or(tuple(moved))
+    if isinstance(node, Not):
+        return Not(within(node.item, fields))
+    if isinstance(node, And):
+        return And(tuple(within(i, fields) for i in node.items), node.explicit)
+    return Or(tuple(within(i, fields) for i in node.items))
+
+
 def parse(text: str) -> Node | None:
     """Parse a query; None when it holds nothing searchable."""
     tokens = _lex(text[:MAX_QUERY_CHARS])[: MAX_CLAUSES * 2]
@@ -121,7 +141,15 @@ def _lex(text: str) -> list[tuple[str, object]]:
 
 
 def _field(name: str | None) -> str | None:
-    return FIELD_ALIASES.get(name.lower()) if name else None
+    """The index field a typed field name means: one of ``FIELD_ALIASES``, or a section of
+    practice sheets named by its key or a heading variant (``resultats:``, ``bilan:``)."""
+    if not name:
+        return None
+    known = FIELD_ALIASES.get(name.lower())
+    if known is not None:
+        return known
+    key = default_sections().exact_key(name)
+    return SECTION_PREFIX + key if key else None
 
 
 class _Parser:

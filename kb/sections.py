@@ -37,6 +37,8 @@ _NUMBERING = re.compile(
     r"^(?:\d+(?:[.\-]\d+)*[.)\-–—:]?|[ivxlc]+\s*[.)\-–—:]|[a-z]\s*[.)\-–—:])\s+"
 )
 # Anything that is not a letter or a digit, emoji and bullets included, is a word separator.
+# Index field of a section's text: ``sec_resultats``; searched by ``resultats:mot``.
+SECTION_PREFIX = "sec_"
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # Articles and possessives that headings add or drop at will (« Le contexte », « Nos
 # partenaires », « L'impact »): dropped on both sides before comparing.

@@ -11,7 +11,7 @@ import pytest
 
 from bench.sections import measure, read_judged
 from indexer.extract.registry import extract
-from indexer.metadata.sections import find_sections
+from kb.sectioning import find_sections
 from indexer.sheets import validate_sheet
 from kb.sections import key_of, load_sections
 from tests.conftest import require_shared

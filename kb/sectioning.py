@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kb.model import Section
+from kb.model import Document, Section
 from kb.sections import SectionVocabulary, default_sections
 
 # Longest line taken as a heading on its own. The headings of the judged list
@@ -118,3 +118,9 @@ def find_sections(text: str, headings: Sequence[str] = (),
         return ()
     ordered = sorted(chosen.values(), key=lambda item: item[1])
     return tuple(Section(key=h.key, title=h.title, start=s, end=e) for h, s, e in ordered)
+
+
+def sections_of(doc: Document) -> tuple[Section, ...]:
+    """``doc``'s sections: those recorded at extraction, or found now in a record written
+    before sections were recognised."""
+    return doc.sections if doc.sections is not None else find_sections(doc.text, doc.headings)
