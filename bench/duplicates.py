@@ -26,8 +26,8 @@ from typing import Any
 
 from bench.common import FRENCH_DOCS, RESULTS, ROOT, machine
 from indexer.extract.registry import extract
-from kb.fingerprint import bands, fingerprint
-from kb.grouping import Member, groups, name_key, related
+from kb.fingerprint import fingerprint
+from kb.grouping import Member, candidate_keys, groups, related
 
 PAIRS = ROOT / "bench" / "duplicates" / "pairs.tsv"
 
@@ -59,15 +59,12 @@ def members(corpus: Path, only: set[str] | None = None) -> tuple[dict[str, Membe
 
 
 def candidates(ms: dict[str, Member]) -> set[tuple[str, str]]:
-    """Pairs sharing an LSH band key, or a file-name key (words once dates and versions are
-    removed): the two lookups the catalogue does through its SQL indexes."""
+    """Pairs sharing an LSH band key, a file-name key or a title key (kb.grouping.candidate_keys):
+    the lookups the catalogue does through one SQL index on (key)."""
     by_key: dict[str, list[str]] = defaultdict(list)
     for m in ms.values():
-        for key in bands(m.fingerprint):
-            by_key["b" + key].append(m.id)
-        words = name_key(Path(m.path).stem.rsplit("__", 1)[-1]).words
-        if words:
-            by_key["n" + " ".join(sorted(words))].append(m.id)
+        for key in candidate_keys(m):
+            by_key[key].append(m.id)
     pairs: set[tuple[str, str]] = set()
     for ids in by_key.values():
         if len(ids) <= 200:  # a key shared by hundreds of files says nothing

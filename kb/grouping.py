@@ -27,10 +27,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kb.fingerprint import content_hash, resemblance, shingle_count
+from kb.fingerprint import bands, content_hash, resemblance, shingle_count
 
 __all__ = ["Member", "NameKey", "name_key", "related", "groups", "representative", "label",
-           "FORMAT_RANK"]
+           "FORMAT_RANK", "candidate_keys"]
 
 
 @dataclass(frozen=True)
@@ -237,6 +237,23 @@ def related(a: Member, b: Member) -> str | None:
     if r >= VERSION_SAME_NAME and names >= STRONG_NAME:
         return "version"
     return None
+
+
+def candidate_keys(m: Member) -> list[str]:
+    """Keys to index (one row per key): documents sharing a key are the pairs to pass to
+    related(). The LSH band keys find pairs of resemblance >= ~0.5 (kb.fingerprint.BANDS); the
+    file-name and title keys (words once dates, versions and edition words are removed) find
+    the versions of lower resemblance that share a name or title. A key shared by very many
+    documents (a generic title) is better skipped by the caller."""
+    keys = ["b" + k for k in bands(m.fingerprint)]
+    words = name_key(_stem(m.path)).words
+    if words:
+        keys.append("n" + " ".join(sorted(words)))
+    if m.title:
+        title = name_key(m.title)
+        if title.words:
+            keys.append("t" + " ".join(sorted(title.words | title.numbers)))
+    return keys
 
 
 def groups(ids: Iterable[str], pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
