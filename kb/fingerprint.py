@@ -40,7 +40,7 @@ __all__ = ["PERMUTATIONS", "SHINGLE", "BANDS", "ROWS", "MAX_SHINGLES", "normalis
 
 # Words per shingle. 3 keeps short texts (a legal article of 40 words, an RGAA criterion) with
 # enough shingles to compare, while a single changed word only alters the 3 shingles that cover
-# it. Measured on the judged pairs (bench/duplicates/README.md): 3 separates better than 5.
+# it. (Only 3 was measured on the judged pairs, bench/duplicates/README.md; 5 was not tried.)
 SHINGLE = 3
 # Signature length. The standard error of the estimated resemblance J is sqrt(J(1-J)/128):
 # ±0.035 at J = 0.5, ±0.026 at J = 0.9, small against the gaps between the thresholds of
@@ -49,7 +49,7 @@ PERMUTATIONS = 128
 # LSH: the signature is cut into BANDS bands of ROWS rows; two documents are candidates when
 # all ROWS values of at least one band agree. For a pair of resemblance J the probability of
 # sharing at least one band is 1 - (1 - J**ROWS)**BANDS. With 32 bands of 4 rows:
-#   J = 0.30 -> 1 - (1 - 0.0081)**32 = 0.23      (lowest "version" resemblance measured: 0.3x)
+#   J = 0.30 -> 1 - (1 - 0.0081)**32 = 0.23      (lowest judged versions: 0.18-0.35)
 #   J = 0.40 -> 1 - (1 - 0.0256)**32 = 0.57
 #   J = 0.50 -> 1 - (1 - 0.0625)**32 = 0.874
 #   J = 0.60 -> 1 - (1 - 0.1296)**32 = 0.9880
