@@ -18,6 +18,7 @@ from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesa
 from indexer.walk import NOT_REGULAR, VANISHED, unreadable
 from kb.index import Analyzed, analyze
 from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR, Document
+from kb.fingerprint import fingerprint
 from kb.sectioning import find_sections
 from kb.names import printable, readable
 from kb.store import Store, StoreError
@@ -124,7 +125,7 @@ def run(task: Task) -> Outcome:
         url=meta.url, keywords=meta.keywords, headings=tuple(extracted.headings), licence=meta.licence,
         page_count=meta.page_count if meta.page_count is not None else extracted.page_count,
         word_count=meta.word_count, flags=flags, extra=meta.extra,
-        sections=find_sections(text, extracted.headings),
+        sections=find_sections(text, extracted.headings), fingerprint=fingerprint(text),
     )
     # Any format, not only PDF: an HTML page made of scripts and empty tags is indexed too,
     # found by its title alone, and deserves the same warning.

@@ -12,7 +12,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -21,6 +21,7 @@ from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
 from kb.durability import orphans, reading_index, remove, size_of, sync_folder
 from kb.errors import LockedError, MissingBase, NotFound, StorageFull
 from kb.index import INDEX_NAME, Analyzed, Index
+from kb.kinship import Kinship, member_of
 from kb.model import OCR, SCANNED_NO_OCR, Document, Hit, SearchPage, SearchRequest
 from kb.names import unprintable
 from kb.parts import PART_CHARS, Part
@@ -77,6 +78,9 @@ class KnowledgeBase:
         self.catalog = Catalog(home / CATALOG_NAME)
         self.store = Store(home / "store")
         self.index = Index(home / "index", synonyms or load_synonyms())
+        self.kinship = Kinship(self.catalog)
+        # Results show a group of copies and versions once (kb.kinship).
+        self.index.leaders = self.kinship.leaders
         self._lock = FileLock(str(home / "write.lock"))
         if self.index.created and self.catalog.count_by("status").get(INDEXED):
             # A new version changed the index format: rebuild it from the catalog now, so that
@@ -158,6 +162,11 @@ class KnowledgeBase:
                     batch.delete(c.id)
         self._make_durable()
         self.catalog.settle(latest)
+        # Groups are derived data: a crash here leaves them stale until the next change or
+        # ``kb rebuild``, never the catalog or the index.
+        self.kinship.update([member_of(c.document) for c in latest.values()
+                             if c.status == INDEXED and c.document is not None],
+                            [c.id for c in latest.values() if c.status != INDEXED or c.document is None])
 
     def _make_durable(self) -> None:
         """The index commit reaches the disk before any catalog row says it is done: Whoosh
@@ -171,6 +180,7 @@ class KnowledgeBase:
             return 0
         self.catalog.mark_removed(ids)
         self._sync(self.catalog.entries_of(ids))
+        self.kinship.update([], ids)
         return len(ids)
 
     def _sync(self, entries: list[Entry]) -> None:
@@ -188,9 +198,11 @@ class KnowledgeBase:
         """Rebuild the whole index from the catalog; readers keep the old one until the commit."""
         count = 0
         long: list[str] = []  # candidates for a record in parts (see Catalog.repack)
+        members = []
         with self.index.batch(clear=True) as batch:
             for doc, added in self.catalog.records():
                 batch.put(doc, new=True, added=added)  # the old segments are dropped by the commit
+                members.append(member_of(doc))
                 if max(len(doc.text), sum(map(len, doc.pages))) > PART_CHARS // 2:
                     long.append(doc.id)
                 count += 1
@@ -199,6 +211,7 @@ class KnowledgeBase:
         self._make_durable()
         self.catalog.settle(self.catalog.ids())
         self.index.created = False
+        self.kinship.rebuild(members)
         self.catalog.repack(long)
         return count
 
@@ -224,7 +237,13 @@ class KnowledgeBase:
 
     def search(self, request: SearchRequest) -> SearchPage:
         with reading_index():
-            return self.index.search(request)
+            page = self.index.search(request)
+        grouped = self.kinship.leaders(h.id for h in page.hits)
+        if not grouped:
+            return page
+        hits = tuple(replace(h, relatives=tuple((r.id, r.title, r.label) for r in self.kinship.relatives(h.id)))
+                     if h.id in grouped else h for h in page.hits)
+        return replace(page, hits=hits)
 
     def similar(self, doc_id: str, limit: int = 5) -> tuple[Hit, ...]:
         with reading_index():
@@ -251,7 +270,7 @@ class KnowledgeBase:
         doc = self.catalog.document(entry.id, text)
         if doc is None:
             raise NotFound(f"le document « {ref} » n'a pas pu être indexé : {entry.error or 'raison inconnue'}")
-        return doc
+        return replace(doc, relatives=tuple((r.id, r.title, r.label) for r in self.kinship.relatives(doc.id)))
 
     def part(self, doc_id: str, number: int) -> Part:
         """Part ``number`` (from 1) of the text of ``doc_id``, read alone (``kb.parts``)."""

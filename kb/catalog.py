@@ -289,6 +289,15 @@ class Catalog:
             self._connections.clear()
         self._local = threading.local()
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, for the derived tables kept beside the documents
+        (kb.kinship); writes go through ``transaction()``."""
+        return self._db
+
+    def transaction(self) -> "_Txn":
+        return self._transaction()
+
     def _transaction(self) -> "_Txn":
         if self._db is not None and self.read_only:
             raise StorageFull(f"{self.read_only} : rien n'a été écrit. Ce qui a été validé avant reste "

@@ -7,6 +7,7 @@ dataclasses before the searcher is released.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 import heapq
 from itertools import chain
 import json
@@ -14,9 +15,10 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from collections import Counter, OrderedDict
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -275,6 +277,9 @@ class Index:
         self._similar: OrderedDict[tuple[int, str, int], tuple[Hit, ...]] = OrderedDict()
         self._pages: OrderedDict[tuple[Any, ...], SearchPage] = OrderedDict()
         self._facet_values = _FacetValues()
+        # The leader of each grouped id (kb.kinship), set by the knowledge base: results then
+        # show a group of copies and versions once.
+        self.leaders: Callable[[Iterable[str]], dict[str, str]] | None = None
         self._lengths = FieldLengths()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -485,18 +490,55 @@ class Index:
                 suggestion = _replace_words(request.query, fixes)
             built = self.builder.build(node, labels, fixes)
         found = self._find(s, built, request, filter_q)
-        if suggestion is not None and found.total:
+        total, page_of = found.total, found.page
+        if self.leaders is not None and found.ranked:
+            kept, dropped = self._collapsed(s, found.ranked)
+            if dropped:
+                total = max(len(kept), total - dropped)
+                page_of = _page_of(kept, total, request)
+        if suggestion is not None and total:
             # The corrected spellings were searched beside the typed words: the page says so.
             corrected = suggestion
-        relaxed = built is not None and found.total > 0 and found.strong == 0
-        hits = tuple(self._hit(s.stored_fields(docnum), score, found.terms) for docnum, score in found.page)
+        relaxed = built is not None and total > 0 and found.strong == 0
+        hits = tuple(self._hit(s.stored_fields(docnum), score, found.terms) for docnum, score in page_of)
         facets = self._facets(found.matched) if request.facets else {}
         if request.facets and filter_q is not None:
             facets.update(self._own_facets(s, built, request.filters, labels))
-        page_count = max(1, -(-found.total // request.page_size))
-        return SearchPage(query=request.query, total=found.total, hits=hits, page=min(request.page, page_count),
+        page_count = max(1, -(-total // request.page_size))
+        return SearchPage(query=request.query, total=total, hits=hits, page=min(request.page, page_count),
                           page_size=request.page_size, facets=facets, suggestion=suggestion, relaxed=relaxed,
                           corrected=corrected)
+
+    def _collapsed(self, s: Searcher, ranked: list[tuple[int, float]]) -> tuple[list[tuple[int, float]], int]:
+        """``ranked`` with each group of copies and versions once, at the place of its best
+        member, shown by its leader when the leader matched too; and how many were folded."""
+        assert self.leaders is not None
+        ids = self._ids_of(s, [d for d, _ in ranked])
+        leaders = self.leaders(ids.values())
+        if not leaders:
+            return ranked, 0
+        docnum_of = {doc_id: d for d, doc_id in ids.items()}
+        seen: set[str] = set()
+        kept = []
+        for docnum, score in ranked:
+            group = leaders.get(ids[docnum])
+            if group is None:
+                kept.append((docnum, score))
+            elif group not in seen:
+                seen.add(group)
+                kept.append((docnum_of.get(group, docnum), score))
+        return kept, len(ranked) - len(kept)
+
+    def _ids_of(self, s: Searcher, docnums: list[int]) -> dict[int, str]:
+        """The ids of ``docnums``, read from each segment's cached id list (not from the
+        stored fields, which would load every document's stored body)."""
+        leaves = sorted(s.leaf_searchers(), key=lambda leaf: leaf[1])
+        starts = [offset for _, offset in leaves]
+        out = {}
+        for docnum in docnums:
+            segment_searcher, offset = leaves[bisect_right(starts, docnum) - 1]
+            out[docnum] = _text_of(self._facet_values.of(segment_searcher, "id", False)[docnum - offset])
+        return out
 
     def _find(self, s: Searcher, built: BuiltQuery | None, request: SearchRequest,
               filter_q: wq.Query | None) -> "_Found":
@@ -552,7 +594,7 @@ class Index:
             holds = _holds(s, ranked, clauses) if len(clauses) > 1 else {}
             ranked = _reranked(ranked, holds, len(clauses), extra, all_first)
         return _Found(total, _page_of(ranked, total, request), matched, _highlighted(query, bonus),
-                      total if strong_total < 0 else strong_total)
+                      total if strong_total < 0 else strong_total, ranked)
 
     def _find_any(self, s: Searcher, plain: TermClauses, bonus: wq.Query | None, all_first: bool,
                   request: SearchRequest, filter_q: wq.Query | None, depth: int,
@@ -573,7 +615,7 @@ class Index:
         strong = sum(1 for _, _, _, held in found for h in held.values() if h == n)
         if request.sort in DATE_SORTS:
             latest = self._latest(matched, depth, DATE_SORTS[request.sort])
-            return _Found(total, _page_of(latest, total, request), matched, terms, strong)
+            return _Found(total, _page_of(latest, total, request), matched, terms, strong, latest)
         power = COORD_POWER
 
         def candidates() -> Iterator[tuple[bool, float, int, int, float]]:
@@ -591,7 +633,7 @@ class Index:
             holds = {docnum: held_of[docnum] for docnum, _ in ranked}
         extra = _scores_of(s, bonus, sorted(d for d, _ in ranked)) if bonus is not None and ranked else {}
         ranked = _reranked(ranked, holds, n, extra, all_first)
-        return _Found(total, _page_of(ranked, total, request), matched, terms, strong)
+        return _Found(total, _page_of(ranked, total, request), matched, terms, strong, ranked)
 
     def _labels_reader(self, s: Searcher) -> Any:
         def labels(field: str) -> Iterable[str]:
@@ -931,6 +973,7 @@ class _Found:
     matched: list[tuple[Any, int, list[int]]]  # per segment: searcher, offset, matched docnums
     terms: frozenset[str]  # indexed terms to highlight
     strong: int = 0  # documents holding every clause (up to the rerank depth), or total
+    ranked: list[tuple[int, float]] = dataclass_field(default_factory=list)  # the best, as deep as was ranked
 
 
 class _Recorder(collectors.WrappingCollector):  # type: ignore[misc]

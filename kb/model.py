@@ -65,6 +65,10 @@ class Document:
     # The practice-sheet sections recognised in ``text`` (kb.sectioning); None in records
     # written before sections were recognised (they are then found when needed).
     sections: tuple[Section, ...] | None = None
+    # MinHash of the text (kb.fingerprint), to group copies and versions; "" when not computed.
+    fingerprint: str = ""
+    # The other members of its group, filled when read (not stored): (id, title, label).
+    relatives: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def year(self) -> int | None:
@@ -75,6 +79,7 @@ class Document:
         for key, value in data.items():
             if isinstance(value, tuple):
                 data[key] = list(value)
+        data["relatives"] = [{"id": i, "title": t, "label": label} for i, t, label in self.relatives]
         return data
 
     @classmethod
@@ -84,6 +89,7 @@ class Document:
         for key, value in values.items():
             if isinstance(value, list):
                 values[key] = tuple(value)
+        values.pop("relatives", None)  # filled when read, never stored
         if values.get("sections") is not None:
             values["sections"] = tuple(Section(**s) for s in values["sections"])
         return cls(**values)
@@ -107,11 +113,14 @@ class Hit:
     summary: str = ""
     added: str | None = None  # when the document entered the base (ISO, UTC)
     collection: str | None = None
+    # The other members of its group (copies, other formats, versions): (id, title, label).
+    relatives: tuple[tuple[str, str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["pages"] = list(self.pages)
         data["themes"] = list(self.themes)
+        data["relatives"] = [{"id": i, "title": t, "label": label} for i, t, label in self.relatives]
         return data
 
 

@@ -27,7 +27,8 @@ def search() -> Response:
     catalog = knowledge_base().catalog
     records = {h.id: catalog.document(h.id, text=False) for h in result.hits}
     hits = [{"id": h.id, "title": h.title, "type": h.type, "date": h.date, "path": h.path, "page": h.page,
-             "collection": h.collection, "score": h.score, "snippet": h.snippet, **_credit(records.get(h.id))} for h in result.hits]
+             "collection": h.collection, "score": h.score,
+             "relatives": [{"id": i, "title": t, "label": label} for i, t, label in h.relatives], "snippet": h.snippet, **_credit(records.get(h.id))} for h in result.hits]
     facets = {FIELD_PARAMS[field]: [{"value": v.value, "count": v.count} for v in values]
               for field, values in result.facets.items() if field in FIELD_PARAMS}
     payload: dict[str, Any] = {"total": result.total, "hits": hits, "facets": facets,

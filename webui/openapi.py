@@ -14,7 +14,9 @@ def _filter_params() -> list[dict[str, Any]]:
     descriptions = {"collection": "Collection (centre ou source)", "type": "Type de document", "theme": "Thème", "annee": "Année (AAAA)",
                     "org": "Organisation citée (ANCT, CAF, bailleur social…)",
                     "dispositif": "Dispositif ou programme cité (QPV, NPNRU, contrat de ville…)",
-                    "format": "Format (pdf, html, docx, odt, markdown, text)"}
+                    "format": "Format (pdf, html, docx, odt, markdown, text)",
+                    "section": "Section de fiche d'expérience (resultats, enseignements…) : les mots de la "
+                               "requête y sont cherchés"}
     return [{"name": name, "in": "query", "required": False,
              "description": descriptions[name] + " ; répétable : plusieurs valeurs d'un filtre se combinent "
                                                  "par OU, des filtres différents par ET.",
@@ -32,7 +34,7 @@ SCHEMAS: dict[str, Any] = {
     "Hit": {
         "type": "object",
         "required": ["id", "title", "type", "date", "path", "page", "collection", "score", "snippet", "licence",
-                     "author", "url"],
+                     "author", "url", "relatives"],
         "properties": {
             "id": {"type": "string", "pattern": "^[0-9a-f]{8,64}$"},
             "title": {"type": "string"},
@@ -41,6 +43,11 @@ SCHEMAS: dict[str, Any] = {
             "path": {"type": "string", "description": "Chemin du fichier source lors de l'indexation"},
             "page": {"type": ["integer", "null"], "description": "Première page où la requête apparaît (PDF)"},
             "collection": {**NULLABLE_STR, "description": "Collection : le centre ou la source d'où vient le document"},
+            "relatives": {"type": "array", "description": "Autres membres de son groupe (copies, autres formats, "
+                          "versions), montrés une seule fois dans les résultats",
+                          "items": {"type": "object", "required": ["id", "title", "label"],
+                                    "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                                                   "label": {"type": "string"}}}},
             "score": {"type": "number"},
             "snippet": {"type": "string", "description": "Extrait HTML sûr : texte échappé, correspondances dans <mark>"},
             "licence": {**NULLABLE_STR, "description": "Licence du document (ex. CC BY-NC-ND 4.0, Licence Ouverte 2.0)"},
@@ -83,7 +90,16 @@ SCHEMAS: dict[str, Any] = {
             "size": {"type": "integer"}, "mtime": {"type": "number"},
             "date": NULLABLE_STR, "year": {"type": ["integer", "null"]},
             "themes": STR_LIST, "organisations": STR_LIST, "keywords": STR_LIST, "headings": STR_LIST,
-            "flags": STR_LIST, "collection": NULLABLE_STR, "territory": NULLABLE_STR, "language": NULLABLE_STR, "author": NULLABLE_STR,
+            "flags": STR_LIST, "collection": NULLABLE_STR, "territory": NULLABLE_STR,
+            "fingerprint": {"type": "string", "description": "Empreinte MinHash du texte (regroupement des versions)"},
+            "sections": {"type": ["array", "null"], "description": "Sections de fiche reconnues, dans l'ordre",
+                         "items": {"type": "object", "required": ["key", "title", "start", "end"],
+                                   "properties": {"key": {"type": "string"}, "title": {"type": "string"},
+                                                  "start": {"type": "integer"}, "end": {"type": "integer"}}}},
+            "relatives": {"type": "array", "description": "Autres membres du groupe : copies, autres formats, versions",
+                          "items": {"type": "object", "required": ["id", "title", "label"],
+                                    "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                                                   "label": {"type": "string"}}}}, "language": NULLABLE_STR, "author": NULLABLE_STR,
             "summary": {"type": "string"}, "url": NULLABLE_STR, "licence": NULLABLE_STR,
             "page_count": {"type": ["integer", "null"]}, "word_count": {"type": "integer"},
             "extra": {"type": "object", "additionalProperties": {"type": "string"}},

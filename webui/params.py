@@ -17,9 +17,9 @@ from kb.model import SearchRequest
 
 # URL parameter -> facet field of the core, with its French label.
 FACET_PARAMS = {"collection": "collection", "type": "type", "theme": "themes", "annee": "year",
-                "org": "organisations", "dispositif": "schemes", "format": "format"}
+                "org": "organisations", "dispositif": "schemes", "format": "format", "section": "sections"}
 FACET_LABELS = {"collection": "Collection", "type": "Type", "theme": "Thème", "annee": "Année", "org": "Organisation",
-                "dispositif": "Dispositif", "format": "Format"}
+                "dispositif": "Dispositif", "format": "Format", "section": "Section de fiche"}
 FIELD_PARAMS = {v: k for k, v in FACET_PARAMS.items()}
 SORTS = {"pertinence": "relevance", "date": "date"}
 

@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 
 from kb.errors import KBError, NotFound
 from kb.model import Document, SearchPage
+from kb.sections import default_sections
 from kb.vocabulary import default_vocabulary
 from webui import dublincore, feeds, knowledge_base
 from webui.links import base_url, document_path, permalink
@@ -87,6 +88,11 @@ def file_name(path: str) -> str:
     if not path:
         return ""
     return path.rsplit("/", 1)[-1] if path.startswith("/") else re.split(r"[\\/]", path)[-1]
+
+
+@bp.app_template_filter("section_label")
+def section_label(key: str) -> str:
+    return default_sections().labels.get(key, key)
 
 
 @bp.app_template_filter("format_label")
@@ -164,12 +170,23 @@ def document(doc_id: str, slug: str | None = None) -> Any:
     link = permalink(doc.id, doc.title)
     bodies, schemes = default_vocabulary().split(doc.organisations)
     return render_template("document.html", doc=doc, bodies=bodies, schemes=schemes, watch=watch_feeds(doc), q=q,
+                           sheet=sheet_of(doc) if part.count == 1 else (),
                            passages=passages, similar=similar, permalink=link, citation=citation(doc, link),
                            dc_meta=dublincore.meta_tags(doc), json_ld=dublincore.json_ld(doc),
                            blocks=[(page, continued, paragraphs(text)) for page, continued, text in part.blocks],
                            paged=part.paged, has_text=part.has_text, part=part.number, part_count=part.count,
                            part_url=lambda n: url_for("views.document", doc_id=doc.id, slug=canonical,
                                                       partie=n if n > 1 else None, q=q or None))
+
+
+def sheet_of(doc: Document) -> list[tuple[str, str, str, list[str]]]:
+    """A practice sheet's sections in order: (anchor key, French label, heading as written,
+    paragraphs), read from the whole text (a document in one part only); [] when it has none."""
+    if not doc.sections:
+        return []
+    text = knowledge_base().document(doc.id).text
+    labels = default_sections().labels
+    return [(s.key, labels.get(s.key, s.title), s.title, paragraphs(text[s.start:s.end])) for s in doc.sections]
 
 
 def watch_feeds(doc: Document) -> list[tuple[str, str, str]]:

@@ -15,7 +15,7 @@ from referencing.jsonschema import DRAFT202012
 
 from kb.cli import main as kb_main
 
-HIT_KEYS = {"id", "title", "type", "date", "path", "page", "collection", "score", "snippet", "licence", "author", "url"}
+HIT_KEYS = {"id", "title", "type", "date", "path", "page", "collection", "relatives", "score", "snippet", "licence", "author", "url"}
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_api_errors_have_one_shape(client: FlaskClient) -> None:
 
 def test_facets_and_filters_in_the_api(client: FlaskClient) -> None:
     api = client.get("/api/search?q=quartier").get_json()
-    assert set(api["facets"]) <= {"collection", "type", "theme", "annee", "org", "dispositif", "format"}
+    assert set(api["facets"]) <= {"section", "collection", "type", "theme", "annee", "org", "dispositif", "format"}
     formats = {f["value"]: f["count"] for f in api["facets"]["format"]}
     only_pdf = client.get("/api/search?q=quartier&format=pdf").get_json()
     assert only_pdf["total"] == formats["pdf"]
