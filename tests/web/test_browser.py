@@ -153,6 +153,39 @@ def test_screenshots(page: Any, server: str, tmp_path: Path) -> None:
         assert (folder / name).stat().st_size > 10_000
 
 
+def test_collection_and_section_filters_then_a_sheet_section_anchor(page: Any, server: str, base: Any) -> None:
+    """Capitalisation: filter by collection and by section, open a practice sheet, follow the
+    anchor of its Résultats section (the link a newsletter would carry)."""
+    if not base.corpus:
+        pytest.skip("the demo corpus (corpus/documents) is not in this checkout")
+    page.goto(server + "/recherche?q=habitants")
+    page.locator(".facets a", has_text="Centre de ressources de démonstration").first.click()
+    page.wait_for_url(re.compile(r"collection="))
+    page.locator(".facets a", has_text="Résultats / évaluation").first.click()
+    page.wait_for_url(re.compile(r"section=resultats"))
+    assert page.locator(".chip", has_text="Résultats").count() >= 1 or "section=resultats" in page.url
+    first = page.locator(".hit").first
+    assert "Centre de ressources de démonstration" in first.locator(".collection").inner_text()
+    first.locator(".hit-title a").click()
+    page.wait_for_url(re.compile(r"/d/[0-9a-f]+/[a-z0-9-]+"))
+    nav = page.locator(".sheet-nav a", has_text="Résultats / évaluation")
+    assert nav.count() == 1
+    nav.click()
+    page.wait_for_url(re.compile(r"/d/[0-9a-f]+/[a-z0-9-]+(\?[^#]*)?#resultats$"))
+    section = page.locator("section#resultats")
+    assert section.is_visible() and len(section.inner_text()) > 40
+    # Opened from a newsletter: the section is scrolled to the top of the window.
+    link = re.sub(r"\?[^#]*", "", page.url)
+    page.goto("about:blank")
+    page.goto(link)
+    top = page.evaluate("document.getElementById('resultats').getBoundingClientRect().top")
+    assert 0 <= top < 200, top
+    update = os.environ.get("KB_UPDATE_SCREENSHOTS") == "1" or not (SCREENSHOTS / "fiche.png").exists()
+    if update:
+        page.goto(link.split("#")[0] + "#titre-fiche")  # the sheet's sections, then its first ones
+        page.screenshot(path=str(SCREENSHOTS / "fiche.png"))
+
+
 def _serious_violations(page: Any) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
