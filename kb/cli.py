@@ -393,6 +393,31 @@ def styled_snippet(snippet: str, tty: bool) -> str:
     return "".join(pieces)
 
 
+@main.command("fiche")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                metavar="FICHIER...")
+def sheet_cmd(paths: tuple[Path, ...]) -> None:
+    """Vérifier qu'une fiche d'expérience suit le modèle (docs/modele-fiche-experience.md) :
+    sections manquantes ou vides, clés inconnues de l'en-tête. Code de sortie 1 si une fiche
+    est incomplète."""
+    from indexer.extract.base import ExtractionError
+    from indexer.sheets import validate_sheet
+
+    incomplete = False
+    for path in paths:
+        try:
+            problems = validate_sheet(path)
+        except ExtractionError as exc:
+            problems = [f"fichier illisible : {exc.reason}"]
+        except OSError as exc:
+            problems = [f"fichier illisible : {exc.strerror or exc}"]
+        incomplete = incomplete or bool(problems)
+        click.echo(f"{safe(str(path))} : " + ("conforme au modèle" if not problems else f"{len(problems)} remarque(s)"))
+        for problem in problems:
+            click.echo(f"  - {safe(problem)}")
+    sys.exit(1 if incomplete else 0)
+
+
 @main.command("show")
 @click.argument("ref", metavar="ID|CHEMIN")
 @click.option("--json", "as_json", is_flag=True, help="Métadonnées et texte intégral en JSON.")

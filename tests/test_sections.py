@@ -173,3 +173,18 @@ def test_judged_list_figures() -> None:
         assert scores[group]["recall"] >= recall - 0.02, (group, scores[group], result["errors"])
     baseline = result["scores"]["baseline"]["all"]
     assert scores["all"]["recall"] > baseline["recall"] + 0.3
+
+
+def test_kb_fiche_checks_sheets_in_french() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    ok = subprocess.run([sys.executable, "-m", "kb.cli", "fiche", str(root / "docs" / "modele-fiche-experience.md")],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and "conforme au modèle" in ok.stdout, ok.stdout + ok.stderr
+    charter = root / "corpus" / "documents" / "chartes" / "charte-relogement-saint-aurele.docx"
+    bad = subprocess.run([sys.executable, "-m", "kb.cli", "fiche", str(charter)],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "section manquante : Résultats / évaluation" in bad.stdout
+    assert "Traceback" not in bad.stderr
