@@ -149,7 +149,7 @@ def name_key(name: str) -> NameKey:
     for w in _WORD.findall(text):
         if w.startswith("month") or w in _EDITION_WORDS:
             continue
-        (numbers if w.isdigit() else words).add(w.lstrip("0") if w.isdigit() else w)
+        (numbers if w.isdigit() else words).add((w.lstrip("0") or "0") if w.isdigit() else w)
     return NameKey(frozenset(words), frozenset(numbers), frozenset(dates), frozenset(versions))
 
 
@@ -204,21 +204,30 @@ def _titles_conflict(a: Member, b: Member) -> bool:
             or _dates_conflict(ta.dates, tb.dates))
 
 
+def _numbers_conflict(a: Member, b: Member) -> bool:
+    """Titles naming different numbers (not years): the items of a series."""
+    if not (a.title and b.title):
+        return False
+    na, nb = name_key(a.title).numbers, name_key(b.title).numbers
+    return bool(na and nb and na != nb)
+
+
 def related(a: Member, b: Member) -> str | None:
     """"copy", "near", "version" or None (different documents): see the module docstring."""
     if not a.fingerprint or not b.fingerprint:
         return None
-    if content_hash(a.fingerprint) == content_hash(b.fingerprint) and (
-            a.size == b.size or shingle_count(a.fingerprint) >= MIN_COPY_SHINGLES):
-        return "copy"
     key_a, key_b = name_key(_stem(a.path)), name_key(_stem(b.path))
-    # Different identifying numbers (article 578 / 579, FAST 13 / 14, criterion 1.1 / 1.2):
-    # documents of one series, whatever their resemblance.
+    # Different identifying numbers (article 578 / 579, FAST 13 / 14, criterion 1.1 / 1.2,
+    # « Marche exploratoire 1 » / « 2 »): documents of one series, whatever their resemblance,
+    # even when their normalised texts (small numbers folded away) are the same.
     if key_a.numbers and key_b.numbers and key_a.numbers != key_b.numbers:
         return None
     r = resemblance(a.fingerprint, b.fingerprint)
-    if _titles_conflict(a, b) and r < NEAR_CONTENT:
+    if _titles_conflict(a, b) and (r < NEAR_CONTENT or _numbers_conflict(a, b)):
         return None
+    if content_hash(a.fingerprint) == content_hash(b.fingerprint) and (
+            a.size == b.size or shingle_count(a.fingerprint) >= MIN_COPY_SHINGLES):
+        return "copy"
     shingles = min(shingle_count(a.fingerprint), shingle_count(b.fingerprint))
     names = name_similarity(a, b)
     differ = _editions_differ(key_a, key_b)

@@ -84,3 +84,19 @@ def test_judged_pairs_precision_and_recall() -> None:
     # Measured 1.000 / 1.000 on the 122 judged pairs (bench/duplicates/README.md), minus 0.02.
     assert result["overall"]["precision"] >= 0.98
     assert result["overall"]["recall"] >= 0.98
+
+
+def test_items_of_a_series_with_one_template_are_not_copies() -> None:
+    """Sheets written on one template that differ only by their number (small numbers are
+    folded out of the fingerprint) are different documents; a true copy of one is a copy."""
+    text = ("Le conseil citoyen du quartier prioritaire a organisé une marche exploratoire avec les "
+            "habitantes, le bailleur social et la délégation du préfet. ") * 4
+
+    def sheet(doc_id: str, n: int, path: str) -> Member:
+        title = f"Marche exploratoire {n}"
+        return Member(doc_id, fingerprint(f"# {title}\n\n{text}"), title, "markdown", None, path, 600)
+
+    first, second = sheet("a", 1, "/docs/marche-1.md"), sheet("b", 2, "/docs/marche-2.md")
+    assert related(first, second) is None
+    assert related(sheet("c", 0, "/docs/marche-0.md"), first) is None
+    assert related(first, sheet("d", 1, "/partage/copie.md")) == "copy"
