@@ -26,6 +26,7 @@ from typing import Any
 
 from bench.common import FRENCH_DOCS, RESULTS, ROOT, machine
 from indexer.extract.registry import extract
+from indexer.metadata import infer_metadata
 from kb.fingerprint import fingerprint
 from kb.grouping import Member, candidate_keys, groups, related
 
@@ -54,7 +55,9 @@ def members(corpus: Path, only: set[str] | None = None) -> tuple[dict[str, Membe
         start = time.perf_counter()
         fp = fingerprint(doc.text)
         times.append(time.perf_counter() - start)
-        out[rel] = Member(rel, fp, doc.title, doc.format, None, rel, path.stat().st_size)
+        # The title and date the product gives the document (its Member is built from them).
+        meta = infer_metadata(doc, path)
+        out[rel] = Member(rel, fp, meta.title, doc.format, meta.date, rel, path.stat().st_size)
     return out, times, sha
 
 

@@ -96,7 +96,7 @@ class Source:
     def shown_title(self) -> str:
         """The title a search result should show: the sidecar's when there is one."""
         sidecar = self.meta.get("sidecar")
-        return sidecar["titre"] if sidecar else self.meta["title"]
+        return sidecar["titre"] if sidecar and sidecar.get("titre") else self.meta["title"]
 
 
 def read_source(path: Path) -> Source:
@@ -694,6 +694,9 @@ def main() -> int:
         RENDERERS[src.fmt](src, dest)
         if src.meta.get("sidecar"):
             write_sidecar(src, dest)
+    # Hand-made files that exercise duplicates and versions (an exact copy of a charter in a
+    # shared folder, an older edition of another): copied as they are.
+    shutil.copytree(ROOT / "extra", OUT, dirs_exist_ok=True)
     texts, pages_info = check_and_collect(sources)
     checks = resolve_checks(sources, texts)
     write_expected(sources, pages_info, checks)

@@ -124,7 +124,7 @@ def run(task: Task) -> Outcome:
         territory=meta.territory, language=meta.language, author=meta.author, summary=meta.summary,
         url=meta.url, keywords=meta.keywords, headings=tuple(extracted.headings), licence=meta.licence,
         page_count=meta.page_count if meta.page_count is not None else extracted.page_count,
-        word_count=meta.word_count, flags=flags, extra=meta.extra,
+        word_count=meta.word_count, flags=flags, extra=meta.extra, practice=meta.practice,
         sections=find_sections(text, extracted.headings), fingerprint=fingerprint(text),
     )
     # Any format, not only PDF: an HTML page made of scripts and empty tags is indexed too,

@@ -98,6 +98,7 @@ class Revision:
     live: bool
     type: str | None
     themes: tuple[str, ...] = ()
+    collection: str | None = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,7 @@ class Catalog:
             # Added after the first bases were made: a base opened read-only (full disk) may lack
             # it until its next writer, and readers then see no past removals (``revisions``).
             self._db.executescript(_TOMBSTONES)
+            self._add_tombstone_collection()
 
     def _add_columns(self) -> None:
         """Catalogs made before the ``flags`` and ``collection`` columns get them, empty:
@@ -239,6 +241,17 @@ class Catalog:
                 self._db.execute(f"ALTER TABLE documents ADD COLUMN {name} TEXT")
             except sqlite3.OperationalError as exc:
                 if "duplicate column" not in str(exc):  # another process added it first
+                    raise
+
+    def _add_tombstone_collection(self) -> None:
+        """Tombstones made before collections get the column, empty (their OAI sets then
+        lack the collection, as their records did)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(tombstones)")}
+        if "collection" not in columns:
+            try:
+                self._db.execute("ALTER TABLE tombstones ADD COLUMN collection TEXT")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
                     raise
 
     @property
@@ -478,10 +491,10 @@ class Catalog:
         changed at or after ``since``, before ``before`` (ISO texts, compared as written), and
         strictly after the ``(changed_at, id)`` cursor ``after``; at most ``limit``. A change
         moves a document to the end, so a walk by cursor misses none that change meanwhile."""
-        rows = ("SELECT id, updated_at AS stamp, status = 'indexed' AS live, type, NULL AS themes FROM documents "
-                "WHERE status IN ('indexed', 'removed', 'failed')")
+        rows = ("SELECT id, updated_at AS stamp, status = 'indexed' AS live, type, NULL AS themes, collection "
+                "FROM documents WHERE status IN ('indexed', 'removed', 'failed')")
         if self._has_tombstones():
-            rows += (" UNION ALL SELECT id, removed_at, 0, type, themes FROM tombstones "
+            rows += (" UNION ALL SELECT id, removed_at, 0, type, themes, collection FROM tombstones "
                      "WHERE id NOT IN (SELECT id FROM documents)")
         where, params = ["1"], []
         if since:
@@ -494,10 +507,10 @@ class Catalog:
             where.append("(stamp > ? OR (stamp = ? AND id > ?))")
             params += [after[0], after[0], after[1]]
         found = self._db.execute(
-            f"SELECT id, stamp, live, type, themes FROM ({rows}) WHERE {' AND '.join(where)} "
+            f"SELECT id, stamp, live, type, themes, collection FROM ({rows}) WHERE {' AND '.join(where)} "
             "ORDER BY stamp, id LIMIT ?", (*params, limit))
-        return [Revision(doc_id, stamp, bool(live), kind, tuple(json.loads(themes)) if themes else ())
-                for doc_id, stamp, live, kind, themes in found]
+        return [Revision(doc_id, stamp, bool(live), kind, tuple(json.loads(themes)) if themes else (), collection)
+                for doc_id, stamp, live, kind, themes, collection in found]
 
     def revision(self, doc_id: str) -> Revision | None:
         """The latest change of ``doc_id`` (see ``revisions``), or None if never known."""
@@ -506,9 +519,9 @@ class Catalog:
             return Revision(entry.id, entry.updated_at, entry.status == INDEXED, entry.type)
         if not self._has_tombstones():
             return None
-        row = self._db.execute("SELECT id, removed_at, type, themes FROM tombstones WHERE id = ?",
+        row = self._db.execute("SELECT id, removed_at, type, themes, collection FROM tombstones WHERE id = ?",
                                (doc_id,)).fetchone()
-        return Revision(row[0], row[1], False, row[2], tuple(json.loads(row[3]))) if row else None
+        return Revision(row[0], row[1], False, row[2], tuple(json.loads(row[3])), row[4]) if row else None
 
     def count_by(self, column: str) -> dict[str, int]:
         assert column in ("status", "type", "format")
@@ -587,8 +600,8 @@ class Catalog:
         with self._transaction() as db:
             for doc_id in ids:
                 if doc_id in themes:
-                    db.execute("INSERT OR REPLACE INTO tombstones (id, removed_at, type, themes) "
-                               "SELECT id, updated_at, type, ? FROM documents WHERE id = ? AND status = ?",
+                    db.execute("INSERT OR REPLACE INTO tombstones (id, removed_at, type, themes, collection) "
+                               "SELECT id, updated_at, type, ?, collection FROM documents WHERE id = ? AND status = ?",
                                (themes[doc_id], doc_id, REMOVED))
                 db.execute("DELETE FROM documents WHERE id = ? AND status = ?", (doc_id, REMOVED))
                 db.execute("UPDATE documents SET sync = ?, indexed_at = CASE WHEN status = ? THEN ? "

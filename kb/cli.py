@@ -25,6 +25,7 @@ from kb.model import OCR, OCR_INCOMPLETE, SCANNED_NO_OCR, SearchRequest
 from kb.names import printable
 from kb.settings import BASE_URL, KNOWN, read_settings, write_setting
 from kb.synonyms import load_synonyms
+from kb.practice import PRACTICE_FIELDS
 
 # C0/C1 controls (escape sequences included) must never reach the terminal from a document.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -348,7 +349,9 @@ def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], the
         kb.close()
     if as_json:
         hits = [{"id": h.id, "title": h.title, "type": h.type, "date": h.date, "path": h.path, "page": h.page,
-                 "collection": h.collection, "score": h.score, "snippet": h.snippet} for h in result.hits]
+                 "collection": h.collection, "score": h.score, "snippet": h.snippet,
+                 "relatives": [{"id": i, "title": t, "label": label} for i, t, label in h.relatives]}
+                for h in result.hits]
         payload: dict[str, Any] = {"total": result.total, "hits": hits}
         if result.suggestion:
             payload["suggestion"] = result.suggestion
@@ -449,10 +452,17 @@ def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
             ("Licence", doc.licence), ("Source", doc.url), ("Langue", doc.language),
             ("Format", doc.format), ("Pages", doc.page_count), ("Mots", doc.word_count),
             ("Texte", _text_origin(doc.flags)),
+            *((PRACTICE_FIELDS[k], ", ".join(v)) for k, v in doc.practice.items() if k in PRACTICE_FIELDS),
+            ("Sections", ", ".join(s.title for s in doc.sections or ())),
             ("Fichier", doc.path), *doc.extra.items(), ("Lien", link), ("Résumé", doc.summary)]
     for label, value in rows:
         if value not in (None, ""):
             click.echo(f"{safe(label):14} {safe(value)}")
+    if doc.relatives:
+        click.echo("")
+        click.echo("Autres versions et formats")
+        for rid, title, label in doc.relatives:
+            click.echo(f"  - {safe(title)} — {safe(label)}  (id {rid})")
     if similar:
         click.echo("")
         click.echo("Documents similaires")

@@ -112,6 +112,7 @@ _DATE_PATTERNS = [
 ]
 _VERSION = re.compile(r"(?<![a-z0-9])v(?:ersion)?[ _-]?(\d+(?:[._-]\d+)*)(?![\d])")
 _WORD = re.compile(r"[a-z0-9]+")
+_CODE = re.compile(r"(?<![a-z0-9])(?!v\d)[a-z]{1,3}\d{3,}(?![a-z0-9])")
 
 
 def _fold(text: str) -> str:
@@ -134,6 +135,10 @@ def name_key(name: str) -> NameKey:
     a session: "13_fast", "SPP-22-0503"), dates (normalised to YYYY[-MM[-DD]]) and version
     numbers ("v0.1", "V3"), edition words ("projet", "relu", "DEF") dropped."""
     text = _fold(name)
+    # Item codes (« F1925 », « R12345 »): taken whole before the dates, or « 1925 » would read
+    # as a year and leave two pages of one series looking like one document.
+    codes = set(_CODE.findall(text))
+    text = _CODE.sub(" ", text)
     for month, number in _MONTHS.items():
         text = re.sub(rf"\b{month}\b", f" month{number:02d} ", text)
     dates: set[str] = set()
@@ -145,11 +150,14 @@ def name_key(name: str) -> NameKey:
     versions = {v.replace("_", ".").replace("-", ".") for v in _VERSION.findall(text)}
     text = _VERSION.sub(" ", text)
     words: set[str] = set()
-    numbers: set[str] = set()
+    numbers: set[str] = set(codes)
     for w in _WORD.findall(text):
         if w.startswith("month") or w in _EDITION_WORDS:
             continue
-        (numbers if w.isdigit() else words).add((w.lstrip("0") or "0") if w.isdigit() else w)
+        if w.isdigit():
+            numbers.add(w.lstrip("0") or "0")
+        else:
+            words.add(w)
     return NameKey(frozenset(words), frozenset(numbers), frozenset(dates), frozenset(versions))
 
 
@@ -204,6 +212,16 @@ def _titles_conflict(a: Member, b: Member) -> bool:
             or _dates_conflict(ta.dates, tb.dates))
 
 
+def _same_title(a: Member, b: Member) -> bool:
+    return bool(a.title and b.title and _fold(a.title).split() == _fold(b.title).split())
+
+
+def _years_differ(a: Member, b: Member) -> bool:
+    """The documents' own dates name different years: a 2016 and a 2021 edition of one
+    charter are versions, not the same document in two formats."""
+    return bool(a.date and b.date and a.date[:4].isdigit() and b.date[:4].isdigit() and a.date[:4] != b.date[:4])
+
+
 def _numbers_conflict(a: Member, b: Member) -> bool:
     """Titles naming different numbers (not years): the items of a series."""
     if not (a.title and b.title):
@@ -230,15 +248,20 @@ def related(a: Member, b: Member) -> str | None:
         return "copy"
     shingles = min(shingle_count(a.fingerprint), shingle_count(b.fingerprint))
     names = name_similarity(a, b)
-    differ = _editions_differ(key_a, key_b)
+    differ = _editions_differ(key_a, key_b) or _years_differ(a, b)
     if r >= NEAR_CONTENT and shingles >= MIN_NEAR_SHINGLES:
         return "version" if differ else "near"
-    if r >= NEAR and names >= SIMILAR_NAME:
+    # A text of a few words changes a lot by one word: too little to call two of them the
+    # same document (two one-line notes of a series, two pages of a template).
+    if r >= NEAR and names >= SIMILAR_NAME and shingles >= MIN_COPY_SHINGLES:
         if not differ:
             return "near"
-        if shingles >= MIN_VERSION_SHINGLES:
+        if shingles >= MIN_VERSION_SHINGLES or (_same_title(a, b) and not _dates_conflict(key_a.dates, key_b.dates)):
             return "version"
-        return None  # short texts of one series (agendas of two meetings)
+        # Short texts of one series (agendas of two meetings, dated in their names), unless
+        # they bear the very same title: a two-page charter re-adopted another year is its new
+        # edition (judged pairs unchanged: the agendas' names carry conflicting dates).
+        return None
     if shingles < MIN_VERSION_SHINGLES:
         return None
     if r >= VERSION and names >= SIMILAR_NAME:

@@ -36,6 +36,7 @@ from kb.analysis import Analyzer, fold
 from kb.durability import check_segments
 from kb.analysis import words as words_of
 from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, SearchRequest
+from kb.practice import PRACTICE_FACETS
 from kb.query import MATCH_FIELD, MAX_TERMS, TITLE_FIELD, AnyOf, BuiltQuery, QueryBuilder, SynonymMatcher
 from kb.scoring import (CachedBM25F, FieldLengths, TermClauses, accumulate, clause_terms, deleted_docs, posting_ids,
                         within_budget)
@@ -48,12 +49,12 @@ from kb.turns import Turns
 from kb.vocabulary import default_vocabulary
 
 # Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
-SCHEMA_VERSION = 9  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
+SCHEMA_VERSION = 10  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
 # 4: the body's terms include the title, headings and summary; 5: those two indexed again;
 # 6: accented endings stemmed, the title's weight given at query time; 7: ``added`` (when the
 # document entered the base, the feeds' order) and ``schemes`` (dispositifs apart from
 # organisations); 8: ``collection`` (the centre or source a document comes from); 9: practice-
-# sheet sections (``sections`` and one ``sec_<key>`` field each)
+# sheet sections (``sections`` and one ``sec_<key>`` field each); 10: practice-sheet metadata
 INDEX_NAME = "kb"
 log = logging.getLogger(__name__)
 SIMILAR_SCAN = 200_000  # characters of a document read for its key terms
@@ -148,6 +149,8 @@ def build_schema() -> fields.Schema:
         added=fields.ID(stored=True, sortable=True),
         # The keys of the practice-sheet sections a document has (the Section facet)...
         sections=fields.KEYWORD(stored=True, commas=True),
+        # Practice-sheet metadata (kb.practice), one facet each.
+        **{name: fields.KEYWORD(stored=True, commas=True) for name in PRACTICE_FACETS},
     )
     # ...and the text of each, searched on its own (``resultats:insertion``).
     schema.add(SECTION_PREFIX + "*", fields.TEXT(analyzer=french), glob=True)
@@ -178,6 +181,7 @@ def _fields_of(doc: Document, added: str | None = None) -> dict[str, Any]:
         "territory": doc.territory or "",
         "added": added or "",
         "sections": ",".join(s.key for s in sections_of(doc)),
+        **{name: ",".join(v.replace(",", " ") for v in doc.practice.get(name, ())) for name in PRACTICE_FACETS},
     }
 
 
@@ -491,7 +495,9 @@ class Index:
             built = self.builder.build(node, labels, fixes)
         found = self._find(s, built, request, filter_q)
         total, page_of = found.total, found.page
-        if self.leaders is not None and found.ranked:
+        # Ranked by relevance, a group of copies and versions is one result; by date (feeds,
+        # « Trier par date »), each member is news of its own: a new edition is announced.
+        if self.leaders is not None and found.ranked and request.sort not in DATE_SORTS:
             kept, dropped = self._collapsed(s, found.ranked)
             if dropped:
                 total = max(len(kept), total - dropped)
@@ -696,7 +702,7 @@ class Index:
         """Each facet field's values over the matched documents, with their counts."""
         facets: dict[str, tuple[FacetValue, ...]] = {}
         for name in names:
-            overlap = name in ("themes", "organisations", "schemes", "sections")
+            overlap = name in ("themes", "organisations", "schemes", "sections", *PRACTICE_FACETS)
             counts: Counter[Any] = Counter()
             for segment_searcher, _, ids in matched:
                 if not ids:
@@ -1072,9 +1078,10 @@ def _phrase_scores(segment_searcher: Searcher, context: Any, phrase: wq.Phrase,
 
 
 def _highlighted(*queries: wq.Query | None) -> frozenset[str]:
-    """The indexed terms of ``queries`` that snippets highlight (those of title and body)."""
+    """The indexed terms of ``queries`` that snippets highlight (those of title, body and
+    practice-sheet sections, whose text is the body's)."""
     return frozenset(_text_of(text) for q in queries if q is not None
-                     for field, text in _all_terms(q) if field in ("body", "title"))
+                     for field, text in _all_terms(q) if field in ("body", "title") or field.startswith(SECTION_PREFIX))
 
 
 def _text_of(value: Any) -> str:

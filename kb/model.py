@@ -65,6 +65,8 @@ class Document:
     # The practice-sheet sections recognised in ``text`` (kb.sectioning); None in records
     # written before sections were recognised (they are then found when needed).
     sections: tuple[Section, ...] | None = None
+    # Practice-sheet metadata (kb.practice): porteur, qpv, public, periode, etat, financeurs...
+    practice: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # MinHash of the text (kb.fingerprint), to group copies and versions; "" when not computed.
     fingerprint: str = ""
     # The other members of its group, filled when read (not stored): (id, title, label).
@@ -80,6 +82,7 @@ class Document:
             if isinstance(value, tuple):
                 data[key] = list(value)
         data["relatives"] = [{"id": i, "title": t, "label": label} for i, t, label in self.relatives]
+        data["practice"] = {k: list(v) for k, v in self.practice.items()}
         return data
 
     @classmethod
@@ -90,6 +93,8 @@ class Document:
             if isinstance(value, list):
                 values[key] = tuple(value)
         values.pop("relatives", None)  # filled when read, never stored
+        if isinstance(values.get("practice"), dict):
+            values["practice"] = {k: tuple(v) for k, v in values["practice"].items()}
         if values.get("sections") is not None:
             values["sections"] = tuple(Section(**s) for s in values["sections"])
         return cls(**values)
@@ -153,7 +158,9 @@ class SearchPage:
 
 # "schemes": the dispositifs (QPV, NPNRU, CLS...) cited, apart from the organisations (kb.vocabulary).
 # "sections": the practice-sheet sections a document has (kb.sections keys).
-FACET_FIELDS = ("collection", "type", "themes", "year", "organisations", "schemes", "format", "sections")
+# The practice-sheet facets (kb.practice.PRACTICE_FACETS) come last.
+FACET_FIELDS = ("collection", "type", "themes", "year", "organisations", "schemes", "format", "sections",
+                "porteur", "qpv", "public", "etat", "financeurs", "partenaires")
 
 
 @dataclass(frozen=True)

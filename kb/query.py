@@ -20,6 +20,7 @@ from typing import Any
 from whoosh import query as wq
 
 from kb import querysyntax as qs
+from kb.practice import PRACTICE_FACETS
 from kb.analysis import Analyzer, fold, topical
 from kb.analysis import words as words_of
 from kb.synonyms import Synonyms
@@ -33,7 +34,7 @@ TITLE_FIELD = "title"
 TEXT_FIELDS = (TITLE_FIELD, MATCH_FIELD)
 SECTION_FIELDS = ("headings", "summary")
 KEYWORD_FIELDS = ("type", "themes", "year", "format", "organisations", "schemes", "territory", "language",
-                  "collection")
+                  "collection", "sections", *PRACTICE_FACETS)
 # The title's words are also in the body: this weight is what a title match adds on top of the
 # body match (bench/relevance/README.md for the measurements behind each figure).
 TITLE_WEIGHT = 2.0

@@ -27,6 +27,8 @@ FIELD_ALIASES = {
     "sigle": "organisations",
     "dispositif": "schemes", "dispositifs": "schemes",
     "collection": "collection", "centre": "collection", "source": "collection",
+    "porteur": "porteur", "qpv": "qpv", "public": "public", "etat": "etat", "état": "etat",
+    "financeur": "financeurs", "financeurs": "financeurs", "partenaire": "partenaires", "partenaires": "partenaires",
     "territoire": "territory", "territory": "territory",
     "langue": "language", "language": "language", "lang": "language",
     "id": "id",

@@ -63,7 +63,7 @@ def test_search_json_contract(indexed: tuple[Path, Path, dict]) -> None:
     data = json.loads(result.stdout)
     assert data["total"] == 1
     hit = data["hits"][0]
-    assert set(hit) == {"id", "title", "type", "date", "path", "page", "collection", "score", "snippet"}
+    assert set(hit) == {"id", "title", "type", "date", "path", "page", "collection", "score", "snippet", "relatives"}
     assert hit["path"] == str(docs / "charte.txt")
     assert "<mark>CGET</mark>" in hit["snippet"]
 

@@ -28,8 +28,10 @@ def _write(folder: Path) -> dict[str, str | None]:
         path = folder / f"jardin-{n}.md"
         path.write_text(f"---\n{front}---\n\n{body}", encoding="utf-8")
         dated[str(path.resolve())] = date
-    twin = "---\ntitle: Fiche jumelle\n---\n\nLe jardin partagé du quartier accueille les habitants.\n"
-    for name in ("jumelle-a.md", "jumelle-b.md"):
+    # Twins with the same words of the query, as often and in texts of the same length: equal
+    # scores. Not copies (those are one result, kb.kinship): one word that is not searched differs.
+    for name, who in (("jumelle-a.md", "habitants"), ("jumelle-b.md", "voisins")):
+        twin = f"---\ntitle: Fiche jumelle\n---\n\nLe jardin partagé du quartier accueille les {who}.\n"
         (folder / name).write_text(twin, encoding="utf-8")
     return dated
 
@@ -66,7 +68,7 @@ def test_date_order_keeps_filters(base: tuple[KnowledgeBase, dict]) -> None:
     assert [dated[h.path] for h in result.hits] == ["2023-01-10", "2021-07-07"]
 
 
-def test_identical_documents_tie_in_a_stable_order(base: tuple[KnowledgeBase, dict]) -> None:
+def test_equal_scores_tie_in_a_stable_order(base: tuple[KnowledgeBase, dict]) -> None:
     kb, _ = base
     request = SearchRequest("fiche jumelle jardin")
     first = kb.search(request).hits[:2]

@@ -25,7 +25,7 @@ from kb.errors import NotFound
 from kb.model import Document, Hit, SearchPage
 from webui import knowledge_base
 from webui.links import absolute, permalink, stable_link
-from webui.params import FACET_LABELS, Search
+from webui.params import FACET_LABELS, Search, shown_value
 from webui.typography import french_spaces
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -88,7 +88,7 @@ def title_of(state: Search) -> str:
     if not state.q and not state.filters:
         return f"{site} : derniers documents"
     words = [french_spaces(f"« {state.q} »")] if state.q else []
-    words += [f"{FACET_LABELS.get(k, k)} : {' ou '.join(v)}" for k, v in state.filters.items()]
+    words += [f"{FACET_LABELS.get(k, k)} : {' ou '.join(shown_value(k, x) for x in v)}" for k, v in state.filters.items()]
     return f"{site} : {' ; '.join(words)}"
 
 

@@ -36,7 +36,7 @@ OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
 GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 
-SET_NAMES = {"type": "Types de document", "theme": "Thèmes"}
+SET_NAMES = {"type": "Types de document", "collection": "Collections (centres ou sources)", "theme": "Thèmes"}
 _SCAN = 500  # catalog rows read at a time while filling a page
 
 
@@ -69,8 +69,9 @@ def datestamp(stamp: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def set_specs(kind: str | None, themes: tuple[str, ...]) -> list[str]:
+def set_specs(kind: str | None, themes: tuple[str, ...], collection: str | None = None) -> list[str]:
     specs = [f"type:{slugify(kind)}"] if kind else []
+    specs += [f"collection:{slugify(collection)}"] if collection else []
     return specs + [f"theme:{slugify(t)}" for t in dict.fromkeys(themes)]
 
 
@@ -83,11 +84,11 @@ class Item:
 
 def item(revision: Revision) -> Item | None:
     if not revision.live:
-        return Item(revision, None, set_specs(revision.type, revision.themes))
+        return Item(revision, None, set_specs(revision.type, revision.themes, revision.collection))
     doc = knowledge_base().catalog.document(revision.id, text=False)
     if doc is None:  # removed since the row was read
         return None
-    return Item(revision, doc, set_specs(doc.type, doc.themes))
+    return Item(revision, doc, set_specs(doc.type, doc.themes, doc.collection))
 
 
 def in_set(found: Item, wanted: str | None) -> bool:
@@ -95,6 +96,10 @@ def in_set(found: Item, wanted: str | None) -> bool:
 
 
 def _may_be_in(revision: Revision, wanted: str | None) -> bool:
+    """Whether the catalog row alone rules the revision out of ``wanted`` (type and collection
+    sets are decided without reading the record)."""
+    if wanted is not None and wanted.startswith("collection:"):
+        return f"collection:{slugify(revision.collection)}" == wanted if revision.collection else False
     if wanted is None or not wanted.startswith("type:"):
         return True
     return f"type:{slugify(revision.type)}" == wanted if revision.type else False
@@ -188,12 +193,18 @@ def metadata_formats(root: ET.Element, args: dict[str, str]) -> None:
 
 
 def sets() -> list[tuple[str, str]]:
-    """(setSpec, setName): the types of the base and the themes of its documents."""
+    """(setSpec, setName): the types of the base, its collections and its documents' themes."""
     kb = knowledge_base()
     out = [("type", SET_NAMES["type"])]
     out += [(f"type:{slugify(t)}", f"Type : {t}") for t in sorted(kb.catalog.count_by("type")) if t]
+    everything = kb.search(SearchRequest(page_size=1, facets=True)).facets
+    collections = everything.get("collection", ())
+    if collections:
+        out.append(("collection", SET_NAMES["collection"]))
+        out += [(f"collection:{slugify(v.value)}", f"Collection : {v.value}")
+                for v in sorted(collections, key=lambda v: v.value)]
     out.append(("theme", SET_NAMES["theme"]))
-    facets = kb.search(SearchRequest(page_size=1, facets=True)).facets.get("themes", ())
+    facets = everything.get("themes", ())
     out += [(f"theme:{slugify(v.value)}", f"Thème : {v.value}") for v in sorted(facets, key=lambda v: v.value)]
     return list(dict(out).items())
 

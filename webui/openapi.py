@@ -15,6 +15,9 @@ def _filter_params() -> list[dict[str, Any]]:
                     "org": "Organisation citée (ANCT, CAF, bailleur social…)",
                     "dispositif": "Dispositif ou programme cité (QPV, NPNRU, contrat de ville…)",
                     "format": "Format (pdf, html, docx, odt, markdown, text)",
+                    "porteur": "Porteur de l'action (fiche d'expérience)", "qpv": "Quartier prioritaire (fiche)",
+                    "public": "Public de l'action (fiche)", "etat": "État du projet (fiche)",
+                    "financeurs": "Financeur (fiche)", "partenaires": "Partenaire (fiche)",
                     "section": "Section de fiche d'expérience (resultats, enseignements…) : les mots de la "
                                "requête y sont cherchés"}
     return [{"name": name, "in": "query", "required": False,
@@ -91,6 +94,9 @@ SCHEMAS: dict[str, Any] = {
             "date": NULLABLE_STR, "year": {"type": ["integer", "null"]},
             "themes": STR_LIST, "organisations": STR_LIST, "keywords": STR_LIST, "headings": STR_LIST,
             "flags": STR_LIST, "collection": NULLABLE_STR, "territory": NULLABLE_STR,
+            "practice": {"type": "object", "description": "Métadonnées de fiche d'expérience (porteur, qpv, "
+                         "public, periode, etat, financeurs, partenaires, contact)",
+                         "additionalProperties": STR_LIST},
             "fingerprint": {"type": "string", "description": "Empreinte MinHash du texte (regroupement des versions)"},
             "sections": {"type": ["array", "null"], "description": "Sections de fiche reconnues, dans l'ordre",
                          "items": {"type": "object", "required": ["key", "title", "start", "end"],

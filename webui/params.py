@@ -14,12 +14,16 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from kb.model import SearchRequest
+from kb.practice import PRACTICE_FACETS, PRACTICE_FIELDS
+from kb.sections import default_sections
 
 # URL parameter -> facet field of the core, with its French label.
 FACET_PARAMS = {"collection": "collection", "type": "type", "theme": "themes", "annee": "year",
-                "org": "organisations", "dispositif": "schemes", "format": "format", "section": "sections"}
+                "org": "organisations", "dispositif": "schemes", "format": "format", "section": "sections",
+                **{name: name for name in PRACTICE_FACETS}}
 FACET_LABELS = {"collection": "Collection", "type": "Type", "theme": "Thème", "annee": "Année", "org": "Organisation",
-                "dispositif": "Dispositif", "format": "Format", "section": "Section de fiche"}
+                "dispositif": "Dispositif", "format": "Format", "section": "Section de fiche",
+                **{name: PRACTICE_FIELDS[name] for name in PRACTICE_FACETS}}
 FIELD_PARAMS = {v: k for k, v in FACET_PARAMS.items()}
 SORTS = {"pertinence": "relevance", "date": "date"}
 
@@ -124,8 +128,13 @@ class Search:
 
     def active(self) -> list[tuple[str, str, str]]:
         """(label, value, URL without it) for each active filter: the removable chips."""
-        return [(FACET_LABELS[name], value, self.toggled(name, value))
+        return [(FACET_LABELS[name], shown_value(name, value), self.toggled(name, value))
                 for name, values in self.filters.items() for value in values]
+
+
+def shown_value(name: str, value: str) -> str:
+    """A filter's value as people read it: a section by its label, not its key."""
+    return default_sections().labels.get(value, value) if name == "section" else value
 
 
 def search_state(default_sort: str | None = None) -> Search:

@@ -25,6 +25,8 @@ from werkzeug.exceptions import HTTPException
 
 from kb.errors import KBError, NotFound
 from kb.model import Document, SearchPage
+from kb.practice import PRACTICE_FACETS, PRACTICE_FIELDS
+from kb.sectioning import sections_of
 from kb.sections import default_sections
 from kb.vocabulary import default_vocabulary
 from webui import dublincore, feeds, knowledge_base
@@ -171,6 +173,7 @@ def document(doc_id: str, slug: str | None = None) -> Any:
     bodies, schemes = default_vocabulary().split(doc.organisations)
     return render_template("document.html", doc=doc, bodies=bodies, schemes=schemes, watch=watch_feeds(doc), q=q,
                            sheet=sheet_of(doc) if part.count == 1 else (),
+                           practice_fields=list(PRACTICE_FIELDS.items()), practice_facets=PRACTICE_FACETS,
                            passages=passages, similar=similar, permalink=link, citation=citation(doc, link),
                            dc_meta=dublincore.meta_tags(doc), json_ld=dublincore.json_ld(doc),
                            blocks=[(page, continued, paragraphs(text)) for page, continued, text in part.blocks],
@@ -182,11 +185,13 @@ def document(doc_id: str, slug: str | None = None) -> Any:
 def sheet_of(doc: Document) -> list[tuple[str, str, str, list[str]]]:
     """A practice sheet's sections in order: (anchor key, French label, heading as written,
     paragraphs), read from the whole text (a document in one part only); [] when it has none."""
-    if not doc.sections:
+    if doc.sections == ():
         return []
-    text = knowledge_base().document(doc.id).text
+    full = knowledge_base().document(doc.id)
     labels = default_sections().labels
-    return [(s.key, labels.get(s.key, s.title), s.title, paragraphs(text[s.start:s.end])) for s in doc.sections]
+    # A record written before sections were recognised has None: they are found now.
+    return [(s.key, labels.get(s.key, s.title), s.title, paragraphs(full.text[s.start:s.end]))
+            for s in sections_of(full)]
 
 
 def watch_feeds(doc: Document) -> list[tuple[str, str, str]]:

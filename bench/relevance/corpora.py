@@ -37,7 +37,9 @@ def sources(name: str) -> list[Path]:
     return [root] + sorted(p.resolve() for p in SHARED_DOCS.rglob("*.md"))
 
 # Code whose change invalidates the project's index (rebuilt from the catalog) / the baseline.
-_INDEX_CODE = ("kb/analysis.py", "kb/index.py", "kb/synonyms.py", "kb/data/synonyms.yaml")
+_INDEX_CODE = ("kb/analysis.py", "kb/index.py", "kb/synonyms.py", "kb/data/synonyms.yaml",
+               # groups of copies and versions (kb.kinship) are rebuilt with the index
+               "kb/fingerprint.py", "kb/grouping.py", "kb/kinship.py")
 _BASELINE_VERSION = "1"
 
 
@@ -77,6 +79,13 @@ class Collection:
     def search(self, query: str, k: int = 20) -> list[str]:
         page = self.kb.search(SearchRequest(query, page_size=k, facets=False))
         return [self.relative(h.path) for h in page.hits]
+
+    def groups(self) -> dict[str, str]:
+        """Each grouped document (relative path) -> its group (the leader's relative path)."""
+        rows = self.kb.catalog.connection.execute(
+            "SELECT k.path, l.path FROM kin k JOIN kin l ON l.id = k.leader WHERE k.leader IN "
+            "(SELECT leader FROM kin GROUP BY leader HAVING COUNT(*) > 1)").fetchall()
+        return {self.relative(path): self.relative(leader) for path, leader in rows}
 
     def close(self) -> None:
         self.baseline.close()

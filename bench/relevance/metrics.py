@@ -4,6 +4,11 @@
   document of the query by grade. Unjudged documents count as grade 0.
 - MRR: 1 / rank of the first *relevant* document (grade >= RELEVANT), 0 if none in the list.
 - recall@k: share of the relevant documents (grade >= RELEVANT) found in the first k.
+
+Groups (``grouped``): copies, other formats and versions of one document (kb.kinship) are one
+result in the product, shown once with links to the others. Every system is scored on groups:
+a ranking lists each group once (its first member), a group's grade is the best of its
+members', so listing three editions of one standard counts once, for every system alike.
 """
 
 from __future__ import annotations
@@ -42,6 +47,25 @@ def recall(ranking: Sequence[str], judgments: Mapping[str, int], k: int = 20) ->
 def precision(ranking: Sequence[str], expected: set[str], k: int = 3) -> float:
     """Share of the first ``k`` results that are expected (missing results count as misses)."""
     return len(set(ranking[:k]) & expected) / k
+
+
+def grouped(ranking: Sequence[str], judgments: Mapping[str, int],
+            group_of: Mapping[str, str]) -> tuple[list[str], dict[str, int]]:
+    """``ranking`` and ``judgments`` on groups: each document replaced by its group's key
+    (itself when alone), later members of a group already listed dropped, and a group's
+    grade the best of its members'."""
+    seen: set[str] = set()
+    keys = []
+    for doc in ranking:
+        key = group_of.get(doc, doc)
+        if key not in seen:
+            seen.add(key)
+            keys.append(key)
+    grades: dict[str, int] = {}
+    for doc, grade in judgments.items():
+        key = group_of.get(doc, doc)
+        grades[key] = max(grades.get(key, 0), grade)
+    return keys, grades
 
 
 def mean(values: Sequence[float]) -> float:

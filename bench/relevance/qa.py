@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,18 +53,20 @@ def shapes(text: str) -> list[str]:
 
 
 def evaluate_qa(questions: Sequence[Question], rank: Callable[[str, str], Sequence[str]],
-                systems: Sequence[str]) -> dict[str, Any]:
-    """``rank(system, question)`` gives the ranked paths (the first ``DEPTH`` are read)."""
+                systems: Sequence[str], group_of: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``rank(system, question)`` gives the ranked paths (the first ``DEPTH`` are read); the
+    answering page counts as found when its group is (``metrics.grouped``)."""
     rows = []
     for q in questions:
         row: dict[str, Any] = {"q": q.text, "want": q.want, "shapes": shapes(q.text)}
-        judged = {q.want: 3}
+        want = (group_of or {}).get(q.want, q.want)
         for system in systems:
-            ranking = list(rank(system, q.text))[:DEPTH]
+            ranking, judged = metrics.grouped(list(rank(system, q.text)), {q.want: 3}, group_of or {})
+            ranking = ranking[:DEPTH]
             rr = metrics.reciprocal_rank(ranking[:10], judged)
             row[system] = {"rr@10": rr, "r@10": metrics.recall(ranking, judged, 10),
                            "r@100": metrics.recall(ranking, judged, DEPTH), "zero": float(not ranking),
-                           "rank": ranking.index(q.want) + 1 if q.want in ranking else None}
+                           "rank": ranking.index(want) + 1 if want in ranking else None}
         rows.append(row)
     summary = {}
     for shape in SHAPES:

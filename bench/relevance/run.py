@@ -10,7 +10,7 @@ import logging
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +23,21 @@ Ranker = Callable[[str, str, str], Sequence[str]]  # (system, collection, query)
 
 
 def evaluate(queries: Sequence[Query], rank: Ranker, collections: Sequence[str],
-             systems: Sequence[str] = SYSTEMS) -> dict[str, Any]:
+             systems: Sequence[str] = SYSTEMS, groups: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """Scores of every system on every (query, collection) pair that has a relevant document,
-    then means per collection, per category and overall (over pairs)."""
+    then means per collection, per category and overall (over pairs). ``groups`` maps a
+    collection's grouped documents to their group (``metrics.grouped``)."""
     rows: list[dict[str, Any]] = []
     for q in queries:
         for coll in collections:
-            judged = q.judgments.get(coll, {})
-            if not any(g >= metrics.RELEVANT for g in judged.values()):
+            judged_files = q.judgments.get(coll, {})
+            if not any(g >= metrics.RELEVANT for g in judged_files.values()):
                 continue
+            group_of = (groups or {}).get(coll, {})
             row: dict[str, Any] = {"id": q.id, "query": q.text, "category": q.category, "collection": coll}
             for system in systems:
-                ranking = list(rank(system, coll, q.text))[:20]
+                ranking, judged = metrics.grouped(list(rank(system, coll, q.text)), judged_files, group_of)
+                ranking = ranking[:20]
                 row[system] = {"ndcg@10": metrics.ndcg(ranking, judged, 10),
                                "mrr": metrics.reciprocal_rank(ranking, judged),
                                "recall@20": metrics.recall(ranking, judged, 20),
@@ -132,14 +135,15 @@ def measure(names: Sequence[str], with_qa: bool, rebuild: bool = False, pool: bo
             _print_pool(queries, {n: opened[n] for n in names})
             return {}
         t0 = time.perf_counter()
+        groups = {name: c.groups() for name, c in opened.items()}
         if names:
-            result = evaluate(queries, rank, names)
+            result = evaluate(queries, rank, names, groups=groups)
         if with_qa:
             qa_collection = opened["qa"]
             result["french_qa"] = evaluate_qa(
                 load_questions(FRENCH_QA / "questions.jsonl"),
                 lambda system, text: (qa_collection.baseline.search(text, qa.DEPTH) if system == "baseline"
-                                      else qa_collection.search(text, qa.DEPTH)), SYSTEMS)
+                                      else qa_collection.search(text, qa.DEPTH)), SYSTEMS, groups["qa"])
         search_s = time.perf_counter() - t0
 
         def similar(system: str, coll: str, doc: str) -> list[str]:

@@ -24,6 +24,7 @@ from indexer.metadata.titles import (
     specific_title,
     title_from_content,
 )
+from kb.practice import practice_key, practice_of
 from kb.synonyms import Synonyms, load_synonyms
 
 # Fields of Metadata that a sidecar can set; every other sidecar key goes to ``extra``.
@@ -53,6 +54,7 @@ class Metadata:
     page_count: int | None = None
     word_count: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    practice: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -151,7 +153,8 @@ def _description(*values: object) -> str | None:
 
 
 def _extra(sidecar: dict[str, object]) -> dict[str, str]:
-    extra = {str(k): as_text(v) or "" for k, v in sidecar.items() if k not in KNOWN_FIELDS}
+    extra = {str(k): as_text(v) or "" for k, v in sidecar.items()
+             if k not in KNOWN_FIELDS and practice_key(str(k)) is None}
     # A sidecar date or type we could not read is kept rather than silently dropped.
     if (date := as_text(sidecar.get("date"))) and parse_date(date) is None:
         extra["date"] = date
@@ -237,4 +240,6 @@ def infer_metadata(
         page_count=page_count,
         word_count=word_count,
         extra=_extra(side),
+        # A sheet's own front matter, then its sidecar key by key (a person's correction wins).
+        practice={**practice_of(extracted.meta or {}), **practice_of(sidecar or {})},
     )

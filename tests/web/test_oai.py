@@ -215,6 +215,26 @@ def test_sets_list_types_and_themes_and_select_records(server: str, oai_app: Fla
     assert themed and all(theme in h.setSpecs for h in themed)
 
 
+def test_collections_are_sets_decided_without_reading_records(server: str, oai_app: Flask, oai: FlaskClient,
+                                                               validate: Any) -> None:
+    if not CORPUS.is_dir():
+        pytest.skip("the demo corpus (and its .collection files) is not in this checkout")
+    tree = validate(oai.get("/oai?verb=ListSets").data)
+    specs = {s.findtext("o:setSpec", namespaces=NS): s.findtext("o:setName", namespaces=NS)
+             for s in tree.iterfind(".//o:set", NS)}
+    assert specs["collection:observatoire-regional-des-quartiers"] == "Collection : Observatoire régional des quartiers"
+    kb = _kb(oai_app)
+    studies = {e.id for e in kb.catalog.entries("status = 'indexed'") if "/etudes-rapports/" in e.path}
+    with Scythe(server) as scythe:
+        headers = list(scythe.list_identifiers(metadata_prefix="oai_dc",
+                                               set_="collection:observatoire-regional-des-quartiers"))
+        pooled = list(scythe.list_identifiers(metadata_prefix="oai_dc", set_="collection"))
+    assert {_doc_id(h.identifier) for h in headers} == studies and studies
+    assert all("collection:observatoire-regional-des-quartiers" in h.setSpecs for h in headers)
+    with_collection = {e.id for e in kb.catalog.entries("status = 'indexed'") if "/corpus/" in e.path}
+    assert {_doc_id(h.identifier) for h in pooled} == with_collection
+
+
 def test_metadata_formats(oai: FlaskClient, oai_app: Flask, validate: Any) -> None:
     tree = validate(oai.get("/oai?verb=ListMetadataFormats").data)
     assert [p.text for p in tree.iterfind(".//o:metadataPrefix", NS)] == ["oai_dc"]
