@@ -81,6 +81,7 @@ class KnowledgeBase:
         self.kinship = Kinship(self.catalog)
         # Results show a group of copies and versions once (kb.kinship).
         self.index.leaders = self.kinship.leaders
+        self.index.copies = self.kinship.copies
         self._lock = FileLock(str(home / "write.lock"))
         if self.index.created and self.catalog.count_by("status").get(INDEXED):
             # A new version changed the index format: rebuild it from the catalog now, so that

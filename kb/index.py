@@ -284,6 +284,8 @@ class Index:
         # The leader of each grouped id (kb.kinship), set by the knowledge base: results then
         # show a group of copies and versions once.
         self.leaders: Callable[[Iterable[str]], dict[str, str]] | None = None
+        # The same for exact copies only (the lists by date).
+        self.copies: Callable[[Iterable[str]], dict[str, str]] | None = None
         self._lengths = FieldLengths()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -496,9 +498,10 @@ class Index:
         found = self._find(s, built, request, filter_q)
         total, page_of = found.total, found.page
         # Ranked by relevance, a group of copies and versions is one result; by date (feeds,
-        # « Trier par date »), each member is news of its own: a new edition is announced.
-        if self.leaders is not None and found.ranked and request.sort not in DATE_SORTS:
-            kept, dropped = self._collapsed(s, found.ranked)
+        # « Trier par date »), each edition is news of its own, but an exact copy is not.
+        grouping = self.copies if request.sort in DATE_SORTS else self.leaders
+        if grouping is not None and found.ranked:
+            kept, dropped = self._collapsed(s, found.ranked, grouping)
             if dropped:
                 total = max(len(kept), total - dropped)
                 page_of = _page_of(kept, total, request)
@@ -515,12 +518,13 @@ class Index:
                           page_size=request.page_size, facets=facets, suggestion=suggestion, relaxed=relaxed,
                           corrected=corrected)
 
-    def _collapsed(self, s: Searcher, ranked: list[tuple[int, float]]) -> tuple[list[tuple[int, float]], int]:
-        """``ranked`` with each group of copies and versions once, at the place of its best
-        member, shown by its leader when the leader matched too; and how many were folded."""
-        assert self.leaders is not None
+    def _collapsed(self, s: Searcher, ranked: list[tuple[int, float]],
+                   grouping: Callable[[Iterable[str]], dict[str, str]]) -> tuple[list[tuple[int, float]], int]:
+        """``ranked`` with each group (``grouping``: id -> its group's leader) once, at the
+        place of its best member, shown by its leader when the leader matched too; and how
+        many were folded."""
         ids = self._ids_of(s, [d for d, _ in ranked])
-        leaders = self.leaders(ids.values())
+        leaders = grouping(ids.values())
         if not leaders:
             return ranked, 0
         docnum_of = {doc_id: d for d, doc_id in ids.items()}

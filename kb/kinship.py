@@ -21,7 +21,8 @@ from kb.model import Document
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kin (
     id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, title TEXT, format TEXT NOT NULL, date TEXT,
-    path TEXT NOT NULL, size INTEGER NOT NULL, leader TEXT NOT NULL
+    path TEXT NOT NULL, size INTEGER NOT NULL, leader TEXT NOT NULL,
+    grouped INTEGER NOT NULL DEFAULT 0  -- 1 when its group has other members: read by every search
 );
 CREATE INDEX IF NOT EXISTS kin_leader ON kin(leader);
 CREATE TABLE IF NOT EXISTS kin_keys (key TEXT NOT NULL, id TEXT NOT NULL);
@@ -56,7 +57,13 @@ class Kinship:
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
         if catalog.read_only is None:
-            catalog.connection.executescript(_SCHEMA)
+            db = catalog.connection
+            columns = {row[1] for row in db.execute("PRAGMA table_info(kin)")}
+            if columns and "grouped" not in columns:
+                # Derived data of a development version: dropped, found again by kb rebuild.
+                db.executescript("DROP TABLE IF EXISTS kin; DROP TABLE IF EXISTS kin_keys; "
+                                 "DROP TABLE IF EXISTS kin_pairs;")
+            db.executescript(_SCHEMA)
 
     def update(self, members: Iterable[Member], gone: Iterable[str] = ()) -> None:
         """Re-file the changed ``members``, forget the ``gone`` ids, and choose again the
@@ -73,7 +80,7 @@ class Kinship:
                 db.execute(f"DELETE FROM kin_keys WHERE id IN ({marks})", chunk)
                 db.execute(f"DELETE FROM kin_pairs WHERE a IN ({marks}) OR b IN ({marks})", chunk + chunk)
             for m in members:
-                db.execute("INSERT INTO kin VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                db.execute("INSERT INTO kin VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
                            (m.id, m.fingerprint, m.title, m.format, m.date, m.path, m.size, m.id))
                 db.executemany("INSERT INTO kin_keys VALUES (?, ?)", [(k, m.id) for k in candidate_keys(m)])
             for m in members:
@@ -99,11 +106,27 @@ class Kinship:
             for chunk in _chunks(list(ids)):
                 marks = ",".join("?" * len(chunk))
                 out.update(self._catalog.connection.execute(
-                    f"SELECT id, leader FROM kin WHERE id IN ({marks}) AND "
-                    "leader IN (SELECT leader FROM kin GROUP BY leader HAVING COUNT(*) > 1)", chunk).fetchall())
+                    f"SELECT id, leader FROM kin WHERE id IN ({marks}) AND grouped = 1", chunk).fetchall())
         except sqlite3.OperationalError:  # a catalog from before groups, opened read-only
             return {}
         return out
+
+    def copies(self, ids: Iterable[str]) -> dict[str, str]:
+        """For each of ``ids`` that has exact copies, a key shared by it and its copies (the
+        smallest id among them): lists by date show a copy once, not an edition."""
+        ids = list(ids)
+        partners: dict[str, set[str]] = {}
+        try:
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                for a, b in self._catalog.connection.execute(
+                        f"SELECT a, b FROM kin_pairs WHERE kind = 'copy' AND (a IN ({marks}) OR b IN ({marks}))",
+                        chunk + chunk):
+                    partners.setdefault(a, {a}).add(b)
+                    partners.setdefault(b, {b}).add(a)
+        except sqlite3.OperationalError:
+            return {}
+        return {i: min(partners[i]) for i in ids if i in partners}
 
     def relatives(self, doc_id: str) -> tuple[Relative, ...]:
         """The other members of ``doc_id``'s group, the leader first, each labelled as seen
@@ -182,7 +205,9 @@ class Kinship:
             if not members:
                 continue
             leader = representative(members).id
-            db.executemany("UPDATE kin SET leader = ? WHERE id = ?", [(leader, m.id) for m in members])
+            grouped = int(len(members) > 1)
+            db.executemany("UPDATE kin SET leader = ?, grouped = ? WHERE id = ?",
+                           [(leader, grouped, m.id) for m in members])
 
 
 def _member(row: tuple[object, ...]) -> Member:

@@ -61,6 +61,17 @@ def test_a_group_appears_once_and_an_exact_copy_never_twice(base: tuple[Path, Pa
     assert found["total"] == len(names)
 
 
+def test_by_date_every_edition_is_listed_but_an_exact_copy_once(base: tuple[Path, Path]) -> None:
+    home, docs = base
+    result = kb(home, "search", "standard SRU", "--json", "--limit", "20", "--sort", "date")
+    names = [Path(h["path"]).name for h in json.loads(result.stdout)["hits"]]
+    pdfs = [n for n in names if n in ("220823_standard_SRU_projet_final.pdf", "copie-standard-sru.pdf")]
+    assert len(pdfs) == 1, names  # the copy and its original: one line
+    assert {"220823_standard_SRU_projet_final.odt", "240209_Standard_CNIG_SRU_niveau1_v2024-02.odt",
+            "260202_Standard_CNIG_SRU_niveau2_v2026-02.odt"} <= set(names)
+    assert len(names) == 4
+
+
 def test_the_newest_edition_represents_the_group_and_lists_the_others(base: tuple[Path, Path]) -> None:
     home, docs = base
     app = create_app({"KB_HOME": str(home), "TESTING": True})

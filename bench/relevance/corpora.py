@@ -83,8 +83,7 @@ class Collection:
     def groups(self) -> dict[str, str]:
         """Each grouped document (relative path) -> its group (the leader's relative path)."""
         rows = self.kb.catalog.connection.execute(
-            "SELECT k.path, l.path FROM kin k JOIN kin l ON l.id = k.leader WHERE k.leader IN "
-            "(SELECT leader FROM kin GROUP BY leader HAVING COUNT(*) > 1)").fetchall()
+            "SELECT k.path, l.path FROM kin k JOIN kin l ON l.id = k.leader WHERE k.grouped = 1").fetchall()
         return {self.relative(path): self.relative(leader) for path, leader in rows}
 
     def close(self) -> None:
