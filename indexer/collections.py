@@ -8,7 +8,11 @@ anyone repeating it. A document that has neither keeps the collection it was giv
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 COLLECTION_FILE = ".collection"
@@ -35,11 +39,13 @@ def is_collection_file(path: Path) -> bool:
 
 
 class Collections:
-    """The collection a rule gives each file: the run's own, else the nearest folder file.
-    Each folder is looked at once per run."""
+    """The collection a rule gives each file: the run's own, else the nearest folder file at
+    or below the indexed folders (``roots``; any folder above when none are given). Each
+    folder is looked at once per run."""
 
-    def __init__(self, given: str | None = None) -> None:
+    def __init__(self, given: str | None = None, roots: Iterable[Path] = ()) -> None:
         self.given = clean_name(given) if given is not None else None
+        self.roots = {Path(r) for r in roots}
         self._folders: dict[Path, str | None] = {}
         # Folder files that could not be used, with the reason: reported once by the run.
         self.problems: dict[Path, str] = {}
@@ -47,26 +53,48 @@ class Collections:
     def of(self, path: Path) -> str | None:
         if self.given is not None:
             return self.given
-        return self._folder(path.parent)
-
-    def _folder(self, folder: Path) -> str | None:
-        if folder in self._folders:
-            return self._folders[folder]
-        name = self._read(folder / COLLECTION_FILE)
-        if name is None and folder.parent != folder:
-            name = self._folder(folder.parent)
-        self._folders[folder] = name
+        # Up from the file's folder, iteratively (a deep tree must not exhaust the stack),
+        # stopping at an indexed folder: a stray /tmp/.collection must not name the files
+        # indexed below it.
+        chain: list[Path] = []
+        folder = path.parent
+        name: str | None = None
+        while True:
+            if folder in self._folders:
+                name = self._folders[folder]
+                break
+            chain.append(folder)
+            name = self._read(folder / COLLECTION_FILE)
+            if name is not None or folder in self.roots or folder.parent == folder:
+                break
+            folder = folder.parent
+        for seen in chain:
+            self._folders[seen] = name
         return name
 
     def _read(self, file: Path) -> str | None:
+        """The first line of a folder file, read safely: a regular file only (never a pipe,
+        which would block the scan, nor a link, which could point anywhere), 4 kB at most."""
         try:
-            with open(file, "rb") as handle:
-                raw = handle.read(4096)
-        except (FileNotFoundError, NotADirectoryError):
+            fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
             return None
+        except OSError as exc:
+            if exc.errno in (errno.ENOTDIR, errno.ENOENT):
+                return None
+            reason = "lien symbolique refusé" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+            self.problems[file] = f"fichier de collection illisible : {reason}"
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                self.problems[file] = "fichier de collection illisible : ce n'est pas un fichier ordinaire"
+                return None
+            raw = os.read(fd, 4096)
         except OSError as exc:
             self.problems[file] = f"fichier de collection illisible : {exc.strerror or exc}"
             return None
+        finally:
+            os.close(fd)
         text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
         first = next((line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
         try:

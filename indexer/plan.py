@@ -66,9 +66,11 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
     (else it keeps the one it had): an unchanged document whose collection changes is
     relabelled, not read again."""
     plan = Plan()
-    rules = collections or Collections()
-    before = kb.catalog.collections()
     roots = [Path(p).resolve() for p in paths]
+    rules = collections or Collections()
+    # Folder files are looked for up to the indexed folders, not above them.
+    rules.roots |= {r if r.is_dir() else r.parent for r in roots}
+    before = kb.catalog.collections()
     claimed: set[str] = set()  # catalog ids already given to a file of this run
     new_files: list[tuple[Path, int, float, str, str, str | None]] = []
     # The catalog read once (one query, not one per file): a re-scan of an unchanged tree is

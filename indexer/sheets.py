@@ -18,6 +18,7 @@ from indexer.extract.registry import extract
 from indexer.metadata._text import fold
 from kb.sectioning import find_sections
 from indexer.metadata.sidecar import FIELD_ALIASES, sidecar_paths
+from kb.practice import PRACTICE_ALIASES
 from kb.sections import SectionVocabulary, default_sections
 
 # The header keys of the template, beyond the sidecar fields every document may have.
@@ -32,7 +33,8 @@ def _spelling(key: str) -> str:
     return " ".join(fold(key).replace("_", " ").replace("-", " ").split())
 
 
-_KNOWN = {_spelling(k) for k in (*FIELD_ALIASES, *PRACTICE_KEYS)}
+# Every spelling the indexer reads (kb.practice: « structure porteuse », « statut »…) is known.
+_KNOWN = {_spelling(k) for k in (*FIELD_ALIASES, *PRACTICE_KEYS, *PRACTICE_ALIASES)}
 # Suggestions are given in the template's own spelling when there is one.
 _SUGGESTIONS = {_spelling(k): k for k in (*FIELD_ALIASES, *PRACTICE_KEYS)}
 
@@ -61,9 +63,9 @@ def _unknown_key_message(where: str, key: str) -> str | None:
     if spelling in _KNOWN:
         return None
     close = difflib.get_close_matches(spelling, list(_SUGGESTIONS), n=1, cutoff=0.75)
-    hint = f" (voulez-vous dire '{_SUGGESTIONS[close[0]]}' ?)" if close else ""
+    hint = f" (voulez-vous dire « {_SUGGESTIONS[close[0]]} » ?)" if close else ""
     place = "dans l'en-tête" if where == "l'en-tête" else f"dans {where}"
-    return f"clé inconnue {place} : '{key}'{hint}"
+    return f"clé inconnue {place} : « {key} »{hint}"
 
 
 def validate_sheet(path: Path, vocabulary: SectionVocabulary | None = None) -> list[str]:

@@ -80,8 +80,7 @@ class KnowledgeBase:
         self.index = Index(home / "index", synonyms or load_synonyms())
         self.kinship = Kinship(self.catalog)
         # Results show a group of copies and versions once (kb.kinship).
-        self.index.leaders = self.kinship.leaders
-        self.index.copies = self.kinship.copies
+        self.index.groups = self.kinship.snapshot
         self._lock = FileLock(str(home / "write.lock"))
         if self.index.created and self.catalog.count_by("status").get(INDEXED):
             # A new version changed the index format: rebuild it from the catalog now, so that
@@ -138,6 +137,10 @@ class KnowledgeBase:
         pending = self.catalog.pending()
         if pending:
             self._sync(pending)
+        # Groups are filed after each commit: a writer killed in between left them behind.
+        unfiled, stale = self.kinship.out_of_date()
+        if unfiled or stale:
+            self.kinship.update((member_of(doc) for doc in self.catalog.documents(unfiled)), stale)
         return len(pending)
 
     def apply(self, changes: list[Change], analyzed: dict[str, Analyzed] | None = None) -> None:
@@ -239,8 +242,8 @@ class KnowledgeBase:
     def search(self, request: SearchRequest) -> SearchPage:
         with reading_index():
             page = self.index.search(request)
-        grouped = self.kinship.leaders(h.id for h in page.hits)
-        if not grouped:
+        grouped = self.kinship.snapshot().leaders
+        if not any(h.id in grouped for h in page.hits):
             return page
         hits = tuple(replace(h, relatives=tuple((r.id, r.title, r.label) for r in self.kinship.relatives(h.id)))
                      if h.id in grouped else h for h in page.hits)

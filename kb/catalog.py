@@ -331,8 +331,15 @@ class Catalog:
         found = self.entries("path = ?", (_column(path),))
         return found[0] if found else None
 
+    def _has_column(self, table: str, column: str) -> bool:
+        """Whether an older catalog, opened read-only (full disk) before a writer could add
+        the column, has it."""
+        return any(row[1] == column for row in self._db.execute(f"PRAGMA table_info({table})"))
+
     def collections(self) -> dict[str, str]:
         """The collection of every document that has one, by id."""
+        if not self._has_column("documents", "collection"):
+            return {}
         rows = self._db.execute("SELECT id, collection FROM documents WHERE collection IS NOT NULL")
         return {doc_id: name for doc_id, name in rows}
 
@@ -491,10 +498,12 @@ class Catalog:
         changed at or after ``since``, before ``before`` (ISO texts, compared as written), and
         strictly after the ``(changed_at, id)`` cursor ``after``; at most ``limit``. A change
         moves a document to the end, so a walk by cursor misses none that change meanwhile."""
-        rows = ("SELECT id, updated_at AS stamp, status = 'indexed' AS live, type, NULL AS themes, collection "
-                "FROM documents WHERE status IN ('indexed', 'removed', 'failed')")
+        collection = "collection" if self._has_column("documents", "collection") else "NULL"
+        rows = (f"SELECT id, updated_at AS stamp, status = 'indexed' AS live, type, NULL AS themes, "
+                f"{collection} AS collection FROM documents WHERE status IN ('indexed', 'removed', 'failed')")
         if self._has_tombstones():
-            rows += (" UNION ALL SELECT id, removed_at, 0, type, themes, collection FROM tombstones "
+            buried = "collection" if self._has_column("tombstones", "collection") else "NULL"
+            rows += (f" UNION ALL SELECT id, removed_at, 0, type, themes, {buried} FROM tombstones "
                      "WHERE id NOT IN (SELECT id FROM documents)")
         where, params = ["1"], []
         if since:
@@ -516,12 +525,21 @@ class Catalog:
         """The latest change of ``doc_id`` (see ``revisions``), or None if never known."""
         entry = self.get(doc_id)
         if entry is not None:
-            return Revision(entry.id, entry.updated_at, entry.status == INDEXED, entry.type)
+            return Revision(entry.id, entry.updated_at, entry.status == INDEXED, entry.type,
+                            collection=self.collections_of([entry.id]).get(entry.id))
         if not self._has_tombstones():
             return None
-        row = self._db.execute("SELECT id, removed_at, type, themes, collection FROM tombstones WHERE id = ?",
+        buried = "collection" if self._has_column("tombstones", "collection") else "NULL"
+        row = self._db.execute(f"SELECT id, removed_at, type, themes, {buried} FROM tombstones WHERE id = ?",
                                (doc_id,)).fetchone()
         return Revision(row[0], row[1], False, row[2], tuple(json.loads(row[3])), row[4]) if row else None
+
+    def collections_of(self, ids: list[str]) -> dict[str, str]:
+        if not ids or not self._has_column("documents", "collection"):
+            return {}
+        rows = self._db.execute(f"SELECT id, collection FROM documents WHERE id IN ({_marks(ids)}) "
+                                "AND collection IS NOT NULL", ids)
+        return {doc_id: name for doc_id, name in rows}
 
     def count_by(self, column: str) -> dict[str, int]:
         assert column in ("status", "type", "format")

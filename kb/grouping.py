@@ -339,13 +339,18 @@ def label(member: Member, rep: Member) -> str:
     if kind == "copy":
         if member.format != rep.format:
             return f"aussi en {_FORMAT_LABEL.get(member.format, member.format)}"
-        return f"copie : {member.path}"
+        return f"copie : {_stem_name(member.path)}"
     if kind == "near" and member.format != rep.format:
         return f"aussi en {_FORMAT_LABEL.get(member.format, member.format)}"
     year = _year(member)
     if kind == "near":
         return "autre version"
     return f"autre version ({year})" if year else "autre version"
+
+
+def _stem_name(path: str) -> str:
+    """The file's name, without the folders (pages never show where a file sits)."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _year(m: Member) -> str | None:

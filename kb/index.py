@@ -7,8 +7,9 @@ dataclasses before the searcher is released.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 import heapq
+from functools import partial
 from itertools import chain
 import json
 import logging
@@ -18,7 +19,7 @@ from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from collections import Counter, OrderedDict
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,13 +36,13 @@ from kb import querysyntax as qs
 from kb.analysis import Analyzer, fold
 from kb.durability import check_segments
 from kb.analysis import words as words_of
-from kb.model import FACET_FIELDS, Document, FacetValue, Hit, SearchPage, SearchRequest
+from kb.model import FACET_FIELDS, Document, FacetValue, Groups, Hit, SearchPage, SearchRequest
 from kb.practice import PRACTICE_FACETS
 from kb.query import MATCH_FIELD, MAX_TERMS, TITLE_FIELD, AnyOf, BuiltQuery, QueryBuilder, SynonymMatcher
 from kb.scoring import (CachedBM25F, FieldLengths, TermClauses, accumulate, clause_terms, deleted_docs, posting_ids,
                         within_budget)
 from kb.sectioning import sections_of
-from kb.sections import SECTION_PREFIX
+from kb.sections import SECTION_PREFIX, default_sections
 from kb.segments import PerSegment
 from kb.snippets import PAGE_BREAK, SCAN_CHARS, match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.synonyms import Synonyms
@@ -283,9 +284,8 @@ class Index:
         self._facet_values = _FacetValues()
         # The leader of each grouped id (kb.kinship), set by the knowledge base: results then
         # show a group of copies and versions once.
-        self.leaders: Callable[[Iterable[str]], dict[str, str]] | None = None
-        # The same for exact copies only (the lists by date).
-        self.copies: Callable[[Iterable[str]], dict[str, str]] | None = None
+        self.groups: Callable[[], Groups] | None = None
+        self._groups_of: PerSegment[dict[int, str]] = PerSegment()
         self._lengths = FieldLengths()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -459,16 +459,18 @@ class Index:
     def search(self, request: SearchRequest) -> SearchPage:
         started = time.perf_counter()
         with self._turns.turn(_costly(request.query)), self.searcher() as s:
+            groups = self.groups() if self.groups is not None else None
             # The same searches come back (a link in a newsletter, a feed polled by readers):
-            # their pages are kept until the next commit changes the index.
-            key = (s.ixreader.generation(), request.query, tuple(sorted(request.filters.items())),
-                   request.page, request.page_size, request.sort, request.facets)
+            # their pages are kept until the next commit changes the index or the groups.
+            key = (s.ixreader.generation(), groups.version if groups else 0, request.query,
+                   tuple(sorted(request.filters.items())), request.page, request.page_size, request.sort,
+                   request.facets)
             with self._lock:
                 page = self._pages.get(key)
                 if page is not None:
                     self._pages.move_to_end(key)
             if page is None:
-                page = self._search(s, request)
+                page = self._search(s, request, groups)
                 with self._lock:
                     self._pages[key] = page
                     while len(self._pages) > PAGE_CACHE:
@@ -476,13 +478,15 @@ class Index:
         elapsed = (time.perf_counter() - started) * 1000
         return replace(page, elapsed_ms=round(elapsed, 2))
 
-    def _search(self, s: Searcher, request: SearchRequest) -> SearchPage:
+    def _search(self, s: Searcher, request: SearchRequest, groups: Groups | None = None) -> SearchPage:
         labels = self._labels_reader(s)
         node = qs.parse(request.query)
         if node is not None and request.filters.get("sections"):
             # A section filter searches the words in those sections, not anywhere in a
-            # document that merely has them.
-            node = qs.within(node, tuple(SECTION_PREFIX + k for k in request.filters["sections"]))
+            # document that merely has them (« Résultats » or « resultats » alike).
+            vocabulary = default_sections()
+            keys = dict.fromkeys(vocabulary.exact_key(v) or v for v in request.filters["sections"])
+            node = qs.within(node, tuple(SECTION_PREFIX + k for k in keys if k in vocabulary.labels))
         filter_q = self._filters(request.filters, labels)
         suggestion = None
         corrected = None
@@ -496,48 +500,78 @@ class Index:
                 suggestion = _replace_words(request.query, fixes)
             built = self.builder.build(node, labels, fixes)
         found = self._find(s, built, request, filter_q)
-        total, page_of = found.total, found.page
         # Ranked by relevance, a group of copies and versions is one result; by date (feeds,
         # « Trier par date »), each edition is news of its own, but an exact copy is not.
-        grouping = self.copies if request.sort in DATE_SORTS else self.leaders
-        if grouping is not None and found.ranked:
-            kept, dropped = self._collapsed(s, found.ranked, grouping)
-            if dropped:
-                total = max(len(kept), total - dropped)
+        grouping = (groups.copies if request.sort in DATE_SORTS else groups.leaders) if groups else {}
+        matched, total, page_of = found.matched, found.total, found.page
+        together: list[list[tuple[Any, int]]] = []
+        if grouping:
+            assert groups is not None
+            kind = "copies" if request.sort in DATE_SORTS else "leaders"
+            total, together = self._folded(found.matched, grouping, f"{kind}:{groups.version}")
+            if total < found.total:
+                wanted = min(total, request.page * request.page_size)
+                kept = self._collapsed(s, found.ranked, grouping)
+                if len(kept) < wanted and len(found.ranked) < found.total:
+                    # Folding left the page short: rank as deep as the members it hides.
+                    deeper = replace(request, page=1, page_size=min(found.total, wanted + found.total - total))
+                    kept = self._collapsed(s, self._find(s, built, deeper, filter_q).ranked, grouping)
                 page_of = _page_of(kept, total, request)
         if suggestion is not None and total:
             # The corrected spellings were searched beside the typed words: the page says so.
             corrected = suggestion
         relaxed = built is not None and total > 0 and found.strong == 0
         hits = tuple(self._hit(s.stored_fields(docnum), score, found.terms) for docnum, score in page_of)
-        facets = self._facets(found.matched) if request.facets else {}
+        facets = self._facets(matched, FACET_FIELDS, together) if request.facets else {}
         if request.facets and filter_q is not None:
-            facets.update(self._own_facets(s, built, request.filters, labels))
+            facets.update(self._own_facets(s, built, request.filters, labels,
+                                           (grouping, f"{kind}:{groups.version}") if grouping and groups else None))
         page_count = max(1, -(-total // request.page_size))
         return SearchPage(query=request.query, total=total, hits=hits, page=min(request.page, page_count),
                           page_size=request.page_size, facets=facets, suggestion=suggestion, relaxed=relaxed,
                           corrected=corrected)
 
     def _collapsed(self, s: Searcher, ranked: list[tuple[int, float]],
-                   grouping: Callable[[Iterable[str]], dict[str, str]]) -> tuple[list[tuple[int, float]], int]:
-        """``ranked`` with each group (``grouping``: id -> its group's leader) once, at the
-        place of its best member, shown by its leader when the leader matched too; and how
-        many were folded."""
+                   grouping: Mapping[str, str]) -> list[tuple[int, float]]:
+        """``ranked`` with each group (``grouping``: grouped id -> its group's leader) once, at
+        the place of its best member, shown by its leader when the leader matched too."""
         ids = self._ids_of(s, [d for d, _ in ranked])
-        leaders = grouping(ids.values())
-        if not leaders:
-            return ranked, 0
         docnum_of = {doc_id: d for d, doc_id in ids.items()}
         seen: set[str] = set()
         kept = []
         for docnum, score in ranked:
-            group = leaders.get(ids[docnum])
+            group = grouping.get(ids[docnum])
             if group is None:
                 kept.append((docnum, score))
             elif group not in seen:
                 seen.add(group)
                 kept.append((docnum_of.get(group, docnum), score))
-        return kept, len(ranked) - len(kept)
+        return kept
+
+    def _folded(self, matched: list[tuple[Any, int, list[int]]], grouping: Mapping[str, str],
+                name: str) -> tuple[int, list[list[tuple[Any, int]]]]:
+        """How many results ``matched`` makes once each group is one (the total), and the
+        members of each group that matched more than once (for the facet counts). Only the
+        grouped documents of each segment are looked at (kept per segment for this state of
+        the groups)."""
+        members_of: dict[str, list[tuple[Any, int]]] = {}
+        total = 0
+        for segment_searcher, offset, ids in matched:
+            total += len(ids)
+            members = self._groups_of.get(segment_searcher, name,
+                                          partial(self._segment_groups, segment_searcher, grouping))
+            for docnum, group in (members or {}).items():
+                at = bisect_left(ids, docnum)
+                if at < len(ids) and ids[at] == docnum:
+                    members_of.setdefault(group, []).append((segment_searcher, docnum))
+        together = [m for m in members_of.values() if len(m) > 1]
+        return total - sum(len(m) - 1 for m in together), together
+
+    def _segment_groups(self, segment_searcher: Any, grouping: Mapping[str, str], reader: Any) -> dict[int, str]:
+        """The grouped documents of one segment: docnum -> group."""
+        ids = self._facet_values.of(segment_searcher, "id", False)
+        return {d: grouping[doc_id] for d, value in enumerate(ids)
+                if value is not None and (doc_id := _text_of(value)) in grouping}
 
     def _ids_of(self, s: Searcher, docnums: list[int]) -> dict[int, str]:
         """The ids of ``docnums``, read from each segment's cached id list (not from the
@@ -686,7 +720,8 @@ class Index:
         return [(-negative, 0.0) for _, negative in heapq.nlargest(count, dated)]
 
     def _own_facets(self, s: Searcher, built: BuiltQuery | None, filters: dict[str, tuple[str, ...]],
-                    labels: Any) -> dict[str, tuple[FacetValue, ...]]:
+                    labels: Any, folding: tuple[Mapping[str, str], str] | None = None
+                    ) -> dict[str, tuple[FacetValue, ...]]:
         """The facets that have a selection, each counted with the other facets' filters but
         not its own: values of one facet are OR-ed, so a count says what ticking that value
         too would add, and the values not ticked stay visible (the usual rule of faceted
@@ -698,12 +733,16 @@ class Index:
             if name not in FACET_FIELDS or not values:
                 continue
             others = self._filters({f: v for f, v in filters.items() if f != name}, labels)
-            out[name] = self._facets(_matched(s, query, others), (name,))[name]
+            found = _matched(s, query, others)
+            together = self._folded(found, *folding)[1] if folding is not None else []
+            out[name] = self._facets(found, (name,), together)[name]
         return out
 
-    def _facets(self, matched: list[tuple[Any, int, list[int]]],
-                names: tuple[str, ...] = FACET_FIELDS) -> dict[str, tuple[FacetValue, ...]]:
-        """Each facet field's values over the matched documents, with their counts."""
+    def _facets(self, matched: list[tuple[Any, int, list[int]]], names: tuple[str, ...] = FACET_FIELDS,
+                together: Sequence[Sequence[tuple[Any, int]]] = ()) -> dict[str, tuple[FacetValue, ...]]:
+        """Each facet field's values over the matched documents, with their counts. Members
+        of one group that matched (``together``: (segment searcher, docnum) of each) are one
+        result: a value counts once for them, as ticking it would show the group once."""
         facets: dict[str, tuple[FacetValue, ...]] = {}
         for name in names:
             overlap = name in ("themes", "organisations", "schemes", "sections", *PRACTICE_FACETS)
@@ -716,6 +755,12 @@ class Index:
                     counts.update(chain.from_iterable(map(values.__getitem__, ids)))
                 else:
                     counts.update(map(values.__getitem__, ids))
+            for members in together:
+                held: Counter[Any] = Counter()
+                for segment_searcher, docnum in members:
+                    value = self._facet_values.of(segment_searcher, name, overlap)[docnum]
+                    held.update(set(value) if overlap else (value,))
+                counts.subtract({v: n - 1 for v, n in held.items() if n > 1})
             found = [FacetValue(_text_of(k), n) for k, n in counts.items() if k not in (None, "", b"")]
             if name == "year":
                 found.sort(key=lambda fv: fv.value, reverse=True)

@@ -10,31 +10,41 @@ Derived data: rebuilt from the records by ``kb rebuild``, updated by every chang
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kb.catalog import Catalog
 from kb.fingerprint import content_hash, fingerprint
 from kb.grouping import Member, candidate_keys, label, related, representative
-from kb.model import Document
+from kb.model import Document, Groups
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kin (
     id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, title TEXT, format TEXT NOT NULL, date TEXT,
     path TEXT NOT NULL, size INTEGER NOT NULL, leader TEXT NOT NULL,
-    grouped INTEGER NOT NULL DEFAULT 0  -- 1 when its group has other members: read by every search
+    grouped INTEGER NOT NULL DEFAULT 0  -- 1 when its group has other members
 );
 CREATE INDEX IF NOT EXISTS kin_leader ON kin(leader);
+CREATE INDEX IF NOT EXISTS kin_grouped ON kin(grouped);
 CREATE TABLE IF NOT EXISTS kin_keys (key TEXT NOT NULL, id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS kin_keys_key ON kin_keys(key);
 CREATE INDEX IF NOT EXISTS kin_keys_id ON kin_keys(id);
 CREATE TABLE IF NOT EXISTS kin_pairs (a TEXT NOT NULL, b TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (a, b));
 CREATE INDEX IF NOT EXISTS kin_pairs_b ON kin_pairs(b);
+-- One row: bumped by every change of the groups, so that searches know when to read them again.
+CREATE TABLE IF NOT EXISTS kin_state (version INTEGER NOT NULL);
+INSERT INTO kin_state SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM kin_state);
 """
-# A key shared by more documents than this (a generic title such as « Compte rendu ») finds
-# no candidates: comparing with all of them would cost a scan per document, and a real
-# relation is found by its bands or its name anyway.
+# A document is compared with at most this many holders of each of its keys (a generic title
+# such as « Compte rendu », boilerplate shared by thousands of pages): the work per document
+# stays bounded, and a document with many exact copies still meets some of them (its content
+# key comes first), which is enough for them all to share its group.
 MAX_KEY_DOCS = 50
+# Others listed for one document (page, hit): a guide copied into every centre's folder would
+# otherwise list them all on every hit.
+MAX_RELATIVES = 20
+_COLUMNS = "id, fingerprint, title, format, date, path, size, leader"
 
 
 @dataclass(frozen=True)
@@ -54,9 +64,15 @@ def member_of(doc: Document) -> Member:
 
 
 class Kinship:
+    """The groups of a catalog: filed by writers, read by searches (``snapshot``)."""
+
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
-        if catalog.read_only is None:
+        self._lock = threading.Lock()
+        self._snapshot = Groups(-1, {}, {})
+        if catalog.read_only is not None:
+            return
+        try:
             db = catalog.connection
             columns = {row[1] for row in db.execute("PRAGMA table_info(kin)")}
             if columns and "grouped" not in columns:
@@ -64,101 +80,129 @@ class Kinship:
                 db.executescript("DROP TABLE IF EXISTS kin; DROP TABLE IF EXISTS kin_keys; "
                                  "DROP TABLE IF EXISTS kin_pairs;")
             db.executescript(_SCHEMA)
+        except sqlite3.OperationalError:
+            # A reader that cannot create the tables now (a writer holds the catalog, a full
+            # disk) answers without groups; the next writer creates them.
+            pass
 
     def update(self, members: Iterable[Member], gone: Iterable[str] = ()) -> None:
         """Re-file the changed ``members``, forget the ``gone`` ids, and choose again the
         leader of every group they were or are in; one transaction."""
-        members = list(members)
-        changed = [m.id for m in members] + list(gone)
-        if not changed:
-            return
         with self._catalog.transaction() as db:
-            touched = set(changed) | self._neighbours(db, changed)
-            for chunk in _chunks(changed):
-                marks = ",".join("?" * len(chunk))
-                db.execute(f"DELETE FROM kin WHERE id IN ({marks})", chunk)
-                db.execute(f"DELETE FROM kin_keys WHERE id IN ({marks})", chunk)
-                db.execute(f"DELETE FROM kin_pairs WHERE a IN ({marks}) OR b IN ({marks})", chunk + chunk)
-            for m in members:
-                db.execute("INSERT INTO kin VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                           (m.id, m.fingerprint, m.title, m.format, m.date, m.path, m.size, m.id))
-                db.executemany("INSERT INTO kin_keys VALUES (?, ?)", [(k, m.id) for k in candidate_keys(m)])
-            for m in members:
-                for other in self._candidates(db, m):
-                    kind = related(m, other)
-                    if kind is not None:
-                        a, b = sorted((m.id, other.id))
-                        db.execute("INSERT OR REPLACE INTO kin_pairs VALUES (?, ?, ?)", (a, b, kind))
-            self._elect(db, touched - set(gone))
+            self._update(db, list(members), list(gone))
 
     def rebuild(self, members: Iterable[Member]) -> None:
-        """Forget every group and file ``members`` (all the indexed documents) afresh."""
+        """Forget every group and file ``members`` (all the indexed documents) afresh, in one
+        transaction: readers see the old groups until the new ones are complete."""
         with self._catalog.transaction() as db:
             db.execute("DELETE FROM kin")
             db.execute("DELETE FROM kin_keys")
             db.execute("DELETE FROM kin_pairs")
-        self.update(members)
+            self._update(db, list(members), [])
 
-    def leaders(self, ids: Iterable[str]) -> dict[str, str]:
-        """The leader of each of ``ids`` that belongs to a group of more than one."""
-        out: dict[str, str] = {}
-        try:
-            for chunk in _chunks(list(ids)):
-                marks = ",".join("?" * len(chunk))
-                out.update(self._catalog.connection.execute(
-                    f"SELECT id, leader FROM kin WHERE id IN ({marks}) AND grouped = 1", chunk).fetchall())
-        except sqlite3.OperationalError:  # a catalog from before groups, opened read-only
-            return {}
-        return out
-
-    def copies(self, ids: Iterable[str]) -> dict[str, str]:
-        """For each of ``ids`` that has exact copies, a key shared by it and its copies (the
-        smallest id among them): lists by date show a copy once, not an edition."""
-        ids = list(ids)
-        partners: dict[str, set[str]] = {}
-        try:
-            for chunk in _chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                for a, b in self._catalog.connection.execute(
-                        f"SELECT a, b FROM kin_pairs WHERE kind = 'copy' AND (a IN ({marks}) OR b IN ({marks}))",
-                        chunk + chunk):
-                    partners.setdefault(a, {a}).add(b)
-                    partners.setdefault(b, {b}).add(a)
-        except sqlite3.OperationalError:
-            return {}
-        return {i: min(partners[i]) for i in ids if i in partners}
-
-    def relatives(self, doc_id: str) -> tuple[Relative, ...]:
-        """The other members of ``doc_id``'s group, the leader first, each labelled as seen
-        from ``doc_id`` (« aussi en PDF », « autre version (2019) »)."""
+    def out_of_date(self) -> tuple[list[str], list[str]]:
+        """(indexed documents without a row, rows of documents no longer indexed): what a
+        writer killed between its commit and the filing of its groups left behind
+        (``KnowledgeBase.recover`` files them)."""
         db = self._catalog.connection
         try:
-            row = db.execute("SELECT leader FROM kin WHERE id = ?", (doc_id,)).fetchone()
-            if row is None:
+            unfiled = [row[0] for row in db.execute(
+                "SELECT id FROM documents WHERE status = 'indexed' AND id NOT IN (SELECT id FROM kin)")]
+            stale = [row[0] for row in db.execute(
+                "SELECT id FROM kin WHERE id NOT IN (SELECT id FROM documents WHERE status = 'indexed')")]
+        except sqlite3.OperationalError:
+            return [], []
+        return unfiled, stale
+
+    def snapshot(self) -> Groups:
+        """The groups as searches use them; read again only when they changed (one small
+        query per search otherwise)."""
+        db = self._catalog.connection
+        try:
+            row = db.execute("SELECT version FROM kin_state").fetchone()
+        except sqlite3.OperationalError:  # a catalog from before groups, opened read-only
+            return Groups(0, {}, {})
+        version = row[0] if row else 0
+        with self._lock:
+            if self._snapshot.version == version:
+                return self._snapshot
+        leaders = dict(db.execute("SELECT id, leader FROM kin WHERE grouped = 1").fetchall())
+        parent: dict[str, str] = {}
+
+        def root(x: str) -> str:
+            while parent.setdefault(x, x) != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for a, b in db.execute("SELECT a, b FROM kin_pairs WHERE kind = 'copy'"):
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+        # The key of a set of copies: its smallest id.
+        snapshot = Groups(version, leaders, {doc_id: root(doc_id) for doc_id in list(parent)})
+        with self._lock:
+            self._snapshot = snapshot
+        return snapshot
+
+    def relatives(self, doc_id: str) -> tuple[Relative, ...]:
+        """The other members of ``doc_id``'s group (at most ``MAX_RELATIVES``), the leader
+        first, each labelled as seen from ``doc_id`` (« aussi en PDF », « autre version (2019) »)."""
+        db = self._catalog.connection
+        try:
+            row = db.execute("SELECT leader, grouped FROM kin WHERE id = ?", (doc_id,)).fetchone()
+            if row is None or not row[1]:
                 return ()
-            rows = db.execute("SELECT id, fingerprint, title, format, date, path, size, leader FROM kin "
-                              "WHERE leader = ?", (row[0],)).fetchall()
+            rows = db.execute(f"SELECT {_COLUMNS} FROM kin WHERE leader = ? ORDER BY id = ? DESC, path LIMIT ?",
+                              (row[0], row[0], MAX_RELATIVES + 1)).fetchall()
+            me_row = db.execute(f"SELECT {_COLUMNS} FROM kin WHERE id = ?", (doc_id,)).fetchone()
         except sqlite3.OperationalError:
             return ()
-        members = {r[0]: _member(r) for r in rows}
-        me = members.get(doc_id)
-        if me is None or len(members) < 2:
+        if me_row is None:
             return ()
-        others = sorted((m for m in members.values() if m.id != doc_id), key=lambda m: (m.id != row[0], m.path))
+        me = _member(me_row)
+        others = [_member(r) for r in rows if r[0] != doc_id][:MAX_RELATIVES]
         labels = {m.id: label(m, me) for m in others}
         # Copies of one content share the most telling label: a renamed copy of the 2022
         # edition is « autre version (2022) » like the file it copies, not a mere other format.
-        by_content: dict[str, list[str]] = {}
+        by_content: dict[str, list[Member]] = {}
         for m in others:
-            by_content.setdefault(content_hash(m.fingerprint), []).append(m.id)
-        for ids in by_content.values():
-            dated = sorted(labels[i] for i in ids if labels[i].startswith("autre version ("))
-            if dated and content_hash(me.fingerprint) != content_hash(members[ids[0]].fingerprint):
-                for i in ids:
-                    labels[i] = dated[-1]
-        return tuple(Relative(m.id, m.title or m.path, labels[m.id]) for m in others)
+            by_content.setdefault(content_hash(m.fingerprint), []).append(m)
+        for same in by_content.values():
+            dated = sorted(labels[m.id] for m in same if labels[m.id].startswith("autre version ("))
+            if dated and content_hash(me.fingerprint) != content_hash(same[0].fingerprint):
+                for m in same:
+                    labels[m.id] = dated[-1]
+        return tuple(Relative(m.id, m.title or _file_name(m.path), labels[m.id]) for m in others)
 
     # -- inside a transaction ----------------------------------------------------------------
+
+    def _update(self, db: sqlite3.Connection, members: list[Member], gone: list[str]) -> None:
+        changed = [m.id for m in members] + gone
+        if not changed:
+            return
+        touched = set(changed) | self._neighbours(db, changed)
+        for chunk in _chunks(changed):
+            marks = ",".join("?" * len(chunk))
+            db.execute(f"DELETE FROM kin WHERE id IN ({marks})", chunk)
+            db.execute(f"DELETE FROM kin_keys WHERE id IN ({marks})", chunk)
+            db.execute(f"DELETE FROM kin_pairs WHERE a IN ({marks}) OR b IN ({marks})", chunk + chunk)
+        for m in members:
+            db.execute("INSERT INTO kin VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                       (m.id, m.fingerprint, m.title, m.format, m.date, m.path, m.size, m.id))
+            db.executemany("INSERT INTO kin_keys VALUES (?, ?)", [(k, m.id) for k in _keys(m)])
+        compared: set[tuple[str, str]] = set()
+        for m in members:
+            for other in self._candidates(db, m):
+                pair = (m.id, other.id) if m.id < other.id else (other.id, m.id)
+                if pair in compared:
+                    continue  # both filed in this batch: met from either side
+                compared.add(pair)
+                kind = related(m, other)
+                if kind is not None:
+                    db.execute("INSERT OR REPLACE INTO kin_pairs VALUES (?, ?, ?)", (*pair, kind))
+        self._elect(db, touched - set(gone))
+        db.execute("UPDATE kin_state SET version = version + 1")
 
     @staticmethod
     def _neighbours(db: sqlite3.Connection, ids: list[str]) -> set[str]:
@@ -173,16 +217,14 @@ class Kinship:
     @staticmethod
     def _candidates(db: sqlite3.Connection, m: Member) -> list[Member]:
         ids: set[str] = set()
-        for key in candidate_keys(m):
-            rows = db.execute("SELECT id FROM kin_keys WHERE key = ? LIMIT ?", (key, MAX_KEY_DOCS + 1)).fetchall()
-            if len(rows) <= MAX_KEY_DOCS:
-                ids.update(r[0] for r in rows)
+        for key in _keys(m):
+            ids.update(r[0] for r in db.execute("SELECT id FROM kin_keys WHERE key = ? LIMIT ?",
+                                                (key, MAX_KEY_DOCS)))
         ids.discard(m.id)
         out = []
         for chunk in _chunks(sorted(ids)):
             marks = ",".join("?" * len(chunk))
-            out += [_member(r) for r in db.execute(
-                f"SELECT id, fingerprint, title, format, date, path, size, leader FROM kin WHERE id IN ({marks})", chunk)]
+            out += [_member(r) for r in db.execute(f"SELECT {_COLUMNS} FROM kin WHERE id IN ({marks})", chunk)]
         return out
 
     def _elect(self, db: sqlite3.Connection, ids: set[str]) -> None:
@@ -200,14 +242,24 @@ class Kinship:
                     frontier.append(new)
             done |= group
             members = [_member(r) for chunk in _chunks(sorted(group)) for r in db.execute(
-                "SELECT id, fingerprint, title, format, date, path, size, leader FROM kin WHERE id IN "
-                f"({','.join('?' * len(chunk))})", chunk)]
+                f"SELECT {_COLUMNS} FROM kin WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
             if not members:
                 continue
             leader = representative(members).id
             grouped = int(len(members) > 1)
             db.executemany("UPDATE kin SET leader = ?, grouped = ? WHERE id = ?",
                            [(leader, grouped, m.id) for m in members])
+
+
+def _keys(m: Member) -> list[str]:
+    """Its exact content first (copies always meet), then ``grouping.candidate_keys``."""
+    own = [f"c{content_hash(m.fingerprint)}"] if m.fingerprint else []
+    return own + candidate_keys(m)
+
+
+def _file_name(path: str) -> str:
+    # Pages show a file's name, never where it sits on the server.
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _member(row: tuple[object, ...]) -> Member:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -127,6 +128,17 @@ class Hit:
         data["themes"] = list(self.themes)
         data["relatives"] = [{"id": i, "title": t, "label": label} for i, t, label in self.relatives]
         return data
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Copies and versions as searches need them (kb.kinship): ``leaders`` maps every grouped
+    id to its group's leader, ``copies`` every id that has exact copies to a key its copies
+    share; ``version`` changes whenever they do."""
+
+    version: int
+    leaders: Mapping[str, str]
+    copies: Mapping[str, str]
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ PRACTICE_FIELDS: dict[str, str] = {
 PRACTICE_FACETS = ("porteur", "qpv", "public", "etat", "financeurs", "partenaires")
 
 # Spellings people write (folded: accents, case, « _ », « - » ignored) -> key.
-_ALIASES = {
+PRACTICE_ALIASES = {
     "porteur": "porteur", "porteurs": "porteur", "porteur du projet": "porteur", "structure porteuse": "porteur",
     "porteur de projet": "porteur",
     "qpv": "qpv", "quartier": "qpv", "quartiers": "qpv", "quartier prioritaire": "qpv",
@@ -39,7 +39,7 @@ _ALIASES = {
 }
 # Values of these keys are lists: « P147, droit commun, CAF » is three financeurs (and a facet
 # value never holds the comma that separates a keyword field's values in the index).
-_LISTS = frozenset({"porteur", "qpv", "public", "financeurs", "partenaires"})
+_LISTS = frozenset({"porteur", "qpv", "public", "etat", "financeurs", "partenaires"})
 _SPLIT = re.compile(r"\s*[,;]\s*|\s+/\s+")
 MAX_VALUES = 20
 MAX_VALUE_CHARS = 200
@@ -47,7 +47,7 @@ MAX_VALUE_CHARS = 200
 
 def practice_key(name: str) -> str | None:
     """The practice field a written key names, else None."""
-    return _ALIASES.get(" ".join(fold(str(name)).replace("_", " ").replace("-", " ").split()))
+    return PRACTICE_ALIASES.get(" ".join(fold(str(name)).replace("_", " ").replace("-", " ").split()))
 
 
 def practice_of(declared: Mapping[str, object]) -> dict[str, tuple[str, ...]]:

@@ -4,6 +4,7 @@ re-indexing and moves, searchable as a facet and a filter, and shown on every hi
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -126,3 +127,25 @@ def test_bad_collection_names_are_refused_in_french(network: tuple[Path, Path]) 
     report = json.loads(kb(home, "index", str(root / "centre-b"), "--json").stdout)
     assert report["indexed"] == 1
     assert any(f["path"].endswith(".collection") and "collection" in f["reason"] for f in report["failed"])
+
+
+def test_folder_files_are_read_safely_and_not_above_the_indexed_folder(tmp_path: Path) -> None:
+    from indexer.collections import Collections
+
+    root = tmp_path / "partages"
+    deep = root / "rt" / "archives"
+    deep.mkdir(parents=True)
+    (tmp_path / ".collection").write_text("Hors du dossier indexé\n", encoding="utf-8")
+    doc = deep / "note.txt"
+    rules = Collections(roots=[root])
+    assert rules.of(doc) is None, "a file above the indexed folder names nothing"
+    (root / "rt" / ".collection").symlink_to(tmp_path / ".collection")
+    rules = Collections(roots=[root])
+    assert rules.of(doc) is None and "lien symbolique" in " ".join(rules.problems.values())
+    (root / "rt" / ".collection").unlink()
+    os.mkfifo(root / "rt" / ".collection")  # would block a plain open() for ever
+    rules = Collections(roots=[root])
+    assert rules.of(doc) is None and "fichier ordinaire" in " ".join(rules.problems.values())
+    (root / "rt" / ".collection").unlink()
+    (root / "rt" / ".collection").write_text("Ressources & Territoires\n", encoding="utf-8")
+    assert Collections(roots=[root]).of(doc) == "Ressources & Territoires"

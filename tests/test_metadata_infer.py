@@ -40,7 +40,7 @@ def _extracted(text: str = FICHE, **kwargs: object) -> Extracted:
 def test_metadata_fields_match_the_brief() -> None:
     assert [f.name for f in fields(Metadata)] == [
         "title", "type", "date", "themes", "organisations", "territory", "language", "author",
-        "summary", "url", "keywords", "licence", "page_count", "word_count", "extra",
+        "summary", "url", "keywords", "licence", "page_count", "word_count", "extra", "practice",
     ]
 
 
@@ -132,7 +132,9 @@ def test_sidecar_beats_everything(tmp_path: Path) -> None:
     assert meta.licence == "CC BY-NC-ND 4.0"
     assert meta.organisations == ("CAF", "ANRU")
     assert meta.keywords == ("régie", "insertion")
-    assert meta.extra == {"porteur": "Régie de quartier Habiter Bacalan", "financeurs": "P147, CAF"}
+    # Practice-sheet keys are fields of their own (kb.practice), lists split: not « extra ».
+    assert meta.practice == {"porteur": ("Régie de quartier Habiter Bacalan",), "financeurs": ("P147", "CAF")}
+    assert meta.extra == {}
 
 
 def test_unreadable_sidecar_values_are_kept_in_extra(tmp_path: Path) -> None:

@@ -183,15 +183,28 @@ def document(doc_id: str, slug: str | None = None) -> Any:
 
 
 def sheet_of(doc: Document) -> list[tuple[str, str, str, list[str]]]:
-    """A practice sheet's sections in order: (anchor key, French label, heading as written,
-    paragraphs), read from the whole text (a document in one part only); [] when it has none."""
+    """A practice sheet's text as blocks in order: (anchor key, French label, heading as
+    written, paragraphs) for each section, and ("", "", "", paragraphs) for the text outside
+    them (before the first heading, a section's repeated heading…), so that nothing of the
+    text is left out; read from the whole text (a document in one part only); [] when the
+    document has no sections."""
     if doc.sections == ():
         return []
     full = knowledge_base().document(doc.id)
     labels = default_sections().labels
+    blocks: list[tuple[str, str, str, list[str]]] = []
+    at = 0
     # A record written before sections were recognised has None: they are found now.
-    return [(s.key, labels.get(s.key, s.title), s.title, paragraphs(full.text[s.start:s.end]))
-            for s in sections_of(full)]
+    for s in sections_of(full):
+        heading = full.text.rfind(s.title, at, s.start)
+        outside = full.text[at:heading if heading >= 0 else s.start]
+        if outside.strip():
+            blocks.append(("", "", "", paragraphs(outside)))
+        blocks.append((s.key, labels.get(s.key, s.title), s.title, paragraphs(full.text[s.start:s.end])))
+        at = s.end
+    if full.text[at:].strip():
+        blocks.append(("", "", "", paragraphs(full.text[at:])))
+    return blocks
 
 
 def watch_feeds(doc: Document) -> list[tuple[str, str, str]]:

@@ -98,7 +98,8 @@ def test_api_errors_have_one_shape(client: FlaskClient) -> None:
 
 def test_facets_and_filters_in_the_api(client: FlaskClient) -> None:
     api = client.get("/api/search?q=quartier").get_json()
-    assert set(api["facets"]) <= {"section", "collection", "type", "theme", "annee", "org", "dispositif", "format"}
+    assert set(api["facets"]) <= {"porteur", "qpv", "public", "etat", "financeurs", "partenaires",
+                                  "section", "collection", "type", "theme", "annee", "org", "dispositif", "format"}
     formats = {f["value"]: f["count"] for f in api["facets"]["format"]}
     only_pdf = client.get("/api/search?q=quartier&format=pdf").get_json()
     assert only_pdf["total"] == formats["pdf"]
