@@ -250,8 +250,20 @@ class KnowledgeBase:
         return replace(page, hits=hits)
 
     def similar(self, doc_id: str, limit: int = 5) -> tuple[Hit, ...]:
+        """Documents like ``doc_id``: its own copies and versions left out (the page lists them
+        apart), and each other group once."""
+        leaders = self.kinship.snapshot().leaders
+        own = leaders.get(doc_id, doc_id)
         with reading_index():
-            return self.index.similar(doc_id, limit)
+            found = self.index.similar(doc_id, limit + 10) if leaders else self.index.similar(doc_id, limit)
+        seen = {own}
+        out = []
+        for hit in found:
+            group = leaders.get(hit.id, hit.id)
+            if group not in seen:
+                seen.add(group)
+                out.append(hit)
+        return tuple(out[:limit])
 
     def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
         with reading_index():

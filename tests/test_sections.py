@@ -143,7 +143,7 @@ def test_broken_sheet_gets_french_messages(tmp_path: Path) -> None:
     messages = validate_sheet(broken)
     assert "section manquante : Résultats / évaluation" in messages
     assert "clé inconnue dans l'en-tête : « finanseurs » (voulez-vous dire « financeurs » ?)" in messages
-    assert "clé inconnue dans fiche.meta.yaml : 'porter' (voulez-vous dire 'porteur' ?)" in messages
+    assert "clé inconnue dans fiche.meta.yaml : « porter » (voulez-vous dire « porteur » ?)" in messages
     assert any(m.startswith("aucun titre") for m in messages)
     assert not any("thèmes" in m for m in messages)
 
