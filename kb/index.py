@@ -514,8 +514,8 @@ class Index:
                 kept = self._collapsed(s, found.ranked, grouping)
                 if len(kept) < wanted and len(found.ranked) < found.total:
                     # Folding left the page short: rank as deep as the members it hides.
-                    deeper = replace(request, page=1, page_size=min(found.total, wanted + found.total - total))
-                    kept = self._collapsed(s, self._find(s, built, deeper, filter_q).ranked, grouping)
+                    deepest = min(found.total, wanted + found.total - total)
+                    kept = self._collapsed(s, self._find(s, built, request, filter_q, deepest).ranked, grouping)
                 page_of = _page_of(kept, total, request)
         if suggestion is not None and total:
             # The corrected spellings were searched beside the typed words: the page says so.
@@ -585,7 +585,7 @@ class Index:
         return out
 
     def _find(self, s: Searcher, built: BuiltQuery | None, request: SearchRequest,
-              filter_q: wq.Query | None) -> "_Found":
+              filter_q: wq.Query | None, deepest: int = 0) -> "_Found":
         """Every match (for the count and the facets) and the requested page.
 
         Words typed side by side (the common case) are scored a posting block at a time
@@ -600,7 +600,8 @@ class Index:
         bonus = built.bonus if built is not None and not by_date else None
         clauses = built.clauses if built is not None else ()
         all_first = built is not None and built.all_first
-        wanted = request.page * request.page_size
+        # ``deepest``: rank at least this many (a page that folding groups left short).
+        wanted = max(request.page * request.page_size, deepest)
         depth = max(wanted, RERANK_DEPTH) if (bonus is not None or clauses) else wanted
         plain = clause_terms(clauses) if built is not None and built.only_clauses else None
         if plain is not None:

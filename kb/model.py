@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kb.errors import QueryError
+
 
 # Flags of a document whose pages had no text layer (scans): its text was read by OCR, or
 # could not be (no Tesseract, or OCR turned off), so those pages are not searchable.
@@ -175,10 +177,17 @@ FACET_FIELDS = ("collection", "type", "themes", "year", "organisations", "scheme
                 "porteur", "qpv", "public", "etat", "financeurs", "partenaires")
 
 
+# What a request may ask for (SearchRequest refuses the rest).
+SORTS = ("relevance", "date", "added")
+FILTER_FIELDS = FACET_FIELDS + ("territory", "language")
+MAX_PAGE_SIZE = 1000
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     """What a search asks for. ``filters`` maps a facet field to the values it must have
-    (values of one field are OR-ed, fields are AND-ed)."""
+    (values of one field are OR-ed, fields are AND-ed). An invalid request cannot be made:
+    ``QueryError`` says why, in French."""
 
     query: str = ""
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -186,3 +195,15 @@ class SearchRequest:
     page_size: int = 10
     sort: str = "relevance"  # or "date" (the document's date), or "added" (when it entered the base)
     facets: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.page, int) or self.page < 1:
+            raise QueryError(f"page invalide : {self.page!r} (la première page est 1)")
+        if not isinstance(self.page_size, int) or not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            raise QueryError(f"nombre de résultats par page invalide : {self.page_size!r} "
+                             f"(de 1 à {MAX_PAGE_SIZE})")
+        if self.sort not in SORTS:
+            raise QueryError(f"tri inconnu : {self.sort!r} (pertinence ou date)")
+        unknown = sorted(set(self.filters) - set(FILTER_FIELDS))
+        if unknown:
+            raise QueryError(f"filtre inconnu : {', '.join(unknown)}")
