@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from indexer.ingest import Options, index_paths
+from kb.base import KnowledgeBase
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 # ../shared beside the repository: corpora and notes, read-only, not part of the repo.
@@ -31,6 +34,22 @@ def require_shared(path: Path = SHARED) -> Path:
 def shared() -> Path:
     """The ../shared folder (corpora, notes)."""
     return require_shared()
+
+
+@pytest.fixture(scope="session")
+def demo_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+    """The demo corpus (corpus/documents) indexed once for the session, read-only: the golden
+    tests of metadata, ranking and capitalisation share it."""
+    home = tmp_path_factory.mktemp("demo-corpus") / "home"
+    with KnowledgeBase(home) as kb:
+        report = index_paths(kb, [ROOT / "corpus" / "documents"], Options())
+        assert report.failed == [], report.failed
+        yield kb
+
+
+def corpus_path(relative: str) -> str:
+    """The path a document of the demo corpus is indexed under (relative to corpus/)."""
+    return str((ROOT / "corpus" / relative).resolve())
 
 
 @pytest.fixture(scope="session")

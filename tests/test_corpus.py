@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.ingest import Options, index_paths
 from kb.base import KnowledgeBase
+from tests.conftest import corpus_path
 from kb.model import SearchRequest
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -21,16 +21,11 @@ CHECKS = EXPECTED.get("checks", [])
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory):
-    home = tmp_path_factory.mktemp("corpus") / "home"
-    with KnowledgeBase(home) as kb:
-        report = index_paths(kb, [CORPUS / "documents"], Options())
-        assert report.failed == [], report.failed
-        yield kb
+def base(demo_base: KnowledgeBase) -> KnowledgeBase:
+    return demo_base
 
 
-def path_of(relative: str) -> str:
-    return str((CORPUS / relative).resolve())
+path_of = corpus_path
 
 
 def test_corpus_is_large_and_covers_every_format(base: KnowledgeBase) -> None:

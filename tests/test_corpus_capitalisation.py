@@ -5,13 +5,12 @@ older edition grouped under the right leader, practice-sheet metadata as facets.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from indexer.ingest import Options, index_paths
 from kb.base import KnowledgeBase
+from tests.conftest import corpus_path
 from kb.model import SearchRequest
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -19,16 +18,11 @@ EXPECTED = tomllib.loads((CORPUS / "capitalisation.toml").read_text(encoding="ut
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
-    home = tmp_path_factory.mktemp("capitalisation") / "home"
-    with KnowledgeBase(home) as kb:
-        report = index_paths(kb, [CORPUS / "documents"], Options())
-        assert report.failed == [], report.failed
-        yield kb
+def base(demo_base: KnowledgeBase) -> KnowledgeBase:
+    return demo_base
 
 
-def path_of(relative: str) -> str:
-    return str((CORPUS / relative).resolve())
+path_of = corpus_path
 
 
 @pytest.mark.parametrize("relative", sorted(EXPECTED["sections"]))
