@@ -1,5 +1,5 @@
 """The JSON API blueprint (``/api``): search in the shape of ``kb search --json``, document
-metadata, and the OpenAPI description. Errors use the one JSON shape (see webui.error_response)."""
+metadata, and the OpenAPI description. Errors use the one JSON shape (see webui.errors)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from kb.model import Document
-from webui import knowledge_base
+from webui.context import knowledge_base
 from webui.links import permalink
 from webui.openapi import spec
 from webui.params import FIELD_PARAMS, abort_fr, integer, search_state, valid_id

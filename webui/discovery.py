@@ -20,7 +20,7 @@ from flask import Blueprint, Response, current_app
 from kb.catalog import INDEXED, Entry
 from kb.model import Document
 from kb.vocabulary import default_vocabulary
-from webui import knowledge_base
+from webui.context import knowledge_base
 from webui.dublincore import MEDIA_TYPES, oai_dc
 from webui.feeds import clean
 from webui.links import absolute, base_url, document_url

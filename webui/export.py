@@ -8,6 +8,7 @@ import re
 from flask import render_template
 
 from kb.model import Document
+from webui.filters import date_fr
 from webui.links import permalink, with_utm
 from webui.typography import french_spaces
 
@@ -39,8 +40,6 @@ def web_address(url: str | None) -> str:
 
 
 def _items(docs: list[Document], utm: dict[str, str]) -> list[dict[str, str]]:
-    from webui.views import date_fr
-
     # Licence and source go with each document: CC licences and the Licence Ouverte ask those
     # who reuse a document to name its licence and where it comes from.
     return [{"title": french_spaces(d.title), "url": with_utm(permalink(d.id, d.title), utm), "type": d.type,

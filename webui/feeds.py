@@ -23,7 +23,8 @@ from flask import current_app
 
 from kb.errors import NotFound
 from kb.model import Document, Hit, SearchPage
-from webui import knowledge_base
+from webui.context import knowledge_base
+from webui.filters import date_fr
 from webui.links import absolute, permalink, stable_link
 from webui.params import FACET_LABELS, Search, shown_value
 from webui.typography import french_spaces
@@ -92,12 +93,6 @@ def title_of(state: Search) -> str:
     return f"{site} : {' ; '.join(words)}"
 
 
-def _date_fr(value: str) -> str:
-    from webui.views import date_fr  # the pages' own wording of a date
-
-    return date_fr(value)
-
-
 def source_of(doc: Document | None) -> str:
     """Who published the document and where it came from, as the licence asks to credit it."""
     if doc is None:
@@ -110,7 +105,7 @@ def facts(item: Item) -> list[tuple[str, str]]:
     """(label, value) lines told under the summary: own date, licence, source."""
     out = []
     if item.hit.date:
-        out.append(("Date du document", _date_fr(item.hit.date)))
+        out.append(("Date du document", date_fr(item.hit.date)))
     if item.doc is not None and item.doc.licence:
         out.append(("Licence", item.doc.licence))
     source = source_of(item.doc)

@@ -23,7 +23,7 @@ from flask import Blueprint, Response, current_app, url_for
 
 from kb.catalog import Revision
 from kb.model import Document, SearchRequest
-from webui import knowledge_base
+from webui.context import knowledge_base
 from webui.dublincore import OAI_DC, OAI_DC_SCHEMA, XSI, oai_dc
 from webui.feeds import clean
 from webui.links import absolute

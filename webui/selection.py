@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kb.errors import NotFound
 from kb.model import Document
-from webui import knowledge_base, wants_json
+from webui.context import knowledge_base, wants_json
 from webui.export import html_block, markdown_block, text_block
 from webui.links import base_url, has_public_address
 from webui.params import abort_fr, search_state, selection as url_selection, utm, valid_id

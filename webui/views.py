@@ -29,7 +29,9 @@ from kb.practice import PRACTICE_FACETS, PRACTICE_FIELDS
 from kb.sectioning import sections_of
 from kb.sections import default_sections
 from kb.vocabulary import default_vocabulary
-from webui import dublincore, feeds, knowledge_base
+from webui import dublincore, feeds
+from webui.context import knowledge_base
+from webui.filters import date_fr, file_name
 from webui.links import base_url, document_path, permalink
 from webui.params import (
     FACET_LABELS,
@@ -56,51 +58,9 @@ CONTENT_TYPES = {
     "text": "text/plain",
     "html": "text/plain",
 }
-FORMAT_LABELS = {"pdf": "PDF", "html": "HTML", "docx": "Word (DOCX)", "odt": "OpenDocument (ODT)",
-                 "markdown": "Markdown", "text": "Texte", "doc": "Word 97-2003 (DOC)", "rtf": "RTF",
-                 "pptx": "PowerPoint (PPTX)", "xlsx": "Excel (XLSX)", "odp": "OpenDocument (ODP)",
-                 "ods": "OpenDocument (ODS)", "image": "Image"}
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 
 
-# -- template helpers -------------------------------------------------------------------------
-
-@bp.app_template_filter("date_fr")
-def date_fr(value: str | None) -> str:
-    """``2023-05-12`` -> ``12 mai 2023``; ``2023-05`` -> ``mai 2023``; ``2023`` unchanged."""
-    if not value:
-        return ""
-    parts = value.split("-")
-    try:
-        if len(parts) >= 3:
-            day = int(parts[2][:2])
-            return f"{'1er' if day == 1 else day} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
-        if len(parts) == 2:
-            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    except (ValueError, IndexError):
-        pass
-    return value
-
-
-@bp.app_template_filter("file_name")
-def file_name(path: str) -> str:
-    """The last part of a path. A POSIX path (absolute, from /) is cut at / only: a backslash
-    is part of a name there, and shows each odd byte of a name that is not UTF-8 (\\xe9)."""
-    if not path:
-        return ""
-    return path.rsplit("/", 1)[-1] if path.startswith("/") else re.split(r"[\\/]", path)[-1]
-
-
-@bp.app_template_filter("section_label")
-def section_label(key: str) -> str:
-    return default_sections().labels.get(key, key)
-
-
-@bp.app_template_filter("format_label")
-def format_label(fmt: str) -> str:
-    return FORMAT_LABELS.get(fmt, fmt)
-
+# -- template globals --------------------------------------------------------------------------
 
 @bp.app_context_processor
 def globals_() -> dict[str, Any]:
