@@ -24,7 +24,10 @@ __all__ = ["create_app"]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the application: defaults, then ``test_config``, then ``KB_*`` environment variables."""
+    """Build the application: defaults, then ``test_config``, then ``KB_*`` environment variables.
+
+    The app opens its base now (``KB_HOME``); ``webui.context.close_base(app)`` closes it, as
+    the app's disposal does."""
     app = Flask(__name__)
     app.config.from_mapping(
         KB_HOME="kb-data",
