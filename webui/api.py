@@ -20,6 +20,8 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/search")
 def search() -> Response:
+    """``/api/search``: a page of results (``limit`` hits, 1 to 100) with the facets, in the shape
+    of ``kb search --json``; each hit carries its licence, author and source address."""
     limit = integer("limit", 10, 1, 100)
     state = search_state()
     result = knowledge_base().search(state.request(limit))
@@ -44,6 +46,8 @@ def _credit(doc: Document | None) -> dict[str, str | None]:
 
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str) -> Response:
+    """``/api/documents/<id>``: a document's metadata and permalink; with ``text=1`` its text and
+    its pages too, written out as they are read."""
     if not valid_id(doc_id):
         abort_fr(400, "Identifiant de document invalide (hexadécimal attendu).")
     text = request.args.get("text", "0")
@@ -84,4 +88,5 @@ def _with_text(data: dict[str, Any], chunks: Iterator[str], pieces: Iterator[tup
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
+    """``/api/openapi.json``: the OpenAPI 3.1 description of this API."""
     return jsonify(spec())

@@ -46,6 +46,8 @@ def error_response(status: int, message: str | None = None) -> tuple[Response | 
 
 
 def handle_http_error(exc: HTTPException) -> Any:
+    """An HTTP error (404, 405, 413…): our French message when the abort gave one, else the status's
+    own; a 405 says which methods are allowed."""
     status = exc.code or 500
     # Our own aborts carry a French description; Werkzeug's defaults are English and may
     # mention details: use ours instead.
@@ -58,14 +60,17 @@ def handle_http_error(exc: HTTPException) -> Any:
 
 
 def handle_query_error(exc: QueryError) -> Any:
+    """A query the core refused: a 400 carrying the core's French reason."""
     return error_response(400, str(exc))
 
 
 def handle_not_found(exc: NotFound) -> Any:
+    """A document the base does not hold: a 404."""
     return error_response(404, "Document introuvable.")
 
 
 def handle_damaged_index(exc: DamagedIndex) -> Any:
+    """An index damaged while serving: a 503 telling the operator to run ``kb rebuild``."""
     # A segment lost after the server opened the base (at opening it is rebuilt): say what
     # the person who runs the base must do, without a trace.
     log.error("index endommagé sur %s : %s", request.path, exc)
@@ -75,6 +80,7 @@ def handle_damaged_index(exc: DamagedIndex) -> Any:
 
 
 def handle_unexpected(exc: Exception) -> Any:
+    """Any other error: logged with its trace for the operator, a bare 500 for the client."""
     if isinstance(exc, HTTPException):  # pragma: no cover - routed to handle_http_error
         return handle_http_error(exc)
     log.exception("erreur non prévue sur %s", request.path, exc_info=exc)

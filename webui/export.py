@@ -55,12 +55,15 @@ def html_block(docs: list[Document], utm: dict[str, str]) -> str:
 
 
 def md_escape(text: str) -> str:
+    """``text`` on one line, safe in Markdown: no inline syntax, no HTML, no list or heading at its start."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL_RE.sub(r"\\\1", _SPACE_RE.sub(" ", text).strip())
     return _MD_NUMBER_RE.sub(r"\1\\\2", _MD_BULLET_RE.sub(r"\\\1", text))
 
 
 def markdown_block(docs: list[Document], utm: dict[str, str]) -> str:
+    """The Markdown version: one list item per document, with its link, type and date, summary
+    sentence, licence and source."""
     lines = []
     for item in _items(docs, utm):
         meta = " · ".join(x for x in (item["type"], item["date"]) if x)

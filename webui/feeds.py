@@ -36,6 +36,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def clean(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (each becomes a space)."""
     return _XML_BAD_RE.sub(" ", text)
 
 
@@ -81,10 +82,12 @@ def last_modified(feed: list[Item]) -> datetime:
 
 
 def etag(body: bytes) -> str:
+    """The entity tag of a feed's body: a conditional request gets a 304 while it is unchanged."""
     return hashlib.sha256(body).hexdigest()[:32]
 
 
 def title_of(state: Search) -> str:
+    """The feed's title: the site's name with the query and filters of ``state`` in words."""
     site = current_app.config["SITE_NAME"]
     if not state.q and not state.filters:
         return f"{site} : derniers documents"
@@ -122,6 +125,7 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 
 
 def rss(feed: list[Item], state: Search, self_url: str) -> bytes:
+    """The RSS 2.0 feed of ``feed`` for the search ``state``, whose own address is ``self_url``."""
     root = ET.Element("rss", {"version": "2.0"})
     channel = _sub(root, "channel")
     _sub(channel, "title", title_of(state))
@@ -149,6 +153,7 @@ def rss(feed: list[Item], state: Search, self_url: str) -> bytes:
 
 
 def atom(feed: list[Item], state: Search, self_url: str) -> bytes:
+    """The Atom 1.0 feed of ``feed`` for the search ``state``, whose own address is ``self_url``."""
     # Unqualified tags under a literal xmlns: ElementTree then writes plain <feed>, <entry>...
     root = ET.Element("feed", {"xmlns": ATOM, "xml:lang": "fr"})
     _sub(root, "title", title_of(state))

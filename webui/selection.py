@@ -55,6 +55,8 @@ def _read_cookie() -> tuple[str, ...]:
 
 
 def documents(ids: tuple[str, ...]) -> list[Document]:
+    """The records of ``ids`` (a removed document drops out); one without a summary gets its first
+    part as text, for the blocks to quote."""
     docs = []
     for doc_id in ids:
         try:
@@ -76,6 +78,8 @@ def chosen() -> tuple[str, ...]:
 
 @bp.get("/selection")
 def page() -> str:
+    """``/selection``: the selection (the visitor's, or the one named by ``sel``) with its export
+    blocks, download, share and remove links."""
     shared = url_selection()
     docs = documents(shared or current())
     campaign = utm()
@@ -99,16 +103,19 @@ def page() -> str:
 
 @bp.get("/selection.html")
 def html() -> Response:
+    """``/selection.html``: the HTML newsletter block of the chosen selection."""
     return Response(html_block(documents(chosen()), utm()), mimetype="text/html")
 
 
 @bp.get("/selection.md")
 def md() -> Response:
+    """``/selection.md``: the Markdown block of the chosen selection."""
     return Response(markdown_block(documents(chosen()), utm()), mimetype="text/markdown")
 
 
 @bp.get("/selection.txt")
 def txt() -> Response:
+    """``/selection.txt``: the plain-text block of the chosen selection."""
     return Response(text_block(documents(chosen()), utm()), mimetype="text/plain")
 
 

@@ -64,6 +64,8 @@ CONTENT_TYPES = {
 
 @bp.app_context_processor
 def globals_() -> dict[str, Any]:
+    """What every template sees: the site's name, the facet labels, the document path builder and
+    the visitor's selection."""
     try:
         sel_ids = current_selection()
     except (HTTPException, KBError):  # an unreadable selection must not break an error page
@@ -75,12 +77,14 @@ def globals_() -> dict[str, Any]:
 # -- search -----------------------------------------------------------------------------------
 
 def run_search(state: Search, page_size: int, facets: bool = True) -> SearchPage:
+    """The core's answer to the search ``state``, ``page_size`` hits a page."""
     return knowledge_base().search(state.request(page_size, facets))
 
 
 @bp.get("/")
 @bp.get("/recherche")
 def search() -> Response:
+    """``/`` and ``/recherche``: the search page, with its facets, feeds and export links."""
     state = search_state()
     page_size = current_app.config["PAGE_SIZE"]
     result = run_search(state, page_size)
@@ -112,6 +116,8 @@ def load(doc_id: str, text: bool = True) -> Document:
 @bp.get("/d/<doc_id>")
 @bp.get("/d/<doc_id>/<slug>")
 def document(doc_id: str, slug: str | None = None) -> Any:
+    """``/d/<id>/<slug>``: a document's page, one part of its text at a time (``partie``), with the
+    passages matching ``q`` and similar documents; any other slug redirects to the canonical one."""
     doc = load(doc_id, text=False)  # the text comes part by part: one is read, not the whole
     canonical = slugify(doc.title)
     if slug != canonical:
@@ -195,6 +201,7 @@ def citation(doc: Document, link: str) -> str:
 
 
 def paragraphs(text: str) -> list[str]:
+    """``text`` cut into paragraphs at blank lines."""
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
@@ -248,6 +255,8 @@ def feed_items() -> tuple[Search, list[feeds.Item]]:
 
 
 def feed_response(body: bytes, mimetype: str, found: list[feeds.Item]) -> Response:
+    """The feed ``body`` with the caching headers a poller uses (ETag, Last-Modified, max-age): a
+    304 when the client's copy is current."""
     response = Response(body, mimetype=mimetype)
     response.set_etag(feeds.etag(body))
     response.last_modified = feeds.last_modified(found)
@@ -259,6 +268,7 @@ def feed_response(body: bytes, mimetype: str, found: list[feeds.Item]) -> Respon
 
 @bp.get("/flux.rss")
 def feed_rss() -> Response:
+    """``/flux.rss``: the RSS feed of the request's search."""
     state, found = feed_items()
     body = feeds.rss(found, state, self_url=base_url() + request.full_path.rstrip("?"))
     return feed_response(body, "application/rss+xml", found)
@@ -266,6 +276,7 @@ def feed_rss() -> Response:
 
 @bp.get("/flux.atom")
 def feed_atom() -> Response:
+    """``/flux.atom``: the Atom feed of the request's search."""
     state, found = feed_items()
     body = feeds.atom(found, state, self_url=base_url() + request.full_path.rstrip("?"))
     return feed_response(body, "application/atom+xml", found)
@@ -281,6 +292,7 @@ def favicon() -> Any:
 
 @bp.get("/accessibilite")
 def accessibility() -> str:
+    """``/accessibilite``: the accessibility statement."""
     return render_template("accessibility.html")
 
 
