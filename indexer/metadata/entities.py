@@ -36,6 +36,7 @@ class OrgMatcher:
 
     @classmethod
     def from_synonyms(cls, synonyms: Synonyms) -> "OrgMatcher":
+        """The matcher of the acronyms of ``synonyms`` and of their expansions."""
         by_expansion: dict[str, str] = {}
         for acronym, expansion in synonyms.acronyms.items():
             if expansion:

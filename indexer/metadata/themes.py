@@ -44,6 +44,7 @@ class Thesaurus:
 
     @property
     def labels(self) -> tuple[str, ...]:
+        """The thesaurus's themes, in its order."""
         return tuple(self.themes)
 
     def canonical(self, label: str) -> str:
