@@ -35,6 +35,7 @@ def clean_name(raw: str) -> str:
 
 
 def is_collection_file(path: Path) -> bool:
+    """Whether ``path`` is a folder's collection file (``.collection``), which is read, not indexed."""
     return path.name == COLLECTION_FILE
 
 
@@ -51,6 +52,8 @@ class Collections:
         self.problems: dict[Path, str] = {}
 
     def of(self, path: Path) -> str | None:
+        """The collection of the file ``path``: the run's own, else the nearest folder file's, else
+        ``None``."""
         if self.given is not None:
             return self.given
         # Up from the file's folder, iteratively (a deep tree must not exhaust the stack),

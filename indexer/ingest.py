@@ -36,6 +36,9 @@ OCR_CACHE = "ocr"
 
 @dataclass(frozen=True)
 class Options:
+    """How a run indexes: worker processes, limits per file, what to prune, retry and follow, OCR,
+    the collection."""
+
     workers: int = 0  # 0: one per core
     limits: Limits = field(default_factory=Limits)
     memory_bytes: int | None = 2 * 1024**3
@@ -79,6 +82,8 @@ class Report:
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON data (``kb index --json``): counts for the common cases, each problem
+        with its path and reason."""
         return {
             "indexed": len(self.indexed),
             "unchanged": len(self.unchanged),
@@ -91,6 +96,7 @@ class Report:
 
 
 def default_workers() -> int:
+    """One worker process per core."""
     return max(1, os.cpu_count() or 1)
 
 
@@ -151,6 +157,11 @@ class _LazyPool:
 
 def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Options,
           tick: Progress | None = None) -> Report:
+    """Carry out ``plan`` on ``kb``: moves and relabels from the catalog, extractions through
+    ``pool``, committed in batches; then remove the documents whose file is gone (with
+    ``options.prune``) or now refused, and collect the store's garbage. Takes no lock itself:
+    the caller writes inside ``kb.writing()`` (see ``index_paths``). ``tick(n)`` advances the
+    progress by ``n`` files."""
     report = Report(
         unchanged=[str(p) for p in plan.unchanged],
         skipped=[(str(p), r) for p, r in plan.skipped],

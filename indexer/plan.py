@@ -38,6 +38,8 @@ class Item:
 
 @dataclass
 class Plan:
+    """What a scan found for each file: the work to do, and the files left alone, refused, failed or gone."""
+
     work: list[Item] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     # Files that failed before and have not changed: reported again with their reason.

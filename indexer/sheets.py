@@ -15,7 +15,7 @@ import yaml
 
 from indexer.extract.base import ExtractionError
 from indexer.extract.registry import extract
-from indexer.metadata._text import fold
+from indexer.metadata._text import match_form
 from kb.sectioning import find_sections
 from indexer.metadata.sidecar import FIELD_ALIASES, sidecar_paths
 from kb.practice import PRACTICE_ALIASES
@@ -30,7 +30,7 @@ OPTIONAL_SECTIONS = frozenset({"ressources"})
 
 def _spelling(key: str) -> str:
     """A key as compared: accents, case, « _ » and « - » ignored, like sidecar field names."""
-    return " ".join(fold(key).replace("_", " ").replace("-", " ").split())
+    return " ".join(match_form(key).replace("_", " ").replace("-", " ").split())
 
 
 # Every spelling the indexer reads (kb.practice: « structure porteuse », « statut »…) is known.

@@ -32,6 +32,10 @@ _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 @dataclass(frozen=True)
 class Task:
+    """One file for a worker process to read into a document: its identity, the store and limits,
+    and the options of the run (thesaurus, synonyms, OCR). Plain data: it crosses a process
+    boundary."""
+
     path: str
     id: str
     size: int

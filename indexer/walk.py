@@ -29,6 +29,7 @@ def unreadable(exc: OSError, what: str = "fichier inaccessible") -> str:
 
 
 def folder_refusal(exc: OSError) -> str:
+    """The reason given for a folder that could not be read."""
     return (f"dossier illisible ({exc.strerror or exc}) : son contenu n'est pas parcouru ; les documents "
             "déjà indexés qu'il contient sont gardés")
 

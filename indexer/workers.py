@@ -178,6 +178,9 @@ class Pool(Generic[T, R]):
         return _Slot(self._ctx, self.func, self.memory_bytes)
 
     def map_unordered(self, items: Iterable[T]) -> Iterator[tuple[T, R | Crash]]:
+        """Yield ``(item, result)`` for every item, in the order workers finish; the result is a
+        ``Crash`` for an item whose worker died, ran out of memory or ran over time (that worker
+        is replaced, the items it held are run again)."""
         todo: deque[tuple[int, T]] = deque(enumerate(items))
         by_key = dict(todo)
         owner: dict[int, _Slot] = {}
@@ -251,6 +254,7 @@ class Pool(Generic[T, R]):
                 yield by_key.pop(culprit), Crash(reason)
 
     def close(self) -> None:
+        """Stop every worker."""
         for slot in self._slots:
             slot.stop()
 

@@ -1,5 +1,5 @@
 """The JSON API blueprint (``/api``): search in the shape of ``kb search --json``, document
-metadata, and the OpenAPI description. Errors use the one JSON shape (see webui.error_response)."""
+metadata, and the OpenAPI description. Errors use the one JSON shape (see webui.errors)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from kb.model import Document
-from webui import knowledge_base
+from webui.context import knowledge_base
 from webui.links import permalink
 from webui.openapi import spec
 from webui.params import FIELD_PARAMS, abort_fr, integer, search_state, valid_id
@@ -20,6 +20,8 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/search")
 def search() -> Response:
+    """``/api/search``: a page of results (``limit`` hits, 1 to 100) with the facets, in the shape
+    of ``kb search --json``; each hit carries its licence, author and source address."""
     limit = integer("limit", 10, 1, 100)
     state = search_state()
     result = knowledge_base().search(state.request(limit))
@@ -44,6 +46,8 @@ def _credit(doc: Document | None) -> dict[str, str | None]:
 
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str) -> Response:
+    """``/api/documents/<id>``: a document's metadata and permalink; with ``text=1`` its text and
+    its pages too, written out as they are read."""
     if not valid_id(doc_id):
         abort_fr(400, "Identifiant de document invalide (hexadécimal attendu).")
     text = request.args.get("text", "0")
@@ -84,4 +88,5 @@ def _with_text(data: dict[str, Any], chunks: Iterator[str], pieces: Iterator[tup
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
+    """``/api/openapi.json``: the OpenAPI 3.1 description of this API."""
     return jsonify(spec())

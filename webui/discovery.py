@@ -20,7 +20,7 @@ from flask import Blueprint, Response, current_app
 from kb.catalog import INDEXED, Entry
 from kb.model import Document
 from kb.vocabulary import default_vocabulary
-from webui import knowledge_base
+from webui.context import knowledge_base
 from webui.dublincore import MEDIA_TYPES, oai_dc
 from webui.feeds import clean
 from webui.links import absolute, base_url, document_url
@@ -82,6 +82,8 @@ def sitemap() -> Response:
 
 @bp.get("/sitemap-<int:number>.xml")
 def sitemap_part(number: int) -> Response:
+    """One file of a sitemap split by ``SITEMAP_SIZE``; a 404 for a number past the end, or when the
+    sitemap is one file."""
     entries = _documents()
     size = int(current_app.config["SITEMAP_SIZE"])
     part = entries[(number - 1) * size:number * size] if number >= 1 else []
@@ -92,6 +94,7 @@ def sitemap_part(number: int) -> Response:
 
 @bp.get("/robots.txt")
 def robots() -> Response:
+    """``/robots.txt``: everything may be crawled; the sitemap's address."""
     return Response(f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml')}\n", mimetype="text/plain")
 
 
@@ -123,6 +126,7 @@ def _cell(value: str) -> str:
 
 
 def csv_row(doc: Document) -> list[str]:
+    """The CSV cells of ``doc``, in the order of ``CSV_COLUMNS``, each made safe from spreadsheet formulas."""
     bodies, schemes = default_vocabulary().split(doc.organisations)
     values = [doc.id, doc.title, doc.type, doc.date or "", doc.author or "", " ; ".join(doc.themes),
               " ; ".join(bodies), " ; ".join(schemes), doc.territory or "", doc.language or "", doc.summary,
@@ -133,6 +137,8 @@ def csv_row(doc: Document) -> list[str]:
 
 @bp.get("/recherche.csv")
 def search_csv() -> Response:
+    """``/recherche.csv``: the search's first ``EXPORT_SIZE`` results as a CSV file that Excel and
+    LibreOffice open with their accents."""
     out = io.StringIO()
     # The byte order mark makes Excel read UTF-8 (accents) instead of the system's code page.
     out.write("\ufeff")
@@ -146,6 +152,7 @@ def search_csv() -> Response:
 
 @bp.get("/recherche.dc.xml")
 def search_dc() -> Response:
+    """``/recherche.dc.xml``: the search's first ``EXPORT_SIZE`` results as Dublin Core records."""
     docs = exported()
     root = ET.Element("records", {"count": str(len(docs)), "source": clean(absolute("/"))})
     for doc in docs:

@@ -8,6 +8,7 @@ import re
 from flask import render_template
 
 from kb.model import Document
+from webui.filters import date_fr
 from webui.links import permalink, with_utm
 from webui.typography import french_spaces
 
@@ -39,8 +40,6 @@ def web_address(url: str | None) -> str:
 
 
 def _items(docs: list[Document], utm: dict[str, str]) -> list[dict[str, str]]:
-    from webui.views import date_fr
-
     # Licence and source go with each document: CC licences and the Licence Ouverte ask those
     # who reuse a document to name its licence and where it comes from.
     return [{"title": french_spaces(d.title), "url": with_utm(permalink(d.id, d.title), utm), "type": d.type,
@@ -56,12 +55,15 @@ def html_block(docs: list[Document], utm: dict[str, str]) -> str:
 
 
 def md_escape(text: str) -> str:
+    """``text`` on one line, safe in Markdown: no inline syntax, no HTML, no list or heading at its start."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL_RE.sub(r"\\\1", _SPACE_RE.sub(" ", text).strip())
     return _MD_NUMBER_RE.sub(r"\1\\\2", _MD_BULLET_RE.sub(r"\\\1", text))
 
 
 def markdown_block(docs: list[Document], utm: dict[str, str]) -> str:
+    """The Markdown version: one list item per document, with its link, type and date, summary
+    sentence, licence and source."""
     lines = []
     for item in _items(docs, utm):
         meta = " · ".join(x for x in (item["type"], item["date"]) if x)

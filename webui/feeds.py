@@ -23,7 +23,8 @@ from flask import current_app
 
 from kb.errors import NotFound
 from kb.model import Document, Hit, SearchPage
-from webui import knowledge_base
+from webui.context import knowledge_base
+from webui.filters import date_fr
 from webui.links import absolute, permalink, stable_link
 from webui.params import FACET_LABELS, Search, shown_value
 from webui.typography import french_spaces
@@ -35,6 +36,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def clean(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (each becomes a space)."""
     return _XML_BAD_RE.sub(" ", text)
 
 
@@ -80,22 +82,18 @@ def last_modified(feed: list[Item]) -> datetime:
 
 
 def etag(body: bytes) -> str:
+    """The entity tag of a feed's body: a conditional request gets a 304 while it is unchanged."""
     return hashlib.sha256(body).hexdigest()[:32]
 
 
 def title_of(state: Search) -> str:
+    """The feed's title: the site's name with the query and filters of ``state`` in words."""
     site = current_app.config["SITE_NAME"]
     if not state.q and not state.filters:
         return f"{site} : derniers documents"
     words = [french_spaces(f"« {state.q} »")] if state.q else []
     words += [f"{FACET_LABELS.get(k, k)} : {' ou '.join(shown_value(k, x) for x in v)}" for k, v in state.filters.items()]
     return f"{site} : {' ; '.join(words)}"
-
-
-def _date_fr(value: str) -> str:
-    from webui.views import date_fr  # the pages' own wording of a date
-
-    return date_fr(value)
 
 
 def source_of(doc: Document | None) -> str:
@@ -110,7 +108,7 @@ def facts(item: Item) -> list[tuple[str, str]]:
     """(label, value) lines told under the summary: own date, licence, source."""
     out = []
     if item.hit.date:
-        out.append(("Date du document", _date_fr(item.hit.date)))
+        out.append(("Date du document", date_fr(item.hit.date)))
     if item.doc is not None and item.doc.licence:
         out.append(("Licence", item.doc.licence))
     source = source_of(item.doc)
@@ -127,6 +125,7 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 
 
 def rss(feed: list[Item], state: Search, self_url: str) -> bytes:
+    """The RSS 2.0 feed of ``feed`` for the search ``state``, whose own address is ``self_url``."""
     root = ET.Element("rss", {"version": "2.0"})
     channel = _sub(root, "channel")
     _sub(channel, "title", title_of(state))
@@ -154,6 +153,7 @@ def rss(feed: list[Item], state: Search, self_url: str) -> bytes:
 
 
 def atom(feed: list[Item], state: Search, self_url: str) -> bytes:
+    """The Atom 1.0 feed of ``feed`` for the search ``state``, whose own address is ``self_url``."""
     # Unqualified tags under a literal xmlns: ElementTree then writes plain <feed>, <entry>...
     root = ET.Element("feed", {"xmlns": ATOM, "xml:lang": "fr"})
     _sub(root, "title", title_of(state))

@@ -55,6 +55,7 @@ def has_public_address() -> bool:
 
 
 def absolute(path: str) -> str:
+    """``path`` (from /) under the base address (see ``base_url``)."""
     return base_url() + path
 
 
@@ -80,6 +81,7 @@ def stable_link(doc_id: str) -> str:
 
 
 def with_utm(url: str, utm: dict[str, str]) -> str:
+    """``url`` with the campaign parameters ``utm`` appended (unchanged when there are none)."""
     if not utm:
         return url
     return url + ("&" if "?" in url else "?") + urlencode(utm)

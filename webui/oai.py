@@ -23,7 +23,7 @@ from flask import Blueprint, Response, current_app, url_for
 
 from kb.catalog import Revision
 from kb.model import Document, SearchRequest
-from webui import knowledge_base
+from webui.context import knowledge_base
 from webui.dublincore import OAI_DC, OAI_DC_SCHEMA, XSI, oai_dc
 from webui.feeds import clean
 from webui.links import absolute
@@ -49,10 +49,12 @@ def repository_id() -> str:
 
 
 def oai_identifier(doc_id: str) -> str:
+    """The OAI identifier of a document: ``oai:<host>:<id>``."""
     return f"oai:{repository_id()}:{doc_id}"
 
 
 def doc_id_of(identifier: str) -> str:
+    """The document id in an OAI identifier of this repository; ``idDoesNotExist`` for any other."""
     prefix = f"oai:{repository_id()}:"
     doc_id = identifier[len(prefix):] if identifier.startswith(prefix) else ""
     if not valid_id(doc_id):
@@ -61,6 +63,8 @@ def doc_id_of(identifier: str) -> str:
 
 
 def datestamp(stamp: str) -> str:
+    """A catalog time as the protocol's UTC datestamp (``YYYY-MM-DDThh:mm:ssZ``); the epoch for an
+    unreadable one."""
     try:
         moment = datetime.fromisoformat(stamp)
     except ValueError:
@@ -70,6 +74,7 @@ def datestamp(stamp: str) -> str:
 
 
 def set_specs(kind: str | None, themes: tuple[str, ...], collection: str | None = None) -> list[str]:
+    """The sets a record belongs to: its type, its collection and each of its themes, as slugs."""
     specs = [f"type:{slugify(kind)}"] if kind else []
     specs += [f"collection:{slugify(collection)}"] if collection else []
     return specs + [f"theme:{slugify(t)}" for t in dict.fromkeys(themes)]
@@ -77,12 +82,16 @@ def set_specs(kind: str | None, themes: tuple[str, ...], collection: str | None 
 
 @dataclass(frozen=True)
 class Item:
+    """One record to send: the catalog's revision, the document (``None`` when deleted) and its sets."""
+
     revision: Revision
     doc: Document | None  # None: deleted
     sets: list[str]
 
 
 def item(revision: Revision) -> Item | None:
+    """The record of ``revision``, deleted ones included; ``None`` for a document removed since the
+    row was read."""
     if not revision.live:
         return Item(revision, None, set_specs(revision.type, revision.themes, revision.collection))
     doc = knowledge_base().catalog.document(revision.id, text=False)
@@ -92,6 +101,8 @@ def item(revision: Revision) -> Item | None:
 
 
 def in_set(found: Item, wanted: str | None) -> bool:
+    """Whether ``found`` belongs to the set ``wanted`` or to one below it (every record when
+    ``wanted`` is ``None``)."""
     return wanted is None or any(s == wanted or s.startswith(wanted + ":") for s in found.sets)
 
 
@@ -144,6 +155,7 @@ def envelope(args: dict[str, str] | None) -> ET.Element:
 
 
 def header(parent: ET.Element, found: Item) -> None:
+    """Append the ``<header>`` of ``found``: identifier, datestamp, sets, and the deleted status."""
     attrs = {"status": "deleted"} if found.doc is None else {}
     element = _sub(parent, "header", **attrs)
     _sub(element, "identifier", oai_identifier(found.revision.id))
@@ -153,6 +165,7 @@ def header(parent: ET.Element, found: Item) -> None:
 
 
 def record(parent: ET.Element, found: Item) -> None:
+    """Append the ``<record>`` of ``found``: its header, and its Dublin Core metadata unless deleted."""
     element = _sub(parent, "record")
     header(element, found)
     if found.doc is not None:
@@ -160,6 +173,7 @@ def record(parent: ET.Element, found: Item) -> None:
 
 
 def identify(root: ET.Element) -> None:
+    """Fill the answer to ``Identify``: name, address, contact, earliest datestamp, deleted records kept."""
     config = current_app.config
     first = knowledge_base().catalog.revisions(limit=1)
     element = _sub(root, "Identify")
@@ -183,6 +197,7 @@ def admin_email() -> str:
 
 
 def metadata_formats(root: ET.Element, args: dict[str, str]) -> None:
+    """Fill the answer to ``ListMetadataFormats``: oai_dc only (for a known identifier, when one is given)."""
     if "identifier" in args and knowledge_base().catalog.revision(doc_id_of(args["identifier"])) is None:
         fail("idDoesNotExist", "Identifiant inconnu de cet entrepôt.")
     element = _sub(root, "ListMetadataFormats")
@@ -210,6 +225,7 @@ def sets() -> list[tuple[str, str]]:
 
 
 def list_sets(root: ET.Element, args: dict[str, str]) -> None:
+    """Fill the answer to ``ListSets``: every set in one answer."""
     if "resumptionToken" in args:  # every set fits in one answer: no token was ever given
         fail("badResumptionToken", "Cet entrepôt ne donne pas de jeton de reprise pour ListSets.")
     element = _sub(root, "ListSets")
@@ -220,6 +236,7 @@ def list_sets(root: ET.Element, args: dict[str, str]) -> None:
 
 
 def get_record(root: ET.Element, args: dict[str, str]) -> None:
+    """Fill the answer to ``GetRecord``, or fail with ``idDoesNotExist``."""
     doc_id = doc_id_of(args["identifier"])
     check_list(Query("GetRecord", args["metadataPrefix"]))
     revision = knowledge_base().catalog.revision(doc_id)
@@ -230,6 +247,8 @@ def get_record(root: ET.Element, args: dict[str, str]) -> None:
 
 
 def list_items(root: ET.Element, verb: str, args: dict[str, str]) -> None:
+    """Fill the answer to ``ListRecords`` or ``ListIdentifiers``: one page of ``OAI_PAGE_SIZE``
+    records, then a resumption token when more follow."""
     if "resumptionToken" in args:
         query = parse_token(verb, args["resumptionToken"])
     else:
@@ -258,6 +277,8 @@ def list_items(root: ET.Element, verb: str, args: dict[str, str]) -> None:
 
 @bp.route("/oai", methods=["GET", "POST"])
 def endpoint() -> Response:
+    """``/oai``: the OAI-PMH 2.0 endpoint (GET or POST). Protocol errors are answered with HTTP 200
+    and ``<error code=…>``, as the protocol asks."""
     args: dict[str, str] = {}
     legal = False
     try:
@@ -283,6 +304,7 @@ def endpoint() -> Response:
 
 
 def xml_response(root: ET.Element) -> Response:
+    """``root`` as the XML document the harvester receives (never cached: lists change)."""
     body = ET.tostring(root, encoding="unicode")
     return Response(('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode("utf-8"),
                     mimetype="text/xml", headers={"Cache-Control": "no-cache"})

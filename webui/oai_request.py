@@ -44,6 +44,7 @@ class OAIError(Exception):
 
 
 def fail(code: str, message: str) -> NoReturn:
+    """Stop the request with the protocol error ``code`` and its French ``message``."""
     raise OAIError(code, message)
 
 
@@ -62,6 +63,7 @@ class Query:
     sent: int = 0  # records sent before this page (the token's ``cursor``)
 
     def token(self, after: tuple[str, str], sent: int) -> str:
+        """The resumption token for the page after ``after`` (the last revision sent), ``sent`` records in."""
         data = {"v": self.verb, "m": self.prefix, "s": self.set, "f": self.since, "u": self.until,
                 "a": list(after), "n": sent}
         raw = json.dumps(data, separators=(",", ":")).encode("utf-8")
@@ -139,6 +141,8 @@ def _moment(value: str, name: str) -> tuple[datetime, bool]:
 
 
 def check_list(query: Query) -> None:
+    """Refuse (``badArgument``, ``cannotDisseminateFormat``) a list request with a bad prefix, set
+    or date range."""
     if not _SET_RE.match(query.prefix) or ":" in query.prefix:
         fail("badArgument", "metadataPrefix mal formé.")
     if query.prefix != PREFIX:

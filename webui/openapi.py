@@ -124,6 +124,7 @@ def _error(description: str) -> dict[str, Any]:
 
 
 def spec() -> dict[str, Any]:
+    """The OpenAPI 3.1 description of ``/api``: its paths, parameters and response schemas."""
     ok = "application/json"
     return {
         "openapi": "3.1.0",

@@ -43,6 +43,7 @@ def abort_fr(status: int, message: str) -> NoReturn:
 
 
 def valid_id(value: str) -> bool:
+    """Whether ``value`` has the form of a document id (checked before any lookup)."""
     return bool(_ID_RE.match(value))
 
 
@@ -64,6 +65,8 @@ def _value(name: str, limit: int) -> str:
 
 
 def integer(name: str, default: int, low: int, high: int) -> int:
+    """The integer request parameter ``name``: ``default`` when absent, a French 400 unless it lies
+    in ``low``..``high``."""
     raw = request.args.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -76,6 +79,7 @@ def integer(name: str, default: int, low: int, high: int) -> int:
 
 
 def query_text() -> str:
+    """The request's query ``q``, stripped; a 400 when longer than ``MAX_QUERY_CHARS``."""
     return _value("q", current_app.config["MAX_QUERY_CHARS"])
 
 
@@ -91,6 +95,7 @@ class Search:
     selection: tuple[str, ...] = ()
 
     def request(self, page_size: int, facets: bool = True) -> SearchRequest:
+        """The core's request for this state: ``page_size`` hits, with or without facets."""
         return SearchRequest(
             query=self.q, page=self.page, page_size=page_size, sort=SORTS[self.sort], facets=facets,
             filters={FACET_PARAMS[k]: v for k, v in self.filters.items() if v},
@@ -117,6 +122,7 @@ class Search:
         return out
 
     def url(self, endpoint_path: str = "/recherche", **changes: object) -> str:
+        """The URL of this state with ``changes`` (see ``params``) on ``endpoint_path``."""
         params = self.params(**changes)
         return endpoint_path + ("?" + urlencode(params) if params else "")
 

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kb.errors import NotFound
 from kb.model import Document
-from webui import knowledge_base, wants_json
+from webui.context import knowledge_base, wants_json
 from webui.export import html_block, markdown_block, text_block
 from webui.links import base_url, has_public_address
 from webui.params import abort_fr, search_state, selection as url_selection, utm, valid_id
@@ -55,6 +55,8 @@ def _read_cookie() -> tuple[str, ...]:
 
 
 def documents(ids: tuple[str, ...]) -> list[Document]:
+    """The records of ``ids`` (a removed document drops out); one without a summary gets its first
+    part as text, for the blocks to quote."""
     docs = []
     for doc_id in ids:
         try:
@@ -76,6 +78,8 @@ def chosen() -> tuple[str, ...]:
 
 @bp.get("/selection")
 def page() -> str:
+    """``/selection``: the selection (the visitor's, or the one named by ``sel``) with its export
+    blocks, download, share and remove links."""
     shared = url_selection()
     docs = documents(shared or current())
     campaign = utm()
@@ -99,16 +103,19 @@ def page() -> str:
 
 @bp.get("/selection.html")
 def html() -> Response:
+    """``/selection.html``: the HTML newsletter block of the chosen selection."""
     return Response(html_block(documents(chosen()), utm()), mimetype="text/html")
 
 
 @bp.get("/selection.md")
 def md() -> Response:
+    """``/selection.md``: the Markdown block of the chosen selection."""
     return Response(markdown_block(documents(chosen()), utm()), mimetype="text/markdown")
 
 
 @bp.get("/selection.txt")
 def txt() -> Response:
+    """``/selection.txt``: the plain-text block of the chosen selection."""
     return Response(text_block(documents(chosen()), utm()), mimetype="text/plain")
 
 

@@ -136,10 +136,16 @@ def _serve_socket(config: dict[str, Any], listener: socket.socket, threads: int,
 
 
 def _serve_app(app: Flask, listener: socket.socket, threads: int) -> None:
-    """Block answering, with waitress, the connections accepted on ``listener``."""
+    """Block answering, with waitress, the connections accepted on ``listener``; the app's base
+    is closed when the server stops, however it stops (Ctrl-C included)."""
     from waitress import serve as waitress_serve
 
-    waitress_serve(app, sockets=[listener], threads=threads, **_OPTIONS)
+    from webui.context import close_base
+
+    try:
+        waitress_serve(app, sockets=[listener], threads=threads, **_OPTIONS)
+    finally:
+        close_base(app)
 
 
 def _exit_with_parent() -> None:

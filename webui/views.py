@@ -29,7 +29,9 @@ from kb.practice import PRACTICE_FACETS, PRACTICE_FIELDS
 from kb.sectioning import sections_of
 from kb.sections import default_sections
 from kb.vocabulary import default_vocabulary
-from webui import dublincore, feeds, knowledge_base
+from webui import dublincore, feeds
+from webui.context import knowledge_base
+from webui.filters import date_fr, file_name
 from webui.links import base_url, document_path, permalink
 from webui.params import (
     FACET_LABELS,
@@ -56,54 +58,14 @@ CONTENT_TYPES = {
     "text": "text/plain",
     "html": "text/plain",
 }
-FORMAT_LABELS = {"pdf": "PDF", "html": "HTML", "docx": "Word (DOCX)", "odt": "OpenDocument (ODT)",
-                 "markdown": "Markdown", "text": "Texte", "doc": "Word 97-2003 (DOC)", "rtf": "RTF",
-                 "pptx": "PowerPoint (PPTX)", "xlsx": "Excel (XLSX)", "odp": "OpenDocument (ODP)",
-                 "ods": "OpenDocument (ODS)", "image": "Image"}
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 
 
-# -- template helpers -------------------------------------------------------------------------
-
-@bp.app_template_filter("date_fr")
-def date_fr(value: str | None) -> str:
-    """``2023-05-12`` -> ``12 mai 2023``; ``2023-05`` -> ``mai 2023``; ``2023`` unchanged."""
-    if not value:
-        return ""
-    parts = value.split("-")
-    try:
-        if len(parts) >= 3:
-            day = int(parts[2][:2])
-            return f"{'1er' if day == 1 else day} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
-        if len(parts) == 2:
-            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    except (ValueError, IndexError):
-        pass
-    return value
-
-
-@bp.app_template_filter("file_name")
-def file_name(path: str) -> str:
-    """The last part of a path. A POSIX path (absolute, from /) is cut at / only: a backslash
-    is part of a name there, and shows each odd byte of a name that is not UTF-8 (\\xe9)."""
-    if not path:
-        return ""
-    return path.rsplit("/", 1)[-1] if path.startswith("/") else re.split(r"[\\/]", path)[-1]
-
-
-@bp.app_template_filter("section_label")
-def section_label(key: str) -> str:
-    return default_sections().labels.get(key, key)
-
-
-@bp.app_template_filter("format_label")
-def format_label(fmt: str) -> str:
-    return FORMAT_LABELS.get(fmt, fmt)
-
+# -- template globals --------------------------------------------------------------------------
 
 @bp.app_context_processor
 def globals_() -> dict[str, Any]:
+    """What every template sees: the site's name, the facet labels, the document path builder and
+    the visitor's selection."""
     try:
         sel_ids = current_selection()
     except (HTTPException, KBError):  # an unreadable selection must not break an error page
@@ -115,12 +77,14 @@ def globals_() -> dict[str, Any]:
 # -- search -----------------------------------------------------------------------------------
 
 def run_search(state: Search, page_size: int, facets: bool = True) -> SearchPage:
+    """The core's answer to the search ``state``, ``page_size`` hits a page."""
     return knowledge_base().search(state.request(page_size, facets))
 
 
 @bp.get("/")
 @bp.get("/recherche")
 def search() -> Response:
+    """``/`` and ``/recherche``: the search page, with its facets, feeds and export links."""
     state = search_state()
     page_size = current_app.config["PAGE_SIZE"]
     result = run_search(state, page_size)
@@ -152,6 +116,8 @@ def load(doc_id: str, text: bool = True) -> Document:
 @bp.get("/d/<doc_id>")
 @bp.get("/d/<doc_id>/<slug>")
 def document(doc_id: str, slug: str | None = None) -> Any:
+    """``/d/<id>/<slug>``: a document's page, one part of its text at a time (``partie``), with the
+    passages matching ``q`` and similar documents; any other slug redirects to the canonical one."""
     doc = load(doc_id, text=False)  # the text comes part by part: one is read, not the whole
     canonical = slugify(doc.title)
     if slug != canonical:
@@ -235,6 +201,7 @@ def citation(doc: Document, link: str) -> str:
 
 
 def paragraphs(text: str) -> list[str]:
+    """``text`` cut into paragraphs at blank lines."""
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
@@ -288,6 +255,8 @@ def feed_items() -> tuple[Search, list[feeds.Item]]:
 
 
 def feed_response(body: bytes, mimetype: str, found: list[feeds.Item]) -> Response:
+    """The feed ``body`` with the caching headers a poller uses (ETag, Last-Modified, max-age): a
+    304 when the client's copy is current."""
     response = Response(body, mimetype=mimetype)
     response.set_etag(feeds.etag(body))
     response.last_modified = feeds.last_modified(found)
@@ -299,6 +268,7 @@ def feed_response(body: bytes, mimetype: str, found: list[feeds.Item]) -> Respon
 
 @bp.get("/flux.rss")
 def feed_rss() -> Response:
+    """``/flux.rss``: the RSS feed of the request's search."""
     state, found = feed_items()
     body = feeds.rss(found, state, self_url=base_url() + request.full_path.rstrip("?"))
     return feed_response(body, "application/rss+xml", found)
@@ -306,6 +276,7 @@ def feed_rss() -> Response:
 
 @bp.get("/flux.atom")
 def feed_atom() -> Response:
+    """``/flux.atom``: the Atom feed of the request's search."""
     state, found = feed_items()
     body = feeds.atom(found, state, self_url=base_url() + request.full_path.rstrip("?"))
     return feed_response(body, "application/atom+xml", found)
@@ -321,6 +292,7 @@ def favicon() -> Any:
 
 @bp.get("/accessibilite")
 def accessibility() -> str:
+    """``/accessibilite``: the accessibility statement."""
     return render_template("accessibility.html")
 
 

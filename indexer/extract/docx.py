@@ -80,6 +80,7 @@ class Package:
         return data
 
     def xml(self, name: str) -> etree._Element | None:
+        """The part ``name`` parsed as untrusted XML, or ``None`` when the package lacks it."""
         data = self.read(name)
         return None if data is None else parse_xml(data, f"{self.label} endommagé")
 
@@ -241,6 +242,7 @@ def _custom_properties(root: etree._Element | None) -> dict[str, object]:
 
 
 def split_keywords(raw: str | None) -> list[str]:
+    """The keywords of an Office property, written with ; or , between them."""
     return [k.strip() for k in re.split(r"[;,]", raw or "") if k.strip()]
 
 

@@ -175,9 +175,12 @@ class Cache:
             self.pages = {str(k): str(v) for k, v in data["pages"].items()}
 
     def get(self, page: int) -> str | None:
+        """The recognised text of page ``page``, or ``None`` when it was never read."""
         return self.pages.get(str(page))
 
     def put(self, page: int, text: str) -> None:
+        """Keep the text of page ``page``, and write the cache file when there is one (a failed
+        write is logged, not raised)."""
         self.pages[str(page)] = text
         if self.path is None:
             return

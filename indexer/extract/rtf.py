@@ -24,6 +24,7 @@ _CREATED = re.compile(rb"\{\\creatim\\yr(\d{4})(?:\\mo(\d{1,2}))?(?:\\dy(\d{1,2}
 
 
 def rtf_to_text(text: str, errors: str = "ignore") -> str:
+    """The text of an RTF document (striprtf, typed here)."""
     # striprtf ships no type information: this is its signature.
     return str(_untyped_rtf_to_text(text, errors=errors))  # type: ignore[no-untyped-call]
 

@@ -1,4 +1,4 @@
-"""Text helpers shared by the inference modules: accent folding and term patterns."""
+"""Text helpers shared by the inference modules: the form matchers search, and term patterns."""
 
 from __future__ import annotations
 
@@ -43,8 +43,14 @@ def strip_accents(text: str) -> str:
     return text.translate(_FOLD)
 
 
-def fold(text: str) -> str:
-    """Accent- and case-insensitive form of ``text`` used by every matcher."""
+def match_form(text: str) -> str:
+    """The form of ``text`` every matcher searches: accents and case away, typographic
+    apostrophes, spaces and dashes made plain, one character per character but for ligatures.
+
+    Not ``kb.analysis.fold``, which makes index terms: that one decomposes compatibility
+    characters ("…" -> "...", "²" -> "2") and keeps apostrophes and dashes as written, which the
+    patterns here would have to spell every way.
+    """
     return text.translate(_FOLD).lower()
 
 

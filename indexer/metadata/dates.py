@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from indexer.metadata._text import fold
+from indexer.metadata._text import match_form
 
 MIN_YEAR, MAX_YEAR = 1950, 2100
 # Publication dates sit in the first page: header, cover, "publié le" line.
@@ -90,7 +90,7 @@ def parse_date(text: str) -> str | None:
     year_only = _YEAR_ONLY.match(raw)
     if year_only:
         return _iso(int(year_only.group("y")))
-    folded = fold(raw)
+    folded = match_form(raw)
     for pattern in _PATTERNS:
         match = pattern.search(folded)
         if match and (iso := _from_match(match)):
@@ -105,7 +105,7 @@ def find_date(text: str) -> str | None:
     a candidate gains weight from a cue before it ("publié le", "date :", "réunion du"),
     from being precise, and from coming early. Impossible dates are skipped.
     """
-    head = fold(text[:SCAN_CHARS]) if text else ""
+    head = match_form(text[:SCAN_CHARS]) if text else ""
     best: tuple[float, str] | None = None
     taken: list[tuple[int, int]] = []
     for pattern in _PATTERNS:

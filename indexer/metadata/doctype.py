@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from indexer.metadata._text import fold
+from indexer.metadata._text import match_form
 
 DOC_TYPES: tuple[str, ...] = (
     "charte",
@@ -83,7 +83,7 @@ def _earliest(text: str) -> str | None:
 def normalise_type(value: object) -> str:
     """Map a user-given type ("fiche-experience", "CR", "Rapport") to one of DOC_TYPES;
     unknown values give "autre"."""
-    text = fold(str(value or "")).strip()
+    text = match_form(str(value or "")).strip()
     if not text:
         return DEFAULT_TYPE
     key = re.sub(r"[\s_\-]+", " ", text).strip(" .")
@@ -91,7 +91,7 @@ def normalise_type(value: object) -> str:
         if candidate in _ALIASES:
             return _ALIASES[candidate]
     for label in DOC_TYPES:
-        if fold(label) == key:
+        if match_form(label) == key:
             return label
     return _earliest(key) or DEFAULT_TYPE
 
@@ -121,12 +121,12 @@ def detect_type(title: str | None, headings: Iterable[str] = (), text: str = "",
     # "_" is a word character: "charte_partenariale" must read as two words.
     spaced_name = re.sub(r"[_.]+", " ", filename)
     for piece in (title or "", spaced_name):
-        if piece and (label := _earliest(fold(piece))):
+        if piece and (label := _earliest(match_form(piece))):
             return label
     for label, rule in _FILENAME_RULES:
         if rule.search(filename):
             return label
     for piece in ("\n".join(list(headings)[:5]), _first_lines(text)):
-        if piece and (label := _earliest(fold(piece))):
+        if piece and (label := _earliest(match_form(piece))):
             return label
     return DEFAULT_TYPE

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from indexer.metadata._text import (
     alternation,
-    fold,
+    match_form,
     strip_accents,
     term_key,
     term_pattern,
@@ -36,11 +36,12 @@ class OrgMatcher:
 
     @classmethod
     def from_synonyms(cls, synonyms: Synonyms) -> "OrgMatcher":
+        """The matcher of the acronyms of ``synonyms`` and of their expansions."""
         by_expansion: dict[str, str] = {}
         for acronym, expansion in synonyms.acronyms.items():
             if expansion:
-                by_expansion.setdefault(term_key(fold(expansion)), acronym)
-        patterns = [term_pattern(fold(e)) for e in synonyms.acronyms.values() if e]
+                by_expansion.setdefault(term_key(match_form(expansion)), acronym)
+        patterns = [term_pattern(match_form(e)) for e in synonyms.acronyms.values() if e]
         pattern = re.compile(rf"(?<!\w)(?:{alternation(patterns)})(?!\w)") if patterns else None
         # Matched on accent-stripped text, so the list's "ACSE" also finds "ACSÉ".
         acronyms = {strip_accents(a).upper(): a for a in synonyms.acronyms}
@@ -54,7 +55,7 @@ class OrgMatcher:
             if word in self.acronyms:
                 counts[self.acronyms[word]] += 1
         if self.expansions is not None:
-            for match in self.expansions.finditer(fold(text)):
+            for match in self.expansions.finditer(match_form(text)):
                 acronym = self.by_expansion.get(term_key(match.group()))
                 if acronym:
                     counts[acronym] += 1
@@ -70,9 +71,9 @@ REGIONS = (
     "Pays de la Loire", "Provence-Alpes-Côte d'Azur", "Guadeloupe", "Martinique", "Guyane",
     "La Réunion", "Mayotte",
 )
-_REGION_BY_KEY = {fold(r): r for r in REGIONS}
+_REGION_BY_KEY = {match_form(r): r for r in REGIONS}
 _REGION = re.compile(
-    r"\bregion\s+(?:d'|de |du )?(" + "|".join(re.escape(fold(r)) for r in REGIONS) + r")\b"
+    r"\bregion\s+(?:d'|de |du )?(" + "|".join(re.escape(match_form(r)) for r in REGIONS) + r")\b"
 )
 # A place name: capitalised words, joined by hyphens, spaces or particles ("Saint-Denis",
 # "La Courneuve", "Vaulx-en-Velin", "Clichy-sous-Bois").
@@ -95,7 +96,7 @@ def find_territory(title: str, text: str) -> str | None:
     counts: Counter[str] = Counter()
     in_title: list[str] = []
     for source, weight in ((title, 2), (head, 1)):
-        folded = fold(source)
+        folded = match_form(source)
         for match in _REGION.finditer(folded):
             label = f"Région {_REGION_BY_KEY[match.group(1)]}"
             counts[label] += weight
@@ -103,7 +104,7 @@ def find_territory(title: str, text: str) -> str | None:
                 in_title.append(label)
         for match in _PLACE.finditer(source):
             name = match.group("name").strip(" -'’")
-            if fold(name) in _NOT_PLACES or len(name) < 3:
+            if match_form(name) in _NOT_PLACES or len(name) < 3:
                 continue
             link = match.group("link").replace("’", "'")
             label = f"{match.group('kind').capitalize()} {link}{name}"

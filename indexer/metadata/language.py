@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from indexer.metadata._text import fold
+from indexer.metadata._text import match_form
 
 _STOP_WORDS: dict[str, frozenset[str]] = {
     "fr": frozenset(
@@ -46,7 +46,7 @@ MIN_LEAD = 1.5
 
 def detect_language(text: str) -> tuple[str | None, float]:
     """Best language and a confidence in [0, 1]; (None, 0.0) when the text is too short."""
-    words = _WORD.findall(fold(text[:SAMPLE_CHARS]).replace("'", " "))
+    words = _WORD.findall(match_form(text[:SAMPLE_CHARS]).replace("'", " "))
     if len(words) < MIN_WORDS:
         return None, 0.0
     # Each distinct word looked up once per language, not each occurrence.
@@ -62,7 +62,7 @@ def detect_language(text: str) -> tuple[str | None, float]:
 
 def normalise_language(value: object) -> str | None:
     """ISO 639-1 code of a declared language: "fr-FR", "fra", "Français", "english" → fr/en."""
-    text = fold(str(value or "")).strip().replace("_", "-")
+    text = match_form(str(value or "")).strip().replace("_", "-")
     if not text:
         return None
     names = {

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from indexer.metadata._text import fold
+from indexer.metadata._text import match_form
 
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
 # libyaml's parser when PyYAML has it (same values, ~8x less CPU), else the pure-Python one.
@@ -78,7 +78,7 @@ def sidecar_paths(path: Path) -> list[Path]:
 def field_name(key: object) -> str:
     """Canonical field name for a declared key, or the key itself (stripped) when unknown."""
     raw = str(key).strip()
-    folded = " ".join(fold(raw).replace("_", " ").replace("-", " ").split())
+    folded = " ".join(match_form(raw).replace("_", " ").replace("-", " ").split())
     return FIELD_ALIASES.get(folded, raw)
 
 

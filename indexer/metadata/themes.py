@@ -11,8 +11,8 @@ from pathlib import Path
 
 from indexer.metadata._text import (
     alternation,
-    fold,
     is_acronym,
+    match_form,
     strip_accents,
     term_key,
     term_pattern,
@@ -44,13 +44,14 @@ class Thesaurus:
 
     @property
     def labels(self) -> tuple[str, ...]:
+        """The thesaurus's themes, in its order."""
         return tuple(self.themes)
 
     def canonical(self, label: str) -> str:
         """The thesaurus label equal to ``label`` up to accents and case, else ``label`` itself."""
-        wanted = fold(label).strip()
+        wanted = match_form(label).strip()
         for known in self.themes:
-            if fold(known) == wanted:
+            if match_form(known) == wanted:
                 return known
         return label.strip()
 
@@ -80,7 +81,7 @@ def build_thesaurus(themes: dict[str, tuple[str, ...]]) -> Thesaurus:
                 key = strip_accents(term)
                 acronym_patterns.append(re.escape(key))
             else:
-                folded = fold(term)
+                folded = match_form(term)
                 key = term_key(folded)
                 word_patterns.append(term_pattern(folded))
             if label not in index.setdefault(key, []):
@@ -96,7 +97,7 @@ def _term_counts(text: str, thesaurus: Thesaurus) -> Counter[str]:
     """Occurrences of each thesaurus term (by key) in ``text``."""
     counts: Counter[str] = Counter()
     if thesaurus.words is not None:
-        counts.update(term_key(m.group()) for m in thesaurus.words.finditer(fold(text)))
+        counts.update(term_key(m.group()) for m in thesaurus.words.finditer(match_form(text)))
     if thesaurus.acronyms is not None:
         counts.update(m.group() for m in thesaurus.acronyms.finditer(strip_accents(text)))
     return counts

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from indexer.metadata._text import fold
+from indexer.metadata._text import match_form
 from indexer.metadata.dates import parse_date
 
 MAX_TITLE = 200
@@ -45,12 +45,12 @@ def good_title(value: object, filename: str = "") -> str | None:
     text = clean_inline(str(value)).strip(" #-–—:|")
     if len(text) < 3 or not any(c.isalpha() for c in text):
         return None
-    folded = fold(text)
+    folded = match_form(text)
     if _JUNK_TITLE.match(folded) or _FILE_LIKE.match(text):
         return None
     # The file name itself ("rapport.pdf") is junk; a title equal to the stem ("AIGLE" for
     # aigle.md) is a real short title.
-    if filename and folded == fold(filename):
+    if filename and folded == match_form(filename):
         return None
     if _NO_SPACES_NAME.match(text):
         return None
@@ -106,7 +106,7 @@ _GENERIC_LABEL = re.compile(
 
 def is_generic_label(title: str) -> bool:
     """True for a title that only names a kind of document (« Compte rendu », « Fiche n° 7 »)."""
-    return bool(_GENERIC_LABEL.match(fold(title).replace("’", "'").strip(" .:-–—")))
+    return bool(_GENERIC_LABEL.match(match_form(title).replace("’", "'").strip(" .:-–—")))
 
 
 def specific_title(label: str, text: str) -> str | None:
@@ -115,10 +115,10 @@ def specific_title(label: str, text: str) -> str | None:
     contrat de ville ». None when no such line follows."""
     lines = [clean_inline(line.strip(" \t#>*-|")) for line in text[:3000].splitlines()]
     lines = [line for line in lines if line]
-    folded_label = fold(label)
-    start = next((i + 1 for i, line in enumerate(lines) if fold(line) == folded_label), 0)
+    folded_label = match_form(label)
+    start = next((i + 1 for i, line in enumerate(lines) if match_form(line) == folded_label), 0)
     for line in lines[start:start + 3]:
-        if fold(line) == folded_label or is_generic_label(line):
+        if match_form(line) == folded_label or is_generic_label(line):
             continue
         # A heading, not prose: short, letters, no sentence end.
         if 6 <= len(line) <= 150 and sum(c.isalpha() for c in line) >= 6 and not line.endswith((".", ";", ",")):
@@ -165,7 +165,7 @@ def make_summary(description: str | None, text: str, title: str = "") -> str:
     if description and (cleaned := clean_inline(description)) and len(cleaned) >= 20:
         return shorten(cleaned)
     for paragraph in _prose_blocks(text):
-        if title and fold(paragraph) == fold(title):
+        if title and match_form(paragraph) == match_form(title):
             continue
         return shorten(paragraph)
     return ""

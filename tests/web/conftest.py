@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from indexer.ingest import Options, index_paths
 from kb.base import KnowledgeBase
 from webui import create_app
+from webui.context import close_base
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus" / "documents"
@@ -145,7 +146,7 @@ def app(base: Base) -> Iterator[Flask]:
     # The address a server would have been started with: absolute links begin with it.
     app = create_app({"KB_HOME": str(base.home), "TESTING": True, "SERVER_URL": "http://localhost"})
     yield app
-    app.extensions["kb"].close()
+    close_base(app)
 
 
 @pytest.fixture()
