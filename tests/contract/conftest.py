@@ -17,7 +17,7 @@ import pytest
 
 from kb.base import KnowledgeBase
 from kb.index import Index, IndexBatch
-from kb.model import Document, Groups
+from kb.model import MAX_PAGE_SIZE, Document, Groups, SearchRequest
 from kb.synonyms import load_synonyms
 
 # A document as the catalog gives it back, with when it entered the base (``added_at``).
@@ -107,3 +107,22 @@ def id_of(records: list[Record]) -> Callable[[str], str]:
 
     ids = {doc.path: doc.id for doc, _ in records}
     return lambda relative: ids[corpus_path(relative)]
+
+
+@pytest.fixture
+def ungrouped(backend: Any) -> Iterator[Any]:
+    """The shared backend with no groups for the length of one test: every document is then
+    a result of its own, and counts can be checked against the documents themselves."""
+    kept = backend.groups
+    backend.groups = lambda: NO_GROUPS
+    try:
+        yield backend
+    finally:
+        backend.groups = kept
+
+
+def found_ids(backend: Any, query: str, **fields: Any) -> list[str]:
+    """The ids of every result of ``query``, in order (one page holds them all)."""
+    page = backend.search(SearchRequest(query, page_size=MAX_PAGE_SIZE, facets=False, **fields))
+    assert len(page.hits) == page.total, (query, fields)
+    return [h.id for h in page.hits]
