@@ -110,10 +110,10 @@ def id_of(records: list[Record]) -> Callable[[str], str]:
     return lambda relative: ids[corpus_path(relative)]
 
 
-@pytest.fixture
-def ungrouped(backend: Any) -> Iterator[Any]:
-    """The shared backend with no groups for the length of one test: every document is then
-    a result of its own, and counts can be checked against the documents themselves."""
+@contextmanager
+def without_groups(backend: Any) -> Iterator[Any]:
+    """``backend`` with no groups inside the block: every document is then a result of its
+    own, and counts can be checked against the documents themselves."""
     kept = backend.groups
     backend.groups = lambda: NO_GROUPS
     try:
@@ -122,8 +122,16 @@ def ungrouped(backend: Any) -> Iterator[Any]:
         backend.groups = kept
 
 
+@pytest.fixture
+def ungrouped(backend: Any) -> Iterator[Any]:
+    """The shared backend with no groups for the length of one test."""
+    with without_groups(backend) as plain:
+        yield plain
+
+
 def found_ids(backend: Any, query: str, **fields: Any) -> list[str]:
     """The ids of every result of ``query``, in order (one page holds them all)."""
     page = backend.search(SearchRequest(query, page_size=MAX_PAGE_SIZE, facets=False, **fields))
     assert len(page.hits) == page.total, (query, fields)
     return [h.id for h in page.hits]
+
