@@ -131,3 +131,11 @@ def test_a_section_filter_searches_the_words_in_that_section(ungrouped: Any) -> 
 def test_a_value_held_by_no_document_finds_nothing(ungrouped: Any) -> None:
     page = ungrouped.search(SearchRequest("", filters={"themes": ("astronomie",)}))
     assert page.total == 0 and page.hits == ()
+
+
+def test_an_organisations_filter_also_takes_the_dispositifs(ungrouped: Any, records: list[Record]) -> None:
+    # Links published before the schemes facet existed (?org=QPV) keep finding the same documents.
+    qpv = holding(records, "schemes", ("QPV",))
+    assert qpv and not holding(records, "organisations", ("QPV",)) - qpv
+    assert set(found_ids(ungrouped, "", filters={"organisations": ("QPV",)})) == qpv
+    assert set(found_ids(ungrouped, "", filters={"schemes": ("QPV",)})) == qpv
