@@ -13,7 +13,7 @@ from kb.model import FACET_FIELDS, Document, SearchRequest
 from kb.practice import PRACTICE_FACETS
 from kb.sectioning import sections_of
 from kb.vocabulary import default_vocabulary
-from tests.contract.conftest import Record, found_ids
+from tests.contract.support import Record, found_ids
 
 
 def values_of(doc: Document, field: str) -> set[str]:

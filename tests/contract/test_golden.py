@@ -38,7 +38,7 @@ def test_each_query_ranks_its_document_in_the_top_3(backend: Any, relative: str)
 @pytest.mark.parametrize("check", CHECKS, ids=[c["query"] + (" | " + c["type"] if "type" in c else "")
                                               for c in CHECKS])
 def test_acceptance_checks(backend: Any, check: dict[str, Any]) -> None:
-    filters = {"type": (check["type"],)} if "type" in check else {}
+    filters: dict[str, tuple[str, ...]] = {"type": (str(check["type"]),)} if "type" in check else {}
     page = backend.search(SearchRequest(check["query"], filters=filters, page_size=100, facets=False))
     paths = [h.path for h in page.hits]
     window = paths[: check["top"]] if "top" in check else paths

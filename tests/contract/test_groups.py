@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kb.model import Groups, SearchRequest
-from tests.contract.conftest import NO_GROUPS, Record, found_ids, without_groups
+from tests.contract.support import NO_GROUPS, Record, found_ids, without_groups
 
 
 def test_a_group_is_one_result_by_relevance(backend: Any, demo_groups: Groups, records: list[Record]) -> None:

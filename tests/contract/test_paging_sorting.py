@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kb.model import Groups, SearchRequest
-from tests.contract.conftest import Record, fill, found_ids, make_backend
+from tests.contract.support import MakeBackend, Record, fill, found_ids
 
 QUERIES = ["", "quartiers", "habitants emploi", '"contrat de ville"', "titre:charte"]
 
@@ -49,23 +49,24 @@ def test_by_date_newest_first_then_undated(ungrouped: Any, records: list[Record]
     dates = {doc.id: doc.date for doc, _ in records}
     by_date = found_ids(ungrouped, query, sort="date")
     assert sorted(by_date) == sorted(found_ids(ungrouped, query))
-    dated = [dates[i] for i in by_date if dates[i]]
+    dated = [d for d in (dates[i] for i in by_date) if d is not None]
     assert dated == sorted(dated, reverse=True)
     assert all(dates[i] is None for i in by_date[len(dated):])
 
 
 def test_by_date_with_a_filter_and_across_pages(ungrouped: Any, records: list[Record]) -> None:
     years = ("2019", "2023")
-    request = {"filters": {"year": years}, "sort": "date"}
-    full = found_ids(ungrouped, "", **request)
+    full = found_ids(ungrouped, "", filters={"year": years}, sort="date")
     dates = {doc.id: doc.date or "" for doc, _ in records}
     assert len(full) > 4 and {dates[i][:4] for i in full} == set(years)
     assert [dates[i] for i in full] == sorted((dates[i] for i in full), reverse=True)
-    pages = [ungrouped.search(SearchRequest("", page=n, page_size=4, **request)) for n in (1, 2, 3)]
-    assert [h.id for p in pages for h in p.hits][: len(full)] == full
+    pages = [ungrouped.search(SearchRequest("", filters={"year": years}, sort="date", page=n, page_size=4))
+             for n in range(1, -(-len(full) // 4) + 1)]
+    assert [h.id for p in pages for h in p.hits] == full
 
 
-def test_by_entry_into_the_base_newest_first(tmp_path: Path, records: list[Record]) -> None:
+def test_by_entry_into_the_base_newest_first(make_backend: MakeBackend, tmp_path: Path,
+        records: list[Record]) -> None:
     # Entry dates unlike the documents' own dates and order, and a document entered last undated.
     shuffled = list(records)
     random.Random(7).shuffle(shuffled)

@@ -11,7 +11,7 @@ import pytest
 
 from kb.analysis import Analyzer, fold, words
 from kb.sectioning import sections_of
-from tests.contract.conftest import Record, found_ids
+from tests.contract.support import Record, found_ids
 
 ANALYZER = Analyzer()
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kb.analysis import Analyzer
-from tests.contract.conftest import Record
+from tests.contract.support import Record
 
 ANALYZER = Analyzer()
 MARKED = re.compile(r"<mark>(.*?)</mark>")

@@ -13,7 +13,7 @@ import pytest
 
 from kb.base import KnowledgeBase
 from kb.model import Groups, SearchPage, SearchRequest
-from tests.contract.conftest import Record, fill, found_ids, make_backend, put
+from tests.contract.support import MakeBackend, Record, fill, found_ids, put
 
 REQUESTS = [SearchRequest(""), SearchRequest("quartiers", page_size=20), SearchRequest("vélo école"),
             SearchRequest("habitants -participation", sort="date"), SearchRequest('"contrat de ville"', page=2),
@@ -30,7 +30,8 @@ def test_ids_and_count_are_what_was_put(fresh: Any, records: list[Record]) -> No
     assert fresh.count() == len(records)
 
 
-def test_a_new_backend_is_empty_and_needs_a_rebuild_until_filled(tmp_path: Path, records: list[Record]) -> None:
+def test_a_new_backend_is_empty_and_needs_a_rebuild_until_filled(make_backend: MakeBackend, tmp_path: Path,
+        records: list[Record]) -> None:
     made = make_backend(tmp_path / "index")
     try:
         assert made.needs_rebuild()
@@ -44,7 +45,8 @@ def test_a_new_backend_is_empty_and_needs_a_rebuild_until_filled(tmp_path: Path,
         made.close()
 
 
-def test_writes_outlive_the_backend_that_made_them(tmp_path: Path, records: list[Record]) -> None:
+def test_writes_outlive_the_backend_that_made_them(make_backend: MakeBackend, tmp_path: Path,
+        records: list[Record]) -> None:
     made = make_backend(tmp_path / "index")
     fill(made, records)
     before = answers(made)
