@@ -25,6 +25,8 @@ Matched = list[tuple[Any, int, list[int]]]  # per segment: searcher, offset, mat
 
 @dataclass(frozen=True)
 class Found:
+    """What a search found: every match (for the count and the facets) and the best ones."""
+
     total: int
     page: list[tuple[int, float]]  # (docnum, score) of the requested page, best first
     matched: Matched  # per segment: searcher, offset, matched docnums
@@ -49,7 +51,6 @@ class Recorder(collectors.WrappingCollector):  # type: ignore[misc]
     def collect(self, sub_docnum: int) -> Any:
         self._ids.append(sub_docnum)
         return self.child.collect(sub_docnum)
-
 
 
 def top_scored(s: Any, query: wq.Query, filter_q: wq.Query | None, limit: int) -> list[tuple[int, float]]:
@@ -129,7 +130,6 @@ def docnums_of(segment_searcher: Any, q: wq.Query, context: Any) -> set[int]:
     return set(matcher.all_ids()) if matcher.is_active() else set()
 
 
-
 def clauses_held(s: Any, ranked: list[tuple[int, float]], clauses: tuple[wq.Query, ...]) -> dict[int, int]:
     """How many of ``clauses`` each ranked document holds."""
     docnums = sorted(d for d, _ in ranked)
@@ -163,7 +163,6 @@ def scores_of(s: Any, query: wq.Query, docnums: list[int]) -> dict[int, float]:
     return scores
 
 
-
 def highlighted(*queries: wq.Query | None) -> frozenset[str]:
     """The indexed terms of ``queries`` that snippets highlight (those of title, body and
     practice-sheet sections, whose text is the body's)."""
@@ -173,7 +172,6 @@ def highlighted(*queries: wq.Query | None) -> frozenset[str]:
 
 def text_of(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
 
 
 def all_terms(q: wq.Query) -> set[tuple[str, Any]]:
