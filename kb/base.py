@@ -17,8 +17,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
 from kb.backend import Prepared, open_backend
+from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
 from kb.durability import reading_index, remove, size_of
 from kb.errors import LockedError, MissingBase, NotFound, StorageFull
 from kb.kinship import Kinship, member_of
