@@ -18,10 +18,10 @@ from indexer.collections import Collections
 from indexer.plan import ADD, MOVE, RELABEL, Item, Plan, scan
 from indexer.task import Outcome, Task, run
 from indexer.workers import Crash, Pool
+from kb.backend import Prepared
 from kb.base import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Change
 from kb.errors import KBError, StorageFull
-from kb.index import Analyzed
 from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR
 from kb.names import printable
 
@@ -242,11 +242,11 @@ class _Batch:
         self.kb = kb
         self.max_docs = max_docs
         self.changes: list[Change] = []
-        self.analyzed: dict[str, Analyzed] = {}
+        self.analyzed: dict[str, Prepared] = {}
         self.chars = 0
         self.since = time.monotonic()
 
-    def add(self, change: Change, chars: int, analyzed: Analyzed | None = None) -> None:
+    def add(self, change: Change, chars: int, analyzed: Prepared | None = None) -> None:
         self.changes.append(change)
         if analyzed is not None:
             self.analyzed[change.id] = analyzed

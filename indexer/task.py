@@ -16,7 +16,7 @@ from indexer.extract.ocr import Ocr
 from indexer.extract.registry import extract
 from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesaurus, read_sidecar
 from indexer.walk import NOT_REGULAR, VANISHED, unreadable
-from kb.index import Analyzed, analyze
+from kb.backend import Prepared, prepare
 from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR, Document
 from kb.fingerprint import fingerprint
 from kb.sectioning import find_sections
@@ -60,7 +60,7 @@ class Outcome:
     error: str | None = None
     warning: str | None = None
     # The document's index terms, computed here so the single writer process only files them.
-    analyzed: Analyzed | None = None
+    analyzed: Prepared | None = None
     # The disk is full: every further file would fail the same way, so the run must stop.
     disk_full: bool = False
 
@@ -141,4 +141,4 @@ def run(task: Task) -> Outcome:
         warning = f"{SCANNED} ({task.ocr_missing or 'OCR désactivé'}) : pages scannées non cherchables"
     elif "no-text" in flags or not text.strip():
         warning = NO_TEXT if doc.format == "pdf" else NO_TEXT_PAGE
-    return Outcome(document=doc, warning=warning, analyzed=analyze(doc))
+    return Outcome(document=doc, warning=warning, analyzed=prepare(doc))

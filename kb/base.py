@@ -17,10 +17,10 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from kb.backend import Prepared, open_backend
 from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
-from kb.durability import orphans, reading_index, remove, size_of, sync_folder
+from kb.durability import reading_index, remove, size_of
 from kb.errors import LockedError, MissingBase, NotFound, StorageFull
-from kb.index import INDEX_NAME, Analyzed, Index
 from kb.kinship import Kinship, member_of
 from kb.model import OCR, SCANNED_NO_OCR, Document, Hit, SearchPage, SearchRequest
 from kb.names import unprintable
@@ -77,12 +77,12 @@ class KnowledgeBase:
         home.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(home / CATALOG_NAME)
         self.store = Store(home / "store")
-        self.index = Index(home / "index", synonyms or load_synonyms())
+        self.index = open_backend(home / "index", synonyms or load_synonyms())
         self.kinship = Kinship(self.catalog)
         # Results show a group of copies and versions once (kb.kinship).
         self.index.groups = self.kinship.snapshot
         self._lock = FileLock(str(home / "write.lock"))
-        if self.index.created and self.catalog.count_by("status").get(INDEXED):
+        if self.index.needs_rebuild() and self.catalog.count_by("status").get(INDEXED):
             # A new version changed the index format: rebuild it from the catalog now, so that
             # readers (kb search, kb serve) never answer from an empty index.
             with suppress(LockedError, StorageFull), self.writing():
@@ -130,8 +130,8 @@ class KnowledgeBase:
     def recover(self) -> int:
         """Replay rows left pending by an interrupted writer; rebuild a missing/outdated index;
         delete the files a killed writer left in the index folder (``kb check`` reports them)."""
-        remove(orphans(self.index.path, INDEX_NAME))
-        if self.index.created and self.catalog.ids():
+        remove(self.index.leftovers())
+        if self.index.needs_rebuild() and self.catalog.ids():
             self.rebuild()
             return -1
         pending = self.catalog.pending()
@@ -143,10 +143,10 @@ class KnowledgeBase:
             self.kinship.update((member_of(doc) for doc in self.catalog.documents(unfiled)), stale)
         return len(pending)
 
-    def apply(self, changes: list[Change], analyzed: dict[str, Analyzed] | None = None) -> None:
+    def apply(self, changes: list[Change], analyzed: dict[str, Prepared] | None = None) -> None:
         """Make ``changes`` true in the catalog and the index (the crash-safe order).
 
-        ``analyzed`` maps a document id to its terms from ``kb.index.analyze`` (computed by
+        ``analyzed`` maps a document id to what ``kb.backend.prepare`` computed for it (in
         extraction workers), so this process only files postings."""
         if not changes:
             return
@@ -164,19 +164,12 @@ class KnowledgeBase:
                     batch.put(c.document, (analyzed or {}).get(c.id), new=c.id not in indexed, added=added.get(c.id))
                 else:
                     batch.delete(c.id)
-        self._make_durable()
         self.catalog.settle(latest)
         # Groups are derived data: a crash here leaves them stale until the next change or
         # ``kb rebuild``, never the catalog or the index.
         self.kinship.update([member_of(c.document) for c in latest.values()
                              if c.status == INDEXED and c.document is not None],
                             [c.id for c in latest.values() if c.status != INDEXED or c.document is None])
-
-    def _make_durable(self) -> None:
-        """The index commit reaches the disk before any catalog row says it is done: Whoosh
-        itself never fsyncs, and a power cut could otherwise lose a segment the catalog counts
-        on (``synchronous=FULL``)."""
-        sync_folder(self.index.path)
 
     def remove(self, ids: Iterable[str]) -> int:
         ids = list(ids)
@@ -195,7 +188,6 @@ class KnowledgeBase:
                     batch.put(doc, added=entry.added_at)
                 else:
                     batch.delete(entry.id)
-        self._make_durable()
         self.catalog.settle(e.id for e in entries)
 
     def rebuild(self, progress: Progress | None = None) -> int:
@@ -212,9 +204,7 @@ class KnowledgeBase:
                 count += 1
                 if progress:
                     progress(1)
-        self._make_durable()
         self.catalog.settle(self.catalog.ids())
-        self.index.created = False
         self.kinship.rebuild(members)
         self.catalog.repack(long)
         return count
@@ -348,7 +338,7 @@ class KnowledgeBase:
         unreferenced = stored - {e.sha256 for e in indexed.values()}
         if unreferenced:
             report.warnings.append(f"{len(unreferenced)} fichier(s) orphelin(s) dans le dépôt (nettoyés au prochain kb index)")
-        left = orphans(self.index.path, INDEX_NAME)
+        left = self.index.leftovers()
         if left:
             report.warnings.append(f"{len(left)} fichier(s) orphelin(s) dans l'index ({size_of(left) / 1e6:.1f} Mo, "
                                    "reste d'une écriture interrompue : nettoyés au prochain kb index)")

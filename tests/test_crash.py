@@ -202,8 +202,8 @@ with kb.writing(), kb.index.batch(clear=True) as batch:
 
 
 def test_files_left_by_a_killed_rebuild_are_reported_then_cleaned(indexed_home: Path, tmp_path: Path) -> None:
-    from kb.durability import orphans
-    from kb.index import INDEX_NAME
+    from kb.whoosh_backend.internals.toc import orphans
+    from kb.whoosh_backend.schema import INDEX_NAME
 
     home = copy_home(indexed_home, tmp_path)
     before = sorted(p.name for p in (home / "index").iterdir())

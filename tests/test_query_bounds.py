@@ -14,11 +14,12 @@ import pytest
 from whoosh import reading
 
 from indexer.ingest import Options, index_paths
-from kb import query as kq
 from kb.base import KnowledgeBase
-from kb.index import MAX_SPELLING_LOOKUPS, Index
 from kb.model import SearchRequest
 from kb.querysyntax import MAX_QUERY_CHARS, parse
+from kb.whoosh_backend import query as kq
+from kb.whoosh_backend import spelling
+from kb.whoosh_backend.spelling import MAX_SPELLING_LOOKUPS
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"
 ORDINARY = "Comment associer les habitants au diagnostic du contrat de ville ?"
@@ -58,7 +59,7 @@ def hostile(kb: KnowledgeBase) -> dict[str, str]:
 @pytest.fixture()
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     counts = {"postings": 0, "spelling": 0}
-    postings, closest = reading.SegmentReader.postings, Index._closest
+    postings, closest = reading.SegmentReader.postings, spelling._closest
 
     def counting_postings(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         counts["postings"] += 1
@@ -69,7 +70,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         return closest(reader, folded)
 
     monkeypatch.setattr(reading.SegmentReader, "postings", counting_postings)
-    monkeypatch.setattr(Index, "_closest", staticmethod(counting_closest))
+    monkeypatch.setattr(spelling, "_closest", counting_closest)
     return counts
 
 

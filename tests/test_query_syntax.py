@@ -16,7 +16,7 @@ def test_french_and_english_operators_agree() -> None:
     assert parse("santé OU éducation") == parse("santé OR éducation") == Or((Word("santé"), Word("éducation")))
     assert parse("santé SAUF mentale") == parse("santé NOT mentale") == parse("santé -mentale")
     assert parse("a ET b") == parse("a AND b") == And((Word("a"), Word("b")), explicit=True)
-    # Words typed side by side are not all required (kb.query ranks by how many a document holds).
+    # Words typed side by side are not all required (kb.whoosh_backend.query ranks by how many a document holds).
     assert parse("a b") == And((Word("a"), Word("b")))
 
 

@@ -13,7 +13,7 @@ from whoosh import scoring
 from indexer.ingest import Options, index_paths
 from kb import querysyntax as qs
 from kb.base import KnowledgeBase
-from kb.index import _matched, _scores_of
+from kb.whoosh_backend.matching import matched_docs, scores_of
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"
 # Words close together, synonyms expanded to phrases (QPV, ANCT), several words, one word.
@@ -48,7 +48,7 @@ def test_bonus_scores_of_candidates_are_whooshs(base: KnowledgeBase, text: str) 
         assert expected, f"the bonus of {text!r} matches nothing in the demo corpus"
         everything = list(range(s.doc_count_all()))
         for candidates in (everything, everything[::3]):
-            ours = _scores_of(s, built.bonus, candidates)
+            ours = scores_of(s, built.bonus, candidates)
             wanted = {d: score for d, score in expected.items() if d in set(candidates)}
             assert ours.keys() == wanted.keys()
             for d, score in wanted.items():
@@ -83,17 +83,17 @@ def test_matches_read_as_posting_sets_are_whooshs(base: KnowledgeBase, text: str
     with index.searcher() as s:
         built = index.builder.build(qs.parse(text), index._labels_reader(s))
         whooshs = {hit.docnum for hit in s.search(built.query, limit=None)}
-        ours = {offset + d for _, offset, ids in _matched(s, built.query, None) for d in ids}
+        ours = {offset + d for _, offset, ids in matched_docs(s, built.query, None) for d in ids}
         assert ours == whooshs
-        years = index._filters({"year": ("2019", "2023")}, index._labels_reader(s))
+        years = index.builder.filters({"year": ("2019", "2023")}, index._labels_reader(s))
         whooshs = {hit.docnum for hit in s.search(built.query, limit=None, filter=years)}
-        ours = {offset + d for _, offset, ids in _matched(s, built.query, years) for d in ids}
+        ours = {offset + d for _, offset, ids in matched_docs(s, built.query, years) for d in ids}
         assert ours == whooshs
 
 
 @pytest.mark.parametrize("text", QUERIES + ["santé éducation jeunes emploi logement", "partcipation citoyenne"])
 def test_words_scored_in_bulk_score_like_whoosh(base: KnowledgeBase, text: str) -> None:
-    from kb.scoring import accumulate, clause_terms
+    from kb.whoosh_backend.scoring import accumulate, clause_terms
 
     index = base.index
     base.remove(sorted(index.ids())[:2])  # deleted documents must not be counted

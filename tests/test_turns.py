@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
-from kb.index import _costly
+from kb.strategy import costly as _costly
 from kb.turns import Turns
 
 

@@ -14,7 +14,7 @@ from indexer.metadata import infer_metadata
 from indexer.metadata.bodies import find_names
 from kb.base import KnowledgeBase
 from kb.errors import ConfigError
-from kb.index import SCHEMA_VERSION
+from kb.whoosh_backend.schema import SCHEMA_VERSION
 from kb.model import SearchRequest
 from kb.vocabulary import default_vocabulary, load_vocabulary
 

@@ -37,7 +37,8 @@ def sources(name: str) -> list[Path]:
     return [root] + sorted(p.resolve() for p in SHARED_DOCS.rglob("*.md"))
 
 # Code whose change invalidates the project's index (rebuilt from the catalog) / the baseline.
-_INDEX_CODE = ("kb/analysis.py", "kb/index.py", "kb/synonyms.py", "kb/data/synonyms.yaml",
+_INDEX_CODE = ("kb/analysis.py", "kb/whoosh_backend/schema.py", "kb/whoosh_backend/prepare.py",
+               "kb/whoosh_backend/writer.py", "kb/synonyms.py", "kb/data/synonyms.yaml",
                # groups of copies and versions (kb.kinship) are rebuilt with the index
                "kb/fingerprint.py", "kb/grouping.py", "kb/kinship.py")
 _BASELINE_VERSION = "1"

@@ -10,36 +10,16 @@ as the catalog records them (``demo_base``, indexed once per session by tests/co
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kb.base import KnowledgeBase
-from kb.index import Index, IndexBatch
+from kb.backend import open_backend
 from kb.model import Groups
-from kb.synonyms import Synonyms, load_synonyms
+from kb.synonyms import load_synonyms
 from tests.contract.support import NO_GROUPS, MakeBackend, Record, fill, without_groups
-
-
-class _TodaysIndex(Index):
-    """``kb.index.Index`` seen through the protocol: it says ``created`` where the protocol
-    asks ``needs_rebuild()``, and leaves lowering it to ``KnowledgeBase.rebuild``."""
-
-    def __init__(self, path: Path, synonyms: Synonyms) -> None:
-        super().__init__(path, synonyms)
-        self.groups = lambda: NO_GROUPS
-
-    def needs_rebuild(self) -> bool:
-        return self.created
-
-    @contextmanager
-    def batch(self, clear: bool = False) -> Iterator[IndexBatch]:
-        with super().batch(clear) as batch:
-            yield batch
-        if clear:
-            self.created = False
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +27,11 @@ def make_backend() -> MakeBackend:
     """Makes the backend under contract, stored in a folder (created when missing).
 
     The one line to change to run the contract against another backend."""
-    return lambda path: _TodaysIndex(path, load_synonyms())
+    def made(path: Path) -> Any:
+        backend = open_backend(path, load_synonyms())
+        backend.groups = lambda: NO_GROUPS
+        return backend
+    return made
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""From the parsed query tree to Whoosh queries: which documents are candidates, how they are
+"""From the parsed query tree (and a request's filters) to Whoosh queries: which documents are candidates, how they are
 scored, and what the best of them get on top (coordination, proximity).
 
 Ranked retrieval: words typed side by side are not all required. Every document holding any
@@ -23,10 +23,11 @@ from kb import querysyntax as qs
 from kb.practice import PRACTICE_FACETS
 from kb.analysis import Analyzer, fold, topical
 from kb.analysis import words as words_of
+from kb.model import FACET_FIELDS
 from kb.synonyms import Synonyms
 
 # A bare word is looked up in the title and the body, whose terms include those of the title,
-# headings and summary (``kb.index.analyze``): two posting lists per word instead of a union of
+# headings and summary (``prepare.analyze``): two posting lists per word instead of a union of
 # four (at 100,000 documents, counting the matches of "mission service" took 68 ms through the
 # four-field unions, 22 ms in the body alone).
 MATCH_FIELD = "body"
@@ -318,6 +319,19 @@ class QueryBuilder:
         targets = ("spell",) if field in (None, "body") else (field,)
         return AnyOf([BoundedPrefix(f, folded) for f in targets] + [wq.Term(f, self.analyzer.term(folded) or folded)
                                                                       for f in (field,) if f])
+
+    def filters(self, filters: Mapping[str, tuple[str, ...]], labels: Labels) -> wq.Query | None:
+        """The query of a request's filters (None without any): values of one field are
+        OR-ed, fields AND-ed, each value matched loosely against the labels that exist."""
+        clauses = []
+        for field, values in filters.items():
+            if field not in FACET_FIELDS + ("territory", "language") or not values:
+                continue
+            # An organisations filter also matches the dispositifs, which had no facet of their
+            # own before schema 7: links published then (?org=QPV) and kb search --org keep working.
+            fields_ = (field, "schemes") if field == "organisations" else (field,)
+            clauses.append(AnyOf([self._keyword(f, v, labels) for f in fields_ for v in values]))
+        return wq.And(clauses) if clauses else None
 
     def _keyword(self, field: str, text: str, labels: Labels) -> wq.Query:
         """A label, matched loosely: "fiche d'experience" or "fiche" both find "fiche d'expérience"."""

@@ -1,0 +1,127 @@
+"""Every match of a query (for the count and the facets) and its best matches, ranked."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh import collectors
+from whoosh import query as wq
+
+from kb.model import SearchRequest
+from kb.strategy import COORD_POWER, DATE_SORTS, RERANK_DEPTH, page_of, reranked
+from kb.whoosh_backend.facets import FacetValues
+from kb.whoosh_backend.internals.lengths import FieldLengths
+from kb.whoosh_backend.matching import (Found, Recorder, clauses_held, docnums_of, highlighted, matched_docs,
+                                        scores_of, top_scored, without_terms)
+from kb.whoosh_backend.query import BuiltQuery
+from kb.whoosh_backend.scoring import TermClauses, accumulate, clause_terms, within_budget
+
+# Postings scored for one query of words (about 1 µs each): beyond, the most common words are
+# left out (a pasted paragraph of common words would otherwise read most of the index).
+MAX_POSTINGS = 150_000
+
+
+class Finder:
+    """Finds and ranks matches, reading dates from ``values`` and field lengths from ``lengths``."""
+
+    def __init__(self, values: FacetValues, lengths: FieldLengths) -> None:
+        self._values = values
+        self._lengths = lengths
+
+    def find(self, s: Any, built: BuiltQuery | None, request: SearchRequest,
+             filter_q: wq.Query | None, deepest: int = 0) -> Found:
+        """Every match (for the count and the facets) and the requested page.
+
+        Words typed side by side (the common case) are scored a posting block at a time
+        (``scoring.accumulate``): every match gets its BM25F score times the share of the
+        query's words it holds. Other queries are scored by Whoosh's matchers: with two or
+        three words plus a strict part, the documents holding all the words
+        (``built.strong``) are scored alone when they fill the page and the rest are counted
+        from the posting lists (``matched_docs``). The best ``RERANK_DEPTH`` then get
+        ``built.bonus`` (words close together, in headings), computed for them alone."""
+        query = built.query if built is not None else wq.NullQuery
+        by_date = request.sort in DATE_SORTS
+        bonus = built.bonus if built is not None and not by_date else None
+        clauses = built.clauses if built is not None else ()
+        all_first = built is not None and built.all_first
+        # ``deepest``: rank at least this many (a page that folding groups left short).
+        wanted = max(request.page * request.page_size, deepest)
+        depth = max(wanted, RERANK_DEPTH) if (bonus is not None or clauses) else wanted
+        plain = clause_terms(clauses) if built is not None and built.only_clauses else None
+        if plain is not None:
+            return self._find_any(s, plain, bonus, all_first, request, filter_q, depth,
+                                  highlighted(query, bonus))
+        if by_date:
+            clauses = ()
+        strong = built.strong if built is not None and not by_date else None
+        ranked: list[tuple[int, float]] = []
+        strong_total = -1
+        matched = None
+        if strong is not None:
+            ranked = top_scored(s, strong, filter_q, depth)
+            strong_total = len(ranked)
+            if all_first and strong_total >= wanted:
+                # The page holds documents with every word only: the others are counted, not scored.
+                matched = matched_docs(s, query, filter_q)
+                clauses = ()  # every candidate holds every clause: coordination changes nothing
+        if matched is None:
+            top = collectors.UnsortedCollector() if by_date else collectors.TopCollector(
+                limit=depth, usequality=False, replace=0)
+            recorder = Recorder(top)
+            collector = collectors.FilterCollector(recorder, allow=filter_q) if filter_q is not None else recorder
+            s.search_with_collector(query, collector)
+            matched = recorder.matched
+            if by_date:
+                ranked = self._values.latest(matched, depth, DATE_SORTS[request.sort])
+            else:
+                seen = {d for d, _ in ranked}
+                ranked += [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()
+                           if hit.docnum not in seen]
+        total = sum(len(ids) for _, _, ids in matched)
+        if ranked and (len(clauses) > 1 or bonus is not None):
+            extra = scores_of(s, bonus, sorted(d for d, _ in ranked)) if bonus is not None else {}
+            holds = clauses_held(s, ranked, clauses) if len(clauses) > 1 else {}
+            ranked = reranked(ranked, holds, len(clauses), extra, all_first)
+        return Found(total, page_of(ranked, total, request), matched, highlighted(query, bonus),
+                      total if strong_total < 0 else strong_total, ranked)
+
+    def _find_any(self, s: Any, plain: TermClauses, bonus: wq.Query | None, all_first: bool,
+                  request: SearchRequest, filter_q: wq.Query | None, depth: int,
+                  terms: frozenset[str]) -> Found:
+        """``find`` for words typed side by side: every match scored in bulk (within
+        ``MAX_POSTINGS``, the most common words left out beyond it)."""
+        kept = within_budget(s, plain, MAX_POSTINGS)
+        if len(kept) < len(plain):
+            dropped = {t.text for terms in plain if terms not in kept for t in terms}
+            bonus = without_terms(bonus, dropped)
+            plain = kept
+        context = s.context()
+        allowed = (lambda seg: docnums_of(seg, filter_q, context)) if filter_q is not None else (lambda seg: None)
+        found = accumulate(s, plain, self._lengths, s.weighting, allowed)
+        matched = [(seg, offset, sorted(scores)) for seg, offset, scores, _ in found]
+        total = sum(len(ids) for _, _, ids in matched)
+        n = len(plain)
+        strong = sum(1 for _, _, _, held in found for h in held.values() if h == n)
+        if request.sort in DATE_SORTS:
+            latest = self._values.latest(matched, depth, DATE_SORTS[request.sort])
+            return Found(total, page_of(latest, total, request), matched, terms, strong, latest)
+        power = COORD_POWER
+
+        def candidates() -> Iterator[tuple[bool, float, int, int, float]]:
+            for _, offset, scores, held in found:
+                for d, score in scores.items():
+                    h = held[d]
+                    coordinated = score * (h / n) ** power if n > 1 else score
+                    yield all_first and h == n, round(coordinated, 9), -(offset + d), offset + d, score
+
+        best = heapq.nlargest(depth, candidates())
+        ranked = [(docnum, score) for _, _, _, docnum, score in best]
+        holds: dict[int, int] = {}
+        if n > 1:
+            held_of = {offset + d: h for _, offset, _, held in found for d, h in held.items()}
+            holds = {docnum: held_of[docnum] for docnum, _ in ranked}
+        extra = scores_of(s, bonus, sorted(d for d, _ in ranked)) if bonus is not None and ranked else {}
+        ranked = reranked(ranked, holds, n, extra, all_first)
+        return Found(total, page_of(ranked, total, request), matched, terms, strong, ranked)

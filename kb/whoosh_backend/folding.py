@@ -1,0 +1,65 @@
+"""Groups of copies and versions (``kb.kinship``) shown as one result: counted once, and
+listed once at the place of their best member."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from kb.whoosh_backend.facets import FacetValues
+from kb.whoosh_backend.matching import Matched, text_of
+from kb.whoosh_backend.segments import PerSegment
+
+Together = list[list[tuple[Any, int]]]  # per group matched more than once: (segment searcher, docnum) of each
+
+
+class Folding:
+    """Folds matches and rankings by group, reading ids from ``values``; what each segment
+    holds of the groups is kept for each state of them (its ``name``)."""
+
+    def __init__(self, values: FacetValues) -> None:
+        self._values = values
+        self._groups_of: PerSegment[dict[int, str]] = PerSegment()
+
+    def collapsed(self, s: Any, ranked: list[tuple[int, float]],
+                  grouping: Mapping[str, str]) -> list[tuple[int, float]]:
+        """``ranked`` with each group (``grouping``: grouped id -> its group's leader) once, at
+        the place of its best member, shown by its leader when the leader matched too."""
+        ids = self._values.ids_of(s, [d for d, _ in ranked])
+        docnum_of = {doc_id: d for d, doc_id in ids.items()}
+        seen: set[str] = set()
+        kept = []
+        for docnum, score in ranked:
+            group = grouping.get(ids[docnum])
+            if group is None:
+                kept.append((docnum, score))
+            elif group not in seen:
+                seen.add(group)
+                kept.append((docnum_of.get(group, docnum), score))
+        return kept
+
+    def folded(self, matched: Matched, grouping: Mapping[str, str], name: str) -> tuple[int, Together]:
+        """How many results ``matched`` makes once each group is one (the total), and the
+        members of each group that matched more than once (for the facet counts). Only the
+        grouped documents of each segment are looked at (kept per segment for this state of
+        the groups)."""
+        members_of: dict[str, list[tuple[Any, int]]] = {}
+        total = 0
+        for segment_searcher, offset, ids in matched:
+            total += len(ids)
+            members = self._groups_of.get(segment_searcher, name,
+                                          partial(self._segment_groups, segment_searcher, grouping))
+            for docnum, group in (members or {}).items():
+                at = bisect_left(ids, docnum)
+                if at < len(ids) and ids[at] == docnum:
+                    members_of.setdefault(group, []).append((segment_searcher, docnum))
+        together = [m for m in members_of.values() if len(m) > 1]
+        return total - sum(len(m) - 1 for m in together), together
+
+    def _segment_groups(self, segment_searcher: Any, grouping: Mapping[str, str], reader: Any) -> dict[int, str]:
+        """The grouped documents of one segment: docnum -> group."""
+        ids = self._values.of(segment_searcher, "id", False)
+        return {d: grouping[doc_id] for d, value in enumerate(ids)
+                if value is not None and (doc_id := text_of(value)) in grouping}

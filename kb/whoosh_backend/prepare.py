@@ -1,0 +1,95 @@
+"""What the Whoosh backend files for a document, computed without Whoosh.
+
+Extraction workers analyse each document here, so that the single writer process only files
+postings. This module imports pure-Python core code only: the workers never load Whoosh
+(``tests/engine/test_whoosh_internals.py`` checks it, and that ``TEXT_FIELDS`` is the schema's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kb.analysis import Analyzer
+from kb.model import Document
+from kb.practice import PRACTICE_FACETS
+from kb.sectioning import sections_of
+from kb.sections import SECTION_PREFIX
+from kb.snippets import PAGE_BREAK, SCAN_CHARS
+from kb.vocabulary import default_vocabulary
+
+ENGINE = "whoosh"  # the name ``kb.backend.Prepared`` carries
+Terms = dict[str, list[str]]  # field name -> its terms, in order
+
+# (name, stemmed, stored) of every field of the schema (``schema.build_schema``) analysed by
+# our French analyzer, in the schema's order.
+TEXT_FIELDS: tuple[tuple[str, bool, bool], ...] = (
+    ("author", True, True),
+    ("body", True, True),
+    ("headings", True, False),
+    ("spell", False, False),
+    ("summary", True, True),
+    ("title", True, True),
+)
+_analyzers: dict[bool, Analyzer] = {}
+
+
+def analyzer_of(stemming: bool) -> Analyzer:
+    """The analyzer of the fields with (or without) stemming, made once per process."""
+    found = _analyzers.get(stemming)
+    if found is None:
+        found = _analyzers[stemming] = Analyzer(stemming=stemming)
+    return found
+
+
+def fields_of(doc: Document, added: str | None = None) -> dict[str, Any]:
+    """The value of each field of the schema for ``doc`` (texts as text, not yet analysed)."""
+    body = PAGE_BREAK.join(doc.pages) if doc.pages else doc.text
+    bodies, schemes = default_vocabulary().split(doc.organisations)
+    return {
+        "id": doc.id,
+        "path": doc.path,
+        "title": doc.title,
+        "headings": "\n".join(doc.headings),
+        "summary": doc.summary,
+        "body": body,
+        "spell": doc.title + "\n" + body,
+        "author": doc.author or "",
+        "type": doc.type,
+        "format": doc.format,
+        "collection": doc.collection or "",
+        "language": doc.language or "",
+        "year": str(doc.year) if doc.year else "",
+        "date": doc.date or "",
+        "themes": ",".join(doc.themes),
+        "organisations": ",".join(bodies),
+        "schemes": ",".join(schemes),
+        "territory": doc.territory or "",
+        "added": added or "",
+        "sections": ",".join(s.key for s in sections_of(doc)),
+        **{name: ",".join(v.replace(",", " ") for v in doc.practice.get(name, ())) for name in PRACTICE_FACETS},
+    }
+
+
+def section_texts(doc: Document) -> dict[str, str]:
+    """Each section's text, by index field (``sec_resultats``)."""
+    return {SECTION_PREFIX + s.key: doc.text[s.start:s.end][:SCAN_CHARS] for s in sections_of(doc)}
+
+
+def analyze(doc: Document) -> Terms:
+    """The terms of each analyzed field of ``doc``, in order, as the schema's own analyzers
+    produce them (stop words leave no gap, so a term's position is its index).
+
+    The body's terms start with the title's, the headings' and the summary's (most often
+    repeated from the body: their words weigh more, as they did as fields of their own), so
+    that every word of the document is in the body. Whoosh indexes a list of strings as
+    consecutive tokens without running the analyzer."""
+    fields_ = fields_of(doc)
+    terms = {name: analyzer_of(stemmed).terms(fields_[name]) for name, stemmed, _ in TEXT_FIELDS}
+    body = terms["body"]
+    analyzer = analyzer_of(True)  # the body's
+    extra: list[str] = []
+    for part in ("\n".join(doc.headings), doc.summary):
+        extra.extend(analyzer.terms(part) if part else [])
+    terms["body"] = terms["title"] + extra + body
+    terms.update((name, analyzer.terms(text)) for name, text in section_texts(doc).items())
+    return terms

@@ -1,0 +1,182 @@
+"""The private parts of Whoosh the backend relies on (``kb/whoosh_backend/internals``) are still
+there and still mean what we read into them: a Whoosh upgrade that changes one fails here, naming
+the attribute, before a search quietly falls back to the slow path or scores differently."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import fields, scoring
+from whoosh import query as wq
+from whoosh.codec import whoosh3
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.query.spans import SpanNear2
+from whoosh.writing import SegmentWriter
+
+from kb.whoosh_backend.internals import bm25, lengths, phrase, postings, toc, writer
+from kb.whoosh_backend.prepare import TEXT_FIELDS
+from kb.whoosh_backend.schema import FrenchTokenizer, build_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+TEXTS = ["les habitants du quartier et le conseil citoyen", "le conseil citoyen réunit les habitants",
+         "un jardin partagé au pied des immeubles", "habitants habitants conseil", "rien de commun ici"] * 3
+
+
+def requires(owner: Any, *names: str, used_by: str) -> None:
+    """Fail with the Whoosh attribute's name when ``owner`` lost one of ``names``."""
+    for name in names:
+        assert hasattr(owner, name), (f"whoosh: {getattr(owner, '__name__', type(owner).__name__)}.{name} is gone; "
+                                      f"kb/whoosh_backend/internals/{used_by} relies on it")
+
+
+def build(folder: Path, patch_writer: bool = False, delete: bool = True) -> Any:
+    """An index of TEXTS in three segments, the first document deleted."""
+    schema = fields.Schema(id=fields.ID(stored=True, unique=True), body=fields.TEXT(stored=True))
+    folder.mkdir(parents=True, exist_ok=True)
+    ix = FileStorage(str(folder), supports_mmap=False).create_index(schema, indexname="t")
+    for start in range(0, len(TEXTS), 5):
+        w = ix.writer(codec=whoosh3.W3Codec(compression=0))
+        if patch_writer:
+            writer.cache_lengths(w)
+        for n, text in enumerate(TEXTS[start:start + 5], start):
+            w.add_document(id=str(n), body=text)
+        w.commit()
+    if delete:
+        w = ix.writer()
+        w.delete_by_term("id", "0")
+        w.commit()
+    return ix
+
+
+@pytest.fixture()
+def ix(tmp_path: Path) -> Iterator[Any]:
+    index = build(tmp_path)
+    yield index
+    index.close()
+
+
+def test_segment_writer_parts_used_by_the_writer_patches(tmp_path: Path) -> None:
+    requires(SegmentWriter, "per_document_reader", "_finish", "_flush_segment", used_by="writer.py")
+    flush = inspect.getsource(SegmentWriter._flush_segment)
+    assert "self.per_document_reader()" in flush, \
+        "whoosh: SegmentWriter._flush_segment no longer calls per_document_reader(); internals/writer.py patches it"
+    calls: list[str] = []
+    original = writer._Lengths.doc_field_length
+
+    def spy(self: Any, docnum: int, fieldname: str, default: int = 0) -> Any:
+        calls.append(fieldname)
+        return original(self, docnum, fieldname, default)
+
+    writer._Lengths.doc_field_length = spy  # type: ignore[method-assign]
+    try:
+        patched = build(tmp_path / "patched", patch_writer=True, delete=False)
+    finally:
+        writer._Lengths.doc_field_length = original  # type: ignore[method-assign]
+    plain = build(tmp_path / "plain", delete=False)
+    assert calls, "whoosh: the segment flush no longer reads lengths through per_document_reader()"
+    with patched.reader() as a, plain.reader() as b:
+        assert [a.doc_field_length(d, "body") for d in range(len(TEXTS))] == \
+               [b.doc_field_length(d, "body") for d in range(len(TEXTS))]
+
+
+def test_release_frees_the_lock_of_a_failed_commit(ix: Any) -> None:
+    w = ix.writer()
+    requires(w, "writelock", "is_closed", used_by="writer.py")
+    w.add_document(id="x", body="texte")
+    writer.release(w)
+    assert w.is_closed, "whoosh: SegmentWriter._finish no longer closes the writer (internals/writer.py)"
+    ix.writer().cancel()  # the lock is free again: no LockError
+
+
+def test_span_matcher_built_by_hand_scores_like_whooshs_phrase(ix: Any) -> None:
+    requires(SpanNear2, "SpanNear2Matcher", used_by="phrase.py")
+    requires(SpanNear2.SpanNear2Matcher, "_get_spans", used_by="phrase.py")
+    source = inspect.getsource(SpanNear2.SpanNear2Matcher._get_spans)
+    for name in ("self.ms", "self.slop", "self.ordered", "self.mindist"):
+        assert name in source, f"whoosh: SpanNear2Matcher._get_spans no longer reads {name} (internals/phrase.py)"
+    for words, slop in ((["conseil", "citoyen"], 1), (["habitants", "conseil"], 3)):
+        q = wq.Phrase("body", words, slop=slop, boost=1.5)
+        with ix.searcher() as s:
+            theirs = {hit.docnum: hit.score for hit in s.search(q, limit=None)}
+            ours: dict[int, float] = {}
+            context = s.context()
+            for segment_searcher, offset in s.leaf_searchers():
+                local = list(range(segment_searcher.doc_count_all()))
+                for d, score in phrase.phrase_scores(segment_searcher, context, q, local):
+                    if not segment_searcher.reader().is_deleted(d):
+                        ours[offset + d] = score
+        assert theirs and ours == pytest.approx(theirs)
+
+
+def test_length_column_is_read_whole(ix: Any) -> None:
+    requires(whoosh3, "LENGTHS_COLUMN", "_lenfield", used_by="lengths.py")
+    with ix.searcher() as s:
+        for segment_searcher, _ in s.leaf_searchers():
+            reader = segment_searcher.reader()
+            requires(reader, "_perdoc", used_by="lengths.py")
+            requires(reader._perdoc, "_cached_reader", used_by="lengths.py")
+            column = reader._perdoc._cached_reader(whoosh3._lenfield("body"), whoosh3.LENGTHS_COLUMN)
+            requires(column, "_fixedlen", "_dbfile", "_basepos", "_count", used_by="lengths.py")
+            read = lengths._read_lengths(reader, "body")
+            assert read is not None, "whoosh: the W3 length column can no longer be read whole (internals/lengths.py)"
+            expected = [float(reader.doc_field_length(d, "body", 1) or 1) for d in range(reader.doc_count_all())]
+            assert read[: len(expected)] == expected
+
+
+def test_cached_bm25f_scores_like_whooshs(ix: Any) -> None:
+    requires(scoring.BM25F(), "_field_B", "B", "K1", used_by="bm25.py")
+    requires(scoring.BM25FScorer, "_score", used_by="bm25.py")
+    q = wq.Or([wq.Term("body", "habitants"), wq.Term("body", "conseil")])
+    with ix.searcher(weighting=scoring.BM25F()) as plain, \
+            ix.searcher(weighting=bm25.CachedBM25F(lengths.FieldLengths())) as cached:
+        theirs = {hit.docnum: hit.score for hit in plain.search(q, limit=None)}
+        ours = {hit.docnum: hit.score for hit in cached.search(q, limit=None)}
+    assert theirs and ours == pytest.approx(theirs, rel=1e-12)
+
+
+def test_posting_blocks_and_deletions_are_read_directly(ix: Any) -> None:
+    requires(FilterMatcher, "__init__", used_by="postings.py")
+    with ix.searcher() as s:
+        for segment_searcher, _ in s.leaf_searchers():
+            reader = segment_searcher.reader()
+            matcher = reader.postings("body", b"habitants")
+            if reader.has_deletions():
+                assert isinstance(matcher, FilterMatcher), "whoosh: postings with deletions are no longer a FilterMatcher"
+                requires(matcher, "child", used_by="postings.py")
+                requires(reader, "_perdoc", used_by="postings.py")
+                assert postings.deleted_docs(reader) == {0}
+            raw = postings.unfiltered(matcher)
+            requires(raw, "_read_ids", "_read_weights", "_next_block", "_lastblock", "_ids", "_weights",
+                     used_by="postings.py")
+            assert postings.blocks(raw) is not None
+            # Every segment holds TEXTS[:5]; deleted documents are included (the callers drop them).
+            holding = {d for d, text in enumerate(TEXTS[:5]) if "habitants" in text.split()}
+            assert postings.posting_ids(reader.postings("body", b"habitants")) == holding
+
+
+def test_table_of_contents_names_what_a_writer_left(ix: Any, tmp_path: Path) -> None:
+    requires(TOC, "_latest_generation", "read", "_pattern", "_segment_pattern", used_by="toc.py")
+    assert toc.orphans(tmp_path, "t") == []
+    stray = tmp_path / "t_deadbeef.seg"
+    stray.write_bytes(b"")
+    (tmp_path / "leftover.tmp").mkdir()
+    assert {p.name for p in toc.orphans(tmp_path, "t")} == {stray.name, "leftover.tmp"}
+
+
+def test_worker_side_preparation_matches_the_schema_and_loads_no_whoosh() -> None:
+    schema = build_schema()
+    ours = [(name, field.analyzer.stemming, bool(field.stored)) for name, field in schema.items()
+            if isinstance(field.analyzer, FrenchTokenizer)]
+    assert list(TEXT_FIELDS) == ours
+    code = "import indexer.task, webui, kb.backend, sys; print('whoosh' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert done.stdout.strip() == "False", done.stderr
