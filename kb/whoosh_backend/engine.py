@@ -253,12 +253,12 @@ class WhooshBackend:
             total, together = self._folding.folded(found.matched, *folding)
             if total < found.total:
                 wanted = min(total, request.page * request.page_size)
-                kept = self._folding.collapsed(s, found.ranked, grouping)
+                kept = self._folding.collapsed(s, found.ranked, grouping, found.matched)
                 if len(kept) < wanted and len(found.ranked) < found.total:
                     # Folding left the page short: rank as deep as the members it hides.
                     deepest = min(found.total, wanted + found.total - total)
-                    kept = self._folding.collapsed(s, self._finder.find(s, built, request, filter_q, deepest).ranked,
-                                                   grouping)
+                    deeper = self._finder.find(s, built, request, filter_q, deepest)
+                    kept = self._folding.collapsed(s, deeper.ranked, grouping, deeper.matched)
                 page = page_of(kept, total, request)
         if suggestion is not None and total:
             # The corrected spellings were searched beside the typed words: the page says so.

@@ -23,10 +23,12 @@ class Folding:
         self._values = values
         self._groups_of: PerSegment[dict[int, str]] = PerSegment()
 
-    def collapsed(self, s: Any, ranked: list[tuple[int, float]],
-                  grouping: Mapping[str, str]) -> list[tuple[int, float]]:
+    def collapsed(self, s: Any, ranked: list[tuple[int, float]], grouping: Mapping[str, str],
+                  matched: Matched) -> list[tuple[int, float]]:
         """``ranked`` with each group (``grouping``: grouped id -> its group's leader) once, at
-        the place of its best member, shown by its leader when the leader matched too."""
+        the place of its best member, shown by its leader when the leader matched too, even
+        ranked deeper than ``ranked`` goes (else a page would show a member that the full
+        ranking shows by its leader)."""
         ids = self._values.ids_of(s, [d for d, _ in ranked])
         docnum_of = {doc_id: d for d, doc_id in ids.items()}
         seen: set[str] = set()
@@ -37,7 +39,10 @@ class Folding:
                 kept.append((docnum, score))
             elif group not in seen:
                 seen.add(group)
-                kept.append((docnum_of.get(group, docnum), score))
+                leader = docnum_of.get(group)
+                if leader is None:
+                    leader = _matched_docnum(s, group, matched)
+                kept.append((docnum if leader is None else leader, score))
         return kept
 
     def folded(self, matched: Matched, grouping: Mapping[str, str], name: str) -> tuple[int, Together]:
@@ -63,3 +68,16 @@ class Folding:
         ids = self._values.of(segment_searcher, "id", False)
         return {d: grouping[doc_id] for d, value in enumerate(ids)
                 if value is not None and (doc_id := text_of(value)) in grouping}
+
+
+def _matched_docnum(s: Any, doc_id: str, matched: Matched) -> int | None:
+    """The docnum of ``doc_id`` when the search matched it, else None."""
+    docnum = s.document_number(id=doc_id)
+    if docnum is None:
+        return None
+    for _segment_searcher, offset, ids in matched:
+        local = docnum - offset
+        at = bisect_left(ids, local)
+        if at < len(ids) and ids[at] == local:
+            return int(docnum)
+    return None

@@ -61,8 +61,6 @@ def test_a_change_of_groups_is_seen_by_the_next_search(fresh: Any, records: list
     assert found_ids(fresh, "participation des habitants", filters={"type": ("fiche d'expérience",)}) == sheets
 
 
-@pytest.mark.xfail(strict=True, reason="kb.whoosh_backend (collapsing groups) shows a group by the member ranked on the page "
-                   "when its leader ranks past the page (found by this suite; see README.md)")
 def test_a_group_is_shown_by_its_leader_on_every_page(fresh: Any, records: list[Record]) -> None:
     # The empty query lists documents in the order they were put: the member 21st, the leader
     # further down, so the member ends page 3 of 7 and the leader comes after it.
