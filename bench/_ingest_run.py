@@ -71,7 +71,7 @@ def _instrument(kb: KnowledgeBase, clock: _Clock) -> None:
         with clock.part("index_add"):
             b = cm.__enter__()
         put = b.put
-        b.put = clock.wrap("index_add", put)
+        b.put = clock.wrap("index_add", put)  # type: ignore[method-assign]
         try:
             yield b
         except BaseException:

@@ -40,7 +40,7 @@ def machine() -> dict[str, Any]:
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         pass
-    versions = {}
+    versions: dict[str, str | None] = {}
     for dist in ("passerelles", "whoosh-reloaded", "pypdfium2", "pypdf", "trafilatura", "tantivy",
                  "PyStemmer", "snowballstemmer"):
         try:
@@ -126,7 +126,7 @@ class TreeRSS:
                 self.peak = max(self.peak, _tree_rss(self.pid))
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "TreeRSS":
+    def __enter__(self) -> TreeRSS:
         self._thread.start()
         return self
 
@@ -149,7 +149,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A Markdown table (readable in a terminal, pasteable into bench/README.md)."""
     cells = [[_fmt(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    line = lambda vals: "| " + " | ".join(v.ljust(w) for v, w in zip(vals, widths)) + " |"  # noqa: E731
+
+    def line(vals: Sequence[str]) -> str:
+        # A row longer than the headers is cut to them, as the header line is.
+        return "| " + " | ".join(v.ljust(w) for v, w in zip(vals, widths, strict=False)) + " |"
+
     out = [line(list(headers)), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(r) for r in cells]
     return "\n".join(out)

@@ -130,7 +130,7 @@ def run(quick: bool) -> dict[str, Any]:
         pair = tuple(sorted((row["a"], row["b"])))
         if row["judgment"] != "different" and pair in kinds:
             total += 1
-            agree += kinds[pair] == row["judgment"]  # type: ignore[index]
+            agree += kinds[pair] == row["judgment"]
     result["kind_agreement"] = {"agree": agree, "of": total}
     judged_pairs = {tuple(sorted((r["a"], r["b"]))) for r in judged}
     unjudged = sorted(p for p in grouped if p not in judged_pairs)

@@ -148,7 +148,7 @@ def _long_paths(home: Path, count: int, rng: random.Random) -> list[tuple[str, s
     parts = LONG_CHARS // 100_000  # kb.parts.PART_CHARS: about as many parts
     out = []
     for _ in range(count):
-        kind = rng.choices(*zip(*MIXES["long-documents"]))[0]
+        kind = rng.choices(*zip(*MIXES["long-documents"], strict=True))[0]
         doc, q = rng.choice(ids), urllib.parse.quote_plus(rng.choice(LONG_WORDS))
         if kind == "document":
             path = rng.choice([f"/d/{doc}?partie={rng.randint(1, parts)}", f"/d/{doc}?q={q}"])
@@ -163,8 +163,9 @@ def _long_paths(home: Path, count: int, rng: random.Random) -> list[tuple[str, s
 def hostile_paths(count: int, seed: int = 9) -> list[tuple[str, str]]:
     """Search pages for queries that try to cost the server as much as the syntax allows, each
     at most the web form's 500 characters, none asked twice."""
-    from bench.corpus import _paragraphs
     import re
+
+    from bench.corpus import _paragraphs
 
     paragraphs, _ = _paragraphs()
     words = sorted({w.lower() for p in paragraphs for s in p for w in re.findall(r"[^\W\d_]{5,}", s)})
@@ -226,7 +227,8 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
     # its queue depth) and then blocks the server on its next log line.
     log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen([PYTHON, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port),
-                               "--threads", str(threads), "--processes", str(processes)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
+                               "--threads", str(threads), "--processes", str(processes)],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -236,7 +238,7 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
-                    raise RuntimeError(f"kb serve did not start: {log.read()[-2000:]}")
+                    raise RuntimeError(f"kb serve did not start: {log.read()[-2000:]}") from None
                 time.sleep(0.2)
         plan = request_paths(home, 5000, mix)
         # Warm the server's searchers and caches before measuring (new-search: with queries

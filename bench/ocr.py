@@ -69,7 +69,8 @@ def render(pdf_bytes: bytes, dpi: int) -> Image.Image:
 
     doc = pdfium.PdfDocument(pdf_bytes)
     try:
-        return doc[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        page: Image.Image = doc[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        return page
     finally:
         doc.close()
 

@@ -55,8 +55,13 @@ def queries(n: int = 250, seed: int = 6) -> list[Query]:
     middling frequency, 2–4 word runs, quoted phrases, OR, prefixes, and filtered queries."""
     paragraphs, _ = _paragraphs()
     sentences = [s for p in paragraphs for s in p if len(s) > 40]
-    words_in = lambda s: re.findall(r"[^\W\d_]{2,}", s)  # noqa: E731
-    content = lambda w: len(w) >= 4 and fold(w) not in STOP_WORDS  # noqa: E731
+
+    def words_in(sentence: str) -> list[str]:
+        return re.findall(r"[^\W\d_]{2,}", sentence)
+
+    def content(word: str) -> bool:
+        return len(word) >= 4 and fold(word) not in STOP_WORDS
+
     freq = Counter(w.lower() for s in sentences for w in words_in(s) if content(w))
     middling = [w for w, _ in freq.most_common(3000)[40:]]
     rng = random.Random(seed)
@@ -95,7 +100,7 @@ def queries(n: int = 250, seed: int = 6) -> list[Query]:
         add("prefix", w[:5] + "*", [w[:5]])
     while len(out) < n:
         w = rng.choice(middling)
-        flt = ({"type": (rng.choice(TYPES),)} if rng.random() < 0.5
+        flt: dict[str, tuple[str, ...]] = ({"type": (rng.choice(TYPES),)} if rng.random() < 0.5
                else {"year": (str(2005 + rng.randrange(20)),)})
         add("filtered word", w, [w], filters=flt)
     return out
@@ -156,7 +161,7 @@ def _timed_by_class(run: Callable[[Query], int], qs: list[Query],
 
 def _plain(q: Query) -> str:
     if q.get("class") == "question":
-        return q["q"]
+        return str(q["q"])
     words = [w.replace('"', "") for w in q["words"]]
     if q["phrase"]:
         return '"' + " ".join(words) + '"'

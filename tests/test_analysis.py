@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from whoosh.lang.stopwords import stoplists
 
-from kb.analysis import topical, words
-from kb.analysis import STOP_WORDS, Analyzer, fold, stem
+from kb.analysis import STOP_WORDS, Analyzer, fold, stem, topical, words
 
 
 @pytest.fixture(scope="module")

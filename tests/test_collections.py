@@ -17,7 +17,8 @@ from webui import create_app
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus" / "documents"
 # Real documents of the demo corpus, in several formats, split between two centres' folders.
-CENTRE_A = ["fiches-experience/fiche-participation-habitants-tilleuls.md", "chartes/charte-relogement-saint-aurele.docx"]
+CENTRE_A = ["fiches-experience/fiche-participation-habitants-tilleuls.md",
+            "chartes/charte-relogement-saint-aurele.docx"]
 CENTRE_B = ["comptes-rendus/cr-copil-npnru-bellevue-sud-2019.odt"]
 
 

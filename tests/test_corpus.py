@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kb.base import KnowledgeBase
-from tests.conftest import corpus_path
 from kb.model import SearchRequest
+from tests.conftest import corpus_path
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 EXPECTED = tomllib.loads((CORPUS / "expected.toml").read_text(encoding="utf-8"))

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from kb.base import KnowledgeBase
-from tests.conftest import corpus_path
 from kb.model import SearchRequest
+from tests.conftest import corpus_path
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 EXPECTED = tomllib.loads((CORPUS / "capitalisation.toml").read_text(encoding="utf-8"))
@@ -65,7 +65,8 @@ def test_practice_metadata_are_facets_and_filters(base: KnowledgeBase) -> None:
         for key, values in fields.items():
             assert list(doc.practice[key]) == values, (relative, key)
     caf = base.search(SearchRequest("", filters={"financeurs": ("CAF",)}))
-    assert [h.path for h in caf.hits] == [path_of("documents/fiches-experience/fiche-egalite-femmes-emploi-champ-vert.md")]
+    champ_vert = path_of("documents/fiches-experience/fiche-egalite-femmes-emploi-champ-vert.md")
+    assert [h.path for h in caf.hits] == [champ_vert]
     financeurs = {fv.value: fv.count for fv in base.search(SearchRequest("emploi")).facets["financeurs"]}
     assert financeurs.get("P147") == 2 and financeurs.get("FSE") == 1
     typed = base.search(SearchRequest('porteur:"centre social du champ-vert"'))

@@ -61,7 +61,8 @@ def test_sigkill_mid_run_then_rerun_converges(many_files: Path, tmp_path: Path, 
 
     assert kb(home, "check").returncode == 0
     stats = json.loads(kb(home, "stats", "--json", check=True).stdout)
-    assert stats["documents"] == stats["index_documents"] == total_files - len(report["skipped"]) - len(report["failed"])
+    indexed = total_files - len(report["skipped"]) - len(report["failed"])
+    assert stats["documents"] == stats["index_documents"] == indexed
     # Each file exactly once in the catalog.
     with sqlite3.connect(home / "catalog.sqlite") as db:
         paths = [row[0] for row in db.execute("SELECT path FROM documents")]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_shared
 from indexer.extract.registry import extract
 from kb.fingerprint import bands, fingerprint, resemblance
 from kb.grouping import Member, label, related, representative
+from tests.conftest import require_shared
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "french-docs"
 G = "cnig-geostandards-risques/suivi__"

@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
     ("newsletter", 2, {"search", "facet", "document", "feed", "api", "hostile"}),
 ])
 def test_quick_load_has_no_errors(mix: str, attackers: int, kinds: set[str]) -> None:
-    result = subprocess.run([sys.executable, "-m", "bench.load", "--quick", "--mix", mix, "--attackers", str(attackers)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.load", "--quick", "--mix", mix, "--attackers", str(attackers)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads((ROOT / "bench" / "results" / "load-quick.json").read_text())
     assert data["mix"] == mix and data["attackers"] == attackers

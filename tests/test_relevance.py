@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import SHARED, require_shared
 
 from bench.relevance import metrics
 from bench.relevance.judgments import CATEGORIES, Query, load_queries, load_similar
@@ -18,8 +19,6 @@ from indexer.ingest import Options, index_paths
 from kb.base import KnowledgeBase
 from kb.cli import main
 from kb.model import SearchRequest
-
-from conftest import SHARED, require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "corpus" / "documents"

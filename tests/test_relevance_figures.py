@@ -11,10 +11,9 @@ import warnings
 from typing import Any
 
 import pytest
+from conftest import SHARED, require_shared
 
 from bench.relevance.run import RECORDED, SYSTEMS, measure, recorded_figures
-
-from conftest import SHARED, require_shared
 
 # One document moving a rank or two on one query moves a mean by less than this.
 TOLERANCE = 0.01

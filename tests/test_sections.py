@@ -11,8 +11,8 @@ import pytest
 
 from bench.sections import measure, read_judged
 from indexer.extract.registry import extract
-from kb.sectioning import find_sections
 from indexer.sheets import validate_sheet
+from kb.sectioning import find_sections
 from kb.sections import key_of, load_sections
 from tests.conftest import require_shared
 
@@ -134,7 +134,8 @@ def test_docx_template_is_built_from_the_markdown(tmp_path: Path) -> None:
 
 def test_broken_sheet_gets_french_messages(tmp_path: Path) -> None:
     text = TEMPLATE.read_text(encoding="utf-8")
-    text = text.replace("financeurs:", "finanseurs:").replace("titre: Titre court de l'action (ce qu'elle fait, où)\n", "")
+    text = text.replace("financeurs:", "finanseurs:")
+    text = text.replace("titre: Titre court de l'action (ce qu'elle fait, où)\n", "")
     text = text.replace("# Titre court de l'action\n", "")
     text = text.replace("## Résultats / évaluation\n", "")
     broken = tmp_path / "fiche.md"

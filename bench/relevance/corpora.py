@@ -71,7 +71,7 @@ class Collection:
     name: str
     root: Path
     kb: KnowledgeBase
-    baseline: "Baseline"
+    baseline: Baseline
 
     def relative(self, path: str) -> str:
         p = Path(path)

@@ -20,7 +20,7 @@ RELEVANT = 2  # grade 1 = marginal: counts in nDCG only
 
 
 def dcg(grades: Sequence[int]) -> float:
-    return sum((2**g - 1) / math.log2(rank + 1) for rank, g in enumerate(grades, 1))
+    return float(sum((2**g - 1) / math.log2(rank + 1) for rank, g in enumerate(grades, 1)))
 
 
 def ndcg(ranking: Sequence[str], judgments: Mapping[str, int], k: int = 10) -> float:

@@ -43,16 +43,16 @@ def evaluate(queries: Sequence[Query], rank: Ranker, collections: Sequence[str],
                                "recall@20": metrics.recall(ranking, judged, 20),
                                "top3": ranking[:3]}
             rows.append(row)
-    groups: dict[str, list[dict[str, Any]]] = {"overall": rows}
+    slices: dict[str, list[dict[str, Any]]] = {"overall": rows}
     for coll in collections:
-        groups[coll] = [r for r in rows if r["collection"] == coll]
+        slices[coll] = [r for r in rows if r["collection"] == coll]
     for cat in CATEGORIES:
-        groups[f"category:{cat}"] = [r for r in rows if r["category"] == cat]
+        slices[f"category:{cat}"] = [r for r in rows if r["category"] == cat]
     summary = {
         name: {system: {m: round(metrics.mean([r[system][m] for r in group]), 4)
                         for m in ("ndcg@10", "mrr", "recall@20")} | {"n": len(group)}
                for system in systems}
-        for name, group in groups.items() if group
+        for name, group in slices.items() if group
     }
     return {"per_query": rows, "summary": summary}
 
@@ -121,7 +121,8 @@ def measure(names: Sequence[str], with_qa: bool, rebuild: bool = False, pool: bo
     from bench.relevance.corpora import FRENCH_QA, open_collection  # heavy imports after --help
 
     started = time.perf_counter()
-    opened = {name: open_collection(name, log=log, rebuild=rebuild) for name in list(names) + (["qa"] if with_qa else [])}
+    wanted = list(names) + (["qa"] if with_qa else [])
+    opened = {name: open_collection(name, log=log, rebuild=rebuild) for name in wanted}
     build_s = time.perf_counter() - started
     result: dict[str, Any] = {}
     sim: dict[str, Any] | None = None

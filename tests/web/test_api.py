@@ -15,7 +15,8 @@ from referencing.jsonschema import DRAFT202012
 
 from kb.cli import main as kb_main
 
-HIT_KEYS = {"id", "title", "type", "date", "path", "page", "collection", "relatives", "score", "snippet", "licence", "author", "url"}
+HIT_KEYS = {"id", "title", "type", "date", "path", "page", "collection", "relatives", "score", "snippet", "licence",
+            "author", "url"}
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +29,9 @@ def validator(spec: dict[str, Any], path: str, status: int) -> Draft202012Valida
     """A validator for the response schema the spec declares for GET ``path`` and ``status``."""
     content = spec["paths"][path]["get"]["responses"][str(status)]["content"]["application/json"]
     registry = Registry().with_resource("urn:openapi", Resource(contents=spec, specification=DRAFT202012))
+    body = content["schema"]
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              **({"$ref": "urn:openapi" + content["schema"]["$ref"]} if "$ref" in content["schema"] else content["schema"])}
+              **({"$ref": "urn:openapi" + body["$ref"]} if "$ref" in body else body)}
     return Draft202012Validator(schema, registry=registry)
 
 
@@ -44,7 +46,8 @@ def test_search_matches_the_cli_json_shape(client: FlaskClient, app: Any) -> Non
     api = client.get("/api/search?q=habitants&limit=5").get_json()
     assert set(api) == {"total", "hits", "facets", "suggestion", "corrected"}
     assert api["hits"] and all(set(hit) == HIT_KEYS for hit in api["hits"])
-    result = CliRunner().invoke(kb_main, ["--home", app.config["KB_HOME"], "search", "habitants", "--limit", "5", "--json"])
+    result = CliRunner().invoke(
+        kb_main, ["--home", app.config["KB_HOME"], "search", "habitants", "--limit", "5", "--json"])
     assert result.exit_code == 0, result.output
     cli = json.loads(result.output)
     assert cli["total"] == api["total"]

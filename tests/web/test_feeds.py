@@ -85,7 +85,8 @@ def test_pages_link_their_feeds(client: FlaskClient, ids: dict[str, str]) -> Non
     assert "Suivre les nouveaux documents" in home and 'href="/flux.atom"' in home
     doc = client.get(f"/d/{ids['jardins-quokka']}", follow_redirects=True).get_data(as_text=True)
     assert "Suivre les nouveaux documents" in doc
-    feeds = set(re.findall(r'<link rel="alternate" type="application/(?:rss|atom)\+xml" title="[^"]*" href="([^"]+)"', doc))
+    alternate = r'<link rel="alternate" type="application/(?:rss|atom)\+xml" title="[^"]*" href="([^"]+)"'
+    feeds = set(re.findall(alternate, doc))
     own = {unescape(f) for f in feeds if "?" in f}  # the site-wide feed is linked from every page
     assert {"/flux.rss?type=fiche+d%27exp%C3%A9rience", "/flux.atom?theme=transition+%C3%A9cologique"} <= own
     for url in own:  # each linked feed answers and holds this document

@@ -34,7 +34,8 @@ def test_newsletter_blocks_carry_licence_and_source(client: FlaskClient, ids: di
 def test_api_hits_and_documents_carry_licence_and_source(client: FlaskClient, ids: dict[str, str]) -> None:
     hit = client.get("/api/search?q=tamanoir").get_json()["hits"][0]
     assert hit["id"] == ids["guide-tamanoir"]
-    assert (hit["licence"], hit["author"], hit["url"]) == (LICENCE, "Centre de ressources « Ville & Quartiers »", ORIGIN)
+    author = "Centre de ressources « Ville & Quartiers »"
+    assert (hit["licence"], hit["author"], hit["url"]) == (LICENCE, author, ORIGIN)
     other = client.get("/api/search?q=quokka").get_json()["hits"][0]
     assert (other["licence"], other["author"], other["url"]) == (None, None, None)
     doc = client.get(f"/api/documents/{ids['guide-tamanoir']}").get_json()

@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Iterator
 from html import unescape
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,8 +14,8 @@ from flask.testing import FlaskClient
 
 from indexer.ingest import Options, index_paths
 from kb.base import KnowledgeBase
-from webui import create_app
 from kb.parts import PART_CHARS, split
+from webui import create_app
 
 PARAGRAPHS = 12_000  # ~3.6 million characters
 PAGE_BOUND = 3 * PART_CHARS  # bytes of HTML for one part, whatever the document's length

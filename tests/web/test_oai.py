@@ -174,7 +174,7 @@ def test_record_maps_dublin_core(oai: FlaskClient, oai_app: Flask, validate: Any
     assert dc["description"] == ["Un guide pour les conseils citoyens du quartier du tamanoir."]
     assert dc["language"] == ["fr"]
     header = tree.find(".//o:header", NS)
-    assert f"type:etude-rapport" in [s.text for s in header.iterfind("o:setSpec", NS)]
+    assert "type:etude-rapport" in [s.text for s in header.iterfind("o:setSpec", NS)]
     # Markup in a title is text: the XML parser gives back exactly the characters.
     hostile = next(e.id for e in kb.catalog.entries() if e.path.endswith("rapport-hostile.txt"))
     tree = validate(oai.get(f"/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:kb.example.org:{hostile}").data)
@@ -351,7 +351,8 @@ def test_incremental_harvest_sees_new_and_deleted(server: str, oai_app: Flask, h
     assert full[removed.header.identifier].deleted and record.deleted
     assert len(full) == len(before) + 1
     assert oai_app.test_client().get(f"/d/{gone.id}").status_code == 404
-    body = oai_app.test_client().get(f"/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier={removed.header.identifier}").data
+    identifier = removed.header.identifier
+    body = oai_app.test_client().get(f"/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier={identifier}").data
     tree = validate(body)
     assert tree.find(".//o:header", NS).get("status") == "deleted" and tree.find(".//o:metadata", NS) is None
 

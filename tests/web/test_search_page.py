@@ -47,7 +47,8 @@ def test_facets_are_links_that_filter_and_chips_remove_them(client: FlaskClient)
     pdf_link = next(h for h in facet_links if "format=pdf" in h)
     filtered = client.get(pdf_link).get_data(as_text=True)
     assert "Format : pdf" in filtered  # the removable chip
-    chip = next(h for h in links(filtered) if h.startswith("/recherche") and "format=pdf" not in h and "q=quartier" in h)
+    chip = next(h for h in links(filtered)
+                if h.startswith("/recherche") and "format=pdf" not in h and "q=quartier" in h)
     assert client.get(chip).status_code == 200
     # Every hit of the filtered page is a PDF.
     metas = re.findall(r'<span class="fmt">([^<]+)</span>', filtered)
@@ -68,7 +69,8 @@ def test_sort_by_date_orders_hits(client: FlaskClient) -> None:
 
 
 def test_pagination_links_keep_the_state(client: FlaskClient, base: Any) -> None:
-    html = client.get("/recherche?format=pdf&format=html&format=markdown&format=text&format=docx&format=odt").get_data(as_text=True)
+    every_format = "format=pdf&format=html&format=markdown&format=text&format=docx&format=odt"
+    html = client.get(f"/recherche?{every_format}").get_data(as_text=True)
     if "Page suivante" not in html:
         return  # too few documents without the demo corpus
     nxt = next(h for h in links(html) if "page=2" in h)

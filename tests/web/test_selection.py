@@ -9,7 +9,6 @@ from html import unescape
 import pytest
 from flask.testing import FlaskClient
 
-
 COOKIE = "kb_selection"
 
 

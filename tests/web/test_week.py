@@ -154,7 +154,8 @@ def test_the_documentalists_week(page: Any, demo: tuple[str, Path, Path]) -> Non
 
     # Subscribing to the search's feed, then a 2009 charter enters the base: it comes first.
     page.goto(address + "/recherche?q=quartier")
-    feed = urljoin(page.url, str(page.locator('link[rel=alternate][type="application/rss+xml"][href*="q="]').get_attribute("href")))
+    rss_link = page.locator('link[rel=alternate][type="application/rss+xml"][href*="q="]')
+    feed = urljoin(page.url, str(rss_link.get_attribute("href")))
     before = feed_entries(page, feed)
     assert before and all("Kervenel" not in e.title for e in before)
     (sources / "charte-jardins-kervenel.md").write_text(NEW_DOCUMENT, encoding="utf-8")
