@@ -19,7 +19,7 @@ from indexer.ingest import Options, apply
 from indexer.plan import scan
 from indexer.task import Task, run
 from indexer.workers import Pool
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.catalog import INDEXED
 
 

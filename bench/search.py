@@ -30,7 +30,7 @@ from typing import Any
 from bench.common import DATA, PYTHON, ROOT, latency, table, write_result
 from bench.corpus import TYPES, _paragraphs, build
 from kb.analysis import STOP_WORDS, fold
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 
 Query = dict[str, Any]  # q (our syntax), words, phrase, filters

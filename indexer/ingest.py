@@ -18,7 +18,7 @@ from indexer.collections import Collections
 from indexer.plan import ADD, MOVE, RELABEL, Item, Plan, scan
 from indexer.task import Outcome, Task, run
 from indexer.workers import Crash, Pool
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Change
 from kb.errors import KBError, StorageFull
 from kb.index import Analyzed

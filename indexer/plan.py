@@ -13,7 +13,7 @@ from indexer.extract.base import ExtractionError, Limits, UnsupportedFormat
 from indexer.extract.registry import extract, sniff
 from indexer.metadata.sidecar import described_name, is_sidecar, sidecar_base
 from indexer.walk import unreadable, walk
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Entry
 from kb.store import file_sha256
 

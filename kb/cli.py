@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
-from kb.base import KnowledgeBase, base_exists
+from kb.knowledgebase import KnowledgeBase, base_exists
 from kb.errors import DamagedBase, KBError, LockedError, MissingBase, NotFound
 from kb.french_click import VERSION_TEXT, Group
 from kb.model import OCR, OCR_INCOMPLETE, SCANNED_NO_OCR, SearchRequest

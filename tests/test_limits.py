@@ -81,7 +81,7 @@ def test_a_file_over_the_size_limit_costs_nothing(tmp_path: Path, monkeypatch: o
     from indexer import plan as plan_module
     from indexer.extract.base import Limits
     from indexer.ingest import Options, index_paths
-    from kb.base import KnowledgeBase
+    from kb.knowledgebase import KnowledgeBase
 
     docs = tmp_path / "docs"
     docs.mkdir()

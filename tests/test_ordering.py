@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 
 DATES = ["2019-05-01", "2023-01-10", "2021-07-07", "2016-03-15", "2024-11-30", "2020-02-29",

@@ -10,7 +10,7 @@ import pytest
 
 from indexer.ingest import Options, Report, index_paths
 from indexer.plan import scan
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 
 FICHE = """# Fiche d'expérience : un jardin partagé aux Tilleuls

@@ -15,7 +15,7 @@ from whoosh import reading
 
 from indexer.ingest import Options, index_paths
 from kb import query as kq
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.index import MAX_SPELLING_LOOKUPS, Index
 from kb.model import SearchRequest
 from kb.querysyntax import MAX_QUERY_CHARS, parse

@@ -15,7 +15,7 @@ from bench.relevance import metrics
 from bench.relevance.judgments import CATEGORIES, Query, load_queries, load_similar
 from bench.relevance.run import evaluate, evaluate_similar
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.cli import main
 from kb.model import SearchRequest
 

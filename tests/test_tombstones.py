@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 
 SANTE = "Contrat local de santé du quartier\n\nLe contrat local de santé (CLS) et la santé des habitants.\n"
 EMPLOI = "Compte rendu emploi\n\nL'emploi des jeunes, l'insertion professionnelle et la mission locale.\n"

@@ -12,7 +12,7 @@ from indexer.extract.base import Extracted
 from indexer.ingest import Options, index_paths
 from indexer.metadata import infer_metadata
 from indexer.metadata.bodies import find_names
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.errors import ConfigError
 from kb.index import SCHEMA_VERSION
 from kb.model import SearchRequest

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.errors import DamagedIndex, KBError, NotFound, QueryError
 from kb.settings import BASE_URL, read_settings
 from kb.synonyms import load_synonyms

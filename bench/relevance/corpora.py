@@ -18,7 +18,7 @@ from whoosh.analysis import StandardAnalyzer
 from whoosh.qparser import MultifieldParser, OrGroup
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 
 ROOT = Path(__file__).resolve().parents[2]

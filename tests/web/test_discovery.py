@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
 
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import Document
 from tests.web.conftest import SCRIPT, Base
 from webui import create_app

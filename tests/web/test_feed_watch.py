@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from webui import create_app
 
 

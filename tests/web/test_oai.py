@@ -21,7 +21,7 @@ from oaipmh_scythe.exceptions import NoRecordsMatch
 from oaipmh_scythe.iterator import OAIResponseIterator
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from tests.web.conftest import CORPUS, write_own_files
 from webui import create_app
 from webui.server import make_server

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from webui import create_app
 
 
