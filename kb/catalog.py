@@ -206,6 +206,7 @@ def _header(start: bytes, read: Callable[[int, int], bytes]) -> tuple[dict[str, 
 
 
 class Catalog:
+    """The documents of a base in one SQLite file: their rows, records and past removals."""
     def __init__(self, path: Path) -> None:
         self.path = path
         # One connection per thread: a web server's threads must not share cursor state.
@@ -296,6 +297,7 @@ class Catalog:
                           "place sur ce disque, puis relancez.")
 
     def close(self) -> None:
+        """Close every thread's connection."""
         with self._guard:
             for db in self._connections:
                 db.close()
@@ -309,6 +311,7 @@ class Catalog:
         return self._db
 
     def transaction(self) -> "_Txn":
+        """A write transaction (``BEGIN IMMEDIATE``) for the tables kept beside the documents."""
         return self._transaction()
 
     def _transaction(self) -> "_Txn":
@@ -324,10 +327,12 @@ class Catalog:
         return [_entry(row) for row in rows]
 
     def get(self, doc_id: str) -> Entry | None:
+        """The row of ``doc_id``, whatever its status, or None."""
         found = self.entries("id = ?", (_column(doc_id),))  # any text a user typed, even not UTF-8
         return found[0] if found else None
 
     def by_path(self, path: str) -> Entry | None:
+        """The row of the source file at ``path``, or None."""
         found = self.entries("path = ?", (_column(path),))
         return found[0] if found else None
 
@@ -344,9 +349,11 @@ class Catalog:
         return {doc_id: name for doc_id, name in rows}
 
     def by_sha(self, sha256: str) -> list[Entry]:
+        """The indexed rows whose original has this content."""
         return self.entries("sha256 = ? AND status = ?", (sha256, INDEXED))
 
     def pending(self) -> list[Entry]:
+        """Rows staged by a writer that did not settle them (interrupted)."""
         return self.entries("sync = ?", (PENDING,))
 
     def document(self, doc_id: str, text: bool = True) -> Document | None:
@@ -486,6 +493,7 @@ class Catalog:
         return {e.id for e in self.entries_of(ids) if e.status == INDEXED}
 
     def ids(self) -> set[str]:
+        """The id of every row, whatever its status."""
         return {row[0] for row in self._db.execute("SELECT id FROM documents")}
 
     def _has_tombstones(self) -> bool:
@@ -542,6 +550,7 @@ class Catalog:
         return {doc_id: name for doc_id, name in rows}
 
     def count_by(self, column: str) -> dict[str, int]:
+        """How many rows per status, or indexed documents per type or format."""
         assert column in ("status", "type", "format")
         rows = self._db.execute(
             f"SELECT COALESCE({column}, ''), COUNT(*) FROM documents WHERE status = ? GROUP BY 1 ORDER BY 2 DESC",
@@ -604,6 +613,7 @@ class Catalog:
                     db.execute("DELETE FROM tombstones WHERE id = ?", (c.id,))
 
     def mark_removed(self, ids: Iterable[str]) -> None:
+        """Stage the removal of ``ids`` (pending until ``settle``)."""
         with self._transaction() as db:
             db.executemany("UPDATE documents SET status = ?, sync = ?, updated_at = ? WHERE id = ?",
                            [(REMOVED, PENDING, now(), i) for i in ids])

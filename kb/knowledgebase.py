@@ -89,6 +89,7 @@ class KnowledgeBase:
                 pass
 
     def close(self) -> None:
+        """Release the index and the catalog connections (the base stays as it is on disk)."""
         self.index.close()
         self.catalog.close()
 
@@ -179,6 +180,7 @@ class KnowledgeBase:
         sync_folder(self.index.path)
 
     def remove(self, ids: Iterable[str]) -> int:
+        """Take documents out of the base (catalog and index); returns how many. Writers only."""
         ids = list(ids)
         if not ids:
             return 0
@@ -220,6 +222,7 @@ class KnowledgeBase:
         return count
 
     def collect_garbage(self) -> int:
+        """Delete the stored originals no indexed document refers to; returns how many."""
         keep = {e.sha256 for e in self.catalog.entries("status = ?", (INDEXED,))}
         return self.store.collect(keep)
 
@@ -240,6 +243,7 @@ class KnowledgeBase:
     # missing after the base was opened; at opening, a damaged index is rebuilt instead.
 
     def search(self, request: SearchRequest) -> SearchPage:
+        """One page of results for ``request``, each group of copies and versions shown once."""
         with reading_index():
             page = self.index.search(request)
         grouped = self.kinship.snapshot().leaders
@@ -266,6 +270,7 @@ class KnowledgeBase:
         return tuple(out[:limit])
 
     def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
+        """Up to ``count`` passages of ``doc_id`` where the words of ``query`` occur, for a result page."""
         with reading_index():
             return self.index.passages(doc_id, query, count)
 
@@ -308,6 +313,7 @@ class KnowledgeBase:
         return path
 
     def stats(self) -> Stats:
+        """Counts of the base: documents by status, type and format, originals, index entries."""
         by_status = self.catalog.count_by("status")
         return Stats(
             documents=by_status.get(INDEXED, 0), failed=by_status.get(FAILED, 0),
