@@ -197,7 +197,7 @@ def bare_whoosh(home: Path, qs: list[Query], rounds: int, tag: str, or_group: bo
         t0 = time.perf_counter()
         ix = index.create_in(str(path), schema)
         with KnowledgeBase(home) as kb, ix.writer(limitmb=256) as w:
-            for doc in kb.catalog.documents():
+            for doc in kb.documents():
                 w.add_document(id=doc.id, title=doc.title, body=doc.text)
         build_s = time.perf_counter() - t0
         (path / ".complete").write_text(f"{build_s:.1f}\n")
@@ -233,7 +233,7 @@ def tantivy_ref(home: Path, qs: list[Query], rounds: int, tag: str) -> dict[str,
         ix.register_tokenizer("fr", french)
         writer = ix.writer()
         with KnowledgeBase(home) as kb:
-            for doc in kb.catalog.documents():
+            for doc in kb.documents():
                 writer.add_document(tantivy.Document(id=doc.id, title=doc.title, body=doc.text))
         writer.commit()
         writer.wait_merging_threads()
@@ -264,7 +264,7 @@ def fts5_ref(home: Path, qs: list[Query], rounds: int, tag: str) -> dict[str, An
                    "tokenize='unicode61 remove_diacritics 2')")
         with KnowledgeBase(home) as kb:
             db.executemany("INSERT INTO docs VALUES (?, ?, ?)",
-                           ((d.id, d.title, d.text) for d in kb.catalog.documents()))
+                           ((d.id, d.title, d.text) for d in kb.documents()))
         db.commit()
         db.close()
         build_s = time.perf_counter() - t0

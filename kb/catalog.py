@@ -322,18 +322,27 @@ class Catalog:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def entries(self, where: str = "1", params: Iterable[object] = ()) -> list[Entry]:
+    def _select(self, where: str, params: Iterable[object] = ()) -> list[Entry]:
+        """Rows matching ``where``, a condition written here, never by a caller."""
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM documents WHERE {where} ORDER BY path", tuple(params))
         return [_entry(row) for row in rows]
 
+    def entries(self) -> list[Entry]:
+        """Every row, whatever its status, by source path."""
+        return self._select("1")
+
+    def indexed(self) -> list[Entry]:
+        """The rows of the indexed documents, by source path."""
+        return self._select("status = ?", (INDEXED,))
+
     def get(self, doc_id: str) -> Entry | None:
         """The row of ``doc_id``, whatever its status, or None."""
-        found = self.entries("id = ?", (_column(doc_id),))  # any text a user typed, even not UTF-8
+        found = self._select("id = ?", (_column(doc_id),))  # any text a user typed, even not UTF-8
         return found[0] if found else None
 
     def by_path(self, path: str) -> Entry | None:
         """The row of the source file at ``path``, or None."""
-        found = self.entries("path = ?", (_column(path),))
+        found = self._select("path = ?", (_column(path),))
         return found[0] if found else None
 
     def _has_column(self, table: str, column: str) -> bool:
@@ -350,11 +359,11 @@ class Catalog:
 
     def by_sha(self, sha256: str) -> list[Entry]:
         """The indexed rows whose original has this content."""
-        return self.entries("sha256 = ? AND status = ?", (sha256, INDEXED))
+        return self._select("sha256 = ? AND status = ?", (sha256, INDEXED))
 
     def pending(self) -> list[Entry]:
         """Rows staged by a writer that did not settle them (interrupted)."""
-        return self.entries("sync = ?", (PENDING,))
+        return self._select("sync = ?", (PENDING,))
 
     def document(self, doc_id: str, text: bool = True) -> Document | None:
         """The record of ``doc_id``; without ``text``, its text and pages are left empty (and
@@ -486,7 +495,7 @@ class Catalog:
 
     def entries_of(self, ids: Iterable[str]) -> list[Entry]:
         """The rows of ``ids`` (those that exist), in any order."""
-        return [e for chunk in _chunks(ids) for e in self.entries(f"id IN ({_marks(chunk)})", chunk)]
+        return [e for chunk in _chunks(ids) for e in self._select(f"id IN ({_marks(chunk)})", chunk)]
 
     def indexed_among(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` whose row says the index holds them."""

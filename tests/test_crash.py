@@ -195,7 +195,7 @@ from pathlib import Path
 from kb.knowledgebase import KnowledgeBase
 kb = KnowledgeBase(Path(sys.argv[1]))
 with kb.writing(), kb.index.batch(clear=True) as batch:
-    for doc in kb.catalog.documents():
+    for doc in kb.documents():
         batch.put(doc, new=True)
     os.kill(os.getpid(), signal.SIGKILL)  # what `kb rebuild` killed before its commit leaves
 """

@@ -36,7 +36,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
 
 
 def hostile(kb: KnowledgeBase) -> dict[str, str]:
-    text = " ".join(d.text for d in kb.catalog.documents())
+    text = " ".join(d.text for d in kb.documents())
     words = sorted({w for w in re.findall(r"[^\W\d_]{5,}", text)})
     rng = random.Random(7)
 

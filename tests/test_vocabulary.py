@@ -58,7 +58,7 @@ def test_an_older_base_is_rebuilt_with_both_facets(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with KnowledgeBase(home) as kb:
         index_paths(kb, [sources], Options(workers=1))
-        added = kb.catalog.entries()[0].added_at
+        added = kb.known_files()[0].added_at
     # What an older version left: an index of the previous schema.
     (home / "index" / "kb-schema.json").write_text(json.dumps({"schema_version": SCHEMA_VERSION - 1}))
     with KnowledgeBase(home) as kb:

@@ -82,9 +82,10 @@ class Collection:
 
     def groups(self) -> dict[str, str]:
         """Each grouped document (relative path) -> its group (the leader's relative path)."""
-        rows = self.kb.catalog.connection.execute(
-            "SELECT k.path, l.path FROM kin k JOIN kin l ON l.id = k.leader WHERE k.grouped = 1").fetchall()
-        return {self.relative(path): self.relative(leader) for path, leader in rows}
+        paths = {e.id: e.path for e in self.kb.indexed_entries()}
+        leaders = self.kb.kinship.snapshot().leaders
+        return {self.relative(paths[i]): self.relative(paths[leader]) for i, leader in leaders.items()
+                if i in paths and leader in paths}
 
     def close(self) -> None:
         self.baseline.close()
@@ -108,7 +109,7 @@ class Baseline:
                                    body=fields.TEXT(analyzer=StandardAnalyzer(), stored=True))
             ix = index.create_in(str(path), schema)
             with ix.writer(limitmb=256) as writer:
-                for doc in kb.catalog.documents():
+                for doc in kb.documents():
                     path_ = Path(doc.path)
                     rel = path_.relative_to(root) if path_.is_relative_to(root) else path_
                     writer.add_document(path=str(rel), title=doc.title, body=doc.text)

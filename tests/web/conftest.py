@@ -158,7 +158,7 @@ def ids(app: Flask) -> dict[str, str]:
     """Ids of our own documents by file stem."""
     kb: KnowledgeBase = app.extensions["kb"]
     out = {}
-    for entry in kb.catalog.entries():
+    for entry in kb.known_files():
         out[Path(entry.path).stem.removesuffix(".txt")] = entry.id
     return out
 
