@@ -501,6 +501,11 @@ class Catalog:
         """Those of ``ids`` whose row says the index holds them."""
         return {e.id for e in self.entries_of(ids) if e.status == INDEXED}
 
+    def any_settled(self) -> bool:
+        """Whether some indexed row is settled: an index committed by a writer holds it."""
+        return self._db.execute("SELECT 1 FROM documents WHERE status = ? AND sync = ? LIMIT 1",
+                                (INDEXED, DONE)).fetchone() is not None
+
     def ids(self) -> set[str]:
         """The id of every row, whatever its status."""
         return {row[0] for row in self._db.execute("SELECT id FROM documents")}

@@ -69,7 +69,9 @@ class Context:
         none, so that a reader pointed at the wrong folder says so instead of answering from an
         empty base."""
         try:
-            return KnowledgeBase(self.home, load_synonyms(self.synonyms), create=create)
+            base = KnowledgeBase(self.home, load_synonyms(self.synonyms), create=create)
+            base.repair()  # an index a new version outdated is rebuilt before any command reads it
+            return base
         except MissingBase as exc:
             missing_base(exc)
         except DamagedBase as exc:

@@ -11,7 +11,7 @@ import errno
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from filelock import FileLock, Timeout
 
 from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
 from kb.durability import orphans, reading_index, remove, size_of, sync_folder
-from kb.errors import LockedError, MissingBase, NotFound, StorageFull
+from kb.errors import DamagedIndex, LockedError, MissingBase, NotFound, StorageFull
 from kb.index import INDEX_NAME, Analyzed, Index
 from kb.kinship import Kinship, member_of
 from kb.model import OCR, SCANNED_NO_OCR, Document, Hit, SearchPage, SearchRequest
@@ -64,8 +64,10 @@ def base_exists(home: Path) -> bool:
 
 class KnowledgeBase(Records):
     """Opens a home directory, creating it unless ``create`` is false (then ``MissingBase``
-    when it holds no base). Readers need no lock; every writer runs inside ``writing()``, which
-    holds the home's lock and first finishes any interrupted work."""
+    when it holds no base). Opening never writes to an existing base: readers need no lock;
+    every writer runs inside ``writing()``, which holds the home's lock and first finishes any
+    interrupted work. A shell that may write runs ``repair()`` at start, so that an index a
+    new version outdated is rebuilt before anyone searches it."""
 
     def __init__(self, home: Path, synonyms: Synonyms | None = None, create: bool = True) -> None:
         # Made absolute once, against the working directory of the caller: a relative home
@@ -83,11 +85,8 @@ class KnowledgeBase(Records):
         # Results show a group of copies and versions once (kb.kinship).
         self.index.groups = self.kinship.snapshot
         self._lock = FileLock(str(home / "write.lock"))
-        if self.index.created and self._catalog.count_by("status").get(INDEXED):
-            # A new version changed the index format: rebuild it from the catalog now, so that
-            # readers (kb search, kb serve) never answer from an empty index.
-            with suppress(LockedError, StorageFull), self.writing():
-                pass
+        # Opening takes no lock and repairs nothing: a reader must not wait for, nor become, a
+        # writer. What needs one is done by ``writing()``, or by ``repair()`` at a shell's start.
 
     def close(self) -> None:
         """Release the index and the catalog connections (the base stays as it is on disk)."""
@@ -128,6 +127,40 @@ class KnowledgeBase(Records):
             raise
         finally:
             self._lock.release()
+
+    def repair(self) -> bool:
+        """Rebuild now, from the catalog, an index that cannot answer (``index_outdated``):
+        the step a shell that may write (``kb``, the web server) runs at start. Takes the write
+        lock for that time only, and only when there is work. False when the work is left to
+        others (another process writes, the disk is full): searches then say so
+        (``DamagedIndex``) instead of answering from an empty index."""
+        # Only a process that made the index anew can find it empty without opening a searcher
+        # (which would hold segments open before any search); another that left it so
+        # unrebuilt is told by the searches here (``kb rebuild``).
+        if not self.index.created or not self.index_outdated():
+            return True
+        try:
+            with self.writing():  # writing() first runs recover(), which rebuilds
+                pass
+        except (LockedError, StorageFull):
+            return False
+        return True
+
+    def index_outdated(self) -> bool:
+        """Whether the index holds none of the documents the catalog says were committed: it
+        was made anew (a new index format, a damaged index) and nobody has rebuilt it yet."""
+        # Rows staged but not settled are not counted: a writer's commit may be under way.
+        if not self._catalog.any_settled():
+            return False
+        with reading_index():
+            return self.index.count() == 0
+
+    def _answerable(self, found: object) -> None:
+        """Raise instead of answering nothing from an index that awaits its rebuild (checked
+        only when nothing was found: a search that finds something costs nothing more)."""
+        if not found and self.index_outdated():
+            raise DamagedIndex(f"l'index de recherche de {self.home} est à reconstruire (nouvelle version de "
+                               "Passerelles ou index endommagé) : lancez kb rebuild, puis relancez")
 
     def recover(self) -> int:
         """Replay rows left pending by an interrupted writer; rebuild a missing/outdated index;
@@ -241,12 +274,13 @@ class KnowledgeBase(Records):
     # -- reading ------------------------------------------------------------------------------
 
     # Reads of the index say ``DamagedIndex`` (French, with the fix) when a segment went
-    # missing after the base was opened; at opening, a damaged index is rebuilt instead.
+    # missing after the base was opened, or when the index awaits the rebuild ``repair()`` does.
 
     def search(self, request: SearchRequest) -> SearchPage:
         """One page of results for ``request``, each group of copies and versions shown once."""
         with reading_index():
             page = self.index.search(request)
+        self._answerable(page.total)
         grouped = self.kinship.snapshot().leaders
         if not any(h.id in grouped for h in page.hits):
             return page
@@ -261,6 +295,7 @@ class KnowledgeBase(Records):
         own = leaders.get(doc_id, doc_id)
         with reading_index():
             found = self.index.similar(doc_id, limit + 10) if leaders else self.index.similar(doc_id, limit)
+        self._answerable(found)
         seen = {own}
         out = []
         for hit in found:
@@ -273,7 +308,9 @@ class KnowledgeBase(Records):
     def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
         """Up to ``count`` passages of ``doc_id`` where the words of ``query`` occur, for a result page."""
         with reading_index():
-            return self.index.passages(doc_id, query, count)
+            found = self.index.passages(doc_id, query, count)
+        self._answerable(found)
+        return found
 
     def resolve(self, ref: str) -> Entry:
         """A document by id, or by source path (as given or resolved)."""

@@ -62,6 +62,7 @@ def test_an_older_base_is_rebuilt_with_both_facets(tmp_path: Path) -> None:
     # What an older version left: an index of the previous schema.
     (home / "index" / "kb-schema.json").write_text(json.dumps({"schema_version": SCHEMA_VERSION - 1}))
     with KnowledgeBase(home) as kb:
+        assert kb.repair()  # the explicit step the shells (kb, the web app) run at start
         assert kb.check().ok
         page = kb.search(SearchRequest(filters={"schemes": ("QPV",)}))
         assert page.total == 1

@@ -81,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     synonyms = app.config["KB_SYNONYMS"]
     app.extensions["kb"] = KnowledgeBase(Path(app.config["KB_HOME"]),
                                          load_synonyms(Path(synonyms) if synonyms else None))
+    app.extensions["kb"].repair()  # an outdated index is rebuilt before the first search
 
     from webui import api, discovery, oai, selection, views
 

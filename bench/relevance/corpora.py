@@ -145,6 +145,7 @@ def open_collection(name: str, log=print, rebuild: bool = False) -> Collection: 
             shutil.rmtree(stale, ignore_errors=True)
     fresh = not (home / "catalog.sqlite").exists() or not (home / "extracted").exists()
     kb = KnowledgeBase(home)
+    kb.repair()  # an index a new version outdated is rebuilt from the catalog
     if fresh:
         log(f"[{name}] extraction et indexation de {root} …")
         report = index_paths(kb, paths, Options())
