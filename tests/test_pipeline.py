@@ -177,7 +177,7 @@ def test_originals_are_kept_in_the_store(kb: KnowledgeBase, tmp_path: Path) -> N
     assert kb.original(entry.id).is_file()
 
 
-def test_index_format_change_rebuilds_from_the_catalog_on_open(tmp_path: Path) -> None:
+def test_index_format_change_rebuilds_from_the_catalog_on_repair(tmp_path: Path) -> None:
     write_corpus(tmp_path / "docs")
     with KnowledgeBase(tmp_path / "home") as kb:
         run(kb, tmp_path / "docs")
@@ -185,6 +185,7 @@ def test_index_format_change_rebuilds_from_the_catalog_on_open(tmp_path: Path) -
     # What an upgrade that changes the analysis or the schema looks like on disk.
     (tmp_path / "home" / "index" / "kb-schema.json").write_text('{"schema_version": 0}')
     with KnowledgeBase(tmp_path / "home") as kb:
+        assert kb.repair()  # the explicit step the shells (kb, the web app) run at start
         assert kb.index.ids() == ids
         assert kb.search(SearchRequest("jardin partagé")).total == 1
         assert kb.check().ok
