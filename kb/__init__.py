@@ -16,8 +16,8 @@ __version__ = "0.1.0"
 # Where each public name lives. Resolved on first use (PEP 562): an extraction worker that
 # imports ``kb.model`` must not pay for the catalog, the store and the search engine.
 _HOMES = {
-    "KnowledgeBase": "kb.knowledgebase", "base_exists": "kb.knowledgebase", "Stats": "kb.knowledgebase",
-    "CheckReport": "kb.knowledgebase",
+    "KnowledgeBase": "kb.knowledgebase", "base_exists": "kb.knowledgebase", "Stats": "kb.reports",
+    "CheckReport": "kb.reports",
     "Document": "kb.model", "Section": "kb.model", "Hit": "kb.model", "FacetValue": "kb.model",
     "SearchPage": "kb.model", "SearchRequest": "kb.model", "Groups": "kb.model",
     "Entry": "kb.catalog", "Change": "kb.catalog", "Revision": "kb.catalog",
@@ -34,9 +34,10 @@ if TYPE_CHECKING:
     from kb.catalog import FAILED, INDEXED, REMOVED, Change, Entry, Revision
     from kb.errors import (ConfigError, DamagedBase, DamagedIndex, KBError, LockedError, MissingBase, NotFound,
                            QueryError, StorageFull)
-    from kb.knowledgebase import CheckReport, KnowledgeBase, Stats, base_exists
+    from kb.knowledgebase import KnowledgeBase, base_exists
     from kb.model import Document, FacetValue, Groups, Hit, SearchPage, SearchRequest, Section
     from kb.parts import Part
+    from kb.reports import CheckReport, Stats
 
 
 def __getattr__(name: str) -> Any:

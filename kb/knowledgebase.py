@@ -12,7 +12,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -26,35 +26,13 @@ from kb.model import OCR, SCANNED_NO_OCR, Document, Hit, SearchPage, SearchReque
 from kb.names import unprintable
 from kb.parts import PART_CHARS, Part
 from kb.records import Records
+from kb.reports import CheckReport, Stats
 from kb.store import Store, file_sha256
 from kb.synonyms import Synonyms, load_synonyms
 
 Progress = Callable[[int], None]
 CATALOG_NAME = "catalog.sqlite"
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-
-
-@dataclass
-class CheckReport:
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    documents: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-@dataclass(frozen=True)
-class Stats:
-    documents: int
-    failed: int
-    by_type: dict[str, int]
-    by_format: dict[str, int]
-    store_files: int
-    index_documents: int
-    ocr: int = 0  # documents with pages read by OCR
-    scanned_no_ocr: int = 0  # documents with scanned pages left unread (no OCR)
 
 
 def base_exists(home: Path) -> bool:

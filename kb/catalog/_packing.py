@@ -20,14 +20,17 @@ HEAD = len(PARTED) + 4  # the magic, then the compressed header's length
 
 
 def zjson(value: object) -> bytes:
+    """``value`` as compressed JSON."""
     return zlib.compress(json.dumps(value, ensure_ascii=False).encode("utf-8"), 6)
 
 
 def unzjson(blob: bytes) -> Any:
+    """The value ``zjson`` compressed."""
     return json.loads(zlib.decompress(blob).decode("utf-8"))
 
 
 def pack(doc: Document) -> bytes:
+    """The stored form of ``doc``'s record: whole, or in parts when it is long."""
     parts = split(doc.pages, doc.text)
     if len(parts) == 1:
         return zjson(doc.to_dict())
@@ -46,6 +49,7 @@ def pack(doc: Document) -> bytes:
 
 
 def unpack(blob: bytes) -> Document:
+    """The document a record stored by ``pack`` holds (either form)."""
     if not blob.startswith(PARTED):
         return Document.from_dict(unzjson(blob))
     header, at = header_of(blob[:HEAD], lambda start, size: blob[start:start + size])

@@ -74,6 +74,7 @@ class Rows(Connected):
         return {row[0] for row in self._db.execute("SELECT id FROM documents")}
 
     def collections_of(self, ids: list[str]) -> dict[str, str]:
+        """The collection of those of ``ids`` that have one."""
         if not ids or not self._has_column("documents", "collection"):
             return {}
         rows = self._db.execute(f"SELECT id, collection FROM documents WHERE id IN ({marks(ids)}) "

@@ -68,6 +68,7 @@ class Change:
 
 
 def now() -> str:
+    """The time of a change as stored: UTC, ISO, to the microsecond."""
     # Microseconds: documents indexed by two runs within one second keep their order in the feeds.
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
@@ -84,6 +85,7 @@ def path_column(path: str) -> str | bytes:
 
 
 def entry_of(row: tuple[object, ...]) -> Entry:
+    """The ``Entry`` of a row selected with ``COLUMNS`` (a path stored as bytes decoded back)."""
     path = row[1]
     if isinstance(path, bytes):
         row = (row[0], os.fsdecode(path), *row[2:])
@@ -98,4 +100,5 @@ def chunks(ids: Iterable[str], size: int = 500) -> Iterator[list[str]]:
 
 
 def marks(values: list[str]) -> str:
+    """One ``?`` per value, for an ``IN (...)`` list."""
     return ",".join("?" * len(values))

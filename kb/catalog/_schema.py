@@ -177,6 +177,7 @@ class Connected:
 
 
 class Txn:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on error; SQLite's errors said in French."""
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
