@@ -19,8 +19,7 @@ from indexer.ingest import Options, apply
 from indexer.plan import scan
 from indexer.task import Task, run
 from indexer.workers import Pool
-from kb.base import KnowledgeBase
-from kb.catalog import INDEXED
+from kb.knowledgebase import KnowledgeBase
 
 
 class _Clock:
@@ -61,8 +60,10 @@ class _TimedPool:
 
 def _instrument(kb: KnowledgeBase, clock: _Clock) -> None:
     """Split the writer's time: catalog (SQLite), index adds (analysis + postings), commit."""
-    kb.catalog.stage = clock.wrap("catalog", kb.catalog.stage)  # type: ignore[method-assign]
-    kb.catalog.settle = clock.wrap("catalog", kb.catalog.settle)  # type: ignore[method-assign]
+    # The split is of the base's internals, which no public operation exposes: the bench
+    # times its private catalog on purpose.
+    kb._catalog.stage = clock.wrap("catalog", kb._catalog.stage)  # type: ignore[method-assign]
+    kb._catalog.settle = clock.wrap("catalog", kb._catalog.settle)  # type: ignore[method-assign]
     original_batch = kb.index.batch
 
     @contextmanager
@@ -95,8 +96,8 @@ def ingest(home: Path, workers: int, paths: list[Path]) -> dict[str, Any]:
                     plan = scan(paths, kb)
                 report = apply(plan, kb, _TimedPool(pool, clock), options)  # type: ignore[arg-type]
         wall = time.perf_counter() - started
-        entries = kb.catalog.entries("status = ?", (INDEXED,))
-        docs = list(kb.catalog.documents())
+        entries = kb.indexed_entries()
+        docs = list(kb.documents())
     clock.spent["other"] = max(0.0, wall - sum(clock.spent.values()))
     return {"cpu_s": _cpu(),
         "wall_s": wall, "parts_s": clock.spent, "indexed": len(report.indexed), "failed": len(report.failed),
@@ -115,7 +116,7 @@ def extract_only(home: Path, workers: int, paths: list[Path]) -> dict[str, Any]:
     with KnowledgeBase(home) as kb:
         with Pool(run, workers, options.limits.timeout_s, options.memory_bytes) as pool:
             plan = scan(paths, kb)
-            tasks = [Task(str(i.path), i.id or f"x{n}", i.size, i.mtime, i.sha256, str(kb.store.root), options.limits)
+            tasks = [Task(str(i.path), i.id or f"x{n}", i.size, i.mtime, i.sha256, str(kb.store_root), options.limits)
                      for n, i in enumerate(plan.work)]
             done = sum(1 for _ in pool.map_unordered(tasks))
     return {"wall_s": time.perf_counter() - started, "files": done, "cpu_s": _cpu()}

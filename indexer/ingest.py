@@ -19,10 +19,9 @@ from indexer.plan import ADD, MOVE, RELABEL, Item, Plan, scan
 from indexer.task import Outcome, Task, run
 from indexer.workers import Crash, Pool
 from kb.backend import Prepared
-from kb.base import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Change
 from kb.errors import KBError, StorageFull
-from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR
+from kb.knowledgebase import KnowledgeBase
 from kb.names import printable
 
 Progress = Callable[[int], None]
@@ -113,14 +112,13 @@ def index_paths(kb: KnowledgeBase, paths: Iterable[Path], options: Options = Opt
     # the lock's descriptor nor any SQLite handle.
     with _LazyPool(run, workers, options.limits.timeout_s, options.memory_bytes) as pool:
         with kb.writing():
-            if not kb.catalog.count_by("status"):
+            if kb.is_empty():
                 # A first indexing always has work: the workers import their libraries
                 # (~0.5 s each) while the files are scanned and hashed.
                 pool.start()
             # Documents indexed with scans left unread are read again once OCR can run, and
             # those whose OCR the time limit cut go on from their cached pages.
-            reread = (kb.catalog.ids_with_flag(SCANNED_NO_OCR) | kb.catalog.ids_with_flag(OCR_INCOMPLETE)
-                      if ocr_on else set())
+            reread = kb.reread_candidates() if ocr_on else set()
             plan = scan(paths, kb, options.retry_failed, options.follow_links, options.limits, options.force,
                         reread, Collections(options.collection))
             tick = progress(len(plan.work)) if progress else None
@@ -168,7 +166,7 @@ def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Opt
         failed=[(str(p), r) for p, r in plan.failed + plan.failed_before],
     )
     for doc_id, mtime in plan.touched:
-        kb.catalog.touch(doc_id, mtime)
+        kb.touch(doc_id, mtime)
     batch = _Batch(kb, options.batch_docs)
     _extract_into(batch, plan, kb, pool, options, report, tick)
     batch.flush()
@@ -187,7 +185,7 @@ def _extract_into(batch: "_Batch", plan: Plan, kb: KnowledgeBase, pool: Pool[Tas
     moves = [i for i in plan.work if i.action in (MOVE, RELABEL)]
     extractions = [_with_id(i, kb) for i in plan.work if i.action not in (MOVE, RELABEL)]
     for item in moves:
-        doc = kb.catalog.document(item.id)
+        doc = kb.record(item.id)
         if doc is None:  # no record to move: extract it like a new file
             extractions.append(item)
             continue
@@ -199,7 +197,7 @@ def _extract_into(batch: "_Batch", plan: Plan, kb: KnowledgeBase, pool: Pool[Tas
         if tick:
             tick(1)
     ocr_on, ocr_missing = ocr_state(options.ocr)
-    tasks = [Task(str(i.path), i.id, i.size, i.mtime, i.sha256, str(kb.store.root), options.limits,
+    tasks = [Task(str(i.path), i.id, i.size, i.mtime, i.sha256, str(kb.store_root), options.limits,
                   str(options.thesaurus) if options.thesaurus else None,
                   str(options.synonyms) if options.synonyms else None,
                   ocr_on, str(kb.home / OCR_CACHE), ocr_missing) for i in extractions]

@@ -13,7 +13,7 @@ from indexer.extract.base import ExtractionError, Limits, UnsupportedFormat
 from indexer.extract.registry import extract, sniff
 from indexer.metadata.sidecar import described_name, is_sidecar, sidecar_base
 from indexer.walk import unreadable, walk
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Entry
 from kb.store import file_sha256
 
@@ -72,12 +72,12 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
     rules = collections or Collections()
     # Folder files are looked for up to the indexed folders, not above them.
     rules.roots |= {r if r.is_dir() else r.parent for r in roots}
-    before = kb.catalog.collections()
+    before = kb.collections()
     claimed: set[str] = set()  # catalog ids already given to a file of this run
     new_files: list[tuple[Path, int, float, str, str, str | None]] = []
     # The catalog read once (one query, not one per file): a re-scan of an unchanged tree is
     # then one stat per file and a dict lookup.
-    known = {e.path: e for e in kb.catalog.entries()}
+    known = {e.path: e for e in kb.known_files()}
     listings: dict[Path, set[str]] = {}  # folder -> its names, listed once for its sidecars
     for found in walk(roots, homes=[kb.home], follow_links=follow_links):
         path = found.path

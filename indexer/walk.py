@@ -11,7 +11,7 @@ from pathlib import Path
 from indexer.metadata.sidecar import SIDECAR_SUFFIXES, sidecar_paths
 
 
-# A folder holding these is a Passerelles base (kb/base.py lays a home out so): its store
+# A folder holding these is a Passerelles base (kb/knowledgebase.py lays a home out so): its store
 # holds copies of documents, its lock files are not documents either.
 _HOME_MARKERS = ("catalog.sqlite", "store")
 HOME_REASON = "dossier d'une base Passerelles (catalogue, dépôt des originaux) : jamais indexé"

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
-from kb.base import KnowledgeBase, base_exists
+from kb.knowledgebase import KnowledgeBase, base_exists
 from kb.errors import DamagedBase, KBError, LockedError, MissingBase, NotFound
 from kb.french_click import VERSION_TEXT, Group
 from kb.model import OCR, OCR_INCOMPLETE, SCANNED_NO_OCR, SearchRequest
@@ -69,7 +69,9 @@ class Context:
         none, so that a reader pointed at the wrong folder says so instead of answering from an
         empty base."""
         try:
-            return KnowledgeBase(self.home, load_synonyms(self.synonyms), create=create)
+            base = KnowledgeBase(self.home, load_synonyms(self.synonyms), create=create)
+            base.repair()  # an index a new version outdated is rebuilt before any command reads it
+            return base
         except MissingBase as exc:
             missing_base(exc)
         except DamagedBase as exc:

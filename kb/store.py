@@ -22,6 +22,7 @@ class StoreError(OSError):
 
 
 def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content, read by chunks (hex digits)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
@@ -30,6 +31,7 @@ def file_sha256(path: Path) -> str:
 
 
 class Store:
+    """The originals of a base, one file per distinct content, under ``root``."""
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
@@ -84,6 +86,7 @@ class Store:
                 continue  # absent: nothing refers to it yet, or it will fail the check
 
     def shas(self) -> set[str]:
+        """The digests of every blob present."""
         return {p.name for p in self.root.glob("??/*") if _SHA_RE.match(p.name)}
 
     def collect(self, keep: Iterable[str]) -> int:

@@ -115,7 +115,7 @@ def test_links_leaving_the_indexed_folder_are_not_followed(tmp_path: Path) -> No
     assert search["total"] == 0
     app = create_app({"KB_HOME": str(folder / "kb-data"), "TESTING": True})
     try:
-        entries = app.extensions["kb"].catalog.entries()
+        entries = app.extensions["kb"].known_files()
         assert sorted(Path(e.path).name for e in entries) == sorted([*DOCS, "lien-interne.txt"])
         client = app.test_client()
         for entry in entries:

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.catalog import INDEXED, Catalog, Change, pack, unpack
 from kb.model import Document
 from kb.parts import PART_CHARS, Part, part_of, split
@@ -129,7 +129,7 @@ def test_a_rebuild_rewrites_in_parts_a_long_record_written_whole(tmp_path: Path)
     (docs / "fiche.txt").write_text("Une fiche courte sur le conseil citoyen.", encoding="utf-8")
     with KnowledgeBase(tmp_path / "home") as kb:
         index_paths(kb, [docs], Options(workers=1))
-        ids = {Path(e.path).name: e.id for e in kb.catalog.entries()}
+        ids = {Path(e.path).name: e.id for e in kb.known_files()}
         before = {name: kb.document(doc_id) for name, doc_id in ids.items()}
     with sqlite3.connect(tmp_path / "home" / "catalog.sqlite") as db:  # as an older version wrote it
         db.execute("UPDATE documents SET record = ? WHERE id = ?",

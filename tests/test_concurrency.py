@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 
 KB = [sys.executable, "-m", "kb.cli"]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
+from tests.conftest import corpus_path
 from kb.model import SearchRequest
 from tests.conftest import corpus_path
 

@@ -70,7 +70,7 @@ def test_sigkill_mid_run_then_rerun_converges(many_files: Path, tmp_path: Path, 
 
 
 def test_second_writer_refuses_with_clear_message(many_files: Path, tmp_path: Path) -> None:
-    from kb.base import KnowledgeBase
+    from kb.knowledgebase import KnowledgeBase
 
     home = tmp_path / "home"
     with KnowledgeBase(home) as base, base.writing():
@@ -193,10 +193,10 @@ def test_ctrl_c_stops_with_a_french_message_and_nothing_lost(longer_run: Path, t
 KILLED_WRITER = """
 import os, signal, sys
 from pathlib import Path
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 kb = KnowledgeBase(Path(sys.argv[1]))
 with kb.writing(), kb.index.batch(clear=True) as batch:
-    for doc in kb.catalog.documents():
+    for doc in kb.documents():
         batch.put(doc, new=True)
     os.kill(os.getpid(), signal.SIGKILL)  # what `kb rebuild` killed before its commit leaves
 """

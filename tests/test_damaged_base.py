@@ -151,7 +151,7 @@ def test_an_index_commit_is_on_disk_before_the_catalog_says_done(tmp_path: Path,
     """Every file of the committed index, and its folder, is fsynced before the rows settle."""
     import os
 
-    from kb.base import KnowledgeBase
+    from kb.knowledgebase import KnowledgeBase
     from kb.catalog import INDEXED, Catalog, Change
     from kb.model import Document
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 
 PAIRS = 15

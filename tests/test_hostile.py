@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from indexer.extract.base import Extracted, ExtractionError
 from indexer.ingest import Options, index_paths
 from kb.analysis import Analyzer
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"

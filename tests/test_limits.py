@@ -81,7 +81,7 @@ def test_a_file_over_the_size_limit_costs_nothing(tmp_path: Path, monkeypatch: o
     from indexer import plan as plan_module
     from indexer.extract.base import Limits
     from indexer.ingest import Options, index_paths
-    from kb.base import KnowledgeBase
+    from kb.knowledgebase import KnowledgeBase
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -99,7 +99,7 @@ def test_a_file_over_the_size_limit_costs_nothing(tmp_path: Path, monkeypatch: o
         failed = {Path(f["path"]).name: f["reason"] for f in report["failed"]}
         assert failed == {"enorme.pdf": "fichier trop volumineux : 300 Mo (limite 10 Mo)", "vide.txt": "fichier vide"}
         assert "enorme.pdf" not in hashed  # refused before it is read at all
-        assert len(kb.store.shas()) == 1
+        assert len(kb._store.shas()) == 1
         before = store_bytes(home)
         assert before < 1_000_000
 

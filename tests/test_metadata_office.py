@@ -10,7 +10,7 @@ from indexer.extract.registry import extract
 from indexer.ingest import Options, index_paths
 from indexer.metadata.dates import find_date
 from indexer.metadata.infer import infer_metadata
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 
 
 def meta_of(path: Path):  # type: ignore[no-untyped-def]

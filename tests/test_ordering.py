@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 
 DATES = ["2019-05-01", "2023-01-10", "2021-07-07", "2016-03-15", "2024-11-30", "2020-02-29",
@@ -84,13 +84,13 @@ def test_equal_scores_tie_in_a_stable_order(base: tuple[KnowledgeBase, dict]) ->
 
 def test_indexed_among_answers_for_more_ids_than_one_statement_takes(base: tuple[KnowledgeBase, dict]) -> None:
     kb, _ = base
-    indexed = {e.id for e in kb.catalog.entries("status = 'indexed'")}
+    indexed = {e.id for e in kb.indexed_entries()}
     assert len(indexed) == len(DATES) + 2
     # More ids than SQLite before 3.32 takes in one statement (999): looked up in several.
     unknown = [f"absent{n:05d}" for n in range(5_000)]
     asked = unknown[:2_500] + sorted(indexed) + unknown[2_500:]
-    assert kb.catalog.indexed_among(asked) == indexed
-    assert kb.catalog.indexed_among(unknown) == set()
+    assert kb.indexed_among(asked) == indexed
+    assert kb.indexed_among(unknown) == set()
     one = sorted(indexed)[0]
     kb.remove([one])
-    assert kb.catalog.indexed_among(asked) == indexed - {one}
+    assert kb.indexed_among(asked) == indexed - {one}

@@ -10,7 +10,7 @@ import pytest
 
 from indexer.ingest import Options, Report, index_paths
 from indexer.plan import scan
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 
 FICHE = """# Fiche d'expérience : un jardin partagé aux Tilleuls
@@ -77,13 +77,13 @@ def test_cp1252_text_is_searchable_with_and_without_accents(kb: KnowledgeBase, t
 def test_edit_keeps_id_and_updates_text(kb: KnowledgeBase, tmp_path: Path) -> None:
     files = write_corpus(tmp_path / "docs")
     run(kb, tmp_path / "docs")
-    before = kb.catalog.by_path(str(files["fiche"]))
+    before = kb.entry_at(str(files["fiche"]))
     assert before is not None
     files["fiche"].write_text(FICHE + "\nNouveau : un composteur collectif.\n", encoding="utf-8")
     os.utime(files["fiche"], (1_700_000_000, 1_700_000_000))
     report = run(kb, tmp_path / "docs")
     assert report.indexed == [str(files["fiche"])]
-    after = kb.catalog.by_path(str(files["fiche"]))
+    after = kb.entry_at(str(files["fiche"]))
     assert after is not None and after.id == before.id and after.sha256 != before.sha256
     assert [h.id for h in kb.search(SearchRequest("composteur")).hits] == [before.id]
     assert kb.check().ok
@@ -100,7 +100,7 @@ def test_touched_file_is_unchanged(kb: KnowledgeBase, tmp_path: Path) -> None:
 def test_move_keeps_id_and_prune_removes_gone(kb: KnowledgeBase, tmp_path: Path) -> None:
     files = write_corpus(tmp_path / "docs")
     run(kb, tmp_path / "docs")
-    old = kb.catalog.by_path(str(files["page"]))
+    old = kb.entry_at(str(files["page"]))
     assert old is not None
     moved = tmp_path / "docs" / "archives" / "conseil-2021.html"
     moved.parent.mkdir()
@@ -109,9 +109,9 @@ def test_move_keeps_id_and_prune_removes_gone(kb: KnowledgeBase, tmp_path: Path)
     report = run(kb, tmp_path / "docs", prune=True)
     assert report.indexed == [str(moved)]
     assert report.removed == [str(files["charte"])]
-    entry = kb.catalog.by_path(str(moved))
+    entry = kb.entry_at(str(moved))
     assert entry is not None and entry.id == old.id
-    assert kb.catalog.by_path(str(files["charte"])) is None
+    assert kb.entry_at(str(files["charte"])) is None
     assert kb.search(SearchRequest("Valmont partenariale")).total == 0
     assert kb.document(old.id).path == str(moved)
     assert kb.check().ok
@@ -148,13 +148,13 @@ def test_dry_run_writes_nothing(kb: KnowledgeBase, tmp_path: Path) -> None:
     write_corpus(tmp_path / "docs")
     plan = scan([tmp_path / "docs"], kb)
     assert len(plan.work) == 3
-    assert kb.catalog.entries() == [] and kb.index.count() == 0 and kb.store.shas() == set()
+    assert kb.known_files() == [] and kb.index.count() == 0 and kb._store.shas() == set()
 
 
 def test_rebuild_and_rm_keep_everything_consistent(kb: KnowledgeBase, tmp_path: Path) -> None:
     files = write_corpus(tmp_path / "docs")
     run(kb, tmp_path / "docs")
-    ids = {e.id for e in kb.catalog.entries()}
+    ids = {e.id for e in kb.known_files()}
     with kb.writing():
         assert kb.rebuild() == 3
     assert kb.index.ids() == ids
@@ -163,7 +163,7 @@ def test_rebuild_and_rm_keep_everything_consistent(kb: KnowledgeBase, tmp_path: 
         kb.remove([entry.id])
         kb.collect_garbage()
     assert kb.index.ids() == ids - {entry.id}
-    assert entry.sha256 not in kb.store.shas()
+    assert entry.sha256 not in kb._store.shas()
     assert kb.check().ok
 
 
@@ -177,7 +177,7 @@ def test_originals_are_kept_in_the_store(kb: KnowledgeBase, tmp_path: Path) -> N
     assert kb.original(entry.id).is_file()
 
 
-def test_index_format_change_rebuilds_from_the_catalog_on_open(tmp_path: Path) -> None:
+def test_index_format_change_rebuilds_from_the_catalog_on_repair(tmp_path: Path) -> None:
     write_corpus(tmp_path / "docs")
     with KnowledgeBase(tmp_path / "home") as kb:
         run(kb, tmp_path / "docs")
@@ -185,6 +185,7 @@ def test_index_format_change_rebuilds_from_the_catalog_on_open(tmp_path: Path) -
     # What an upgrade that changes the analysis or the schema looks like on disk.
     (tmp_path / "home" / "index" / "kb-schema.json").write_text('{"schema_version": 0}')
     with KnowledgeBase(tmp_path / "home") as kb:
+        assert kb.repair()  # the explicit step the shells (kb, the web app) run at start
         assert kb.index.ids() == ids
         assert kb.search(SearchRequest("jardin partagé")).total == 1
         assert kb.check().ok

@@ -14,7 +14,7 @@ import pytest
 from whoosh import reading
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 from kb.querysyntax import MAX_QUERY_CHARS, parse
 from kb.whoosh_backend import query as kq
@@ -37,7 +37,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
 
 
 def hostile(kb: KnowledgeBase) -> dict[str, str]:
-    text = " ".join(d.text for d in kb.catalog.documents())
+    text = " ".join(d.text for d in kb.documents())
     words = sorted({w for w in re.findall(r"[^\W\d_]{5,}", text)})
     rng = random.Random(7)
 

@@ -16,7 +16,7 @@ from bench.relevance import metrics
 from bench.relevance.judgments import CATEGORIES, Query, load_queries, load_similar
 from bench.relevance.run import evaluate, evaluate_similar
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.cli import main
 from kb.model import SearchRequest
 
@@ -171,7 +171,7 @@ def test_similar_documents_of_real_legal_articles(tmp_path: Path) -> None:
     with KnowledgeBase(tmp_path / "home") as kb:
         assert index_paths(kb, [src], Options(workers=2)).failed == []
         for title in ("Titre III", "Titre IV"):
-            entries = [e for e in kb.catalog.entries() if f"__{title}__" in e.path]
+            entries = [e for e in kb.known_files() if f"__{title}__" in e.path]
             assert len(entries) > 50
             shares = []
             for entry in entries:

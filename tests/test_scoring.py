@@ -12,7 +12,7 @@ from whoosh import scoring
 
 from indexer.ingest import Options, index_paths
 from kb import querysyntax as qs
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.whoosh_backend.matching import matched_docs, scores_of
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"

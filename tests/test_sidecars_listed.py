@@ -12,7 +12,7 @@ from pathlib import Path
 
 from indexer.ingest import Options, index_paths
 from indexer.plan import scan
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "corpus" / "documents"

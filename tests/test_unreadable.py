@@ -19,7 +19,7 @@ from indexer.ingest import Options, index_paths
 from indexer.plan import scan
 from indexer.task import Task, run
 from indexer.walk import VANISHED
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 
 TEXT = "Le conseil citoyen du quartier prioritaire a organisé une marche exploratoire nocturne."
 

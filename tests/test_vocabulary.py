@@ -12,7 +12,7 @@ from indexer.extract.base import Extracted
 from indexer.ingest import Options, index_paths
 from indexer.metadata import infer_metadata
 from indexer.metadata.bodies import find_names
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.errors import ConfigError
 from kb.whoosh_backend.schema import SCHEMA_VERSION
 from kb.model import SearchRequest
@@ -58,10 +58,11 @@ def test_an_older_base_is_rebuilt_with_both_facets(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with KnowledgeBase(home) as kb:
         index_paths(kb, [sources], Options(workers=1))
-        added = kb.catalog.entries()[0].added_at
+        added = kb.known_files()[0].added_at
     # What an older version left: an index of the previous schema.
     (home / "index" / "kb-schema.json").write_text(json.dumps({"schema_version": SCHEMA_VERSION - 1}))
     with KnowledgeBase(home) as kb:
+        assert kb.repair()  # the explicit step the shells (kb, the web app) run at start
         assert kb.check().ok
         page = kb.search(SearchRequest(filters={"schemes": ("QPV",)}))
         assert page.total == 1

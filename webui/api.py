@@ -26,8 +26,7 @@ def search() -> Response:
     state = search_state()
     result = knowledge_base().search(state.request(limit))
     # Licence and source are not in the index: read from the catalog, one record per hit.
-    catalog = knowledge_base().catalog
-    records = {h.id: catalog.document(h.id, text=False) for h in result.hits}
+    records = {h.id: knowledge_base().record(h.id, text=False) for h in result.hits}
     hits = [{"id": h.id, "title": h.title, "type": h.type, "date": h.date, "path": h.path, "page": h.page,
              "collection": h.collection, "score": h.score,
              "relatives": [{"id": i, "title": t, "label": label} for i, t, label in h.relatives], "snippet": h.snippet, **_credit(records.get(h.id))} for h in result.hits]
@@ -64,7 +63,7 @@ def document(doc_id: str) -> Response:
         return jsonify(data)
     # The text is written out part by part: a 20-million-character report would otherwise be
     # held whole, several times over, by every request asking for it.
-    return Response(_with_text(data, base.catalog.text_chunks(doc.id), base.catalog.pieces(doc.id)),
+    return Response(_with_text(data, base.text_chunks(doc.id), base.pieces(doc.id)),
                     mimetype="application/json")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, request
 
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.synonyms import load_synonyms
 
 # The key of each app's closer in ``app.extensions``, beside the base itself under "kb".

@@ -17,7 +17,7 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, current_app
 
-from kb.catalog import INDEXED, Entry
+from kb.catalog import Entry
 from kb.model import Document
 from kb.vocabulary import default_vocabulary
 from webui.context import knowledge_base
@@ -45,7 +45,7 @@ def _lastmod(stamp: str) -> str:
 
 def _documents() -> list[Entry]:
     # By date of entry: new documents go to the last file, the earlier files stay as they were.
-    entries = knowledge_base().catalog.entries("status = ?", (INDEXED,))
+    entries = knowledge_base().indexed_entries()
     return sorted(entries, key=lambda e: (e.added_at, e.id))
 
 
@@ -109,7 +109,7 @@ def exported() -> list[Document]:
     result = kb.search(replace(state, page=1).request(size, facets=False))
     docs = []
     for hit in result.hits:
-        doc = kb.catalog.document(hit.id, text=False)
+        doc = kb.record(hit.id, text=False)
         if doc is not None:  # removed meanwhile
             docs.append(doc)
     return docs

@@ -68,7 +68,7 @@ def items(result: SearchPage) -> list[Item]:
     for hit in result.hits:
         try:
             entry = kb.resolve(hit.id)
-            doc = kb.catalog.document(entry.id, text=False)  # metadata: a feed shows no text
+            doc = kb.record(entry.id, text=False)  # metadata: a feed shows no text
         except NotFound:
             continue
         added = _parse(hit.added) or _parse(entry.added_at) or EPOCH

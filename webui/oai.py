@@ -94,7 +94,7 @@ def item(revision: Revision) -> Item | None:
     row was read."""
     if not revision.live:
         return Item(revision, None, set_specs(revision.type, revision.themes, revision.collection))
-    doc = knowledge_base().catalog.document(revision.id, text=False)
+    doc = knowledge_base().record(revision.id, text=False)
     if doc is None:  # removed since the row was read
         return None
     return Item(revision, doc, set_specs(doc.type, doc.themes, doc.collection))
@@ -118,11 +118,11 @@ def _may_be_in(revision: Revision, wanted: str | None) -> bool:
 
 def walk(query: Query) -> Iterator[Item]:
     """The records of ``query`` after its position, in order."""
-    catalog = knowledge_base().catalog
+    kb = knowledge_base()
     since, before = bounds(query)
     after = query.after
     while True:
-        batch = catalog.revisions(since, before, after, _SCAN)
+        batch = kb.revisions(since, before, after, _SCAN)
         for revision in batch:
             if not _may_be_in(revision, query.set):
                 continue  # a type set is decided from the catalog row: no record read
@@ -175,7 +175,7 @@ def record(parent: ET.Element, found: Item) -> None:
 def identify(root: ET.Element) -> None:
     """Fill the answer to ``Identify``: name, address, contact, earliest datestamp, deleted records kept."""
     config = current_app.config
-    first = knowledge_base().catalog.revisions(limit=1)
+    first = knowledge_base().revisions(limit=1)
     element = _sub(root, "Identify")
     _sub(element, "repositoryName", f"{config['SITE_NAME']} — base de connaissances politique de la ville")
     _sub(element, "baseURL", absolute(url_for("oai.endpoint")))
@@ -198,7 +198,7 @@ def admin_email() -> str:
 
 def metadata_formats(root: ET.Element, args: dict[str, str]) -> None:
     """Fill the answer to ``ListMetadataFormats``: oai_dc only (for a known identifier, when one is given)."""
-    if "identifier" in args and knowledge_base().catalog.revision(doc_id_of(args["identifier"])) is None:
+    if "identifier" in args and knowledge_base().revision(doc_id_of(args["identifier"])) is None:
         fail("idDoesNotExist", "Identifiant inconnu de cet entrepôt.")
     element = _sub(root, "ListMetadataFormats")
     fmt = _sub(element, "metadataFormat")
@@ -211,7 +211,7 @@ def sets() -> list[tuple[str, str]]:
     """(setSpec, setName): the types of the base, its collections and its documents' themes."""
     kb = knowledge_base()
     out = [("type", SET_NAMES["type"])]
-    out += [(f"type:{slugify(t)}", f"Type : {t}") for t in sorted(kb.catalog.count_by("type")) if t]
+    out += [(f"type:{slugify(t)}", f"Type : {t}") for t in sorted(kb.types()) if t]
     everything = kb.search(SearchRequest(page_size=1, facets=True)).facets
     collections = everything.get("collection", ())
     if collections:
@@ -239,7 +239,7 @@ def get_record(root: ET.Element, args: dict[str, str]) -> None:
     """Fill the answer to ``GetRecord``, or fail with ``idDoesNotExist``."""
     doc_id = doc_id_of(args["identifier"])
     check_list(Query("GetRecord", args["metadataPrefix"]))
-    revision = knowledge_base().catalog.revision(doc_id)
+    revision = knowledge_base().revision(doc_id)
     found = item(revision) if revision is not None else None
     if found is None:
         fail("idDoesNotExist", "Identifiant inconnu de cet entrepôt.")

@@ -50,7 +50,7 @@ def _read_cookie() -> tuple[str, ...]:
     ids = tuple(dict.fromkeys(i for i in raw.split(SEPARATOR) if valid_id(i)))[:limit]
     if not ids:
         return ()
-    indexed = knowledge_base().catalog.indexed_among(ids)
+    indexed = knowledge_base().indexed_among(ids)
     return tuple(i for i in ids if i in indexed)
 
 
@@ -150,7 +150,7 @@ def change() -> Response | WerkzeugResponse:
     shown, ticked, removed = set(_ids("affiches")), _ids("sel"), set(_ids("retirer"))
     keep = [i for i in selection if i not in removed and (i not in shown or i in ticked)]
     wanted = [i for i in dict.fromkeys(ticked + _ids("ajouter")) if i not in removed and i not in keep]
-    indexed = knowledge_base().catalog.indexed_among(wanted) if wanted else set()
+    indexed = knowledge_base().indexed_among(wanted) if wanted else set()
     new = tuple(keep + [i for i in wanted if i in indexed])
     limit = current_app.config["MAX_SELECTION"]
     if len(new) > limit:

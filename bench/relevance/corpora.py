@@ -18,7 +18,7 @@ from whoosh.analysis import StandardAnalyzer
 from whoosh.qparser import MultifieldParser, OrGroup
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,9 +83,10 @@ class Collection:
 
     def groups(self) -> dict[str, str]:
         """Each grouped document (relative path) -> its group (the leader's relative path)."""
-        rows = self.kb.catalog.connection.execute(
-            "SELECT k.path, l.path FROM kin k JOIN kin l ON l.id = k.leader WHERE k.grouped = 1").fetchall()
-        return {self.relative(path): self.relative(leader) for path, leader in rows}
+        paths = {e.id: e.path for e in self.kb.indexed_entries()}
+        leaders = self.kb.kinship.snapshot().leaders
+        return {self.relative(paths[i]): self.relative(paths[leader]) for i, leader in leaders.items()
+                if i in paths and leader in paths}
 
     def close(self) -> None:
         self.baseline.close()
@@ -109,7 +110,7 @@ class Baseline:
                                    body=fields.TEXT(analyzer=StandardAnalyzer(), stored=True))
             ix = index.create_in(str(path), schema)
             with ix.writer(limitmb=256) as writer:
-                for doc in kb.catalog.documents():
+                for doc in kb.documents():
                     path_ = Path(doc.path)
                     rel = path_.relative_to(root) if path_.is_relative_to(root) else path_
                     writer.add_document(path=str(rel), title=doc.title, body=doc.text)
@@ -145,6 +146,7 @@ def open_collection(name: str, log=print, rebuild: bool = False) -> Collection: 
             shutil.rmtree(stale, ignore_errors=True)
     fresh = not (home / "catalog.sqlite").exists() or not (home / "extracted").exists()
     kb = KnowledgeBase(home)
+    kb.repair()  # an index a new version outdated is rebuilt from the catalog
     if fresh:
         log(f"[{name}] extraction et indexation de {root} …")
         report = index_paths(kb, paths, Options())

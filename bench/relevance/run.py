@@ -151,7 +151,7 @@ def measure(names: Sequence[str], with_qa: bool, rebuild: bool = False, pool: bo
             c = opened[coll]
             if system == "baseline":
                 return c.baseline.similar(doc, 4)
-            entry = c.kb.catalog.by_path(str(c.root / doc))
+            entry = c.kb.entry_at(str(c.root / doc))
             return [c.relative(h.path) for h in c.kb.similar(entry.id, 4)] if entry else []
 
         if names:
@@ -235,7 +235,7 @@ def _print_pool(queries: Sequence[Query], opened: dict[str, Any]) -> None:
             and_hits = [h["path"] for h in c.baseline.searcher.search(and_parser.parse(q.text), limit=20)]
             pool = dict.fromkeys(c.baseline.search(q.text, 20) + c.search(q.text, 20) + and_hits)
             for p in (p for p in pool if p not in q.judgments.get(name, {})):
-                entry = c.kb.catalog.by_path(str(c.root / p))
+                entry = c.kb.entry_at(str(c.root / p))
                 if entry is None:
                     continue
                 passages = c.kb.passages(entry.id, q.text, 1)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.backend import open_backend
 from kb.model import Groups
 from kb.synonyms import load_synonyms
@@ -38,7 +38,7 @@ def make_backend() -> MakeBackend:
 def records(demo_base: KnowledgeBase) -> list[Record]:
     """The demo corpus's documents, by path: extraction workers file them in any order, and
     the order they are put in decides which of two equal scores comes first."""
-    found = sorted(demo_base.catalog.records(), key=lambda record: record[0].path)
+    found = sorted(demo_base.documents_added(), key=lambda record: record[0].path)
     assert len(found) >= 40
     return found
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from kb.model import Groups, SearchPage, SearchRequest
 from tests.contract.support import MakeBackend, Record, fill, found_ids, put
 

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from webui import create_app
 from webui.context import close_base
 
@@ -159,7 +159,7 @@ def ids(app: Flask) -> dict[str, str]:
     """Ids of our own documents by file stem."""
     kb: KnowledgeBase = app.extensions["kb"]
     out = {}
-    for entry in kb.catalog.entries():
+    for entry in kb.known_files():
         out[Path(entry.path).stem.removesuffix(".txt")] = entry.id
     return out
 

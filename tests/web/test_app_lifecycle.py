@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import webui.context
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from tests.web.conftest import ROOT, Base
 from webui import create_app
 from webui.context import close_base
@@ -71,7 +71,7 @@ def test_the_server_closes_its_base_when_it_stops(base: Base, closed: list[Path]
 
 def test_the_base_of_a_live_app_is_closed_at_exit(base: Base) -> None:
     script = f"""
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 close = KnowledgeBase.close
 def watched(self):
     print("fermée", self.home, flush=True)

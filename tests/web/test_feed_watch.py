@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from webui import create_app
 
 
@@ -116,10 +116,10 @@ def test_a_document_that_failed_first_enters_the_base_when_it_is_indexed(tmp_pat
     index(home, sources)
     kb = KnowledgeBase(home)
     try:
-        entry = kb.catalog.by_path(str(big.resolve()))
+        entry = kb.entry_at(str(big.resolve()))
         assert entry is not None
         failed_at = entry.added_at
-        with kb.catalog._transaction() as db:  # as a run refused by a limit leaves it
+        with kb._catalog._transaction() as db:  # as a run refused by a limit leaves it
             db.execute("UPDATE documents SET status = 'failed' WHERE id = ?", (entry.id,))
     finally:
         kb.close()
@@ -127,7 +127,7 @@ def test_a_document_that_failed_first_enters_the_base_when_it_is_indexed(tmp_pat
     index(home, sources)
     kb = KnowledgeBase(home)
     try:
-        entry = kb.catalog.by_path(str(big.resolve()))
+        entry = kb.entry_at(str(big.resolve()))
         assert entry is not None and entry.status == "indexed"
         assert entry.added_at > failed_at
     finally:

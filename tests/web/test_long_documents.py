@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
+from webui import create_app
 from kb.parts import PART_CHARS, split
 from webui import create_app
 
@@ -39,7 +40,7 @@ def long_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, 
     with KnowledgeBase(home) as kb:
         report = index_paths(kb, [docs], Options(workers=1))
         assert len(report.indexed) == 1, report.to_dict()
-        doc_id = kb.catalog.entries()[0].id
+        doc_id = kb.known_files()[0].id
     app = create_app({"KB_HOME": str(home), "TESTING": True})
     yield app, doc_id
     app.extensions["kb"].close()

@@ -21,7 +21,7 @@ from oaipmh_scythe.exceptions import NoRecordsMatch
 from oaipmh_scythe.iterator import OAIResponseIterator
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from tests.web.conftest import CORPUS, write_own_files
 from webui import create_app
 from webui.server import make_server
@@ -102,7 +102,7 @@ def _kb(app: Flask) -> KnowledgeBase:
 
 
 def _live_ids(app: Flask) -> set[str]:
-    return {e.id for e in _kb(app).catalog.entries("status = 'indexed'")}
+    return {e.id for e in _kb(app).indexed_entries()}
 
 
 def _doc_id(identifier: str) -> str:
@@ -158,7 +158,7 @@ def test_whole_base_harvested_through_every_page(server: str, oai_app: Flask, va
 
 def test_record_maps_dublin_core(oai: FlaskClient, oai_app: Flask, validate: Any) -> None:
     kb = _kb(oai_app)
-    tamanoir = next(e.id for e in kb.catalog.entries() if e.path.endswith("guide-tamanoir.txt"))
+    tamanoir = next(e.id for e in kb.known_files() if e.path.endswith("guide-tamanoir.txt"))
     tree = validate(oai.get(f"/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:kb.example.org:{tamanoir}").data)
     dc = {el.tag.split("}")[1]: [] for el in tree.iterfind(".//oai_dc:dc/*", NS)}
     for el in tree.iterfind(".//oai_dc:dc/*", NS):
@@ -176,7 +176,7 @@ def test_record_maps_dublin_core(oai: FlaskClient, oai_app: Flask, validate: Any
     header = tree.find(".//o:header", NS)
     assert "type:etude-rapport" in [s.text for s in header.iterfind("o:setSpec", NS)]
     # Markup in a title is text: the XML parser gives back exactly the characters.
-    hostile = next(e.id for e in kb.catalog.entries() if e.path.endswith("rapport-hostile.txt"))
+    hostile = next(e.id for e in kb.known_files() if e.path.endswith("rapport-hostile.txt"))
     tree = validate(oai.get(f"/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:kb.example.org:{hostile}").data)
     assert tree.findtext(".//dc:title", namespaces=NS) == "Rapport <b>gras</b> sur la médiation xylophonique"
     assert "<script>" in tree.findtext(".//dc:description", namespaces=NS)
@@ -185,7 +185,7 @@ def test_record_maps_dublin_core(oai: FlaskClient, oai_app: Flask, validate: Any
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="demo corpus absent")
 def test_coverage_gives_territory_and_qpv(oai: FlaskClient, oai_app: Flask, validate: Any) -> None:
     kb = _kb(oai_app)
-    tilleuls = next(e.id for e in kb.catalog.entries() if e.path.endswith("fiche-participation-habitants-tilleuls.md"))
+    tilleuls = next(e.id for e in kb.known_files() if e.path.endswith("fiche-participation-habitants-tilleuls.md"))
     tree = validate(oai.get(f"/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:kb.example.org:{tilleuls}").data)
     coverage = [el.text for el in tree.iterfind(".//dc:coverage", NS)]
     assert "Valmont — quartier des Tilleuls (QPV)" in coverage
@@ -203,7 +203,7 @@ def test_sets_list_types_and_themes_and_select_records(server: str, oai_app: Fla
     assert specs["type:etude-rapport"] == "Type : étude/rapport"
     assert any(s.startswith("theme:") for s in specs)
     kb = _kb(oai_app)
-    reports = {e.id for e in kb.catalog.entries("status = 'indexed' AND type = 'étude/rapport'")}
+    reports = {e.id for e in kb.indexed_entries() if e.type == "étude/rapport"}
     with Scythe(server) as scythe:
         headers = list(scythe.list_identifiers(metadata_prefix="oai_dc", set_="type:etude-rapport"))
         everything_typed = list(scythe.list_identifiers(metadata_prefix="oai_dc", set_="type"))
@@ -224,14 +224,14 @@ def test_collections_are_sets_decided_without_reading_records(server: str, oai_a
              for s in tree.iterfind(".//o:set", NS)}
     assert specs["collection:observatoire-regional-des-quartiers"] == "Collection : Observatoire régional des quartiers"
     kb = _kb(oai_app)
-    studies = {e.id for e in kb.catalog.entries("status = 'indexed'") if "/etudes-rapports/" in e.path}
+    studies = {e.id for e in kb.indexed_entries() if "/etudes-rapports/" in e.path}
     with Scythe(server) as scythe:
         headers = list(scythe.list_identifiers(metadata_prefix="oai_dc",
                                                set_="collection:observatoire-regional-des-quartiers"))
         pooled = list(scythe.list_identifiers(metadata_prefix="oai_dc", set_="collection"))
     assert {_doc_id(h.identifier) for h in headers} == studies and studies
     assert all("collection:observatoire-regional-des-quartiers" in h.setSpecs for h in headers)
-    with_collection = {e.id for e in kb.catalog.entries("status = 'indexed'") if "/corpus/" in e.path}
+    with_collection = {e.id for e in kb.indexed_entries() if "/corpus/" in e.path}
     assert {_doc_id(h.identifier) for h in pooled} == with_collection
 
 
@@ -328,8 +328,8 @@ def test_incremental_harvest_sees_new_and_deleted(server: str, oai_app: Flask, h
     other = KnowledgeBase(home / "home")
     try:
         index_paths(other, [home / "sources"], Options(workers=1))
-        gone = next(e for e in other.catalog.entries() if e.path.endswith("jardins-quokka.md"))
-        added = next(e for e in other.catalog.entries() if e.path.endswith("note-pangolin.txt"))
+        gone = next(e for e in other.known_files() if e.path.endswith("jardins-quokka.md"))
+        added = next(e for e in other.known_files() if e.path.endswith("note-pangolin.txt"))
         with other.writing():
             other.remove([gone.id])
     finally:

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from indexer.ingest import Options, index_paths
-from kb.base import KnowledgeBase
+from kb.knowledgebase import KnowledgeBase
 from webui import create_app
 
 
@@ -19,7 +19,7 @@ def test_permalink_survives_rebuild_and_move(tmp_path: Path, quokka_markdown: st
     writer = KnowledgeBase(home)  # stands for `kb index` / `kb rebuild` in another process
     try:
         index_paths(writer, [sources], Options(workers=1))
-        [entry] = writer.catalog.entries()
+        [entry] = writer.known_files()
         doc_id = entry.id
         app = create_app({"KB_HOME": str(home), "TESTING": True})
         client = app.test_client()

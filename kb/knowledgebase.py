@@ -11,8 +11,8 @@ import errno
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -20,11 +20,13 @@ from filelock import FileLock, Timeout
 from kb.backend import Prepared, open_backend
 from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
 from kb.durability import reading_index, remove, size_of
-from kb.errors import LockedError, MissingBase, NotFound, StorageFull
+from kb.errors import DamagedIndex, LockedError, MissingBase, NotFound, StorageFull
 from kb.kinship import Kinship, member_of
 from kb.model import OCR, SCANNED_NO_OCR, Document, Hit, SearchPage, SearchRequest
 from kb.names import unprintable
 from kb.parts import PART_CHARS, Part
+from kb.records import Records
+from kb.reports import CheckReport, Stats
 from kb.store import Store, file_sha256
 from kb.synonyms import Synonyms, load_synonyms
 
@@ -33,38 +35,17 @@ CATALOG_NAME = "catalog.sqlite"
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
-@dataclass
-class CheckReport:
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    documents: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-@dataclass(frozen=True)
-class Stats:
-    documents: int
-    failed: int
-    by_type: dict[str, int]
-    by_format: dict[str, int]
-    store_files: int
-    index_documents: int
-    ocr: int = 0  # documents with pages read by OCR
-    scanned_no_ocr: int = 0  # documents with scanned pages left unread (no OCR)
-
-
 def base_exists(home: Path) -> bool:
     """True when ``home`` holds a knowledge base (its catalog), even an empty one."""
     return (Path(home) / CATALOG_NAME).is_file()
 
 
-class KnowledgeBase:
+class KnowledgeBase(Records):
     """Opens a home directory, creating it unless ``create`` is false (then ``MissingBase``
-    when it holds no base). Readers need no lock; every writer runs inside ``writing()``, which
-    holds the home's lock and first finishes any interrupted work."""
+    when it holds no base). Opening never writes to an existing base: readers need no lock;
+    every writer runs inside ``writing()``, which holds the home's lock and first finishes any
+    interrupted work. A shell that may write runs ``repair()`` at start, so that an index a
+    new version outdated is rebuilt before anyone searches it."""
 
     def __init__(self, home: Path, synonyms: Synonyms | None = None, create: bool = True) -> None:
         # Made absolute once, against the working directory of the caller: a relative home
@@ -75,22 +56,20 @@ class KnowledgeBase:
         if not create and not base_exists(home):
             raise MissingBase(home)
         home.mkdir(parents=True, exist_ok=True)
-        self.catalog = Catalog(home / CATALOG_NAME)
-        self.store = Store(home / "store")
+        self._catalog = Catalog(home / CATALOG_NAME)
+        self._store = Store(home / "store")
         self.index = open_backend(home / "index", synonyms or load_synonyms())
-        self.kinship = Kinship(self.catalog)
+        self.kinship = Kinship(self._catalog)
         # Results show a group of copies and versions once (kb.kinship).
         self.index.groups = self.kinship.snapshot
         self._lock = FileLock(str(home / "write.lock"))
-        if self.index.needs_rebuild() and self.catalog.count_by("status").get(INDEXED):
-            # A new version changed the index format: rebuild it from the catalog now, so that
-            # readers (kb search, kb serve) never answer from an empty index.
-            with suppress(LockedError, StorageFull), self.writing():
-                pass
+        # Opening takes no lock and repairs nothing: a reader must not wait for, nor become, a
+        # writer. What needs one is done by ``writing()``, or by ``repair()`` at a shell's start.
 
     def close(self) -> None:
+        """Release the index and the catalog connections (the base stays as it is on disk)."""
         self.index.close()
-        self.catalog.close()
+        self._catalog.close()
 
     def __enter__(self) -> "KnowledgeBase":
         return self
@@ -106,8 +85,8 @@ class KnowledgeBase:
 
         On a full disk nothing starts (the catalog could not record it), and a disk that fills
         up meanwhile ends the work with ``StorageFull``: what was validated before stays."""
-        if self.catalog.read_only:
-            raise StorageFull(f"{self.catalog.read_only} : rien n'a été écrit dans {self.home}. La base "
+        if self._catalog.read_only:
+            raise StorageFull(f"{self._catalog.read_only} : rien n'a été écrit dans {self.home}. La base "
                               "reste consultable ; libérez de la place puis relancez.")
         try:
             self._lock.acquire(timeout=0)
@@ -127,20 +106,54 @@ class KnowledgeBase:
         finally:
             self._lock.release()
 
+    def repair(self) -> bool:
+        """Rebuild now, from the catalog, an index that cannot answer (``index_outdated``):
+        the step a shell that may write (``kb``, the web server) runs at start. Takes the write
+        lock for that time only, and only when there is work. False when the work is left to
+        others (another process writes, the disk is full): searches then say so
+        (``DamagedIndex``) instead of answering from an empty index."""
+        # Only a process that made the index anew can find it empty without opening a searcher
+        # (which would hold segments open before any search); another that left it so
+        # unrebuilt is told by the searches here (``kb rebuild``).
+        if not self.index.needs_rebuild() or not self.index_outdated():
+            return True
+        try:
+            with self.writing():  # writing() first runs recover(), which rebuilds
+                pass
+        except (LockedError, StorageFull):
+            return False
+        return True
+
+    def index_outdated(self) -> bool:
+        """Whether the index holds none of the documents the catalog says were committed: it
+        was made anew (a new index format, a damaged index) and nobody has rebuilt it yet."""
+        # Rows staged but not settled are not counted: a writer's commit may be under way.
+        if not self._catalog.any_settled():
+            return False
+        with reading_index():
+            return self.index.count() == 0
+
+    def _answerable(self, found: object) -> None:
+        """Raise instead of answering nothing from an index that awaits its rebuild (checked
+        only when nothing was found: a search that finds something costs nothing more)."""
+        if not found and self.index_outdated():
+            raise DamagedIndex(f"l'index de recherche de {self.home} est à reconstruire (nouvelle version de "
+                               "Passerelles ou index endommagé) : lancez kb rebuild, puis relancez")
+
     def recover(self) -> int:
         """Replay rows left pending by an interrupted writer; rebuild a missing/outdated index;
         delete the files a killed writer left in the index folder (``kb check`` reports them)."""
         remove(self.index.leftovers())
-        if self.index.needs_rebuild() and self.catalog.ids():
+        if self.index.needs_rebuild() and self._catalog.ids():
             self.rebuild()
             return -1
-        pending = self.catalog.pending()
+        pending = self._catalog.pending()
         if pending:
             self._sync(pending)
         # Groups are filed after each commit: a writer killed in between left them behind.
         unfiled, stale = self.kinship.out_of_date()
         if unfiled or stale:
-            self.kinship.update((member_of(doc) for doc in self.catalog.documents(unfiled)), stale)
+            self.kinship.update((member_of(doc) for doc in self._catalog.documents(unfiled)), stale)
         return len(pending)
 
     def apply(self, changes: list[Change], analyzed: dict[str, Prepared] | None = None) -> None:
@@ -151,20 +164,20 @@ class KnowledgeBase:
         if not changes:
             return
         # Originals copied without fsync by the workers become durable before any row names them.
-        self.store.sync(c.sha256 for c in changes if c.status == INDEXED)
+        self._store.sync(c.sha256 for c in changes if c.status == INDEXED)
         latest = {c.id: c for c in changes}  # as staged: the last change of an id wins
         # Rows left pending by a crash were replayed by ``writing()``: an id not indexed
         # according to the catalog is not in the index either, and is added without a lookup.
-        indexed = self.catalog.indexed_among(latest)
-        self.catalog.stage(changes)
-        added = self.catalog.added(c.id for c in latest.values() if c.status == INDEXED)
+        indexed = self._catalog.indexed_among(latest)
+        self._catalog.stage(changes)
+        added = self._catalog.added(c.id for c in latest.values() if c.status == INDEXED)
         with self.index.batch() as batch:
             for c in latest.values():
                 if c.status == INDEXED and c.document is not None:
                     batch.put(c.document, (analyzed or {}).get(c.id), new=c.id not in indexed, added=added.get(c.id))
                 else:
                     batch.delete(c.id)
-        self.catalog.settle(latest)
+        self._catalog.settle(latest)
         # Groups are derived data: a crash here leaves them stale until the next change or
         # ``kb rebuild``, never the catalog or the index.
         self.kinship.update([member_of(c.document) for c in latest.values()
@@ -172,23 +185,24 @@ class KnowledgeBase:
                             [c.id for c in latest.values() if c.status != INDEXED or c.document is None])
 
     def remove(self, ids: Iterable[str]) -> int:
+        """Take documents out of the base (catalog and index); returns how many. Writers only."""
         ids = list(ids)
         if not ids:
             return 0
-        self.catalog.mark_removed(ids)
-        self._sync(self.catalog.entries_of(ids))
+        self._catalog.mark_removed(ids)
+        self._sync(self._catalog.entries_of(ids))
         self.kinship.update([], ids)
         return len(ids)
 
     def _sync(self, entries: list[Entry]) -> None:
         with self.index.batch() as batch:
             for entry in entries:
-                doc = self.catalog.document(entry.id) if entry.status == INDEXED else None
+                doc = self._catalog.document(entry.id) if entry.status == INDEXED else None
                 if doc is not None:
                     batch.put(doc, added=entry.added_at)
                 else:
                     batch.delete(entry.id)
-        self.catalog.settle(e.id for e in entries)
+        self._catalog.settle(e.id for e in entries)
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Rebuild the whole index from the catalog; readers keep the old one until the commit."""
@@ -196,7 +210,7 @@ class KnowledgeBase:
         long: list[str] = []  # candidates for a record in parts (see Catalog.repack)
         members = []
         with self.index.batch(clear=True) as batch:
-            for doc, added in self.catalog.records():
+            for doc, added in self._catalog.records():
                 batch.put(doc, new=True, added=added)  # the old segments are dropped by the commit
                 members.append(member_of(doc))
                 if max(len(doc.text), sum(map(len, doc.pages))) > PART_CHARS // 2:
@@ -204,14 +218,15 @@ class KnowledgeBase:
                 count += 1
                 if progress:
                     progress(1)
-        self.catalog.settle(self.catalog.ids())
+        self._catalog.settle(self._catalog.ids())
         self.kinship.rebuild(members)
-        self.catalog.repack(long)
+        self._catalog.repack(long)
         return count
 
     def collect_garbage(self) -> int:
-        keep = {e.sha256 for e in self.catalog.entries("status = ?", (INDEXED,))}
-        return self.store.collect(keep)
+        """Delete the stored originals no indexed document refers to; returns how many."""
+        keep = {e.sha256 for e in self._catalog.indexed()}
+        return self._store.collect(keep)
 
     def new_id(self, path: str, sha256: str) -> str:
         """A short id, derived from the first content and path seen, unique in the catalog."""
@@ -220,18 +235,20 @@ class KnowledgeBase:
         while True:
             # surrogatepass: a file name that is not UTF-8 reaches here with lone surrogates.
             digest = hashlib.sha256(f"{seed}:{salt}".encode("utf-8", "surrogatepass")).hexdigest()[:12]
-            if self.catalog.get(digest) is None:
+            if self._catalog.get(digest) is None:
                 return digest
             salt += 1
 
     # -- reading ------------------------------------------------------------------------------
 
     # Reads of the index say ``DamagedIndex`` (French, with the fix) when a segment went
-    # missing after the base was opened; at opening, a damaged index is rebuilt instead.
+    # missing after the base was opened, or when the index awaits the rebuild ``repair()`` does.
 
     def search(self, request: SearchRequest) -> SearchPage:
+        """One page of results for ``request``, each group of copies and versions shown once."""
         with reading_index():
             page = self.index.search(request)
+        self._answerable(page.total)
         grouped = self.kinship.snapshot().leaders
         if not any(h.id in grouped for h in page.hits):
             return page
@@ -246,6 +263,7 @@ class KnowledgeBase:
         own = leaders.get(doc_id, doc_id)
         with reading_index():
             found = self.index.similar(doc_id, limit + 10) if leaders else self.index.similar(doc_id, limit)
+        self._answerable(found)
         seen = {own}
         out = []
         for hit in found:
@@ -256,15 +274,18 @@ class KnowledgeBase:
         return tuple(out[:limit])
 
     def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
+        """Up to ``count`` passages of ``doc_id`` where the words of ``query`` occur, for a result page."""
         with reading_index():
-            return self.index.passages(doc_id, query, count)
+            found = self.index.passages(doc_id, query, count)
+        self._answerable(found)
+        return found
 
     def resolve(self, ref: str) -> Entry:
         """A document by id, or by source path (as given or resolved)."""
-        entry = self.catalog.get(ref)
+        entry = self._catalog.get(ref)
         for path in dict.fromkeys((ref, unprintable(ref))):  # also as reports show odd names
             if entry is None:
-                entry = self.catalog.by_path(path) or self.catalog.by_path(str(Path(path).resolve()))
+                entry = self._catalog.by_path(path) or self._catalog.by_path(str(Path(path).resolve()))
         if entry is None or entry.status == REMOVED:
             raise NotFound(f"aucun document ne correspond à « {ref} »")
         return entry
@@ -273,37 +294,38 @@ class KnowledgeBase:
         """The document ``ref`` (an id or a source path); without ``text``, its metadata only
         (text and pages left empty), which costs the same for a 20-million-character report."""
         entry = self.resolve(ref)
-        doc = self.catalog.document(entry.id, text)
+        doc = self._catalog.document(entry.id, text)
         if doc is None:
             raise NotFound(f"le document « {ref} » n'a pas pu être indexé : {entry.error or 'raison inconnue'}")
         return replace(doc, relatives=tuple((r.id, r.title, r.label) for r in self.kinship.relatives(doc.id)))
 
     def part(self, doc_id: str, number: int) -> Part:
         """Part ``number`` (from 1) of the text of ``doc_id``, read alone (``kb.parts``)."""
-        found = self.catalog.part(doc_id, number)
+        found = self._catalog.part(doc_id, number)
         if found is None:
             raise NotFound(f"le document « {doc_id} » n'a pas de partie {number}")
         return found
 
     def original(self, doc_id: str) -> Path:
         """The stored original of a document (never a path outside the store)."""
-        entry = self.catalog.get(doc_id)
+        entry = self._catalog.get(doc_id)
         if entry is None or entry.status != INDEXED:
             raise NotFound("original introuvable")
-        path = self.store.path_for(entry.sha256)
+        path = self._store.path_for(entry.sha256)
         # A blob replaced by a symbolic link (or anything but a plain file inside the store)
         # is never served: it could point anywhere on the machine.
-        if path.is_symlink() or not path.is_file() or not path.resolve().is_relative_to(self.store.root.resolve()):
+        if path.is_symlink() or not path.is_file() or not path.resolve().is_relative_to(self._store.root.resolve()):
             raise NotFound("original introuvable")
         return path
 
     def stats(self) -> Stats:
-        by_status = self.catalog.count_by("status")
+        """Counts of the base: documents by status, type and format, originals, index entries."""
+        by_status = self._catalog.count_by("status")
         return Stats(
             documents=by_status.get(INDEXED, 0), failed=by_status.get(FAILED, 0),
-            by_type=self.catalog.count_by("type"), by_format=self.catalog.count_by("format"),
-            store_files=len(self.store.shas()), index_documents=self._index_count(),
-            ocr=self.catalog.count_flag(OCR), scanned_no_ocr=self.catalog.count_flag(SCANNED_NO_OCR),
+            by_type=self._catalog.count_by("type"), by_format=self._catalog.count_by("format"),
+            store_files=len(self._store.shas()), index_documents=self._index_count(),
+            ocr=self._catalog.count_flag(OCR), scanned_no_ocr=self._catalog.count_flag(SCANNED_NO_OCR),
         )
 
     def _index_count(self) -> int:
@@ -313,7 +335,7 @@ class KnowledgeBase:
     def check(self, deep: bool = False) -> CheckReport:
         """Where catalog, store and index disagree (``deep`` re-hashes every stored original)."""
         report = CheckReport()
-        entries = self.catalog.entries()
+        entries = self._catalog.entries()
         indexed = {e.id: e for e in entries if e.status == INDEXED}
         report.documents = len(indexed)
         for e in entries:
@@ -327,13 +349,13 @@ class KnowledgeBase:
             report.problems.append(f"{doc_id} : dans l'index mais pas dans le catalogue")
         if self._index_count() != len(in_index):
             report.problems.append("l'index contient des doublons")
-        stored = self.store.shas()
+        stored = self._store.shas()
         for e in indexed.values():
             if e.sha256 not in stored:
                 report.problems.append(f"{e.id} : original absent du dépôt ({e.path})")
-            elif deep and file_sha256(self.store.path_for(e.sha256)) != e.sha256:
+            elif deep and file_sha256(self._store.path_for(e.sha256)) != e.sha256:
                 report.problems.append(f"{e.id} : original altéré dans le dépôt ({e.path})")
-            if self.catalog.document(e.id) is None:
+            if self._catalog.document(e.id) is None:
                 report.problems.append(f"{e.id} : fiche du document manquante dans le catalogue")
         unreferenced = stored - {e.sha256 for e in indexed.values()}
         if unreferenced:

@@ -1,0 +1,104 @@
+"""The catalog's rows as records: a file's row (``Entry``), a change to record (``Change``),
+the latest change of a document for harvesters (``Revision``), and how rows are read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from kb.model import Document
+
+INDEXED, FAILED, REMOVED = "indexed", "failed", "removed"
+PENDING, DONE = "pending", "done"
+
+COLUMNS = "id, path, size, mtime, sha256, format, status, error, sync, added_at, updated_at, indexed_at, title, type, date"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A catalog row without the document record."""
+
+    id: str
+    path: str
+    size: int
+    mtime: float
+    sha256: str
+    format: str | None
+    status: str
+    error: str | None
+    sync: str
+    added_at: str
+    updated_at: str
+    indexed_at: str | None
+    title: str | None
+    type: str | None
+    date: str | None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The latest change of a document, for harvesters: ``live`` when it is indexed, else
+    gone (removed, or no longer readable). ``themes`` is known here for gone documents only
+    (a live one's are in its record)."""
+
+    id: str
+    changed_at: str
+    live: bool
+    type: str | None
+    themes: tuple[str, ...] = ()
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a run decided for one document: ``document`` when indexed, ``error`` when failed,
+    neither when removed."""
+
+    id: str
+    path: str
+    size: int
+    mtime: float
+    sha256: str
+    format: str | None
+    status: str
+    document: Document | None = None
+    error: str | None = None
+
+
+def now() -> str:
+    """The time of a change as stored: UTC, ISO, to the microsecond."""
+    # Microseconds: documents indexed by two runs within one second keep their order in the feeds.
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def path_column(path: str) -> str | bytes:
+    """How a source path is stored: as text, or, when the file's name is not valid UTF-8 (it
+    holds lone surrogates, PEP 383), as its raw bytes, which SQLite keeps as a BLOB. Either
+    way it reads back as the very ``str`` the file system gave, so the next scan finds it."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def entry_of(row: tuple[object, ...]) -> Entry:
+    """The ``Entry`` of a row selected with ``COLUMNS`` (a path stored as bytes decoded back)."""
+    path = row[1]
+    if isinstance(path, bytes):
+        row = (row[0], os.fsdecode(path), *row[2:])
+    return Entry(*row)  # type: ignore[arg-type]
+
+
+def chunks(ids: Iterable[str], size: int = 500) -> Iterator[list[str]]:
+    """``ids`` in lists short enough for one statement (SQLite bounds its parameters)."""
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def marks(values: list[str]) -> str:
+    """One ``?`` per value, for an ``IN (...)`` list."""
+    return ",".join("?" * len(values))
