@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from indexer.collections import Collections
 from indexer.extract.base import Limits
 from indexer.extract.ocr import INSTALL_HINT
 from indexer.extract.ocr import unavailable as ocr_unavailable
-from indexer.collections import Collections
 from indexer.plan import ADD, MOVE, RELABEL, Item, Plan, scan
 from indexer.task import Outcome, Task, run
 from indexer.workers import Crash, Pool
@@ -145,7 +145,7 @@ class _LazyPool:
         if self._pool is None:
             self._pool = Pool(*self._args)
 
-    def __enter__(self) -> "_LazyPool":
+    def __enter__(self) -> _LazyPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -180,7 +180,7 @@ def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Opt
     return report
 
 
-def _extract_into(batch: "_Batch", plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Options,
+def _extract_into(batch: _Batch, plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Options,
                   report: Report, tick: Progress | None) -> None:
     moves = [i for i in plan.work if i.action in (MOVE, RELABEL)]
     extractions = [_with_id(i, kb) for i in plan.work if i.action not in (MOVE, RELABEL)]

@@ -13,8 +13,8 @@ from indexer.extract.base import ExtractionError, Limits, UnsupportedFormat
 from indexer.extract.registry import extract, sniff
 from indexer.metadata.sidecar import described_name, is_sidecar, sidecar_base
 from indexer.walk import unreadable, walk
-from kb.knowledgebase import KnowledgeBase
 from kb.catalog import FAILED, INDEXED, Entry
+from kb.knowledgebase import KnowledgeBase
 from kb.store import file_sha256
 
 ADD, UPDATE, MOVE, RELABEL = "add", "update", "move", "relabel"

@@ -16,9 +16,9 @@ import yaml
 from indexer.extract.base import ExtractionError
 from indexer.extract.registry import extract
 from indexer.metadata._text import match_form
-from kb.sectioning import find_sections
-from indexer.metadata.sidecar import FIELD_ALIASES, sidecar_paths
+from indexer.metadata.sidecar import SIDECAR_KEYS, sidecar_paths
 from kb.practice import PRACTICE_ALIASES
+from kb.sectioning import find_sections
 from kb.sections import SectionVocabulary, default_sections
 
 # The header keys of the template, beyond the sidecar fields every document may have.
@@ -34,9 +34,9 @@ def _spelling(key: str) -> str:
 
 
 # Every spelling the indexer reads (kb.practice: « structure porteuse », « statut »…) is known.
-_KNOWN = {_spelling(k) for k in (*FIELD_ALIASES, *PRACTICE_KEYS, *PRACTICE_ALIASES)}
+_KNOWN = {_spelling(k) for k in (*SIDECAR_KEYS, *PRACTICE_KEYS, *PRACTICE_ALIASES)}
 # Suggestions are given in the template's own spelling when there is one.
-_SUGGESTIONS = {_spelling(k): k for k in (*FIELD_ALIASES, *PRACTICE_KEYS)}
+_SUGGESTIONS = {_spelling(k): k for k in (*SIDECAR_KEYS, *PRACTICE_KEYS)}
 
 
 def _header_keys(path: Path, meta: dict[str, object]) -> list[tuple[str, str]]:

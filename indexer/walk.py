@@ -10,7 +10,6 @@ from pathlib import Path
 
 from indexer.metadata.sidecar import SIDECAR_SUFFIXES, sidecar_paths
 
-
 # A folder holding these is a Passerelles base (kb/knowledgebase.py lays a home out so): its store
 # holds copies of documents, its lock files are not documents either.
 _HOME_MARKERS = ("catalog.sqlite", "store")

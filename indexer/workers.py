@@ -41,7 +41,7 @@ def _watch_parent(parent: int) -> None:
             os._exit(3)
 
 
-def _send_all(outq: "queue.SimpleQueue[Any]", conn: Any) -> None:
+def _send_all(outq: queue.SimpleQueue[Any], conn: Any) -> None:
     while (message := outq.get()) is not None:
         try:
             conn.send(message)
@@ -258,7 +258,7 @@ class Pool(Generic[T, R]):
         for slot in self._slots:
             slot.stop()
 
-    def __enter__(self) -> "Pool[T, R]":
+    def __enter__(self) -> Pool[T, R]:
         return self
 
     def __exit__(self, *exc: object) -> None:

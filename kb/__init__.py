@@ -32,8 +32,17 @@ __all__ = sorted(_HOMES)
 
 if TYPE_CHECKING:
     from kb.catalog import FAILED, INDEXED, REMOVED, Change, Entry, Revision
-    from kb.errors import (ConfigError, DamagedBase, DamagedIndex, KBError, LockedError, MissingBase, NotFound,
-                           QueryError, StorageFull)
+    from kb.errors import (
+        ConfigError,
+        DamagedBase,
+        DamagedIndex,
+        KBError,
+        LockedError,
+        MissingBase,
+        NotFound,
+        QueryError,
+        StorageFull,
+    )
     from kb.knowledgebase import KnowledgeBase, base_exists
     from kb.model import Document, FacetValue, Groups, Hit, SearchPage, SearchRequest, Section
     from kb.parts import Part

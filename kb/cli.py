@@ -18,14 +18,14 @@ from typing import Any, NoReturn
 
 import click
 
-from kb.knowledgebase import KnowledgeBase, base_exists
 from kb.errors import DamagedBase, KBError, LockedError, MissingBase, NotFound
 from kb.french_click import VERSION_TEXT, Group
+from kb.knowledgebase import KnowledgeBase, base_exists
 from kb.model import OCR, OCR_INCOMPLETE, SCANNED_NO_OCR, SearchRequest
 from kb.names import printable
+from kb.practice import PRACTICE_FIELDS
 from kb.settings import BASE_URL, KNOWN, read_settings, write_setting
 from kb.synonyms import load_synonyms
-from kb.practice import PRACTICE_FIELDS
 
 # C0/C1 controls (escape sequences included) must never reach the terminal from a document.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

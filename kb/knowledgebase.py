@@ -71,7 +71,7 @@ class KnowledgeBase(Records):
         self.index.close()
         self._catalog.close()
 
-    def __enter__(self) -> "KnowledgeBase":
+    def __enter__(self) -> KnowledgeBase:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -80,7 +80,7 @@ class KnowledgeBase(Records):
     # -- writing ------------------------------------------------------------------------------
 
     @contextmanager
-    def writing(self) -> Iterator["KnowledgeBase"]:
+    def writing(self) -> Iterator[KnowledgeBase]:
         """Hold the write lock (the OS frees it if we die) and repair any interrupted work.
 
         On a full disk nothing starts (the catalog could not record it), and a disk that fills
@@ -359,7 +359,8 @@ class KnowledgeBase(Records):
                 report.problems.append(f"{e.id} : fiche du document manquante dans le catalogue")
         unreferenced = stored - {e.sha256 for e in indexed.values()}
         if unreferenced:
-            report.warnings.append(f"{len(unreferenced)} fichier(s) orphelin(s) dans le dépôt (nettoyés au prochain kb index)")
+            report.warnings.append(f"{len(unreferenced)} fichier(s) orphelin(s) dans le dépôt "
+                                   "(nettoyés au prochain kb index)")
         left = self.index.leftovers()
         if left:
             report.warnings.append(f"{len(left)} fichier(s) orphelin(s) dans l'index ({size_of(left) / 1e6:.1f} Mo, "

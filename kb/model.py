@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kb.errors import QueryError
-
+from kb.fields import FILTER_FIELDS
 
 # Flags of a document whose pages had no text layer (scans): its text was read by OCR, or
 # could not be (no Tesseract, or OCR turned off), so those pages are not searchable.
@@ -89,7 +89,7 @@ class Document:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Document":
+    def from_dict(cls, data: dict[str, Any]) -> Document:
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
         for key, value in values.items():
@@ -170,16 +170,8 @@ class SearchPage:
     corrected: str | None = None
 
 
-# "schemes": the dispositifs (QPV, NPNRU, CLS...) cited, apart from the organisations (kb.vocabulary).
-# "sections": the practice-sheet sections a document has (kb.sections keys).
-# The practice-sheet facets (kb.practice.PRACTICE_FACETS) come last.
-FACET_FIELDS = ("collection", "type", "themes", "year", "organisations", "schemes", "format", "sections",
-                "porteur", "qpv", "public", "etat", "financeurs", "partenaires")
-
-
-# What a request may ask for (SearchRequest refuses the rest).
+# What a request may ask for (SearchRequest refuses the rest); field names from kb.fields.
 SORTS = ("relevance", "date", "added")
-FILTER_FIELDS = FACET_FIELDS + ("territory", "language")
 MAX_PAGE_SIZE = 1000
 
 

@@ -10,30 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kb.fields import TYPED_NAMES
 from kb.sections import SECTION_PREFIX, default_sections
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 64
-
-# French field names users type, mapped to index fields. Unknown names are plain words.
-FIELD_ALIASES = {
-    "titre": "title", "title": "title",
-    "type": "type",
-    "theme": "themes", "thème": "themes", "themes": "themes", "thèmes": "themes",
-    "annee": "year", "année": "year", "an": "year", "year": "year",
-    "auteur": "author", "author": "author",
-    "format": "format",
-    "org": "organisations", "organisation": "organisations", "organisations": "organisations",
-    "sigle": "organisations",
-    "dispositif": "schemes", "dispositifs": "schemes",
-    "collection": "collection", "centre": "collection", "source": "collection",
-    "porteur": "porteur", "qpv": "qpv", "public": "public", "etat": "etat", "état": "etat",
-    "financeur": "financeurs", "financeurs": "financeurs", "partenaire": "partenaires", "partenaires": "partenaires",
-    "territoire": "territory", "territory": "territory",
-    "langue": "language", "language": "language", "lang": "language",
-    "id": "id",
-    "texte": "body", "text": "body", "contenu": "body",
-}
 
 _AND = {"AND", "ET", "&&"}
 _OR = {"OR", "OU", "||"}
@@ -64,7 +45,7 @@ class Phrase:
 
 @dataclass(frozen=True)
 class Not:
-    item: "Node"
+    item: Node
 
 
 @dataclass(frozen=True)
@@ -72,13 +53,13 @@ class And:
     """Items side by side. ``explicit``: joined by ET/AND, so every item is required; words
     merely typed side by side are not (the builder ranks documents by how many they hold)."""
 
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
     explicit: bool = False
 
 
 @dataclass(frozen=True)
 class Or:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
 
 
 Node = Word | Phrase | Not | And | Or
@@ -143,11 +124,11 @@ def _lex(text: str) -> list[tuple[str, object]]:
 
 
 def _field(name: str | None) -> str | None:
-    """The index field a typed field name means: one of ``FIELD_ALIASES``, or a section of
+    """The index field a typed field name means: one of ``kb.fields.TYPED_NAMES``, or a section of
     practice sheets named by its key or a heading variant (``resultats:``, ``bilan:``)."""
     if not name:
         return None
-    known = FIELD_ALIASES.get(name.lower())
+    known = TYPED_NAMES.get(name.lower())
     if known is not None:
         return known
     key = default_sections().exact_key(name)

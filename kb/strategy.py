@@ -36,7 +36,8 @@ def read_query(request: SearchRequest) -> qs.Node | None:
 
 def replace_words(query: str, fixes: dict[str, str]) -> str:
     """``query`` with each misspelt word replaced by its correction (whole words only)."""
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(fixes, key=len, reverse=True)) + r")(?!\w)")
+    words = "|".join(re.escape(w) for w in sorted(fixes, key=len, reverse=True))
+    pattern = re.compile(r"(?<!\w)(" + words + r")(?!\w)")
     return pattern.sub(lambda m: fixes[m.group(1)], query)
 
 

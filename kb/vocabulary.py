@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-
 from kb.analysis import fold
 from kb.datafiles import read_yaml
 from kb.errors import ConfigError

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.ingest import Options, index_paths
-from kb.knowledgebase import KnowledgeBase
 from kb.catalog import INDEXED, Catalog, Change, pack, unpack
+from kb.knowledgebase import KnowledgeBase
 from kb.model import Document
 from kb.parts import PART_CHARS, Part, part_of, split
 

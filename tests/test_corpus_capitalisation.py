@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from kb.knowledgebase import KnowledgeBase
-from tests.conftest import corpus_path
 from kb.model import SearchRequest
 from tests.conftest import corpus_path
 

@@ -151,8 +151,8 @@ def test_an_index_commit_is_on_disk_before_the_catalog_says_done(tmp_path: Path,
     """Every file of the committed index, and its folder, is fsynced before the rows settle."""
     import os
 
-    from kb.knowledgebase import KnowledgeBase
     from kb.catalog import INDEXED, Catalog, Change
+    from kb.knowledgebase import KnowledgeBase
     from kb.model import Document
 
     synced: set[str] = set()

@@ -12,9 +12,9 @@ from filelock import FileLock
 
 from indexer.ingest import Options, index_paths
 from kb.errors import DamagedIndex
-from kb.whoosh_backend.schema import SCHEMA_VERSION
 from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
+from kb.whoosh_backend.schema import SCHEMA_VERSION
 
 TEXT = "Le conseil citoyen du quartier prioritaire a organisé une marche exploratoire avec les habitantes."
 

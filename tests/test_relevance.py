@@ -16,8 +16,8 @@ from bench.relevance import metrics
 from bench.relevance.judgments import CATEGORIES, Query, load_queries, load_similar
 from bench.relevance.run import evaluate, evaluate_similar
 from indexer.ingest import Options, index_paths
-from kb.knowledgebase import KnowledgeBase
 from kb.cli import main
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 
 ROOT = Path(__file__).resolve().parents[1]

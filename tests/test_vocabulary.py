@@ -12,11 +12,11 @@ from indexer.extract.base import Extracted
 from indexer.ingest import Options, index_paths
 from indexer.metadata import infer_metadata
 from indexer.metadata.bodies import find_names
-from kb.knowledgebase import KnowledgeBase
 from kb.errors import ConfigError
-from kb.whoosh_backend.schema import SCHEMA_VERSION
+from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
 from kb.vocabulary import default_vocabulary, load_vocabulary
+from kb.whoosh_backend.schema import SCHEMA_VERSION
 
 TEXT = """Convention entre la ville, le bailleur social et l'État
 

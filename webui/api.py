@@ -9,11 +9,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from kb.fields import PARAM_OF
 from kb.model import Document
 from webui.context import knowledge_base
 from webui.links import permalink
 from webui.openapi import spec
-from webui.params import FIELD_PARAMS, abort_fr, integer, search_state, valid_id
+from webui.params import abort_fr, integer, search_state, valid_id
 
 bp = Blueprint("api", __name__)
 
@@ -29,9 +30,10 @@ def search() -> Response:
     records = {h.id: knowledge_base().record(h.id, text=False) for h in result.hits}
     hits = [{"id": h.id, "title": h.title, "type": h.type, "date": h.date, "path": h.path, "page": h.page,
              "collection": h.collection, "score": h.score,
-             "relatives": [{"id": i, "title": t, "label": label} for i, t, label in h.relatives], "snippet": h.snippet, **_credit(records.get(h.id))} for h in result.hits]
-    facets = {FIELD_PARAMS[field]: [{"value": v.value, "count": v.count} for v in values]
-              for field, values in result.facets.items() if field in FIELD_PARAMS}
+             "relatives": [{"id": i, "title": t, "label": label} for i, t, label in h.relatives],
+             "snippet": h.snippet, **_credit(records.get(h.id))} for h in result.hits]
+    facets = {PARAM_OF[field]: [{"value": v.value, "count": v.count} for v in values]
+              for field, values in result.facets.items() if field in PARAM_OF}
     payload: dict[str, Any] = {"total": result.total, "hits": hits, "facets": facets,
                                "suggestion": result.suggestion, "corrected": result.corrected}
     return jsonify(payload)

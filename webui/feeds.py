@@ -22,11 +22,12 @@ from xml.etree import ElementTree as ET
 from flask import current_app
 
 from kb.errors import NotFound
+from kb.fields import FACET_LABELS
 from kb.model import Document, Hit, SearchPage
 from webui.context import knowledge_base
 from webui.filters import date_fr
 from webui.links import absolute, permalink, stable_link
-from webui.params import FACET_LABELS, Search, shown_value
+from webui.params import Search, shown_value
 from webui.typography import french_spaces
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -92,7 +93,8 @@ def title_of(state: Search) -> str:
     if not state.q and not state.filters:
         return f"{site} : derniers documents"
     words = [french_spaces(f"« {state.q} »")] if state.q else []
-    words += [f"{FACET_LABELS.get(k, k)} : {' ou '.join(shown_value(k, x) for x in v)}" for k, v in state.filters.items()]
+    words += [f"{FACET_LABELS.get(k, k)} : {' ou '.join(shown_value(k, x) for x in v)}"
+              for k, v in state.filters.items()]
     return f"{site} : {' ; '.join(words)}"
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from webui.params import FACET_PARAMS
+from kb.fields import FACET_PARAMS
 
 NULLABLE_STR = {"type": ["string", "null"]}
 STR_LIST = {"type": "array", "items": {"type": "string"}}
 
 
 def _filter_params() -> list[dict[str, Any]]:
-    descriptions = {"collection": "Collection (centre ou source)", "type": "Type de document", "theme": "Thème", "annee": "Année (AAAA)",
+    descriptions = {"collection": "Collection (centre ou source)", "type": "Type de document", "theme": "Thème",
+                    "annee": "Année (AAAA)",
                     "org": "Organisation citée (ANCT, CAF, bailleur social…)",
                     "dispositif": "Dispositif ou programme cité (QPV, NPNRU, contrat de ville…)",
                     "format": "Format (pdf, html, docx, odt, markdown, text)",
@@ -52,8 +53,10 @@ SCHEMAS: dict[str, Any] = {
                                     "properties": {"id": {"type": "string"}, "title": {"type": "string"},
                                                    "label": {"type": "string"}}}},
             "score": {"type": "number"},
-            "snippet": {"type": "string", "description": "Extrait HTML sûr : texte échappé, correspondances dans <mark>"},
-            "licence": {**NULLABLE_STR, "description": "Licence du document (ex. CC BY-NC-ND 4.0, Licence Ouverte 2.0)"},
+            "snippet": {"type": "string",
+                        "description": "Extrait HTML sûr : texte échappé, correspondances dans <mark>"},
+            "licence": {**NULLABLE_STR,
+                        "description": "Licence du document (ex. CC BY-NC-ND 4.0, Licence Ouverte 2.0)"},
             "author": {**NULLABLE_STR, "description": "Auteur ou organisme producteur (la source à citer)"},
             "url": {**NULLABLE_STR, "description": "Adresse d'origine du document"},
         },
@@ -105,7 +108,8 @@ SCHEMAS: dict[str, Any] = {
             "relatives": {"type": "array", "description": "Autres membres du groupe : copies, autres formats, versions",
                           "items": {"type": "object", "required": ["id", "title", "label"],
                                     "properties": {"id": {"type": "string"}, "title": {"type": "string"},
-                                                   "label": {"type": "string"}}}}, "language": NULLABLE_STR, "author": NULLABLE_STR,
+                                                   "label": {"type": "string"}}}},
+            "language": NULLABLE_STR, "author": NULLABLE_STR,
             "summary": {"type": "string"}, "url": NULLABLE_STR, "licence": NULLABLE_STR,
             "page_count": {"type": ["integer", "null"]}, "word_count": {"type": "integer"},
             "extra": {"type": "object", "additionalProperties": {"type": "string"}},

@@ -13,18 +13,11 @@ from flask import current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
+from kb.fields import FACET_LABELS, FACET_PARAMS
 from kb.model import SearchRequest
-from kb.practice import PRACTICE_FACETS, PRACTICE_FIELDS
 from kb.sections import default_sections
 
-# URL parameter -> facet field of the core, with its French label.
-FACET_PARAMS = {"collection": "collection", "type": "type", "theme": "themes", "annee": "year",
-                "org": "organisations", "dispositif": "schemes", "format": "format", "section": "sections",
-                **{name: name for name in PRACTICE_FACETS}}
-FACET_LABELS = {"collection": "Collection", "type": "Type", "theme": "Thème", "annee": "Année", "org": "Organisation",
-                "dispositif": "Dispositif", "format": "Format", "section": "Section de fiche",
-                **{name: PRACTICE_FIELDS[name] for name in PRACTICE_FACETS}}
-FIELD_PARAMS = {v: k for k, v in FACET_PARAMS.items()}
+# URL parameter <-> facet field of the core, and its French label: kb.fields.
 SORTS = {"pertinence": "relevance", "date": "date"}
 
 # Document ids are hex digests (12 characters today); anything else is refused before lookup.

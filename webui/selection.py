@@ -22,7 +22,8 @@ from kb.model import Document
 from webui.context import knowledge_base, wants_json
 from webui.export import html_block, markdown_block, text_block
 from webui.links import base_url, has_public_address
-from webui.params import abort_fr, search_state, selection as url_selection, utm, valid_id
+from webui.params import abort_fr, search_state, utm, valid_id
+from webui.params import selection as url_selection
 
 bp = Blueprint("selection", __name__)
 

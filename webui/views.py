@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import replace
-from urllib.parse import urlencode
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -24,6 +24,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from kb.errors import KBError, NotFound
+from kb.fields import FACET_LABELS, FACET_PARAMS, PARAM_OF
 from kb.model import Document, SearchPage
 from kb.practice import PRACTICE_FACETS, PRACTICE_FIELDS
 from kb.sectioning import sections_of
@@ -33,16 +34,7 @@ from webui import dublincore, feeds
 from webui.context import knowledge_base
 from webui.filters import date_fr, file_name
 from webui.links import base_url, document_path, permalink
-from webui.params import (
-    FACET_LABELS,
-    FACET_PARAMS,
-    FIELD_PARAMS,
-    Search,
-    abort_fr,
-    search_state,
-    slugify,
-    valid_id,
-)
+from webui.params import Search, abort_fr, search_state, slugify, valid_id
 from webui.selection import current as current_selection
 from webui.typography import french_spaces
 
@@ -97,7 +89,7 @@ def search() -> Response:
         "search.html", state=state, result=result, pages=pages, facets=facets,
         feed_query=state.params(page=1, selection=()), feed_title=feeds.title_of(state),
         export_query=state.params(page=1, selection=()), export_size=current_app.config["EXPORT_SIZE"],
-        field_params=FIELD_PARAMS,
+        field_params=PARAM_OF,
     ))
     response.headers["Server-Timing"] = f"search;dur={result.elapsed_ms:.1f}"
     return response

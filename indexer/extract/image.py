@@ -13,7 +13,16 @@ from PIL import Image, UnidentifiedImageError
 
 from indexer.extract.base import Extracted, ExtractionError, Limits
 from indexer.extract.ocr import (
-    DPI, INCOMPLETE, MAX_PIXELS, RECOGNIZED, UNAVAILABLE, Cache, Ocr, TooSlow, ocr_deadline, recognize,
+    DPI,
+    INCOMPLETE,
+    MAX_PIXELS,
+    RECOGNIZED,
+    UNAVAILABLE,
+    Cache,
+    Ocr,
+    TooSlow,
+    ocr_deadline,
+    recognize,
 )
 from indexer.extract.textutil import cap, normalize
 

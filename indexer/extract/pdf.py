@@ -21,7 +21,16 @@ import pypdfium2.raw as pdfium_raw
 
 from indexer.extract.base import Extracted, ExtractionError, Limits
 from indexer.extract.ocr import (
-    DPI, INCOMPLETE, MAX_PIXELS, RECOGNIZED, UNAVAILABLE, Cache, Ocr, TooSlow, ocr_deadline, recognize,
+    DPI,
+    INCOMPLETE,
+    MAX_PIXELS,
+    RECOGNIZED,
+    UNAVAILABLE,
+    Cache,
+    Ocr,
+    TooSlow,
+    ocr_deadline,
+    recognize,
 )
 from indexer.extract.textutil import clean_pdf_page, normalize
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-
 from pathlib import Path
 
 from lxml import etree

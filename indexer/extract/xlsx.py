@@ -13,7 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from indexer.extract.base import Extracted, ExtractionError, Limits
-from indexer.extract.docx import Package, core_fields, core_properties, local, open_package
+from indexer.extract.docx import core_fields, core_properties, local, open_package
 from indexer.extract.pptx import _REL_ID, _rels
 from indexer.extract.textutil import cap, normalize
 

@@ -35,7 +35,7 @@ class OrgMatcher:
     by_expansion: dict[str, str]
 
     @classmethod
-    def from_synonyms(cls, synonyms: Synonyms) -> "OrgMatcher":
+    def from_synonyms(cls, synonyms: Synonyms) -> OrgMatcher:
         """The matcher of the acronyms of ``synonyms`` and of their expansions."""
         by_expansion: dict[str, str] = {}
         for acronym, expansion in synonyms.acronyms.items():
@@ -128,7 +128,8 @@ _CC = re.compile(
     re.IGNORECASE,
 )
 _OTHER_LICENCES = [
-    (re.compile(r"\blicence\s+ouverte(?:\s*/\s*open\s+licen[cs]e)?(?:\s*(?:v|version)?\s*(?P<v>\d\.\d))?", re.I), "Licence Ouverte"),
+    (re.compile(r"\blicence\s+ouverte(?:\s*/\s*open\s+licen[cs]e)?(?:\s*(?:v|version)?\s*(?P<v>\d\.\d))?", re.I),
+     "Licence Ouverte"),
     (re.compile(r"\bopen\s+licen[cs]e(?:\s*(?:v|version)?\s*(?P<v>\d\.\d))?", re.I), "Licence Ouverte"),
     (re.compile(r"\bODbL\b(?:\s*(?P<v>\d\.\d))?"), "ODbL"),
     (re.compile(r"\bCC0\b|\bdomaine public\b", re.I), "CC0"),

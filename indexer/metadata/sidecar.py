@@ -21,7 +21,7 @@ SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Folded spellings (accents, case, "-"/"_" ignored) → canonical field name.
-FIELD_ALIASES: dict[str, str] = {
+SIDECAR_KEYS: dict[str, str] = {
     "title": "title", "titre": "title",
     "type": "type", "type de document": "type", "genre": "type",
     "date": "date", "date de publication": "date", "publication": "date", "published": "date",
@@ -79,7 +79,7 @@ def field_name(key: object) -> str:
     """Canonical field name for a declared key, or the key itself (stripped) when unknown."""
     raw = str(key).strip()
     folded = " ".join(match_form(raw).replace("_", " ").replace("-", " ").split())
-    return FIELD_ALIASES.get(folded, raw)
+    return SIDECAR_KEYS.get(folded, raw)
 
 
 def normalise_fields(data: Mapping[object, object] | Mapping[str, object]) -> dict[str, object]:
@@ -94,7 +94,8 @@ def _load(path: Path) -> dict[str, object]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise SidecarError(f"fiche de métadonnées {path.name} illisible : elle doit être en UTF-8 ({exc.reason})") from exc
+        raise SidecarError(f"fiche de métadonnées {path.name} illisible : elle doit être en UTF-8 "
+                           f"({exc.reason})") from exc
     except OSError as exc:
         raise SidecarError(f"fiche de métadonnées {path.name} illisible : {exc.strerror or exc}") from exc
     try:

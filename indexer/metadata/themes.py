@@ -8,7 +8,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from indexer.metadata._text import (
     alternation,
     is_acronym,

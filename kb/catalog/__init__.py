@@ -13,4 +13,5 @@ from kb.catalog._catalog import Catalog
 from kb.catalog._packing import pack, unpack
 from kb.catalog._rows import DONE, FAILED, INDEXED, PENDING, REMOVED, Change, Entry, Revision
 
-__all__ = ["DONE", "FAILED", "INDEXED", "PENDING", "REMOVED", "Catalog", "Change", "Entry", "Revision", "pack", "unpack"]
+__all__ = ["DONE", "FAILED", "INDEXED", "PENDING", "REMOVED", "Catalog", "Change", "Entry", "Revision", "pack",
+           "unpack"]

@@ -56,7 +56,8 @@ def unpack(blob: bytes) -> Document:
     pieces: list[tuple[int | None, str]] = []
     for part in header["parts"]:
         texts = unzjson(blob[at:at + part["size"]])
-        pieces.extend(zip((page for page, _, _ in part["pieces"]), texts))
+        # A record written by an older version may hold fewer texts than pieces: keep what pairs.
+        pieces.extend(zip((page for page, _, _ in part["pieces"]), texts, strict=False))
         at += part["size"]
     data = header["doc"]
     if header["pages"]:

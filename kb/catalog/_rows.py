@@ -6,14 +6,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kb.model import Document
 
 INDEXED, FAILED, REMOVED = "indexed", "failed", "removed"
 PENDING, DONE = "pending", "done"
 
-COLUMNS = "id, path, size, mtime, sha256, format, status, error, sync, added_at, updated_at, indexed_at, title, type, date"
+COLUMNS = ("id, path, size, mtime, sha256, format, status, error, sync, added_at, updated_at, indexed_at, title, "
+           "type, date")
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Change:
 def now() -> str:
     """The time of a change as stored: UTC, ISO, to the microsecond."""
     # Microseconds: documents indexed by two runs within one second keep their order in the feeds.
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def path_column(path: str) -> str | bytes:

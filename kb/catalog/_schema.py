@@ -154,11 +154,11 @@ class Connected:
         (kb.kinship); writes go through ``transaction()``."""
         return self._db
 
-    def transaction(self) -> "Txn":
+    def transaction(self) -> Txn:
         """A write transaction (``BEGIN IMMEDIATE``) for the tables kept beside the documents."""
         return self._transaction()
 
-    def _transaction(self) -> "Txn":
+    def _transaction(self) -> Txn:
         if self._db is not None and self.read_only:
             raise StorageFull(f"{self.read_only} : rien n'a été écrit. Ce qui a été validé avant reste "
                               "intact ; libérez de la place puis relancez.")

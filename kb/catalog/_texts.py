@@ -50,8 +50,9 @@ class Texts(Rows):
                 return None
             at += sum(part["size"] for part in layout[:number - 1])
             texts = unzjson(read(at, layout[number - 1]["size"]))
-            return Part(number, len(layout), header["pages"] > 0, tuple(
-                (page, start_ > 0, text) for (page, start_, _), text in zip(layout[number - 1]["pieces"], texts)))
+            pieces = zip(layout[number - 1]["pieces"], texts, strict=False)
+            return Part(number, len(layout), header["pages"] > 0,
+                        tuple((page, start_ > 0, text) for (page, start_, _), text in pieces))
 
     def text_chunks(self, doc_id: str) -> Iterator[str]:
         """The whole text of ``doc_id`` in consecutive chunks, a long one read chunk by chunk

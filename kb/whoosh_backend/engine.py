@@ -25,7 +25,8 @@ from whoosh.searching import Searcher
 from kb import querysyntax as qs
 from kb.analysis import Analyzer
 from kb.durability import check_segments
-from kb.model import FACET_FIELDS, FacetValue, Groups, Hit, SearchPage, SearchRequest
+from kb.fields import FACET_FIELDS
+from kb.model import FacetValue, Groups, Hit, SearchPage, SearchRequest
 from kb.snippets import match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.strategy import DATE_SORTS, costly, page_of, read_query, replace_words
 from kb.synonyms import Synonyms

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from itertools import chain
 from typing import Any
 
-from kb.model import FACET_FIELDS, FacetValue
-from kb.practice import PRACTICE_FACETS
+from kb.fields import FACET_FIELDS, MANY_VALUED
+from kb.model import FacetValue
 from kb.whoosh_backend.matching import Matched, text_of
 from kb.whoosh_backend.segments import PerSegment
 
@@ -69,7 +69,7 @@ class FacetValues:
         result: a value counts once for them, as ticking it would show the group once."""
         facets: dict[str, tuple[FacetValue, ...]] = {}
         for name in names:
-            overlap = name in ("themes", "organisations", "schemes", "sections", *PRACTICE_FACETS)
+            overlap = name in MANY_VALUED
             counts: Counter[Any] = Counter()
             for segment_searcher, _, ids in matched:
                 if not ids:

@@ -13,8 +13,17 @@ from kb.model import SearchRequest
 from kb.strategy import COORD_POWER, DATE_SORTS, RERANK_DEPTH, page_of, reranked
 from kb.whoosh_backend.facets import FacetValues
 from kb.whoosh_backend.internals.lengths import FieldLengths
-from kb.whoosh_backend.matching import (Found, Recorder, clauses_held, docnums_of, highlighted, matched_docs,
-                                        scores_of, top_scored, without_terms)
+from kb.whoosh_backend.matching import (
+    Found,
+    Recorder,
+    clauses_held,
+    docnums_of,
+    highlighted,
+    matched_docs,
+    scores_of,
+    top_scored,
+    without_terms,
+)
 from kb.whoosh_backend.query import BuiltQuery
 from kb.whoosh_backend.scoring import TermClauses, accumulate, clause_terms, within_budget
 

@@ -52,7 +52,7 @@ class Folding:
         the groups)."""
         members_of: dict[str, list[tuple[Any, int]]] = {}
         total = 0
-        for segment_searcher, offset, ids in matched:
+        for segment_searcher, _offset, ids in matched:
             total += len(ids)
             members = self._groups_of.get(segment_searcher, name,
                                           partial(self._segment_groups, segment_searcher, grouping))

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, pairwise
 from typing import Any
 
 from whoosh import query as wq
 
 from kb import querysyntax as qs
-from kb.practice import PRACTICE_FACETS
 from kb.analysis import Analyzer, fold, topical
 from kb.analysis import words as words_of
-from kb.model import FACET_FIELDS
+from kb.fields import FACET_FIELDS, KEYWORD_FIELDS
 from kb.synonyms import Synonyms
 
 # A bare word is looked up in the title and the body, whose terms include those of the title,
@@ -34,8 +33,6 @@ MATCH_FIELD = "body"
 TITLE_FIELD = "title"
 TEXT_FIELDS = (TITLE_FIELD, MATCH_FIELD)
 SECTION_FIELDS = ("headings", "summary")
-KEYWORD_FIELDS = ("type", "themes", "year", "format", "organisations", "schemes", "territory", "language",
-                  "collection", "sections", *PRACTICE_FACETS)
 # The title's words are also in the body: this weight is what a title match adds on top of the
 # body match (bench/relevance/README.md for the measurements behind each figure).
 TITLE_WEIGHT = 2.0
@@ -252,7 +249,7 @@ class QueryBuilder:
         for group in groups[:room]:
             state.bonus.extend(_terms_query(f, e, SECTION_WEIGHT) for f in SECTION_FIELDS for e in group)
         near = terms[: room + 1]
-        for a, b in zip(near, near[1:]):
+        for a, b in pairwise(near):
             if a != b:
                 state.bonus.append(wq.Phrase(MATCH_FIELD, [a, b], slop=PROXIMITY_SLOP, boost=PROXIMITY_WEIGHT))
         return clauses

@@ -125,6 +125,6 @@ def _add_term(searcher: Any, segment_searcher: Any, reader: Any, term: Any, leng
     get = scores.get
     for ids, weights in found:
         docs.update(ids)
-        for d, tf in zip(ids, weights):
+        for d, tf in zip(ids, weights, strict=True):
             scores[d] = get(d, 0.0) + (top * tf) / (tf + norm[d])
 

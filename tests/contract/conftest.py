@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from kb.knowledgebase import KnowledgeBase
 from kb.backend import open_backend
+from kb.knowledgebase import KnowledgeBase
 from kb.model import Groups
 from kb.synonyms import load_synonyms
 from tests.contract.support import NO_GROUPS, MakeBackend, Record, fill, without_groups

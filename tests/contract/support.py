@@ -4,8 +4,8 @@ the backend)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from kb.model import MAX_PAGE_SIZE, Document, Groups, SearchRequest

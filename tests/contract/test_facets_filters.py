@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from kb.model import FACET_FIELDS, Document, SearchRequest
+from kb.fields import FACET_FIELDS
+from kb.model import Document, SearchRequest
 from kb.practice import PRACTICE_FACETS
 from kb.sectioning import sections_of
 from kb.vocabulary import default_vocabulary

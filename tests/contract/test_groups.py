@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from kb.model import Groups, SearchRequest
 from tests.contract.support import NO_GROUPS, Record, found_ids, without_groups
 

@@ -149,7 +149,8 @@ def test_posting_blocks_and_deletions_are_read_directly(ix: Any) -> None:
             reader = segment_searcher.reader()
             matcher = reader.postings("body", b"habitants")
             if reader.has_deletions():
-                assert isinstance(matcher, FilterMatcher), "whoosh: postings with deletions are no longer a FilterMatcher"
+                assert isinstance(matcher, FilterMatcher), \
+                    "whoosh: postings with deletions are no longer a FilterMatcher"
                 requires(matcher, "child", used_by="postings.py")
                 requires(reader, "_perdoc", used_by="postings.py")
                 assert postings.deleted_docs(reader) == {0}

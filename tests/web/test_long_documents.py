@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 
 from indexer.ingest import Options, index_paths
 from kb.knowledgebase import KnowledgeBase
-from webui import create_app
 from kb.parts import PART_CHARS, split
 from webui import create_app
 
