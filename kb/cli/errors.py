@@ -97,9 +97,9 @@ def translate(exc: BaseException, rules: Sequence[Rule], ctx: click.Context) -> 
 
 
 def opening_error(exc: BaseException, obj: Context) -> BaseException:
-    """What to raise when the base at ``obj.home`` cannot be opened."""
-    ctx = click.get_current_context(silent=True) or click.Context(click.Command("kb"), obj=obj)
-    return translate(exc, OPENING_RULES, ctx) or exc
+    """What to raise when the base at ``obj.home`` cannot be opened (the messages name that
+    home, which is not always the command's: a dry run opens a scratch base)."""
+    return translate(exc, OPENING_RULES, click.Context(click.Command("kb"), obj=obj)) or exc
 
 
 class Command(french.Command):
