@@ -36,6 +36,7 @@ class PluginGroup(french.Group):
         """The entry points of contributed commands, by command name (read once)."""
         if self._contributed is None:
             found = entry_points(group=PLUGIN_GROUP)
+            # A package adds commands; it cannot replace one of the core's.
             self._contributed = {ep.name: ep for ep in found if ep.name not in self.commands}
         return self._contributed
 
