@@ -46,7 +46,7 @@ from typing import Any
 
 from bench.common import DATA, PYTHON, ROOT, latency, table, write_result
 from bench.search import home_for, queries
-from kb.cli import SERVE_PROCESSES
+from webui.server import DEFAULT_PROCESSES
 
 CORPUS = ROOT / "corpus" / "documents"
 # Share of each kind of request in the mix.
@@ -309,7 +309,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--docs", type=int, default=10_000, help="size of the scaled base")
     parser.add_argument("--threads", type=int, default=8, help="kb serve --threads")
-    parser.add_argument("--processes", type=int, default=SERVE_PROCESSES, help="kb serve --processes")
+    parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES, help="kb serve --processes")
     parser.add_argument("--mix", choices=sorted(MIXES), default="newsletter", help="what the clients ask")
     parser.add_argument("--attackers", type=int, default=0, help="extra clients sending only hostile queries")
     parser.add_argument("--quick", action="store_true", help="demo corpus, 10 clients, 5 s")

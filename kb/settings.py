@@ -3,14 +3,16 @@ rather than to one command line, such as its public address (``base-url``), whic
 ``kb serve`` and every command that prints links must agree on.
 
 A small JSON object in ``settings.json``, replaced atomically: a reader sees the old file or
-the new one, never half of it. Values are checked by the shell that sets them (the CLI knows
-what a valid address is); this module only keeps strings.
+the new one, never half of it. ``check_base_url`` says what a valid public address is, for
+every shell that takes one (``kb config``, ``kb serve --base-url``, the web app's config); this
+module stores strings.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -23,6 +25,17 @@ BASE_URL = "base-url"
 KNOWN: dict[str, str] = {
     BASE_URL: "adresse publique du site, début des liens absolus (flux, lettres d'information, kb show)",
 }
+_BASE_URL_RE = re.compile(r"^https?://[^\s/?#@\\]+(/[^\s?#\\]*)?$", re.IGNORECASE)
+
+
+def check_base_url(value: str) -> str:
+    """``value`` without its trailing slash, or ``ValueError`` (French) unless it is an
+    ``http(s)://host[:port][/path]`` address without query, fragment or credentials."""
+    value = value.strip()
+    if not _BASE_URL_RE.match(value):
+        raise ValueError(f"adresse publique invalide : « {value} » (attendu : http(s)://nom[:port][/chemin], "
+                         "ex. https://kb.example.org)")
+    return value.rstrip("/")
 
 
 def read_settings(home: Path) -> dict[str, str]:

@@ -14,11 +14,10 @@ from typing import Any
 
 from flask import Flask
 
-from kb.settings import BASE_URL, read_settings
+from kb.settings import BASE_URL, check_base_url, read_settings
 from webui import errors, filters
 from webui.context import open_base
 from webui.headers import security_headers
-from webui.links import check_base_url
 
 __all__ = ["create_app"]
 

@@ -19,11 +19,12 @@ from flask import Blueprint, Response, current_app
 
 from kb.catalog import Entry
 from kb.model import Document
+from kb.permalink import document_url
 from kb.vocabulary import default_vocabulary
 from webui.context import knowledge_base
 from webui.dublincore import MEDIA_TYPES, oai_dc
 from webui.feeds import clean
-from webui.links import absolute, base_url, document_url
+from webui.links import absolute, base_url
 from webui.params import abort_fr, search_state
 
 bp = Blueprint("discovery", __name__)

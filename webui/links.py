@@ -7,26 +7,14 @@ started with (``SERVER_URL``, set by ``kb serve``)."""
 
 from __future__ import annotations
 
-import re
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from flask import current_app, url_for
 
-from webui.params import slugify
+from kb.permalink import slugify
 
 # What kb serve listens on by default: the last resort of an app built without either address.
 DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
-_BASE_URL_RE = re.compile(r"^https?://[^\s/?#@\\]+(/[^\s?#\\]*)?$", re.IGNORECASE)
-
-
-def check_base_url(value: str) -> str:
-    """``value`` without its trailing slash, or ``ValueError`` (French) unless it is an
-    ``http(s)://host[:port][/path]`` address without query, fragment or credentials."""
-    value = value.strip()
-    if not _BASE_URL_RE.match(value):
-        raise ValueError(f"adresse publique invalide : « {value} » (attendu : http(s)://nom[:port][/chemin], "
-                         "ex. https://kb.example.org)")
-    return value.rstrip("/")
 
 
 def server_url(host: str, port: int) -> str:
@@ -62,12 +50,6 @@ def absolute(path: str) -> str:
 def document_path(doc_id: str, title: str) -> str:
     """The canonical path of a document page: ``/d/<id>/<slug>``."""
     return url_for("views.document", doc_id=doc_id, slug=slugify(title))
-
-
-def document_url(base: str, doc_id: str, title: str) -> str:
-    """The permalink of a document under the public address ``base``, for a shell without an
-    app (``kb show``); the same address ``permalink`` gives inside the app."""
-    return f"{base.rstrip('/')}/d/{quote(doc_id, safe='')}/{slugify(title)}"
 
 
 def permalink(doc_id: str, title: str) -> str:

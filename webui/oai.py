@@ -23,12 +23,13 @@ from flask import Blueprint, Response, current_app, url_for
 
 from kb.catalog import Revision
 from kb.model import Document, SearchRequest
+from kb.permalink import slugify
 from webui.context import knowledge_base
 from webui.dublincore import OAI_DC, OAI_DC_SCHEMA, XSI, oai_dc
 from webui.feeds import clean
 from webui.links import absolute
 from webui.oai_request import PREFIX, OAIError, Query, arguments, bounds, check, check_list, fail, parse_token
-from webui.params import slugify, valid_id
+from webui.params import valid_id
 
 bp = Blueprint("oai", __name__)
 

@@ -4,7 +4,6 @@ turned into a ``SearchRequest``. Every refusal is a 400 with a French reason, ne
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import NoReturn
 from urllib.parse import urlencode
@@ -38,16 +37,6 @@ def abort_fr(status: int, message: str) -> NoReturn:
 def valid_id(value: str) -> bool:
     """Whether ``value`` has the form of a document id (checked before any lookup)."""
     return bool(_ID_RE.match(value))
-
-
-def slugify(title: str) -> str:
-    """A short ASCII slug for a URL (``original`` is reserved for the original file)."""
-    text = unicodedata.normalize("NFKD", title.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].rstrip("-")
-    if slug in ("", "original"):
-        slug = f"document-{slug}".rstrip("-")
-    return slug
 
 
 def _value(name: str, limit: int) -> str:

@@ -24,6 +24,10 @@ from kb.errors import KBError
 
 log = logging.getLogger(__name__)
 
+# Two server processes answered 2.5-3 times as many requests as one on a 2-core machine
+# (bench.load at 100k documents, newsletter mix); more would mostly cost memory there.
+DEFAULT_PROCESSES = min(2, os.cpu_count() or 1)
+
 # waitress options shared by every way of running it. Long URLs are refused before reaching
 # the app (a query is at most 500 characters).
 _OPTIONS: dict[str, Any] = {"ident": "Passerelles", "max_request_header_size": 64 * 1024,

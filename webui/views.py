@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 from kb.errors import KBError, NotFound
 from kb.fields import FACET_LABELS, FACET_PARAMS, PARAM_OF
 from kb.model import Document, SearchPage
+from kb.permalink import slugify
 from kb.practice import PRACTICE_FACETS, PRACTICE_FIELDS
 from kb.sectioning import sections_of
 from kb.sections import default_sections
@@ -34,7 +35,7 @@ from webui import dublincore, feeds
 from webui.context import knowledge_base
 from webui.filters import date_fr, file_name
 from webui.links import base_url, document_path, permalink
-from webui.params import Search, abort_fr, search_state, slugify, valid_id
+from webui.params import Search, abort_fr, search_state, valid_id
 from webui.selection import current as current_selection
 from webui.typography import french_spaces
 
