@@ -77,9 +77,11 @@ class Document:
 
     @property
     def year(self) -> int | None:
+        """The year of the document's date, when it has one."""
         return int(self.date[:4]) if self.date and self.date[:4].isdigit() else None
 
     def to_dict(self) -> dict[str, Any]:
+        """The document as plain JSON-ready values (the API's and the catalog's shape)."""
         data = asdict(self)
         for key, value in data.items():
             if isinstance(value, tuple):
@@ -90,6 +92,7 @@ class Document:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
+        """A document from ``to_dict``'s shape; keys it does not know are ignored (older or newer records)."""
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
         for key, value in values.items():
@@ -125,6 +128,7 @@ class Hit:
     relatives: tuple[tuple[str, str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The hit as plain JSON-ready values (``kb search --json``, the API)."""
         data = asdict(self)
         data["pages"] = list(self.pages)
         data["themes"] = list(self.themes)
@@ -145,6 +149,7 @@ class Groups:
 
 @dataclass(frozen=True)
 class FacetValue:
+    """One value of a facet and how many results hold it."""
     value: str
     count: int
 

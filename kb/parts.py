@@ -38,6 +38,7 @@ class Part:
 
     @property
     def has_text(self) -> bool:
+        """Whether any block of the part holds text."""
         return any(text for _, _, text in self.blocks)
 
 

@@ -32,6 +32,7 @@ _LEX_RE = re.compile(
 
 @dataclass(frozen=True)
 class Word:
+    """A word of the query, in one field when typed as ``champ:mot``."""
     text: str
     field: str | None = None
     prefix: bool = False
@@ -39,12 +40,14 @@ class Word:
 
 @dataclass(frozen=True)
 class Phrase:
+    """Words typed between quotes, matched in that order."""
     text: str
     field: str | None = None
 
 
 @dataclass(frozen=True)
 class Not:
+    """A part of the query the results must not match (``-mot``, ``SAUF``)."""
     item: Node
 
 
@@ -59,6 +62,7 @@ class And:
 
 @dataclass(frozen=True)
 class Or:
+    """Parts of the query of which any may match (``OU``)."""
     items: tuple[Node, ...]
 
 

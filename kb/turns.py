@@ -16,6 +16,7 @@ PATIENCE = 1.0
 
 
 class Turns:
+    """Who searches next: ordinary requests go before costly ones, which wait their turn."""
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._ordinary = 0  # ordinary requests waiting for or holding the searcher

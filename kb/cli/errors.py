@@ -43,6 +43,7 @@ def own_message(exc: BaseException, ctx: click.Context) -> str:
 
 
 def missing_base(exc: BaseException, ctx: click.Context) -> str:
+    """The message for a home that holds no base, with the two ways out."""
     return (f"{exc}. Pour la créer, indexez un dossier : kb index DOSSIER ; pour lire une autre base : "
             "kb --home DOSSIER … ou la variable KB_HOME.")
 
@@ -56,6 +57,7 @@ def home_of(ctx: click.Context) -> object:
 
 
 def unopenable(exc: BaseException, ctx: click.Context) -> str:
+    """The message for a base that cannot be opened, with the system's reason."""
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
     return f"impossible d'ouvrir la base {home_of(ctx)} : {reason}"
 
@@ -110,6 +112,7 @@ class Command(french.Command):
         self.error_rules = tuple(errors)
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, mapping its errors to French messages and exit codes (its own rules, then the core's)."""
         try:
             return super().invoke(ctx)
         except (Exception, KeyboardInterrupt) as exc:

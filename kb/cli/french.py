@@ -32,13 +32,16 @@ class Formatter(click.HelpFormatter):
     """French usage prefix and section headings, with the space French puts before a colon."""
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        """Write the usage line under its French heading."""
         super().write_usage(prog, args, "Utilisation : " if prefix is None else prefix)
 
     def write_heading(self, heading: str) -> None:
+        """Write a section heading in French (« Options », « Commandes »)."""
         self.write(f"{'':>{self.current_indent}}{SECTIONS.get(heading, heading)} :\n")
 
 
 class Context(click.Context):
+    """A click context whose help is written in French."""
     formatter_class = Formatter
 
 
@@ -76,6 +79,7 @@ class Command(_FrenchHelp):
         _french_metavars(self.params)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the options in French, with their defaults."""
         _format_options(self, ctx, formatter)
 
 
@@ -91,11 +95,13 @@ class Group(_FrenchHelp, click.Group):
         _french_metavars(self.params)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the options in French, then the commands."""
         _format_options(self, ctx, formatter)
         self.format_commands(ctx, formatter)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run the command line; click's usage errors are said in French."""
         if not standalone_mode:  # the caller handles click's exceptions itself
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:

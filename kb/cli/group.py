@@ -41,9 +41,11 @@ class PluginGroup(french.Group):
         return self._contributed
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """The core's commands and those contributed through the ``kb.commands`` entry points."""
         return sorted({*self.commands, *self.contributed()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command named ``cmd_name``, loading a contributed one only when it is asked for."""
         if cmd_name not in self.commands:
             entry = self.contributed().get(cmd_name)
             if entry is None:

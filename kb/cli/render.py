@@ -49,6 +49,7 @@ def _printable(data: object) -> object:
 
 
 def print_json(data: object) -> None:
+    """Print ``data`` as JSON (UTF-8, indented)."""
     click.echo(to_json(data))
 
 
@@ -73,6 +74,7 @@ class ProgressBar:
         self._bar: Any = None
 
     def start(self, total: int) -> Callable[[int], None]:
+        """Show a bar for ``total`` steps on stderr; returns the function that advances it."""
         self.close()
         self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True,
                                       show_eta=True)
@@ -81,6 +83,7 @@ class ProgressBar:
         return lambda n: bar.update(n)
 
     def close(self) -> None:
+        """Remove the bar, if one is shown."""
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
             self._bar = None
@@ -207,6 +210,7 @@ def stats_json(stats: Stats) -> dict[str, Any]:
 
 
 def print_stats(stats: Stats) -> None:
+    """Print the counts of ``kb stats``."""
     click.echo(f"{stats.documents} documents indexés, {stats.failed} en échec, "
                f"{stats.store_files} originaux conservés.")
     if stats.ocr or stats.scanned_no_ocr:
@@ -226,6 +230,7 @@ def check_json(report: CheckReport) -> dict[str, Any]:
 
 
 def print_check(report: CheckReport) -> None:
+    """Print the problems and warnings of ``kb check``."""
     for line in report.problems:
         click.echo(f"PROBLÈME : {safe(line)}")
     for line in report.warnings:
@@ -237,5 +242,6 @@ def print_check(report: CheckReport) -> None:
 
 
 def print_settings(settings: Mapping[str, str], names: Iterable[str]) -> None:
+    """Print each setting of ``names`` with its value, or that it is not set."""
     for name in names:
         click.echo(f"{name} = {safe(settings.get(name, '(non défini)'))}")

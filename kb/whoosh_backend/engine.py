@@ -128,6 +128,7 @@ class WhooshBackend:
         return orphans(self.path, INDEX_NAME)
 
     def close(self) -> None:
+        """Release the shared searcher and the index files."""
         with self._searching:
             if self._shared is not None:
                 self._shared.close()
@@ -162,10 +163,12 @@ class WhooshBackend:
     # -- reading ------------------------------------------------------------------------------
 
     def ids(self) -> set[str]:
+        """The ids of every document in the index."""
         with self.searcher() as s:
             return {fields_["id"] for fields_ in s.all_stored_fields()}
 
     def count(self) -> int:
+        """How many documents the index holds."""
         with self.searcher() as s:
             return int(s.doc_count())
 

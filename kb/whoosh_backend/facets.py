@@ -26,6 +26,7 @@ class FacetValues:
         self._cache: PerSegment[list[Any]] = PerSegment()
 
     def of(self, segment_searcher: Any, fieldname: str, overlap: bool) -> list[Any]:
+        """The values of ``fieldname`` for each document of a segment, kept until the segment goes."""
         field = segment_searcher.schema[fieldname]
         values = self._cache.get(segment_searcher, fieldname,
                                  lambda reader: self._read(reader, field, fieldname, overlap))

@@ -40,15 +40,18 @@ class Recorder(collectors.WrappingCollector):  # type: ignore[misc]
     count and the facets (Whoosh's grouping asks a categorizer per document and per facet)."""
 
     def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
+        """Start a search: no match recorded yet."""
         super().prepare(top_searcher, q, context)
         self.matched: Matched = []
 
     def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
+        """Start a segment: its matches are recorded apart."""
         super().set_subsearcher(subsearcher, offset)
         self._ids: list[int] = []
         self.matched.append((subsearcher, offset, self._ids))
 
     def collect(self, sub_docnum: int) -> Any:
+        """Record a match, then pass it on."""
         self._ids.append(sub_docnum)
         return self.child.collect(sub_docnum)
 
@@ -171,10 +174,12 @@ def highlighted(*queries: wq.Query | None) -> frozenset[str]:
 
 
 def text_of(value: Any) -> str:
+    """A stored value as text (Whoosh gives bytes for some fields)."""
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def all_terms(q: wq.Query) -> set[tuple[str, Any]]:
+    """Every (field, term) a query holds."""
     try:
         return set(q.iter_all_terms())
     except Exception:  # noqa: BLE001 - a query type without terms must not break a results page

@@ -99,6 +99,7 @@ class BuiltQuery:
 
     @property
     def all_first(self) -> bool:
+        """Whether documents holding every word are listed first (few enough words to ask it of them)."""
         return 2 <= len(self.clauses) <= ALL_FIRST_UP_TO
 
 

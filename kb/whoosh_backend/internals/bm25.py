@@ -28,6 +28,7 @@ class CachedBM25F(scoring.BM25F):  # type: ignore[misc]
         self._lengths = lengths
 
     def scorer(self, searcher: Any, fieldname: str, text: Any, qf: float = 1) -> Any:
+        """Whoosh's BM25F scorer, reading field lengths from the kept columns when it can."""
         lookup = self._lengths.lookup(searcher, fieldname) if searcher.schema[fieldname].scorable else None
         if lookup is None:
             return super().scorer(searcher, fieldname, text, qf=qf)
