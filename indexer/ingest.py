@@ -18,10 +18,10 @@ from indexer.extract.ocr import unavailable as ocr_unavailable
 from indexer.plan import ADD, MOVE, RELABEL, Item, Plan, scan
 from indexer.task import Outcome, Task, run
 from indexer.workers import Crash, Pool
-from kb.backend import Prepared
 from kb.catalog import FAILED, INDEXED, Change
 from kb.errors import KBError, StorageFull
 from kb.knowledgebase import KnowledgeBase
+from kb.model import Prepared
 from kb.names import printable
 
 Progress = Callable[[int], None]

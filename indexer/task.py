@@ -16,9 +16,9 @@ from indexer.extract.ocr import Ocr
 from indexer.extract.registry import extract
 from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesaurus, read_sidecar
 from indexer.walk import NOT_REGULAR, VANISHED, unreadable
-from kb.backend import Prepared, prepare
+from kb.backend import prepare
 from kb.fingerprint import fingerprint
-from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR, Document
+from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR, Document, Prepared
 from kb.names import printable, readable
 from kb.sectioning import find_sections
 from kb.store import Store, StoreError

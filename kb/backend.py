@@ -10,23 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from kb.model import Document, Groups, Hit, SearchPage, SearchRequest
+from kb.model import Document, Groups, Hit, Prepared, SearchPage, SearchRequest
 from kb.synonyms import Synonyms
 
 __all__ = ["Prepared", "SearchBackend", "WriteBatch", "open_backend", "prepare"]
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """What an extraction worker computed ahead for one document (its analysed terms), so
-    the writer only files it. Opaque: only the backend named by ``engine`` reads ``data``."""
-
-    engine: str
-    data: Any = field(repr=False)
 
 
 class WriteBatch(Protocol):

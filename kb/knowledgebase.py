@@ -17,12 +17,12 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from kb.backend import Prepared, open_backend
+from kb.backend import open_backend
 from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
 from kb.durability import reading_index, remove, size_of
 from kb.errors import DamagedIndex, LockedError, MissingBase, NotFound, StorageFull
 from kb.kinship import Kinship, member_of
-from kb.model import OCR, SCANNED_NO_OCR, Document, Hit, SearchPage, SearchRequest
+from kb.model import OCR, SCANNED_NO_OCR, Document, Hit, Prepared, SearchPage, SearchRequest
 from kb.names import unprintable
 from kb.parts import PART_CHARS, Part
 from kb.records import Records

@@ -204,3 +204,12 @@ class SearchRequest:
         unknown = sorted(set(self.filters) - set(FILTER_FIELDS))
         if unknown:
             raise QueryError(f"filtre inconnu : {', '.join(unknown)}")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What an extraction worker computed ahead for one document (its analysed terms), so
+    the writer only files it. Opaque: only the backend named by ``engine`` reads ``data``."""
+
+    engine: str
+    data: Any = field(repr=False)

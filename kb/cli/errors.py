@@ -15,15 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from kb.cli import french
 from kb.errors import DamagedBase, KBError, MissingBase
-
-if TYPE_CHECKING:
-    from kb.cli.context import Context
 
 Message = Callable[[BaseException, click.Context], str]
 
@@ -49,11 +46,15 @@ def missing_base(exc: BaseException, ctx: click.Context) -> str:
 
 
 def home_of(ctx: click.Context) -> object:
-    """The home the command works on (for messages)."""
-    from kb.cli.context import Context
-
-    obj = ctx.find_object(Context)
-    return obj.home if obj is not None else "la base"
+    """The home the command works on (for messages): that of the nearest context object that
+    has one (``kb.cli.context.Context``, not imported: it imports this module)."""
+    node: click.Context | None = ctx
+    while node is not None:
+        home = getattr(node.obj, "home", None)
+        if home is not None:
+            return home
+        node = node.parent
+    return "la base"
 
 
 def unopenable(exc: BaseException, ctx: click.Context) -> str:
@@ -98,7 +99,7 @@ def translate(exc: BaseException, rules: Sequence[Rule], ctx: click.Context) -> 
     return None
 
 
-def opening_error(exc: BaseException, obj: Context) -> BaseException:
+def opening_error(exc: BaseException, obj: object) -> BaseException:
     """What to raise when the base at ``obj.home`` cannot be opened (the messages name that
     home, which is not always the command's: a dry run opens a scratch base)."""
     return translate(exc, OPENING_RULES, click.Context(click.Command("kb"), obj=obj)) or exc

@@ -10,9 +10,8 @@ from typing import Any
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import CLEAR
 
-from kb.backend import Prepared
 from kb.durability import sync_folder
-from kb.model import Document
+from kb.model import Document, Prepared
 from kb.sections import SECTION_PREFIX
 from kb.snippets import SCAN_CHARS
 from kb.whoosh_backend.internals.writer import cache_lengths, release
