@@ -30,6 +30,7 @@ from indexer.extract.base import Limits
 from indexer.extract.registry import sniff
 from indexer.metadata.sidecar import is_sidecar
 from indexer.walk import walk
+from kb.model import FileIdentity
 from kb.store import Store, file_sha256
 
 # The names ``run`` looks up in its module, in the order it calls them.
@@ -71,8 +72,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as store:
         for path, fmt in todo:
             st = path.stat()
-            task = task_module.Task(str(path), path.name, st.st_size, st.st_mtime, file_sha256(path), store,
-                                    Limits())
+            file = FileIdentity(str(path), st.st_size, st.st_mtime, file_sha256(path), fmt)
+            task = task_module.Task(file, path.name, store, Limits())
             spent.clear()
             t0 = time.process_time()
             outcome = task_module.run(task)
