@@ -22,7 +22,6 @@ from kb.backend import Prepared
 from kb.catalog import FAILED, INDEXED, Change
 from kb.errors import KBError, StorageFull
 from kb.knowledgebase import KnowledgeBase
-from kb.names import printable
 
 Progress = Callable[[int], None]
 
@@ -189,10 +188,8 @@ def _extract_into(batch: _Batch, plan: Plan, kb: KnowledgeBase, pool: Pool[Task,
         if doc is None:  # no record to move: extract it like a new file
             extractions.append(item)
             continue
-        # Same content, so the same record: it takes the file's new place (shown printable) and
-        # keeps the format its extractor named.
-        file = replace(item.file, path=printable(item.file.path), format=doc.format)
-        moved = replace(doc, file=file, collection=item.collection)
+        # Same content, so the same record in the file's new place.
+        moved = replace(doc, file=item.file.as_read(doc.format), collection=item.collection)
         batch.add(Change(item.id, item.file, INDEXED, document=moved), len(moved.text))
         report.indexed.append(item.file.path)
         if tick:

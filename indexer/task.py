@@ -7,7 +7,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from indexer.walk import NOT_REGULAR, VANISHED, unreadable
 from kb.backend import Prepared, prepare
 from kb.fingerprint import fingerprint
 from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR, Document, FileIdentity
-from kb.names import printable, readable
+from kb.names import readable
 from kb.sectioning import find_sections
 from kb.store import Store, StoreError
 from kb.synonyms import Synonyms, load_synonyms
@@ -118,10 +118,8 @@ def run(task: Task) -> Outcome:
         return Outcome(error=f"erreur inattendue pendant l'analyse ({type(exc).__name__} : {exc})"[:300])
     text = extracted.text[: task.limits.max_text_chars]
     flags = tuple(extracted.flags)
-    # The document shows its path printable, and is of the format its extractor names.
-    file = replace(task.file, path=printable(task.file.path), format=extracted.format)
     doc = Document(
-        id=task.id, file=file, title=meta.title, text=text, pages=tuple(extracted.pages),
+        id=task.id, file=task.file.as_read(extracted.format), title=meta.title, text=text, pages=tuple(extracted.pages),
         type=meta.type, date=meta.date, themes=meta.themes, organisations=meta.organisations,
         territory=meta.territory, language=meta.language, author=meta.author, summary=meta.summary,
         url=meta.url, keywords=meta.keywords, headings=tuple(extracted.headings), licence=meta.licence,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from kb.errors import QueryError
 from kb.fields import FILTER_FIELDS
+from kb.names import printable
 
 # Flags of a document whose pages had no text layer (scans): its text was read by OCR, or
 # could not be (no Tesseract, or OCR turned off), so those pages are not searchable.
@@ -42,6 +43,11 @@ class FileIdentity:
     mtime: float
     sha256: str
     format: str
+
+    def as_read(self, format: str) -> FileIdentity:
+        """The file as the document read from it records it: its path printable (a name that
+        is not UTF-8 shown byte by byte), its format the one its extractor names."""
+        return replace(self, path=printable(self.path), format=format)
 
 
 # The order of a document's file fields in its record and its JSON (kept from when they
