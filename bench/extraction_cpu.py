@@ -20,7 +20,6 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +86,7 @@ def main() -> None:
             row["stages"]["other"] += cpu - sum(spent.values())
             doc = outcome.document
             digests[fmt].update(json.dumps([str(path.relative_to(FRENCH_DOCS)), outcome.error,
-                                            asdict(doc) if doc else None, outcome.analyzed],
+                                            doc.to_dict() if doc else None, outcome.analyzed],
                                            sort_keys=True, default=str).encode())
     formats = sorted(per_format, key=lambda f: -per_format[f]["cpu_s"])
     results = {fmt: {"files": r["files"], "failed": r["failed"], "cpu_s": round(r["cpu_s"], 3),
