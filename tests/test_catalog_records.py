@@ -49,6 +49,15 @@ def test_a_record_reads_back_exactly(shape: str) -> None:
     assert unpack(pack(SHAPES[shape])) == SHAPES[shape]
 
 
+def test_a_record_stays_flat_as_bases_built_before_store_it() -> None:
+    # The file's fields sit beside the metadata, in their old order: records already stored,
+    # and API answers, keep their shape.
+    doc = document("Un texte.")
+    data = doc.to_dict()
+    assert list(data)[:7] == ["id", "path", "sha256", "size", "mtime", "format", "title"] and "file" not in data
+    assert unpack(zlib.compress(json.dumps(data).encode("utf-8"))) == doc
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.text(st.sampled_from("ab \néà\f"), max_size=60_000), max_size=8),
        st.integers(min_value=0, max_value=250_000))
