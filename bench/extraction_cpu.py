@@ -34,7 +34,7 @@ from kb.store import Store, file_sha256
 
 # The names ``run`` looks up in its module, in the order it calls them.
 STAGES = {"store": None, "extract": "extract", "sidecar": "read_sidecar", "metadata": "infer_metadata",
-          "analysis": "analyze"}
+          "analysis": "prepare"}
 
 
 def files(quick: bool) -> list[tuple[Path, str]]:
