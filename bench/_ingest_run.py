@@ -102,7 +102,7 @@ def ingest(home: Path, workers: int, paths: list[Path]) -> dict[str, Any]:
     return {"cpu_s": _cpu(),
         "wall_s": wall, "parts_s": clock.spent, "indexed": len(report.indexed), "failed": len(report.failed),
         "skipped": len(report.skipped), "unchanged": len(report.unchanged),
-        "bytes": sum(e.size for e in entries),
+        "bytes": sum(e.file.size for e in entries),
         "text_bytes": sum(len(d.text.encode("utf-8")) for d in docs),
         "pages": sum(d.page_count or 1 for d in docs),
     }
@@ -116,7 +116,7 @@ def extract_only(home: Path, workers: int, paths: list[Path]) -> dict[str, Any]:
     with KnowledgeBase(home) as kb:
         with Pool(run, workers, options.limits.timeout_s, options.memory_bytes) as pool:
             plan = scan(paths, kb)
-            tasks = [Task(str(i.path), i.id or f"x{n}", i.size, i.mtime, i.sha256, str(kb.store_root), options.limits)
+            tasks = [Task(i.file, i.id or f"x{n}", str(kb.store_root), options.limits)
                      for n, i in enumerate(plan.work)]
             done = sum(1 for _ in pool.map_unordered(tasks))
     return {"wall_s": time.perf_counter() - started, "files": done, "cpu_s": _cpu()}

@@ -20,7 +20,6 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from indexer.extract.base import Limits
 from indexer.extract.registry import sniff
 from indexer.metadata.sidecar import is_sidecar
 from indexer.walk import walk
+from kb.model import FileIdentity
 from kb.store import Store, file_sha256
 
 # The names ``run`` looks up in its module, in the order it calls them.
@@ -71,8 +71,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as store:
         for path, fmt in todo:
             st = path.stat()
-            task = task_module.Task(str(path), path.name, st.st_size, st.st_mtime, file_sha256(path), store,
-                                    Limits())
+            file = FileIdentity(str(path), st.st_size, st.st_mtime, file_sha256(path), fmt)
+            task = task_module.Task(file, path.name, store, Limits())
             spent.clear()
             t0 = time.process_time()
             outcome = task_module.run(task)
@@ -86,7 +86,7 @@ def main() -> None:
             row["stages"]["other"] += cpu - sum(spent.values())
             doc = outcome.document
             digests[fmt].update(json.dumps([str(path.relative_to(FRENCH_DOCS)), outcome.error,
-                                            asdict(doc) if doc else None, outcome.analyzed],
+                                            doc.to_dict() if doc else None, outcome.analyzed],
                                            sort_keys=True, default=str).encode())
     formats = sorted(per_format, key=lambda f: -per_format[f]["cpu_s"])
     results = {fmt: {"files": r["files"], "failed": r["failed"], "cpu_s": round(r["cpu_s"], 3),

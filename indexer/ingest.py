@@ -22,7 +22,6 @@ from kb.catalog import FAILED, INDEXED, Change
 from kb.errors import KBError, StorageFull
 from kb.knowledgebase import KnowledgeBase
 from kb.model import Prepared
-from kb.names import printable
 
 Progress = Callable[[int], None]
 
@@ -189,43 +188,40 @@ def _extract_into(batch: _Batch, plan: Plan, kb: KnowledgeBase, pool: Pool[Task,
         if doc is None:  # no record to move: extract it like a new file
             extractions.append(item)
             continue
-        moved = replace(doc, path=printable(str(item.path)), mtime=item.mtime, size=item.size,
-                        collection=item.collection)
-        batch.add(Change(item.id, str(item.path), item.size, item.mtime, item.sha256, item.format, INDEXED,
-                         document=moved), len(moved.text))
-        report.indexed.append(str(item.path))
+        # Same content, so the same record in the file's new place.
+        moved = replace(doc, file=item.file.as_read(doc.format), collection=item.collection)
+        batch.add(Change(item.id, item.file, INDEXED, document=moved), len(moved.text))
+        report.indexed.append(item.file.path)
         if tick:
             tick(1)
     ocr_on, ocr_missing = ocr_state(options.ocr)
-    tasks = [Task(str(i.path), i.id, i.size, i.mtime, i.sha256, str(kb.store_root), options.limits,
+    tasks = [Task(i.file, i.id, str(kb.store_root), options.limits,
                   str(options.thesaurus) if options.thesaurus else None,
                   str(options.synonyms) if options.synonyms else None,
                   ocr_on, str(kb.home / OCR_CACHE), ocr_missing) for i in extractions]
-    formats = {i.id: i.format for i in extractions}
     collections = {i.id: i.collection for i in extractions}
     for task, outcome in pool.map_unordered(tasks):
-        fmt = formats.get(task.id)
+        path = task.file.path
         if not isinstance(outcome, Crash) and outcome.disk_full:
             raise StorageFull(f"disque plein : {outcome.error}. Ce qui a été validé avant reste intact ; "
                               "libérez de la place puis relancez kb index pour finir.")
         if isinstance(outcome, Crash) or outcome.document is None:
             reason = outcome.reason if isinstance(outcome, Crash) else (outcome.error or "échec")
-            batch.add(Change(task.id, task.path, task.size, task.mtime, task.sha256, fmt, FAILED, error=reason), 0)
-            report.failed.append((task.path, reason))
+            batch.add(Change(task.id, task.file, FAILED, error=reason), 0)
+            report.failed.append((path, reason))
         else:
             doc = replace(outcome.document, collection=collections.get(task.id))
-            batch.add(Change(task.id, task.path, task.size, task.mtime, task.sha256, fmt, INDEXED,
-                             document=doc), len(doc.text), outcome.analyzed)
-            report.indexed.append(task.path)
+            batch.add(Change(task.id, task.file, INDEXED, document=doc), len(doc.text), outcome.analyzed)
+            report.indexed.append(path)
             if outcome.warning:
-                report.warnings.append((task.path, outcome.warning))
+                report.warnings.append((path, outcome.warning))
         if tick:
             tick(1)
 
 
 def _with_id(item: Item, kb: KnowledgeBase) -> Item:
     if item.action == ADD and not item.id:
-        return replace(item, id=kb.new_id(str(item.path), item.sha256))
+        return replace(item, id=kb.new_id(item.file.path, item.file.sha256))
     return item
 
 

@@ -15,6 +15,7 @@ from indexer.metadata.sidecar import described_name, is_sidecar, sidecar_base
 from indexer.walk import unreadable, walk
 from kb.catalog import FAILED, INDEXED, Entry
 from kb.knowledgebase import KnowledgeBase
+from kb.model import FileIdentity
 from kb.store import file_sha256
 
 ADD, UPDATE, MOVE, RELABEL = "add", "update", "move", "relabel"
@@ -24,16 +25,18 @@ ADD, UPDATE, MOVE, RELABEL = "add", "update", "move", "relabel"
 class Item:
     """One file to (re)index: ``action`` is add, update (same path, new content), move
     (same content, new path; no extraction needed) or relabel (unchanged, but its folder now
-    gives it another collection; no extraction either). ``collection``: the one it gets."""
+    gives it another collection; no extraction either). ``file`` is the file as found now
+    (its mtime the newest of the file and its sidecars), ``id`` the document it is ("" for a
+    new one, until the run names it), ``collection`` the one it gets."""
 
     action: str
-    path: Path
+    file: FileIdentity
     id: str
-    size: int
-    mtime: float
-    sha256: str
-    format: str
     collection: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return Path(self.file.path)
 
 
 @dataclass
@@ -74,7 +77,7 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
     rules.roots |= {r if r.is_dir() else r.parent for r in roots}
     before = kb.collections()
     claimed: set[str] = set()  # catalog ids already given to a file of this run
-    new_files: list[tuple[Path, int, float, str, str, str | None]] = []
+    new_files: list[tuple[FileIdentity, str | None]] = []  # with the collection its folder gives
     # The catalog read once (one query, not one per file): a re-scan of an unchanged tree is
     # then one stat per file and a dict lookup.
     known = {e.path: e for e in kb.known_files()}
@@ -113,11 +116,10 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
             claimed.add(entry.id)
             collection = rule or before.get(entry.id)
             relabel = entry.status == INDEXED and collection != before.get(entry.id)
-            if (entry.size == size and entry.mtime == mtime and not force and entry.id not in reread
+            if (entry.file.size == size and entry.file.mtime == mtime and not force and entry.id not in reread
                     and not (retry_failed and entry.status == FAILED)):
-                if relabel:
-                    plan.work.append(Item(RELABEL, path, entry.id, size, mtime, entry.sha256, entry.format or "",
-                                          collection))
+                if relabel:  # the very file the catalog knows
+                    plan.work.append(Item(RELABEL, entry.file, entry.id, collection))
                 else:
                     _unchanged(plan, entry, path)
                 continue
@@ -136,29 +138,30 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
         except OSError as exc:
             plan.failed.append((path, unreadable(exc, "fichier illisible")))
             continue
+        file = FileIdentity(str(path), size, mtime, sha, fmt)
         if entry is not None:
-            if (entry.sha256 == sha and entry.status == INDEXED and found.sidecar_mtime is None
+            if (entry.file.sha256 == sha and entry.status == INDEXED and found.sidecar_mtime is None
                     and entry.id not in reread and not relabel):
                 plan.touched.append((entry.id, mtime))
                 plan.unchanged.append(path)
             else:
-                plan.work.append(Item(UPDATE, path, entry.id, size, mtime, sha, fmt, collection))
+                plan.work.append(Item(UPDATE, file, entry.id, collection))
             continue
-        new_files.append((path, size, mtime, sha, fmt, rule))
+        new_files.append((file, rule))
     # A new path whose content belongs to a document whose own file is gone is that document,
     # moved: it keeps its id. Decided after the walk, once every existing path is claimed.
     by_sha: dict[str, list[Entry]] = {}
     for e in known.values():
         if e.status == INDEXED:
-            by_sha.setdefault(e.sha256, []).append(e)
-    for path, size, mtime, sha, fmt, rule in new_files:
-        moved = next((e for e in by_sha.get(sha, ())
+            by_sha.setdefault(e.file.sha256, []).append(e)
+    for file, rule in new_files:
+        moved = next((e for e in by_sha.get(file.sha256, ())
                       if e.id not in claimed and _missing(Path(e.path))), None)
         if moved is not None:
             claimed.add(moved.id)
-            plan.work.append(Item(MOVE, path, moved.id, size, mtime, sha, fmt, rule or before.get(moved.id)))
+            plan.work.append(Item(MOVE, file, moved.id, rule or before.get(moved.id)))
         else:
-            plan.work.append(Item(ADD, path, "", size, mtime, sha, fmt, rule))
+            plan.work.append(Item(ADD, file, "", rule))
     plan.failed += sorted(rules.problems.items())
     for entry in known.values():
         if entry.id not in claimed and _under(Path(entry.path), roots) and _missing(Path(entry.path)):

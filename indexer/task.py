@@ -18,8 +18,8 @@ from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesa
 from indexer.walk import NOT_REGULAR, VANISHED, unreadable
 from kb.backend import prepare
 from kb.fingerprint import fingerprint
-from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR, Document, Prepared
-from kb.names import printable, readable
+from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR, Document, FileIdentity, Prepared
+from kb.names import readable
 from kb.sectioning import find_sections
 from kb.store import Store, StoreError
 from kb.synonyms import Synonyms, load_synonyms
@@ -32,15 +32,12 @@ _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 @dataclass(frozen=True)
 class Task:
-    """One file for a worker process to read into a document: its identity, the store and limits,
-    and the options of the run (thesaurus, synonyms, OCR). Plain data: it crosses a process
-    boundary."""
+    """One file for a worker process to read into a document: the file and the document's id,
+    the store and limits, and the options of the run (thesaurus, synonyms, OCR). Plain data:
+    it crosses a process boundary."""
 
-    path: str
+    file: FileIdentity
     id: str
-    size: int
-    mtime: float
-    sha256: str
     store: str
     limits: Limits
     thesaurus: str | None = None
@@ -91,18 +88,18 @@ def _check_before_reading(path: Path, limits: Limits) -> None:
 
 def run(task: Task) -> Outcome:
     """Never raises for a bad file: every failure becomes an Outcome with a French reason."""
-    path = Path(task.path)
+    path = Path(task.file.path)
     try:
         _check_before_reading(path, task.limits)
         # The original is copied into the store only once it is known to be readable: a file
         # refused (too big, damaged, not ours) costs no space in the store.
-        extracted = extract(path, task.limits, Ocr(task.ocr, task.ocr_cache, task.sha256, task.ocr_missing))
+        extracted = extract(path, task.limits, Ocr(task.ocr, task.ocr_cache, task.file.sha256, task.ocr_missing))
         # No fsync per file: the writer syncs the store once per batch, before staging rows.
-        Store(Path(task.store)).put(path, task.sha256, durable=False)
+        Store(Path(task.store)).put(path, task.file.sha256, durable=False)
         sidecar = read_sidecar(path)
         # Metadata read from the name (title, date, type) use a readable guess at a name that is
         # not UTF-8 (café.txt for caf\xe9.txt); the file itself is opened by its true name.
-        meta = infer_metadata(extracted, Path(readable(task.path)), sidecar, _thesaurus(task.thesaurus),
+        meta = infer_metadata(extracted, Path(readable(task.file.path)), sidecar, _thesaurus(task.thesaurus),
                               _synonyms(task.synonyms))
     except ExtractionError as exc:
         return Outcome(error=exc.reason)
@@ -122,8 +119,7 @@ def run(task: Task) -> Outcome:
     text = extracted.text[: task.limits.max_text_chars]
     flags = tuple(extracted.flags)
     doc = Document(
-        id=task.id, path=printable(task.path), sha256=task.sha256, size=task.size, mtime=task.mtime,
-        format=extracted.format, title=meta.title, text=text, pages=tuple(extracted.pages),
+        id=task.id, file=task.file.as_read(extracted.format), title=meta.title, text=text, pages=tuple(extracted.pages),
         type=meta.type, date=meta.date, themes=meta.themes, organisations=meta.organisations,
         territory=meta.territory, language=meta.language, author=meta.author, summary=meta.summary,
         url=meta.url, keywords=meta.keywords, headings=tuple(extracted.headings), licence=meta.licence,

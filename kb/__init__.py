@@ -19,7 +19,7 @@ _HOMES = {
     "KnowledgeBase": "kb.knowledgebase", "base_exists": "kb.knowledgebase", "Stats": "kb.reports",
     "CheckReport": "kb.reports",
     "Document": "kb.model", "Section": "kb.model", "Hit": "kb.model", "FacetValue": "kb.model",
-    "SearchPage": "kb.model", "SearchRequest": "kb.model", "Groups": "kb.model",
+    "SearchPage": "kb.model", "SearchRequest": "kb.model", "Groups": "kb.model", "FileIdentity": "kb.model",
     "Entry": "kb.catalog", "Change": "kb.catalog", "Revision": "kb.catalog",
     "INDEXED": "kb.catalog", "FAILED": "kb.catalog", "REMOVED": "kb.catalog",
     "Part": "kb.parts",
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
         StorageFull,
     )
     from kb.knowledgebase import KnowledgeBase, base_exists
-    from kb.model import Document, FacetValue, Groups, Hit, SearchPage, SearchRequest, Section
+    from kb.model import Document, FacetValue, FileIdentity, Groups, Hit, SearchPage, SearchRequest, Section
     from kb.parts import Part
     from kb.reports import CheckReport, Stats
 

@@ -60,7 +60,7 @@ def member_of(doc: Document) -> Member:
     """What grouping weighs of ``doc`` (its fingerprint computed now for a record written
     before fingerprints were kept)."""
     return Member(id=doc.id, fingerprint=doc.fingerprint or fingerprint(doc.text), title=doc.title,
-                  format=doc.format, date=doc.date, path=doc.path, size=doc.size)
+                  format=doc.format, date=doc.date, path=doc.path, size=doc.file.size)
 
 
 class Kinship:

@@ -164,7 +164,7 @@ class KnowledgeBase(Records):
         if not changes:
             return
         # Originals copied without fsync by the workers become durable before any row names them.
-        self._store.sync(c.sha256 for c in changes if c.status == INDEXED)
+        self._store.sync(c.file.sha256 for c in changes if c.status == INDEXED)
         latest = {c.id: c for c in changes}  # as staged: the last change of an id wins
         # Rows left pending by a crash were replayed by ``writing()``: an id not indexed
         # according to the catalog is not in the index either, and is added without a lookup.
@@ -225,7 +225,7 @@ class KnowledgeBase(Records):
 
     def collect_garbage(self) -> int:
         """Delete the stored originals no indexed document refers to; returns how many."""
-        keep = {e.sha256 for e in self._catalog.indexed()}
+        keep = {e.file.sha256 for e in self._catalog.indexed()}
         return self._store.collect(keep)
 
     def new_id(self, path: str, sha256: str) -> str:
@@ -311,7 +311,7 @@ class KnowledgeBase(Records):
         entry = self._catalog.get(doc_id)
         if entry is None or entry.status != INDEXED:
             raise NotFound("original introuvable")
-        path = self._store.path_for(entry.sha256)
+        path = self._store.path_for(entry.file.sha256)
         # A blob replaced by a symbolic link (or anything but a plain file inside the store)
         # is never served: it could point anywhere on the machine.
         if path.is_symlink() or not path.is_file() or not path.resolve().is_relative_to(self._store.root.resolve()):
@@ -351,13 +351,13 @@ class KnowledgeBase(Records):
             report.problems.append("l'index contient des doublons")
         stored = self._store.shas()
         for e in indexed.values():
-            if e.sha256 not in stored:
+            if e.file.sha256 not in stored:
                 report.problems.append(f"{e.id} : original absent du dépôt ({e.path})")
-            elif deep and file_sha256(self._store.path_for(e.sha256)) != e.sha256:
+            elif deep and file_sha256(self._store.path_for(e.file.sha256)) != e.file.sha256:
                 report.problems.append(f"{e.id} : original altéré dans le dépôt ({e.path})")
             if self._catalog.document(e.id) is None:
                 report.problems.append(f"{e.id} : fiche du document manquante dans le catalogue")
-        unreferenced = stored - {e.sha256 for e in indexed.values()}
+        unreferenced = stored - {e.file.sha256 for e in indexed.values()}
         if unreferenced:
             report.warnings.append(f"{len(unreferenced)} fichier(s) orphelin(s) dans le dépôt "
                                    "(nettoyés au prochain kb index)")

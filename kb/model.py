@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from kb.errors import QueryError
 from kb.fields import FILTER_FIELDS
+from kb.names import printable
 
 # Flags of a document whose pages had no text layer (scans): its text was read by OCR, or
 # could not be (no Tesseract, or OCR turned off), so those pages are not searchable.
@@ -30,19 +31,42 @@ class Section:
 
 
 @dataclass(frozen=True)
+class FileIdentity:
+    """A file as the base knows it: where it is, its size and modification time (what a
+    re-scan compares), the SHA-256 of its content (its name in the store) and its format.
+
+    The document's id is not part of it: a new file has no id until the base gives it one,
+    and a moved file keeps its id under a new identity."""
+
+    path: str
+    size: int
+    mtime: float
+    sha256: str
+    format: str
+
+    def as_read(self, format: str) -> FileIdentity:
+        """The file as the document read from it records it: its path printable (a name that
+        is not UTF-8 shown byte by byte), its format the one its extractor names."""
+        return replace(self, path=printable(self.path), format=format)
+
+
+# The order of a document's file fields in its record and its JSON (kept from when they
+# were the document's own fields).
+_FILE_KEYS = ("path", "sha256", "size", "mtime", "format")
+
+
+@dataclass(frozen=True)
 class Document:
-    """One indexed document: its identity, its metadata and its extracted text.
+    """One indexed document: its file, its metadata and its extracted text.
 
     ``pages`` holds the text of each page for paged formats (PDF), empty otherwise;
     ``text`` is always the whole text. ``date`` is ISO: ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``.
+    ``file.path`` is the source path as shown (kb.names.printable), ``file.format`` the
+    extractor's name for it.
     """
 
     id: str
-    path: str
-    sha256: str
-    size: int
-    mtime: float
-    format: str
+    file: FileIdentity
     title: str
     text: str
     pages: tuple[str, ...] = ()
@@ -80,9 +104,21 @@ class Document:
         """The year of the document's date, when it has one."""
         return int(self.date[:4]) if self.date and self.date[:4].isdigit() else None
 
+    # Where the document comes from and what it is, as every page, hit and API answer shows it.
+    @property
+    def path(self) -> str:
+        return self.file.path
+
+    @property
+    def format(self) -> str:
+        return self.file.format
+
     def to_dict(self) -> dict[str, Any]:
-        """The document as plain JSON-ready values (the API's and the catalog's shape)."""
-        data = asdict(self)
+        """The document as flat JSON data: its file's fields sit beside its metadata, as in
+        every stored record and API answer."""
+        fields = asdict(self)
+        file = fields.pop("file")
+        data = {"id": fields.pop("id"), **{key: file[key] for key in _FILE_KEYS}, **fields}
         for key, value in data.items():
             if isinstance(value, tuple):
                 data[key] = list(value)
@@ -92,9 +128,10 @@ class Document:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
-        """A document from ``to_dict``'s shape; keys it does not know are ignored (older or newer records)."""
+        """The document ``to_dict`` gave (keys it does not know are ignored)."""
         known = {f for f in cls.__dataclass_fields__}
-        values = {k: v for k, v in data.items() if k in known}
+        values: dict[str, Any] = {k: v for k, v in data.items() if k in known}
+        values["file"] = FileIdentity(**{key: data[key] for key in FileIdentity.__dataclass_fields__})
         for key, value in values.items():
             if isinstance(value, list):
                 values[key] = tuple(value)

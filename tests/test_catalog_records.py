@@ -17,15 +17,15 @@ from hypothesis import strategies as st
 from indexer.ingest import Options, index_paths
 from kb.catalog import INDEXED, Catalog, Change, pack, unpack
 from kb.knowledgebase import KnowledgeBase
-from kb.model import Document
+from kb.model import Document, FileIdentity
 from kb.parts import PART_CHARS, Part, part_of, split
 
 SENTENCE = "Les habitantes du quartier prioritaire ont remis leurs propositions au comité de pilotage. "
 
 
 def document(text: str, pages: tuple[str, ...] = (), doc_id: str = "0123456789ab") -> Document:
-    return Document(id=doc_id, path=f"/docs/{doc_id}.txt", sha256="f" * 64, size=len(text), mtime=1.0,
-                    format="pdf" if pages else "text", title="Rapport d'évaluation", text=text, pages=pages,
+    file = FileIdentity(f"/docs/{doc_id}.txt", len(text), 1.0, "f" * 64, "pdf" if pages else "text")
+    return Document(id=doc_id, file=file, title="Rapport d'évaluation", text=text, pages=pages,
                     themes=("participation citoyenne",), licence="CC BY-NC-ND", word_count=len(text.split()))
 
 
@@ -49,6 +49,15 @@ def test_a_record_reads_back_exactly(shape: str) -> None:
     assert unpack(pack(SHAPES[shape])) == SHAPES[shape]
 
 
+def test_a_record_stays_flat_as_bases_built_before_store_it() -> None:
+    # The file's fields sit beside the metadata, in their old order: records already stored,
+    # and API answers, keep their shape.
+    doc = document("Un texte.")
+    data = doc.to_dict()
+    assert list(data)[:7] == ["id", "path", "sha256", "size", "mtime", "format", "title"] and "file" not in data
+    assert unpack(zlib.compress(json.dumps(data).encode("utf-8"))) == doc
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.text(st.sampled_from("ab \néà\f"), max_size=60_000), max_size=8),
        st.integers(min_value=0, max_value=250_000))
@@ -61,7 +70,7 @@ def test_any_text_and_pages_read_back_exactly(pages: list[str], extra: int) -> N
 @pytest.fixture()
 def catalog(tmp_path: Path) -> Catalog:
     catalog = Catalog(tmp_path / "catalog.sqlite")
-    changes = [Change(id=f"{n:012x}", path=f"/docs/{n}", size=1, mtime=1.0, sha256="f" * 64, format=d.format,
+    changes = [Change(id=f"{n:012x}", file=FileIdentity(f"/docs/{n}", 1, 1.0, "f" * 64, d.format),
                       status=INDEXED, document=Document(**{**d.__dict__, "id": f"{n:012x}"}))
                for n, d in enumerate(SHAPES.values())]
     catalog.stage(changes)
@@ -98,7 +107,7 @@ def test_a_part_of_a_long_document_costs_a_part_not_the_document(tmp_path: Path)
     doc = document(long_text(8_000_000))
     catalog = Catalog(tmp_path / "catalog.sqlite")
     try:
-        catalog.stage([Change(id=doc.id, path=doc.path, size=1, mtime=1.0, sha256=doc.sha256, format="text",
+        catalog.stage([Change(id=doc.id, file=FileIdentity(doc.path, 1, 1.0, doc.file.sha256, "text"),
                               status=INDEXED, document=doc)])
         del doc
         # A part is PART_CHARS characters; the whole text is 8 million.

@@ -153,7 +153,7 @@ def test_an_index_commit_is_on_disk_before_the_catalog_says_done(tmp_path: Path,
 
     from kb.catalog import INDEXED, Catalog, Change
     from kb.knowledgebase import KnowledgeBase
-    from kb.model import Document
+    from kb.model import Document, FileIdentity
 
     synced: set[str] = set()
     real_fsync = os.fsync
@@ -174,9 +174,9 @@ def test_an_index_commit_is_on_disk_before_the_catalog_says_done(tmp_path: Path,
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(Catalog, "settle", settle)
     with KnowledgeBase(tmp_path / "home") as base, base.writing():
-        doc = Document(id="d1", path="/x/marche.txt", sha256="0" * 64, size=1, mtime=1.0, format="text",
-                       title="Marche exploratoire", text=TEXT)
-        base.apply([Change("d1", "/x/marche.txt", 1, 1.0, "0" * 64, "text", INDEXED, document=doc)])
+        file = FileIdentity("/x/marche.txt", 1, 1.0, "0" * 64, "text")
+        doc = Document(id="d1", file=file, title="Marche exploratoire", text=TEXT)
+        base.apply([Change("d1", file, INDEXED, document=doc)])
     files, fsynced = seen_at_settle[-1]
     assert any(f.endswith(".seg") for f in files) and any(f.endswith(".toc") for f in files)
     assert files <= fsynced

@@ -62,6 +62,7 @@ def test_the_worker_refuses_before_copying_into_the_store(tmp_path: Path) -> Non
     even for a moment (on a small disk, a copy of a huge file would fill it and stop the run)."""
     from indexer.extract.base import Limits
     from indexer.task import Task, run
+    from kb.model import FileIdentity
     from kb.store import file_sha256
 
     store = tmp_path / "store"
@@ -71,8 +72,8 @@ def test_the_worker_refuses_before_copying_into_the_store(tmp_path: Path) -> Non
     empty.write_bytes(b"")
     for path, reason in ((big, "fichier trop volumineux : 30 Mo (limite 10 Mo)"), (empty, "fichier vide")):
         st = path.stat()
-        outcome = run(Task(str(path), "0123456789ab", st.st_size, st.st_mtime, file_sha256(path), str(store),
-                           Limits(max_file_bytes=10_000_000)))
+        file = FileIdentity(str(path), st.st_size, st.st_mtime, file_sha256(path), "text")
+        outcome = run(Task(file, "0123456789ab", str(store), Limits(max_file_bytes=10_000_000)))
         assert outcome.error == reason and outcome.document is None
     assert not [p for p in store.rglob("*") if p.is_file()]
 

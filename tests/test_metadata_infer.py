@@ -16,7 +16,7 @@ from indexer.metadata import (
     is_sidecar,
     read_sidecar,
 )
-from kb.model import Document
+from kb.model import Document, FileIdentity
 
 FICHE = """Fiche d'expérience
 
@@ -63,7 +63,7 @@ def test_inferred_from_text_alone(tmp_path: Path) -> None:
 def test_metadata_feeds_a_document(tmp_path: Path) -> None:
     meta = infer_metadata(_extracted(), tmp_path / "regie.txt")
     values = {f.name: getattr(meta, f.name) for f in fields(Metadata)}
-    doc = Document(id="x", path="regie.txt", sha256="0", size=1, mtime=0.0, format="txt", text=FICHE, **values)
+    doc = Document(id="x", file=FileIdentity("regie.txt", 1, 0.0, "0", "txt"), text=FICHE, **values)
     assert Document.from_dict(doc.to_dict()) == doc
 
 

@@ -84,7 +84,7 @@ def test_edit_keeps_id_and_updates_text(kb: KnowledgeBase, tmp_path: Path) -> No
     report = run(kb, tmp_path / "docs")
     assert report.indexed == [str(files["fiche"])]
     after = kb.entry_at(str(files["fiche"]))
-    assert after is not None and after.id == before.id and after.sha256 != before.sha256
+    assert after is not None and after.id == before.id and after.file.sha256 != before.file.sha256
     assert [h.id for h in kb.search(SearchRequest("composteur")).hits] == [before.id]
     assert kb.check().ok
 
@@ -163,7 +163,7 @@ def test_rebuild_and_rm_keep_everything_consistent(kb: KnowledgeBase, tmp_path: 
         kb.remove([entry.id])
         kb.collect_garbage()
     assert kb.index.ids() == ids - {entry.id}
-    assert entry.sha256 not in kb._store.shas()
+    assert entry.file.sha256 not in kb._store.shas()
     assert kb.check().ok
 
 

@@ -3,6 +3,7 @@ with the type and themes it had, and a document that comes back is live again.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from indexer.ingest import Options, index_paths
@@ -98,8 +99,8 @@ def test_a_document_that_fails_after_an_edit_is_gone_for_harvesters(tmp_path: Pa
         entry = kb.entry(_id(kb, "emploi.txt"))
         assert entry is not None
         with kb.writing():
-            kb.apply([Change(entry.id, entry.path, entry.size + 1, entry.mtime + 1, "f" * 64, entry.format,
-                             FAILED, error="illisible")])
+            changed = replace(entry.file, size=entry.file.size + 1, mtime=entry.file.mtime + 1, sha256="f" * 64)
+            kb.apply([Change(entry.id, changed, FAILED, error="illisible")])
         gone = kb.revision(entry.id)
         assert gone is not None and not gone.live and gone.changed_at > entry.updated_at
         assert [r.live for r in kb.revisions() if r.id == entry.id] == [False]

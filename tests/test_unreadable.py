@@ -20,6 +20,7 @@ from indexer.plan import scan
 from indexer.task import Task, run
 from indexer.walk import VANISHED
 from kb.knowledgebase import KnowledgeBase
+from kb.model import FileIdentity
 
 TEXT = "Le conseil citoyen du quartier prioritaire a organisé une marche exploratoire nocturne."
 
@@ -123,8 +124,8 @@ def test_a_file_deleted_while_it_is_extracted_is_reported_as_vanished(docs: Path
     monkeypatch.setattr(indexer.task, "extract", extract_then_delete)
     store = tmp_path / "store"
     store.mkdir()
-    outcome = run(Task(str(path), "abc123", path.stat().st_size, path.stat().st_mtime, file_sha256(path),
-                       str(store), Limits()))
+    file = FileIdentity(str(path), path.stat().st_size, path.stat().st_mtime, file_sha256(path), "text")
+    outcome = run(Task(file, "abc123", str(store), Limits()))
     assert outcome.error == VANISHED and not outcome.disk_full
     assert not any(store.rglob("*")) or all(p.is_dir() for p in store.rglob("*"))
     shutil.rmtree(store)

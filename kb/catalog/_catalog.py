@@ -49,7 +49,7 @@ class Catalog(Revisions, Texts):
                     # A failed re-read keeps the collection it was given: the next success needs it.
                     "collection = CASE WHEN excluded.status = 'indexed' THEN excluded.collection "
                     "ELSE documents.collection END",
-                    (c.id, path_column(c.path), c.size, c.mtime, c.sha256, c.format, c.status,
+                    (c.id, path_column(c.file.path), c.file.size, c.file.mtime, c.file.sha256, c.file.format, c.status,
                      printable(c.error) if c.error else c.error, PENDING, stamp, stamp, None,
                      doc.title if doc else None, doc.type if doc else None, doc.date if doc else None, record,
                      " ".join(doc.flags) if doc else None, doc.collection if doc else None),

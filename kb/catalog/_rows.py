@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kb.model import Document
+from kb.model import Document, FileIdentity
 
 INDEXED, FAILED, REMOVED = "indexed", "failed", "removed"
 PENDING, DONE = "pending", "done"
@@ -19,14 +19,11 @@ COLUMNS = ("id, path, size, mtime, sha256, format, status, error, sync, added_at
 
 @dataclass(frozen=True)
 class Entry:
-    """A catalog row without the document record."""
+    """A catalog row without the document record: the document's id, the file it was read
+    from (as the file system names it), and where it stands."""
 
     id: str
-    path: str
-    size: int
-    mtime: float
-    sha256: str
-    format: str | None
+    file: FileIdentity
     status: str
     error: str | None
     sync: str
@@ -36,6 +33,11 @@ class Entry:
     title: str | None
     type: str | None
     date: str | None
+
+    # Where the file was: what every report, check and listing names a row by.
+    @property
+    def path(self) -> str:
+        return self.file.path
 
 
 @dataclass(frozen=True)
@@ -55,14 +57,11 @@ class Revision:
 @dataclass(frozen=True)
 class Change:
     """What a run decided for one document: ``document`` when indexed, ``error`` when failed,
-    neither when removed."""
+    neither when removed. ``file`` is the one the run found (its path as the file system
+    names it, its format as sniffed)."""
 
     id: str
-    path: str
-    size: int
-    mtime: float
-    sha256: str
-    format: str | None
+    file: FileIdentity
     status: str
     document: Document | None = None
     error: str | None = None
@@ -86,11 +85,13 @@ def path_column(path: str) -> str | bytes:
 
 
 def entry_of(row: tuple[object, ...]) -> Entry:
-    """The ``Entry`` of a row selected with ``COLUMNS`` (a path stored as bytes decoded back)."""
-    path = row[1]
+    """The ``Entry`` of a row selected with ``COLUMNS`` (a path stored as bytes decoded back;
+    a format never recorded read as "")."""
+    doc_id, path, size, mtime, sha256, fmt, *rest = row
     if isinstance(path, bytes):
-        row = (row[0], os.fsdecode(path), *row[2:])
-    return Entry(*row)  # type: ignore[arg-type]
+        path = os.fsdecode(path)
+    file = FileIdentity(path, size, mtime, sha256, fmt or "")  # type: ignore[arg-type]
+    return Entry(doc_id, file, *rest)  # type: ignore[arg-type]
 
 
 def chunks(ids: Iterable[str], size: int = 500) -> Iterator[list[str]]:

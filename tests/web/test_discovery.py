@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from lxml import etree
 
 from kb.knowledgebase import KnowledgeBase
-from kb.model import Document
+from kb.model import Document, FileIdentity
 from tests.web.conftest import SCRIPT, Base
 from webui import create_app
 from webui.discovery import csv_row
@@ -174,13 +174,13 @@ def test_exports_follow_the_search_filters_and_stop_at_their_size(client: FlaskC
     total = client.get("/api/search?format=pdf").get_json()["total"]
     pdfs = _csv(client.get("/recherche.csv?format=pdf").data)
     assert len(pdfs) == total and all(r["format"] == "application/pdf" for r in pdfs)
-    assert {r["identifiant"] for r in pdfs} == {e.id for e in kb.indexed_entries() if e.format == "pdf"}
+    assert {r["identifiant"] for r in pdfs} == {e.id for e in kb.indexed_entries() if e.file.format == "pdf"}
     assert len(_csv(small.get("/recherche.csv").data)) == 3  # EXPORT_SIZE, whatever the total
     assert client.get("/recherche.csv?tri=n'importe").status_code == 400
 
 
 def test_csv_cells_never_run_as_formulas(app: Flask) -> None:
-    doc = Document(id="0123456789ab", path="/x", sha256="0", size=1, mtime=0, format="text",
+    doc = Document(id="0123456789ab", file=FileIdentity("/x", 1, 0, "0", "text"),
                    title="=HYPERLINK(\"http://evil.example\")", text="", summary="+33 1 23", author="@moi",
                    licence="-1")
     with app.test_request_context("/"):

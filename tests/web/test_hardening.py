@@ -31,7 +31,7 @@ def own_app(tmp_path: Path) -> tuple[Flask, KnowledgeBase, Path]:
 def test_symlink_in_the_store_is_never_followed(own_app: tuple[Flask, KnowledgeBase, Path], tmp_path: Path) -> None:
     app, kb, _ = own_app
     entry = kb.resolve(str(own_app[2].parent / "charte.txt"))
-    blob = kb._store.path_for(entry.sha256)
+    blob = kb._store.path_for(entry.file.sha256)
     secret = tmp_path / "secret.txt"
     secret.write_text("mot de passe du serveur", encoding="utf-8")
     blob.unlink()

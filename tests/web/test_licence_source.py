@@ -9,7 +9,7 @@ from html import unescape
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kb.model import Document
+from kb.model import Document, FileIdentity
 from webui.export import html_block, markdown_block, text_block
 
 LICENCE = "Licence Ouverte 2.0"
@@ -50,7 +50,7 @@ def test_citation_gives_licence_and_original_address(client: FlaskClient, ids: d
 
 
 def test_a_source_address_that_is_not_a_web_address_is_not_a_link(app: Flask) -> None:
-    doc = Document(id="0" * 12, path="/x.txt", sha256="0" * 64, size=1, mtime=0.0, format="text", title="Titre",
+    doc = Document(id="0" * 12, file=FileIdentity("/x.txt", 1, 0.0, "0" * 64, "text"), title="Titre",
                    text="Un texte.", licence="CC <b>BY</b>", author="[Moi](javascript:x)", url="javascript:alert(1)")
     with app.test_request_context("/"):
         html, md, txt = html_block([doc], {}), markdown_block([doc], {}), text_block([doc], {})
