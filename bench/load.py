@@ -5,12 +5,15 @@ readers and documentalists do — searches, facet clicks, document pages, feeds 
     python -m bench.load --clients 10 --seconds 30 --docs 10000
     python -m bench.load --quick         # demo corpus, 10 clients, 5 s (CI)
     python -m bench.load --mix new-search --processes 2   # search pages only, no query twice
+    python -m bench.load --mix questions --port 8765   # natural questions, server on that port
     python -m bench.load --attackers 4   # the same, plus 4 clients sending hostile queries
     python -m bench.load --mix long-documents --clients 30   # readers of two 20-million-character documents
 
 Mixes: ``newsletter`` (default) as below; ``search``, result pages only, drawn from 250 queries
 so that they repeat; ``new-search``, result pages only, each query asked once (up to 3,000
 distinct queries, split between the clients), what the result-page cache cannot help with.
+``questions``, result pages of questions typed in plain French, each asked once: real ones
+(``../shared/corpora/french-qa``) then the corpus's own in question frames.
 ``long-documents``, on the demo corpus plus two documents of 20 million characters (the
 extraction limit), built once into bench/data/home-long: parts of their pages, their pages with
 a query (passages), searches that find them (snippets) and their API records (with
@@ -45,13 +48,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import DATA, PYTHON, ROOT, latency, table, write_result
-from bench.search import home_for, queries
+from bench.search import home_for, queries, questions, real_questions
 from webui.server import DEFAULT_PROCESSES
 
 CORPUS = ROOT / "corpus" / "documents"
 # Share of each kind of request in the mix.
 MIXES = {"newsletter": (("search", 0.45), ("facet", 0.15), ("document", 0.2), ("feed", 0.1), ("api", 0.1)),
-         "search": (("search", 1.0),), "new-search": (("search", 1.0),),
+         "search": (("search", 1.0),), "new-search": (("search", 1.0),), "questions": (("search", 1.0),),
          "long-documents": (("document", 0.6), ("search", 0.3), ("api", 0.1))}
 KINDS = ("search", "facet", "document", "feed", "api", "hostile")
 LONG_CHARS = 20_000_000  # the extraction limit (indexer.extract.base.Limits.max_text_chars)
@@ -119,6 +122,11 @@ def request_paths(home: Path, count: int, mix: str = "newsletter", seed: int = 5
     if mix == "new-search":
         distinct = list(dict.fromkeys(q["q"] for q in queries(3000)))
         return [("search", f"/recherche?q={urllib.parse.quote_plus(q)}") for q in distinct[:count]]
+    if mix == "questions":
+        # Questions typed in plain French, each asked once: the real ones first, then the
+        # corpus's own in question frames (bench.search); the costliest searches people type.
+        asked = list(dict.fromkeys([q["q"] for q in real_questions(300)] + [q["q"] for q in questions(1000)]))
+        return [("search", f"/recherche?q={urllib.parse.quote_plus(q)}") for q in asked[:count]]
     if mix == "long-documents":
         return _long_paths(home, count, rng)
     words = [q["q"] for q in queries(250)]
@@ -221,8 +229,8 @@ class Client(threading.Thread):
 
 
 def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: int = 1,
-        mix: str = "newsletter", attackers: int = 0) -> dict[str, Any]:
-    port = free_port()
+        mix: str = "newsletter", attackers: int = 0, port: int = 0) -> dict[str, Any]:
+    port = port or free_port()
     # The server's log goes to a file: an unread pipe fills up under load (waitress warns about
     # its queue depth) and then blocks the server on its next log line.
     log = tempfile.TemporaryFile(mode="w+")
@@ -313,6 +321,8 @@ def main() -> None:
     parser.add_argument("--mix", choices=sorted(MIXES), default="newsletter", help="what the clients ask")
     parser.add_argument("--attackers", type=int, default=0, help="extra clients sending only hostile queries")
     parser.add_argument("--quick", action="store_true", help="demo corpus, 10 clients, 5 s")
+    parser.add_argument("--port", type=int, default=0,
+                        help="port of the server under test (default: a free one)")
     args = parser.parse_args()
     if args.quick:
         home, clients, seconds, docs = demo_home(), 10, 5.0, len(document_ids(demo_home()))
@@ -321,7 +331,7 @@ def main() -> None:
         docs = len(document_ids(home))
     else:
         home, clients, seconds, docs = home_for(args.docs), args.clients, args.seconds, args.docs
-    result = run(home, clients, seconds, args.threads, args.processes, args.mix, args.attackers)
+    result = run(home, clients, seconds, args.threads, args.processes, args.mix, args.attackers, args.port)
     result["server_threads"], result["server_processes"], result["mix"] = args.threads, args.processes, args.mix
     result["documents"] = docs
     rows = [["all but hostile", result["latency_ms"]["n"], result["latency_ms"]["p50"], result["latency_ms"]["p95"],

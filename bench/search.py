@@ -16,6 +16,7 @@ lower-bound references on the same documents:
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import shutil
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import DATA, PYTHON, ROOT, latency, table, write_result
+from bench.common import DATA, PYTHON, ROOT, SHARED, latency, table, write_result
 from bench.corpus import TYPES, _paragraphs, build
 from kb.analysis import STOP_WORDS, fold
 from kb.knowledgebase import KnowledgeBase
@@ -106,6 +107,29 @@ def queries(n: int = 250, seed: int = 6) -> list[Query]:
     return out
 
 
+def common_words(n: int = 20) -> list[Query]:
+    """The ``n`` most common content words of the corpus, each alone: what people type first
+    (« habitants », « quartier »), and the costliest single words, each matching a large share
+    of the base."""
+    paragraphs, _ = _paragraphs()
+    freq = Counter(w.lower() for p in paragraphs for s in p for w in re.findall(r"[^\W\d_]{2,}", s)
+                   if len(w) >= 4 and fold(w) not in STOP_WORDS)
+    return [{"class": "common word", "q": w, "words": [w], "phrase": False, "filters": {}}
+            for w, _ in freq.most_common(n)]
+
+
+def real_questions(n: int = 60) -> list[Query]:
+    """Questions real people typed (``../shared/corpora/french-qa/questions.jsonl``), the first
+    ``n``: their words are not the scaled corpus's, but their shape (length, question words,
+    stop words) is what a search box receives. Empty when the shared data is absent."""
+    path = SHARED / "corpora" / "french-qa" / "questions.jsonl"
+    if not path.is_file():
+        return []
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [{"class": "french-qa question", "q": d["q"], "words": re.findall(r"[^\W\d_]{2,}", d["q"].lower()),
+             "phrase": False, "filters": {}} for d in lines[:n]]
+
+
 QUESTION_FRAMES = ("Comment {} ?", "Peut-on {} ?", "Quelles sont les règles pour {} ?", "À quoi sert {} ?",
                    "Qu'est-ce que {} ?", "Quels sont les différents types de {} ?", "Faut-il {} ?",
                    "Comment faire pour {} (etc.) ?")
@@ -160,7 +184,7 @@ def _timed_by_class(run: Callable[[Query], int], qs: list[Query],
 
 
 def _plain(q: Query) -> str:
-    if q.get("class") == "question":
+    if q.get("class") in ("question", "french-qa question"):
         return str(q["q"])
     words = [w.replace('"', "") for w in q["words"]]
     if q["phrase"]:
@@ -213,8 +237,9 @@ def bare_whoosh(home: Path, qs: list[Query], rounds: int, tag: str, or_group: bo
         def run(q: Query) -> int:
             results = s.search(parser.parse(_plain(q)), limit=10)
             return len([r["id"] for r in results])
-        times, hits = _timed(run, qs, rounds)
-    return {"latency_ms": latency(times), "mean_hits_top10": round(hits, 2), "build_s": build_s}
+        times, hits, by_class = _timed_by_class(run, qs, rounds)
+    return {"latency_ms": latency(times), "mean_hits_top10": round(hits, 2), "build_s": build_s,
+            "by_class_ms": {k: latency(v) for k, v in by_class.items()}}
 
 
 def tantivy_ref(home: Path, qs: list[Query], rounds: int, tag: str) -> dict[str, Any]:
@@ -306,10 +331,17 @@ def main() -> None:
     home = home_for(count)
     qs = queries(args.queries)
     asked = questions(max(10, args.queries // 5))
+    # The classes people really use, apart from the mix: the most common words and real
+    # questions (issue 15), each beside bare Whoosh (default analyzer, BM25F, OrGroup) below.
+    common = common_words(5 if args.quick else 20)
+    typed = real_questions(10 if args.quick else 60)
     tag = f"scaled-{count}"
     ours = passerelles(home, qs, rounds)
     ours_questions = passerelles(home, asked, rounds)
-    by_class = ours["by_class_ms"] | ours_questions["by_class_ms"]
+    ours_common = passerelles(home, common, rounds)
+    ours_typed = passerelles(home, typed, rounds) if typed else None
+    by_class = (ours["by_class_ms"] | ours_questions["by_class_ms"] | ours_common["by_class_ms"]
+                | (ours_typed["by_class_ms"] if ours_typed else {}))
     print(f"{len(qs)} queries + {len(asked)} natural questions × {rounds} rounds, {count} documents (warm)\n")
     print("Passerelles (facets + highlights, new query) by query class:")
     print(table(["query class", "queries", "p50 ms", "p95 ms", "p99 ms", "mean ms"],
@@ -317,9 +349,14 @@ def main() -> None:
                  for k, v in [("all but questions", ours["latency_ms"])] + list(by_class.items())]))
     print()
     result: dict[str, Any] = {"documents": count, "queries": len(qs), "questions": len(asked), "rounds": rounds,
-                              "query_sample": qs[:: max(1, len(qs) // 25)] + asked[:5]}
+                              "common_words": [q["q"] for q in common], "real_questions": len(typed),
+                              "query_sample": qs[:: max(1, len(qs) // 25)] + asked[:5] + typed[:5]}
+    extra = {"passerelles, common words": ours_common}
+    if ours_typed:
+        extra["passerelles, french-qa questions"] = ours_typed
     if args.only_passerelles:
-        result["engines"] = {"passerelles (facets + highlights)": ours, "passerelles, questions": ours_questions}
+        result["engines"] = {"passerelles (facets + highlights)": ours, "passerelles, questions": ours_questions,
+                             **extra}
         path = write_result("search-passerelles", result, quick=args.quick)
         print(f"→ {path.relative_to(ROOT)}")
         return
@@ -331,12 +368,27 @@ def main() -> None:
         "SQLite FTS5": fts5_ref(home, qs, rounds, tag),
         "passerelles, natural questions": ours_questions,
         "bare Whoosh, natural questions (OR)": bare_whoosh(home, asked, rounds, tag, or_group=True),
+        **extra,
+        "bare Whoosh, common words": bare_whoosh(home, common, rounds, tag),
     }
+    if typed:
+        engines["bare Whoosh, french-qa questions (OR)"] = bare_whoosh(home, typed, rounds, tag, or_group=True)
     rows = [[name, r["latency_ms"]["p50"], r["latency_ms"]["p95"], r["latency_ms"]["p99"],
              r["latency_ms"]["mean"], r["mean_hits_top10"], r.get("build_s")]
             if "latency_ms" in r else [name, None, None, None, None, None, r.get("unavailable")]
             for name, r in engines.items()]
     print(table(["engine", "p50 ms", "p95 ms", "p99 ms", "mean ms", "hits in top 10", "build s"], rows))
+    # Per query class, side by side: the ratio to bare Whoosh on the same documents, same run.
+    bare = {**engines["bare Whoosh (default analyzer)"].get("by_class_ms", {}),
+            **engines["bare Whoosh, natural questions (OR)"].get("by_class_ms", {}),
+            **engines["bare Whoosh, common words"].get("by_class_ms", {}),
+            **engines.get("bare Whoosh, french-qa questions (OR)", {}).get("by_class_ms", {})}
+    print("\nBy query class, Passerelles (facets, counts, highlights) beside bare Whoosh:")
+    print(table(["query class", "kb p50", "kb p95", "bare p50", "bare p95", "p50 ratio"],
+                [[k, v["p50"], v["p95"], bare[k]["p50"] if k in bare else None, bare[k]["p95"] if k in bare else None,
+                  round(v["p50"] / bare[k]["p50"], 1) if k in bare and bare[k]["p50"] else None]
+                 for k, v in by_class.items()]))
+    result["by_class_side_by_side"] = {k: {"passerelles": v, "bare_whoosh": bare.get(k)} for k, v in by_class.items()}
     result["engines"] = engines
     path = write_result("search", result, quick=args.quick)
     print(f"\n→ {path.relative_to(ROOT)}")
