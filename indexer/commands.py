@@ -4,7 +4,6 @@ imports the indexer."""
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
@@ -17,15 +16,14 @@ from indexer.plan import scan
 from indexer.render import print_plan, print_report
 from indexer.sheets import validate_sheet
 from kb.cli import Context, Rule, command, pass_ctx
-from kb.cli.errors import home_of
+from kb.cli.errors import home_of, os_reason
 from kb.cli.render import ProgressBar, safe
 from kb.errors import KBError, StorageFull
 from kb.knowledgebase import KnowledgeBase, base_exists
 
 
 def _unwritable(exc: BaseException, ctx: click.Context) -> str:
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-    return (f"écriture impossible dans {home_of(ctx)} : {reason}. Ce qui a été validé reste "
+    return (f"écriture impossible dans {home_of(ctx)} : {os_reason(exc)}. Ce qui a été validé reste "
             "intact ; corrigez le problème (place disque, droits) puis relancez kb index pour finir.")
 
 
@@ -107,8 +105,7 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
                 empty.close()
         print_plan(plan, prune, as_json)
         return
-    kb = obj.open(create=True)
-    try:
+    with obj.open(create=True) as kb:
         if dry_run:
             plan = scan(paths, kb, retry_failed, follow_links, limits, force, collections=rules)
             print_plan(plan, prune, as_json)
@@ -117,15 +114,13 @@ def index_cmd(obj: Context, paths: tuple[Path, ...], prune: bool, dry_run: bool,
                           thesaurus=obj.thesaurus, synonyms=obj.synonyms, batch_docs=batch or BATCH_DOCS,
                           retry_failed=retry_failed, follow_links=follow_links, force=force, ocr=ocr,
                           collection=rules.given)
-        with ProgressBar("Indexation", enabled=not as_json and sys.stderr.isatty()) as bar:
+        with ProgressBar("Indexation", enabled=False if as_json else None) as bar:
             try:
                 report = index_paths(kb, paths, options, bar.start if bar.enabled else None)
             except KeyboardInterrupt:
                 bar.close()  # the message that follows starts on a line of its own
                 _settle_after_interrupt(kb)
                 raise
-    finally:
-        kb.close()
     print_report(report, as_json)
     click.get_current_context().exit(1 if report.failed else 0)
 

@@ -12,10 +12,8 @@ from pathlib import Path
 import click
 
 from kb.cli import CommandError, Context, Rule, command, pass_ctx
-from kb.cli.errors import unopenable
+from kb.cli.errors import os_reason, unopenable
 from kb.cli.render import safe
-from kb.errors import MissingBase
-from kb.knowledgebase import base_exists
 from kb.settings import check_base_url
 from webui.links import server_url
 from webui.server import DEFAULT_PROCESSES, PortUnavailable, ServerStartError, serve
@@ -37,8 +35,7 @@ def demo_corpus() -> Path:
 
 
 def _port_taken(exc: BaseException, ctx: click.Context) -> str:
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-    return (f"impossible d'écouter sur {ctx.params['host']}:{ctx.params['port']} ({reason}). "
+    return (f"impossible d'écouter sur {ctx.params['host']}:{ctx.params['port']} ({os_reason(exc)}). "
             "Le port est-il déjà pris ? Essayez --port.")
 
 
@@ -86,8 +83,8 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, 
     ctx = click.get_current_context()
     if demo:
         _index_demo(ctx, obj)
-    elif not base_exists(obj.home):
-        raise MissingBase(Path(os.path.abspath(obj.home)))
+    else:
+        obj.require_base()
     if base_url:
         from_env = ctx.get_parameter_source("base_url") == click.core.ParameterSource.ENVIRONMENT
         origin = "variable KB_BASE_URL" if from_env else "--base-url"
@@ -114,21 +111,22 @@ def serve_cmd(obj: Context, host: str, port: int, threads: int, processes: int, 
 
 def _index_demo(ctx: click.Context, obj: Context) -> None:
     """Index the demo corpus into an empty base, with ``kb index`` as a person would."""
-    kb = obj.open(create=True)
-    try:
+    with obj.open(create=True) as kb:
         empty = kb.stats().documents == 0
-    finally:
-        kb.close()
     if not empty:
         return
-    group = ctx.parent.command if ctx.parent is not None else None
-    index = group.get_command(ctx.parent, "index") if isinstance(group, click.Group) and ctx.parent else None
+    parent = ctx.parent
+    index = (parent.command.get_command(parent, "index")
+             if parent is not None and isinstance(parent.command, click.Group) else None)
     if index is None:
         raise CommandError("kb serve --demo indexe le corpus avec kb index, absent de cette installation : "
                            "réinstallez Passerelles (pip install -e . dans le dossier du projet).", 1)
     corpus = demo_corpus()
     click.echo(f"Base vide : indexation du corpus de démonstration ({corpus})…")
     try:
-        ctx.invoke(index, paths=(corpus,))
+        # Through the command's own invoke, as typed: its error rules (a full disk, Ctrl-C)
+        # apply, and a stand-in for an indexer that could not be loaded says so.
+        with index.make_context("index", [str(corpus)], parent=ctx) as sub:
+            index.invoke(sub)
     except click.exceptions.Exit:  # kb index ends with its status: its report said what failed,
         pass  # and the demo serves what was indexed

@@ -6,17 +6,12 @@ Each one opens the base, asks the core, closes it, then hands what it got to a r
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import click
 
 from kb.cli import render
 from kb.cli.context import Context, pass_ctx
 from kb.cli.errors import CommandError
 from kb.cli.group import main
-from kb.errors import MissingBase
-from kb.knowledgebase import base_exists
 from kb.model import SearchRequest
 from kb.permalink import document_url
 from kb.settings import KNOWN, check_base_url, read_settings, write_setting
@@ -54,11 +49,8 @@ def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], the
                                   ("organisations", orgs), ("format", formats), ("collection", collections)) if v}
     request = SearchRequest(query=" ".join(query), filters=filters, page=page, page_size=limit,
                             sort="date" if sort == "date" else "relevance", facets=not as_json)
-    kb = obj.open()
-    try:
+    with obj.open() as kb:
         result = kb.search(request)
-    finally:
-        kb.close()
     if as_json:
         render.print_json(render.search_json(result))
     else:
@@ -71,12 +63,9 @@ def search_cmd(obj: Context, query: tuple[str, ...], types: tuple[str, ...], the
 @pass_ctx
 def show_cmd(obj: Context, ref: str, as_json: bool) -> None:
     """Afficher un document (par identifiant ou chemin) : métadonnées, documents similaires et texte."""
-    kb = obj.open()
-    try:
+    with obj.open() as kb:
         doc = kb.document(ref)
         similar = kb.similar(doc.id, 5)
-    finally:
-        kb.close()
     # The link kb serve gives, when a public address is known: without one, no link (an
     # address of this computer pasted into a newsletter would be dead for every reader).
     base, _ = obj.public_address()
@@ -107,8 +96,7 @@ def config_cmd(obj: Context, key: str | None, value: str | None, unset: bool) ->
       kb config base-url https://kb.example.org   la modifier
       kb config base-url --unset                  la retirer
     """
-    if not base_exists(obj.home):
-        raise MissingBase(Path(os.path.abspath(obj.home)))
+    obj.require_base()
     if key is not None and key not in KNOWN:
         raise CommandError(f"réglage inconnu : {key} (réglages possibles : {', '.join(sorted(KNOWN))})", 2)
     if key is None:
@@ -139,11 +127,8 @@ def config_cmd(obj: Context, key: str | None, value: str | None, unset: bool) ->
 @pass_ctx
 def stats_cmd(obj: Context, as_json: bool) -> None:
     """Compter les documents de la base, par type et par format."""
-    kb = obj.open()
-    try:
+    with obj.open() as kb:
         stats = kb.stats()
-    finally:
-        kb.close()
     if as_json:
         render.print_json(render.stats_json(stats))
     else:
@@ -159,14 +144,11 @@ def rm_cmd(obj: Context, refs: tuple[str, ...]) -> None:
     Le fichier source n'est pas touché ; s'il est encore dans un dossier indexé,
     le prochain kb index le reprendra.
     """
-    kb = obj.open()
-    try:
+    with obj.open() as kb:
         ids = [kb.resolve(ref).id for ref in refs]
         with kb.writing():
             kb.remove(ids)
             kb.collect_garbage()
-    finally:
-        kb.close()
     click.echo(f"{len(ids)} document(s) retiré(s).")
 
 
@@ -174,12 +156,9 @@ def rm_cmd(obj: Context, refs: tuple[str, ...]) -> None:
 @pass_ctx
 def rebuild_cmd(obj: Context) -> None:
     """Reconstruire l'index à partir du catalogue seul (sans relire les fichiers sources)."""
-    kb = obj.open()
-    try:
+    with obj.open() as kb:
         with kb.writing():
             count = kb.rebuild()
-    finally:
-        kb.close()
     click.echo(f"Index reconstruit : {count} documents.")
 
 
@@ -189,11 +168,8 @@ def rebuild_cmd(obj: Context) -> None:
 @pass_ctx
 def check_cmd(obj: Context, deep: bool, as_json: bool) -> None:
     """Vérifier que catalogue, dépôt des originaux et index concordent (code 1 sinon)."""
-    kb = obj.open()
-    try:
+    with obj.open() as kb:
         report = kb.check(deep=deep)
-    finally:
-        kb.close()
     if as_json:
         render.print_json(render.check_json(report))
     else:

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from kb.cli.errors import CommandError, opening_error
-from kb.errors import KBError
-from kb.knowledgebase import KnowledgeBase
+from kb.errors import KBError, MissingBase
+from kb.knowledgebase import KnowledgeBase, base_exists
 from kb.settings import BASE_URL, check_base_url, read_settings
 from kb.synonyms import load_synonyms
 
@@ -34,6 +34,11 @@ class Context:
             return base
         except (KBError, OSError) as exc:
             raise opening_error(exc, self) from exc
+
+    def require_base(self) -> None:
+        """Raise ``MissingBase`` unless ``home`` holds a base (a command that must not make one)."""
+        if not base_exists(self.home):
+            raise MissingBase(Path(os.path.abspath(self.home)))
 
     def public_address(self) -> tuple[str | None, str]:
         """The public address from KB_BASE_URL, else from the base's setting, and where it

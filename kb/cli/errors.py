@@ -8,7 +8,7 @@ through untouched: ``kb.cli.french`` prints those.
 
 Exit statuses: 0 all good; 1 some files failed, a check found problems or the work could not
 be done; 2 usage error (a wrong option, a missing base, an unusable configuration file);
-130 interrupted by Ctrl-C.
+130 when kb index is interrupted by Ctrl-C (other commands: 1, « Interrompu. »).
 """
 
 from __future__ import annotations
@@ -57,10 +57,14 @@ def home_of(ctx: click.Context) -> object:
     return "la base"
 
 
+def os_reason(exc: BaseException) -> object:
+    """What to say of ``exc``: the system's words for an OSError, else the exception itself."""
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+
+
 def unopenable(exc: BaseException, ctx: click.Context) -> str:
     """The message for a base that cannot be opened, with the system's reason."""
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-    return f"impossible d'ouvrir la base {home_of(ctx)} : {reason}"
+    return f"impossible d'ouvrir la base {home_of(ctx)} : {os_reason(exc)}"
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def _printable(data: object) -> object:
 
 
 def print_json(data: object) -> None:
-    """Print ``data`` as JSON (UTF-8, indented)."""
+    """Print ``data`` as one line of JSON (``to_json``)."""
     click.echo(to_json(data))
 
 

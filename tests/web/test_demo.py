@@ -19,7 +19,9 @@ from tests.web.conftest import ROOT
 from webui.commands import CHECKOUT_CORPUS, demo_corpus
 
 
-def test_the_demo_corpus_is_the_corpus_package_s_data() -> None:
+def test_the_demo_corpus_is_the_corpus_package_s_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Without a checkout to fall back on, so that only the package data can answer.
+    monkeypatch.setattr(webui.commands, "CHECKOUT_CORPUS", tmp_path / "absent")
     found = demo_corpus()
     assert found == (ROOT / "corpus" / "documents").resolve()
     assert (found / ".collection").is_file() and list(found.rglob("*.pdf"))
