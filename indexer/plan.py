@@ -34,10 +34,6 @@ class Item:
     id: str
     collection: str | None = None
 
-    @property
-    def path(self) -> Path:
-        return Path(self.file.path)
-
 
 @dataclass
 class Plan:

@@ -18,10 +18,10 @@ SHOWN_PATHS = 50
 def plan_json(plan: Plan, prune: bool) -> dict[str, Any]:
     """The JSON contract of ``kb index --dry-run --json``: what a run would do."""
     return {
-        "add": [str(i.path) for i in plan.work if i.action == "add"],
-        "update": [str(i.path) for i in plan.work if i.action == "update"],
-        "move": [str(i.path) for i in plan.work if i.action == "move"],
-        "relabel": [str(i.path) for i in plan.work if i.action == "relabel"],
+        "add": [i.file.path for i in plan.work if i.action == "add"],
+        "update": [i.file.path for i in plan.work if i.action == "update"],
+        "move": [i.file.path for i in plan.work if i.action == "move"],
+        "relabel": [i.file.path for i in plan.work if i.action == "relabel"],
         "unchanged": len(plan.unchanged),
         "remove": ([e.path for e in plan.gone] if prune else []) + [e.path for e in plan.refused],
         "gone": [e.path for e in plan.gone],

@@ -16,7 +16,7 @@ from typing import Protocol
 from kb.model import Document, Groups, Hit, Prepared, SearchPage, SearchRequest
 from kb.synonyms import Synonyms
 
-__all__ = ["Prepared", "SearchBackend", "WriteBatch", "open_backend", "prepare"]
+__all__ = ["SearchBackend", "WriteBatch", "open_backend", "prepare"]
 
 
 class WriteBatch(Protocol):

@@ -58,7 +58,6 @@ FIELDS: tuple[Field, ...] = (
     Field("id", "Identifiant", IDENTIFIER, ("id",)),
 )
 
-BY_NAME = {f.name: f for f in FIELDS}
 FACET_FIELDS = tuple(f.name for f in FIELDS if f.facet)
 FILTER_FIELDS = tuple(f.name for f in FIELDS if f.filter)
 KEYWORD_FIELDS = tuple(f.name for f in FIELDS if f.kind == KEYWORD)

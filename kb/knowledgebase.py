@@ -18,8 +18,8 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from kb.backend import open_backend
-from kb.catalog import FAILED, INDEXED, REMOVED, Catalog, Change, Entry
-from kb.durability import reading_index, remove, size_of
+from kb.catalog import DONE, FAILED, INDEXED, REMOVED, Catalog, Change, Entry
+from kb.durability import remove, size_of
 from kb.errors import DamagedIndex, LockedError, MissingBase, NotFound, StorageFull
 from kb.kinship import Kinship, member_of
 from kb.model import OCR, SCANNED_NO_OCR, Document, Hit, Prepared, SearchPage, SearchRequest
@@ -42,8 +42,9 @@ def base_exists(home: Path) -> bool:
 
 class KnowledgeBase(Records):
     """Opens a home directory, creating it unless ``create`` is false (then ``MissingBase``
-    when it holds no base). Opening never writes to an existing base: readers need no lock;
-    every writer runs inside ``writing()``, which holds the home's lock and first finishes any
+    when it holds no base). Opening takes no lock and rebuilds nothing (it may still recreate
+    an unusable index empty, and add catalog columns an older version lacked): readers need
+    no lock; every writer runs inside ``writing()``, which holds the home's lock and first finishes any
     interrupted work. A shell that may write runs ``repair()`` at start, so that an index a
     new version outdated is rebuilt before anyone searches it."""
 
@@ -130,8 +131,7 @@ class KnowledgeBase(Records):
         # Rows staged but not settled are not counted: a writer's commit may be under way.
         if not self._catalog.any_settled():
             return False
-        with reading_index():
-            return self.index.count() == 0
+        return self.index.count() == 0
 
     def _answerable(self, found: object) -> None:
         """Raise instead of answering nothing from an index that awaits its rebuild (checked
@@ -153,7 +153,7 @@ class KnowledgeBase(Records):
         # Groups are filed after each commit: a writer killed in between left them behind.
         unfiled, stale = self.kinship.out_of_date()
         if unfiled or stale:
-            self.kinship.update((member_of(doc) for doc in self._catalog.documents(unfiled)), stale)
+            self.kinship.update((member_of(doc) for doc in self.documents(unfiled)), stale)
         return len(pending)
 
     def apply(self, changes: list[Change], analyzed: dict[str, Prepared] | None = None) -> None:
@@ -210,7 +210,7 @@ class KnowledgeBase(Records):
         long: list[str] = []  # candidates for a record in parts (see Catalog.repack)
         members = []
         with self.index.batch(clear=True) as batch:
-            for doc, added in self._catalog.records():
+            for doc, added in self.documents_added():
                 batch.put(doc, new=True, added=added)  # the old segments are dropped by the commit
                 members.append(member_of(doc))
                 if max(len(doc.text), sum(map(len, doc.pages))) > PART_CHARS // 2:
@@ -246,8 +246,7 @@ class KnowledgeBase(Records):
 
     def search(self, request: SearchRequest) -> SearchPage:
         """One page of results for ``request``, each group of copies and versions shown once."""
-        with reading_index():
-            page = self.index.search(request)
+        page = self.index.search(request)
         self._answerable(page.total)
         grouped = self.kinship.snapshot().leaders
         if not any(h.id in grouped for h in page.hits):
@@ -261,8 +260,7 @@ class KnowledgeBase(Records):
         apart), and each other group once."""
         leaders = self.kinship.snapshot().leaders
         own = leaders.get(doc_id, doc_id)
-        with reading_index():
-            found = self.index.similar(doc_id, limit + 10) if leaders else self.index.similar(doc_id, limit)
+        found = self.index.similar(doc_id, limit + 10) if leaders else self.index.similar(doc_id, limit)
         self._answerable(found)
         seen = {own}
         out = []
@@ -275,8 +273,7 @@ class KnowledgeBase(Records):
 
     def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
         """Up to ``count`` passages of ``doc_id`` where the words of ``query`` occur, for a result page."""
-        with reading_index():
-            found = self.index.passages(doc_id, query, count)
+        found = self.index.passages(doc_id, query, count)
         self._answerable(found)
         return found
 
@@ -324,13 +321,9 @@ class KnowledgeBase(Records):
         return Stats(
             documents=by_status.get(INDEXED, 0), failed=by_status.get(FAILED, 0),
             by_type=self._catalog.count_by("type"), by_format=self._catalog.count_by("format"),
-            store_files=len(self._store.shas()), index_documents=self._index_count(),
+            store_files=len(self._store.shas()), index_documents=self.index.count(),
             ocr=self._catalog.count_flag(OCR), scanned_no_ocr=self._catalog.count_flag(SCANNED_NO_OCR),
         )
-
-    def _index_count(self) -> int:
-        with reading_index():
-            return self.index.count()
 
     def check(self, deep: bool = False) -> CheckReport:
         """Where catalog, store and index disagree (``deep`` re-hashes every stored original)."""
@@ -339,15 +332,14 @@ class KnowledgeBase(Records):
         indexed = {e.id: e for e in entries if e.status == INDEXED}
         report.documents = len(indexed)
         for e in entries:
-            if e.sync != "done":
+            if e.sync != DONE:
                 report.problems.append(f"{e.id} : opération interrompue en attente ({e.path})")
-        with reading_index():
-            in_index = self.index.ids()
+        in_index = self.index.ids()
         for doc_id in sorted(set(indexed) - in_index):
             report.problems.append(f"{doc_id} : dans le catalogue mais absent de l'index ({indexed[doc_id].path})")
         for doc_id in sorted(in_index - set(indexed)):
             report.problems.append(f"{doc_id} : dans l'index mais pas dans le catalogue")
-        if self._index_count() != len(in_index):
+        if self.index.count() != len(in_index):
             report.problems.append("l'index contient des doublons")
         stored = self._store.shas()
         for e in indexed.values():

@@ -52,7 +52,8 @@ class FileIdentity:
 
 # The order of a document's file fields in its record and its JSON (kept from when they
 # were the document's own fields).
-_FILE_KEYS = ("path", "sha256", "size", "mtime", "format")
+_FILE_KEYS = ("path", "sha256", "size", "mtime", "format")  # the order of stored records
+assert set(_FILE_KEYS) == set(FileIdentity.__dataclass_fields__), "a FileIdentity field missing from records"
 
 
 @dataclass(frozen=True)

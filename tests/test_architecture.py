@@ -65,7 +65,7 @@ def test_no_import_cycle() -> None:
 def test_workers_and_web_load_no_search_engine() -> None:
     # Extraction workers and the web package reach the engine only when a base is opened
     # (kb.backend.open_backend): importing them loads no whoosh.
-    code = "import indexer.task, webui, sys; print('whoosh' in sys.modules)"
+    code = "import indexer.task, webui, kb.backend, sys; print('whoosh' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"

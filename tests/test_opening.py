@@ -1,6 +1,6 @@
-"""Opening a base never writes: no lock, no rebuild, no repair. An index a new version
-outdated is rebuilt by ``repair()`` (which the shells run at start); until then a reader
-says so in French instead of answering from an empty index."""
+"""Opening a base takes no lock and neither rebuilds nor repairs (an outdated index is only
+made anew, empty). An index a new version outdated is rebuilt by ``repair()`` (which the
+shells run at start); until then a reader says so in French instead of answering from an empty index."""
 
 from __future__ import annotations
 

@@ -73,8 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if app.config[key]:
             app.config[key] = check_base_url(str(app.config[key]))
 
-    open_base(app)
-    app.extensions["kb"].repair()  # an outdated index is rebuilt before the first search
+    open_base(app).repair()  # an outdated index is rebuilt before the first search
 
     # The blueprints load with the first app, not with ``import webui.links`` (the CLI's).
     from webui import api, discovery, oai, selection, views

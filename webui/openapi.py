@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kb.fields import FACET_PARAMS
+from kb.fields import FACET_LABELS, FACET_PARAMS
 
 NULLABLE_STR = {"type": ["string", "null"]}
 STR_LIST = {"type": "array", "items": {"type": "string"}}
@@ -22,8 +22,8 @@ def _filter_params() -> list[dict[str, Any]]:
                     "section": "Section de fiche d'expérience (resultats, enseignements…) : les mots de la "
                                "requête y sont cherchés"}
     return [{"name": name, "in": "query", "required": False,
-             "description": descriptions[name] + " ; répétable : plusieurs valeurs d'un filtre se combinent "
-                                                 "par OU, des filtres différents par ET.",
+             "description": descriptions.get(name, FACET_LABELS[name])
+             + " ; répétable : plusieurs valeurs d'un filtre se combinent par OU, des filtres différents par ET.",
              "schema": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 20},
              "style": "form", "explode": True} for name in FACET_PARAMS]
 

@@ -44,10 +44,6 @@ class Rows(Connected):
         rows = self._db.execute("SELECT id, collection FROM documents WHERE collection IS NOT NULL")
         return {doc_id: name for doc_id, name in rows}
 
-    def by_sha(self, sha256: str) -> list[Entry]:
-        """The indexed rows whose original has this content."""
-        return self._select("sha256 = ? AND status = ?", (sha256, INDEXED))
-
     def pending(self) -> list[Entry]:
         """Rows staged by a writer that did not settle them (interrupted)."""
         return self._select("sync = ?", (PENDING,))

@@ -24,7 +24,7 @@ from whoosh.searching import Searcher
 
 from kb import querysyntax as qs
 from kb.analysis import Analyzer
-from kb.durability import check_segments
+from kb.durability import check_segments, reading_index
 from kb.fields import FACET_FIELDS
 from kb.model import FacetValue, Groups, Hit, SearchPage, SearchRequest
 from kb.snippets import match_spans, page_starts, pages_matched, snippet, snippet_window
@@ -151,8 +151,10 @@ class WhooshBackend:
         commit (by any process).
 
         Whoosh's ``refresh()`` reuses segment readers and misses deletions and cleared
-        segments, so a new searcher is opened instead. Hits must not outlive the block."""
-        with self._searching:
+        segments, so a new searcher is opened instead. Hits must not outlive the block. A
+        damaged index raises ``DamagedIndex`` here, for every reading (the protocol's promise:
+        no engine error crosses the seam)."""
+        with self._searching, reading_index():
             current = self._shared
             if current is None or not current.up_to_date():
                 if current is not None:

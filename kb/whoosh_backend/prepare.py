@@ -17,7 +17,7 @@ from kb.sections import SECTION_PREFIX
 from kb.snippets import PAGE_BREAK, SCAN_CHARS
 from kb.vocabulary import default_vocabulary
 
-ENGINE = "whoosh"  # the name ``kb.backend.Prepared`` carries
+ENGINE = "whoosh"  # the name ``kb.model.Prepared`` carries
 Terms = dict[str, list[str]]  # field name -> its terms, in order
 
 # (name, stemmed, stored) of every field of the schema (``schema.build_schema``) analysed by

@@ -22,7 +22,7 @@ from whoosh import query as wq
 from kb import querysyntax as qs
 from kb.analysis import Analyzer, fold, topical
 from kb.analysis import words as words_of
-from kb.fields import FACET_FIELDS, KEYWORD_FIELDS
+from kb.fields import FILTER_FIELDS, KEYWORD_FIELDS
 from kb.synonyms import Synonyms
 
 # A bare word is looked up in the title and the body, whose terms include those of the title,
@@ -31,7 +31,6 @@ from kb.synonyms import Synonyms
 # four-field unions, 22 ms in the body alone).
 MATCH_FIELD = "body"
 TITLE_FIELD = "title"
-TEXT_FIELDS = (TITLE_FIELD, MATCH_FIELD)
 SECTION_FIELDS = ("headings", "summary")
 # The title's words are also in the body: this weight is what a title match adds on top of the
 # body match (bench/relevance/README.md for the measurements behind each figure).
@@ -323,7 +322,7 @@ class QueryBuilder:
         OR-ed, fields AND-ed, each value matched loosely against the labels that exist."""
         clauses = []
         for field, values in filters.items():
-            if field not in FACET_FIELDS + ("territory", "language") or not values:
+            if field not in FILTER_FIELDS or not values:
                 continue
             # An organisations filter also matches the dispositifs, which had no facet of their
             # own before schema 7: links published then (?org=QPV) and kb search --org keep working.
