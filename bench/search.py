@@ -194,17 +194,23 @@ def _plain(q: Query) -> str:
     return " ".join(words)
 
 
-def passerelles(home: Path, qs: list[Query], rounds: int, page_cache: bool = False) -> dict[str, Any]:
+def passerelles(home: Path, qs: list[Query], rounds: int, page_cache: bool = False,
+                cold: bool = False) -> dict[str, Any]:
     """Our search as the web page calls it. Without ``page_cache``, the result-page cache
     (pages kept until the next commit) is emptied before each query: the cost of a query
-    the base has not answered since its last commit. With it: a repeated query."""
+    the base has not answered since its last commit. With it: a repeated query. With
+    ``cold``, the decoded posting lists kept for frequent words are emptied too: the cost of
+    a query whose words no recent query used."""
     kb = KnowledgeBase(home)
     kb.repair()  # an index a new version outdated is rebuilt before it is timed
     pages = getattr(kb.index, "_pages", None)  # private: a benchmark may look inside
+    postings = getattr(kb.index, "_postings", None)
     try:
         def run(q: Query) -> int:
             if not page_cache and pages is not None:
                 pages.clear()
+            if cold and postings is not None:
+                postings.clear()
             page = kb.search(SearchRequest(q["q"], filters=q["filters"], facets=True))
             return min(page.total, 10)
         times, hits, by_class = _timed_by_class(run, qs, rounds)
@@ -326,8 +332,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over all queries (after a warm-up)")
     parser.add_argument("--only-passerelles", action="store_true",
                         help="time the project alone (to compare two versions of it in one sequence of runs)")
+    parser.add_argument("--cold-postings", action="store_true",
+                        help="empty the decoded posting lists kept for frequent words before each query too")
     args = parser.parse_args()
     count, rounds = (300, 1) if args.quick else (args.docs, args.rounds)
+    cold = args.cold_postings
     home = home_for(count)
     qs = queries(args.queries)
     asked = questions(max(10, args.queries // 5))
@@ -336,10 +345,10 @@ def main() -> None:
     common = common_words(5 if args.quick else 20)
     typed = real_questions(10 if args.quick else 60)
     tag = f"scaled-{count}"
-    ours = passerelles(home, qs, rounds)
-    ours_questions = passerelles(home, asked, rounds)
-    ours_common = passerelles(home, common, rounds)
-    ours_typed = passerelles(home, typed, rounds) if typed else None
+    ours = passerelles(home, qs, rounds, cold=cold)
+    ours_questions = passerelles(home, asked, rounds, cold=cold)
+    ours_common = passerelles(home, common, rounds, cold=cold)
+    ours_typed = passerelles(home, typed, rounds, cold=cold) if typed else None
     by_class = (ours["by_class_ms"] | ours_questions["by_class_ms"] | ours_common["by_class_ms"]
                 | (ours_typed["by_class_ms"] if ours_typed else {}))
     print(f"{len(qs)} queries + {len(asked)} natural questions × {rounds} rounds, {count} documents (warm)\n")
@@ -349,6 +358,7 @@ def main() -> None:
                  for k, v in [("all but questions", ours["latency_ms"])] + list(by_class.items())]))
     print()
     result: dict[str, Any] = {"documents": count, "queries": len(qs), "questions": len(asked), "rounds": rounds,
+                              "cold_postings": cold,
                               "common_words": [q["q"] for q in common], "real_questions": len(typed),
                               "query_sample": qs[:: max(1, len(qs) // 25)] + asked[:5] + typed[:5]}
     extra = {"passerelles, common words": ours_common}
@@ -357,7 +367,7 @@ def main() -> None:
     if args.only_passerelles:
         result["engines"] = {"passerelles (facets + highlights)": ours, "passerelles, questions": ours_questions,
                              **extra}
-        path = write_result("search-passerelles", result, quick=args.quick)
+        path = write_result("search-passerelles" + ("-cold" if cold else ""), result, quick=args.quick)
         print(f"→ {path.relative_to(ROOT)}")
         return
     engines = {

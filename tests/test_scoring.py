@@ -106,10 +106,13 @@ def test_words_scored_in_bulk_score_like_whoosh(base: KnowledgeBase, text: str) 
         assert built.only_clauses
         whooshs = {hit.docnum: hit.score for hit in s.search(built.query, limit=None)}
         found = accumulate(s, plain, index._lengths, s.weighting, lambda seg: None)
-        ours = {offset + d: score for _, offset, scores, _ in found for d, score in scores.items()}
+        ours = {part.offset + int(d): float(score) for part in found
+                for d, score in zip(part.ids, part.scores, strict=True)}
         assert ours.keys() == whooshs.keys()
         for d, score in whooshs.items():
             assert ours[d] == pytest.approx(score, rel=1e-9)
-        held = {offset + d: h for _, offset, _, holds in found for d, h in holds.items()}
+        held = {part.offset + int(d): int(h) for part in found for d, h in zip(part.ids, part.held, strict=True)}
         counts = {d: sum(d in {h.docnum for h in s.search(c, limit=None)} for c in built.clauses) for d in ours}
         assert held == counts
+
+

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 
@@ -44,3 +44,46 @@ class Recent(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+class DecodedPostings:
+    """Posting lists decoded into arrays (``internals.arrays``), per segment, kept while the
+    segment lives: the common words of a language come back in most queries, and decoding
+    their lists is most of the cost of scoring them. Only lists of at least ``shortest``
+    postings are kept (shorter ones decode in microseconds), up to ``budget`` postings in
+    all (8 bytes each: 32 MB for the default), the least recently used dropped first."""
+
+    def __init__(self, budget: int = 4_000_000, shortest: int = 1024) -> None:
+        self._budget = budget
+        self._shortest = shortest
+        self._held = 0
+        self._lists: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, read: Callable[[], tuple[Any, Any]]) -> tuple[Any, Any]:
+        """The arrays kept for ``key``, or ``read()``'s (kept when long enough)."""
+        with self._lock:
+            found = self._lists.get(key)
+            if found is not None:
+                self._lists.move_to_end(key)
+                return found
+        found = read()
+        size = len(found[0])
+        if self._shortest <= size <= self._budget:
+            with self._lock:
+                if key not in self._lists:
+                    self._lists[key] = found
+                    self._held += size
+                    while self._held > self._budget:
+                        _, (ids, _) = self._lists.popitem(last=False)
+                        self._held -= len(ids)
+        return found
+
+    def clear(self) -> None:
+        """Forget every list (benchmarks time a cold start)."""
+        with self._lock:
+            self._lists.clear()
+            self._held = 0
+
+    def __len__(self) -> int:
+        return len(self._lists)

@@ -31,7 +31,7 @@ from kb.snippets import match_spans, page_starts, pages_matched, snippet, snippe
 from kb.strategy import DATE_SORTS, costly, page_of, read_query, replace_words
 from kb.synonyms import Synonyms
 from kb.turns import Turns
-from kb.whoosh_backend.caches import Recent
+from kb.whoosh_backend.caches import DecodedPostings, Recent
 from kb.whoosh_backend.facets import FacetValues
 from kb.whoosh_backend.finding import Finder
 from kb.whoosh_backend.folding import Folding, Together
@@ -75,7 +75,8 @@ class WhooshBackend:
         self._pages: Recent[SearchPage] = Recent(PAGE_CACHE)
         self._facet_values = FacetValues()
         self._lengths = FieldLengths()
-        self._finder = Finder(self._facet_values, self._lengths)
+        self._postings = DecodedPostings()
+        self._finder = Finder(self._facet_values, self._lengths, self._postings)
         self._folding = Folding(self._facet_values)
         # The leader of each grouped id (kb.kinship), set by the knowledge base: results then
         # show a group of copies and versions once.

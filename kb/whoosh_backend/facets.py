@@ -6,8 +6,10 @@ import heapq
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
-from itertools import chain
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from kb.fields import FACET_FIELDS, MANY_VALUED
 from kb.model import FacetValue
@@ -24,6 +26,7 @@ class FacetValues:
 
     def __init__(self) -> None:
         self._cache: PerSegment[list[Any]] = PerSegment()
+        self._coded: PerSegment[Coded] = PerSegment()
 
     def of(self, segment_searcher: Any, fieldname: str, overlap: bool) -> list[Any]:
         """The values of ``fieldname`` for each document of a segment, kept until the segment goes."""
@@ -63,23 +66,31 @@ class FacetValues:
                  for values in (self.of(segment_searcher, field, False),) for d in ids)
         return [(-negative, 0.0) for _, negative in heapq.nlargest(count, dated)]
 
+    def coded(self, segment_searcher: Any, fieldname: str, overlap: bool) -> Coded:
+        """The values of ``fieldname`` in one segment as arrays of codes (kept with the segment)."""
+        def compute(reader: Any) -> Coded:
+            return Coded.of(self.of(segment_searcher, fieldname, overlap), overlap)
+        coded = self._coded.get(segment_searcher, fieldname, compute)
+        assert coded is not None
+        return coded
+
     def counts(self, matched: Matched, names: tuple[str, ...] = FACET_FIELDS,
                together: Sequence[Sequence[tuple[Any, int]]] = ()) -> dict[str, tuple[FacetValue, ...]]:
         """Each facet field's values over the matched documents, with their counts. Members
         of one group that matched (``together``: (segment searcher, docnum) of each) are one
-        result: a value counts once for them, as ticking it would show the group once."""
+        result: a value counts once for them, as ticking it would show the group once.
+
+        Counted with numpy over each segment's value codes: a common word matches most of
+        a large base, and counting its matches value by value in Python cost more than
+        finding them."""
         facets: dict[str, tuple[FacetValue, ...]] = {}
         for name in names:
             overlap = name in MANY_VALUED
             counts: Counter[Any] = Counter()
             for segment_searcher, _, ids in matched:
-                if not ids:
+                if not len(ids):
                     continue
-                values = self.of(segment_searcher, name, overlap)
-                if overlap:
-                    counts.update(chain.from_iterable(map(values.__getitem__, ids)))
-                else:
-                    counts.update(map(values.__getitem__, ids))
+                self.coded(segment_searcher, name, overlap).count(ids, counts)
             for members in together:
                 held: Counter[Any] = Counter()
                 for segment_searcher, docnum in members:
@@ -93,3 +104,41 @@ class FacetValues:
                 found.sort(key=lambda fv: (-fv.count, fv.value))
             facets[name] = tuple(found)
         return facets
+
+
+@dataclass(frozen=True)
+class Coded:
+    """One segment's values of a field as integer codes: ``labels[code]`` is the value. A
+    single-valued field has a code per document (-1: none); a many-valued one a code per
+    (document, value) pair, ``docs[i]`` holding ``codes[i]``."""
+
+    labels: list[Any]
+    codes: np.ndarray
+    docs: np.ndarray | None = None
+    size: int = 0  # documents in the segment
+
+    @classmethod
+    def of(cls, values: list[Any], overlap: bool) -> Coded:
+        """Codes of ``values`` (``FacetValues.of``: one value, or a list of them, per document)."""
+        index: dict[Any, int] = {}
+        if not overlap:
+            codes = [-1 if v in (None, "", b"") else index.setdefault(v, len(index)) for v in values]
+            return cls(list(index), np.asarray(codes, dtype=np.int64), None, len(values))
+        docs = [d for d, vs in enumerate(values) for v in vs if v not in (None, "", b"")]
+        pairs = [index.setdefault(v, len(index)) for vs in values for v in vs if v not in (None, "", b"")]
+        return cls(list(index), np.asarray(pairs, dtype=np.int64), np.asarray(docs, dtype=np.int64), len(values))
+
+    def count(self, ids: Sequence[int], into: Counter[Any]) -> None:
+        """Add to ``into`` how many of the documents ``ids`` (distinct docnums) hold each value."""
+        if not self.labels:
+            return
+        chosen = np.asarray(ids, dtype=np.int64)
+        if self.docs is None:
+            found = self.codes[chosen]
+        else:
+            mask = np.zeros(self.size, dtype=bool)
+            mask[chosen] = True
+            found = self.codes[mask[self.docs]]
+        tally = np.bincount(found[found >= 0], minlength=len(self.labels))
+        for code in np.flatnonzero(tally).tolist():
+            into[self.labels[code]] += int(tally[code])

@@ -19,7 +19,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.spans import SpanNear2
 from whoosh.writing import SegmentWriter
 
-from kb.whoosh_backend.internals import bm25, lengths, phrase, postings, toc, writer
+from kb.whoosh_backend.internals import arrays, bm25, lengths, phrase, postings, toc, writer
 from kb.whoosh_backend.prepare import TEXT_FIELDS
 from kb.whoosh_backend.schema import FrenchTokenizer, build_schema
 
@@ -159,6 +159,44 @@ def test_posting_blocks_and_deletions_are_read_directly(ix: Any) -> None:
             # Every segment holds TEXTS[:5]; deleted documents are included (the callers drop them).
             holding = {d for d, text in enumerate(TEXTS[:5]) if "habitants" in text.split()}
             assert postings.posting_ids(reader.postings("body", b"habitants")) == holding
+
+
+def test_posting_lists_are_read_whole_as_arrays(tmp_path: Path) -> None:
+    """Lists of many blocks (Whoosh writes 128 postings a block), one float weight for a whole
+    block, a weight per posting, one posting (stored inline), deleted documents: every list
+    decoded whole gives the docnums and weights Whoosh's matcher gives one by one."""
+    requires(whoosh3.W3LeafMatcher, "_read_data", "_next_block", used_by="arrays.py")
+    schema = fields.Schema(id=fields.ID(stored=True, unique=True), body=fields.TEXT)
+    ix = FileStorage(str(tmp_path), supports_mmap=False).create_index(schema, indexname="t")
+    for start in (0, 700):
+        w = ix.writer(codec=whoosh3.W3Codec(compression=0))
+        for n in range(start, start + 700):
+            words = ["commun"] * (1 + n % 3) + (["pair"] if n % 2 == 0 else []) + (["unique"] if n == 5 else [])
+            w.add_document(id=str(n), body=" ".join(words + ["mot%d" % (n % 40)]))
+        w.commit(merge=False)
+    w = ix.writer()
+    for n in (3, 701):
+        w.delete_by_term("id", str(n))
+    w.commit(merge=False)
+    with ix.searcher() as s:
+        leaves = s.leaf_searchers()
+        assert len(leaves) == 2
+        longest = 0
+        for segment_searcher, _ in leaves:
+            reader = segment_searcher.reader()
+            for text in list(reader.lexicon("body")):
+                ids, weights = arrays.posting_arrays(reader.postings("body", text))
+                m = reader.postings("body", text)
+                expected: list[tuple[int, float]] = []
+                while m.is_active():
+                    expected.append((m.id(), m.weight()))
+                    m.next()
+                # Whoosh's matcher skips deleted documents: the arrays hold them (the caller drops them).
+                deleted = postings.deleted_docs(reader)
+                got = [(d, w) for d, w in zip(ids.tolist(), weights.tolist(), strict=True) if d not in deleted]
+                assert got == expected, text
+                longest = max(longest, len(ids))
+    assert longest > 128 * 3
 
 
 def test_table_of_contents_names_what_a_writer_left(ix: Any, tmp_path: Path) -> None:

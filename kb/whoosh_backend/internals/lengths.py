@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from whoosh.util.numeric import byte_to_length
 
 from kb.whoosh_backend.segments import PerSegment
@@ -30,7 +31,7 @@ class FieldLengths:
 
     def __init__(self) -> None:
         self._cache: PerSegment[list[float]] = PerSegment(limit=512)
-        self._norms: PerSegment[list[float]] = PerSegment(limit=512)
+        self._norms: PerSegment[np.ndarray] = PerSegment(limit=512)
 
     def lookup(self, segment_searcher: Any, fieldname: str) -> Callable[[int], float] | None:
         """``docnum -> length`` for the searcher's segment, or None when it cannot be read
@@ -38,13 +39,14 @@ class FieldLengths:
         lengths = self.column(segment_searcher, fieldname)
         return lengths.__getitem__ if lengths is not None else None
 
-    def norms(self, segment_searcher: Any, fieldname: str, k_fixed: float, k_length: float) -> list[float] | None:
+    def norms(self, segment_searcher: Any, fieldname: str, k_fixed: float, k_length: float) -> np.ndarray | None:
         """``k_fixed + k_length * length`` of each document: BM25's length normalisation,
         computed once per segment and set of statistics (the average length changes with the
         index, and the key with it)."""
-        def compute(reader: Any) -> list[float] | None:
+        def compute(reader: Any) -> np.ndarray | None:
             lengths = self.column(segment_searcher, fieldname)
-            return None if lengths is None else [k_fixed + k_length * n for n in lengths]
+            # The same float operations as Whoosh's, element by element (numpy's float64).
+            return None if lengths is None else k_fixed + k_length * np.asarray(lengths, dtype=np.float64)
         return self._norms.get(segment_searcher, f"{fieldname}:{k_fixed!r}:{k_length!r}", compute)
 
     def column(self, segment_searcher: Any, fieldname: str) -> list[float] | None:
