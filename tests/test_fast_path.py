@@ -25,7 +25,8 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
         pytest.skip("demo corpus absent")
     home = tmp_path_factory.mktemp("fast") / "home"
     with KnowledgeBase(home) as kb:
-        report = index_paths(kb, [CORPUS], Options(batch_docs=7))  # several segments
+        # Several segments (fewer than the merge policy merges at once).
+        report = index_paths(kb, [CORPUS], Options(batch_docs=10))
         assert report.failed == []
         kb.remove(sorted(kb.index.ids())[:2])  # deleted documents stay in their segment until a merge
         with kb.index.searcher() as s:
@@ -67,3 +68,58 @@ def test_fast_path_pages_are_the_reference_paths(base: KnowledgeBase, text: str,
         assert [h.id for h in ours.hits] == [h.id for h in reference.hits]
         assert [h.score for h in ours.hits] == pytest.approx([h.score for h in reference.hits], abs=1e-4)
         assert ours.facets == reference.facets
+
+
+@pytest.mark.parametrize("word", ["partcipation", "habitnats", "quartir", "renouvelement", "jeunse", "cite"])
+def test_spelling_candidates_are_whooshs(base: KnowledgeBase, word: str) -> None:
+    """The words within reach of a misspelling, read from each segment's kept word lists: the
+    same as Whoosh's walk over the merged word list of every segment."""
+    from kb.whoosh_backend.spelling import Vocabulary
+
+    with base.index.searcher() as s:
+        assert len(s.leaf_searchers()) >= 2
+        maxdist = 1 if len(word) <= 5 else 2
+        theirs = set(s.reader().terms_within("spell", word, maxdist, prefix=1))
+        vocabulary = Vocabulary()
+        assert vocabulary.within(s, word, maxdist) == theirs
+        assert vocabulary.within(s, word, maxdist) == theirs  # from the kept lists
+    assert theirs or word == "cite", f"nothing within reach of {word!r}: the test would check nothing"
+
+
+@pytest.mark.parametrize("text", QUERIES + ["Comment associer les habitants au projet de renouvellement urbain ?"])
+def test_bonus_scored_from_decoded_lists_is_whooshs(base: KnowledgeBase, text: str) -> None:
+    """Words close together and words in headings and summary, scored at chosen documents
+    from the decoded lists (positions read from the blocks that hold them): Whoosh's scores,
+    and every part of the bonus is scored this way (none left to Whoosh's matchers)."""
+    from whoosh import query as wq
+
+    from kb import querysyntax as qs
+    from kb.whoosh_backend.bonus import BonusScorer
+
+    index = base.index
+    scorer = BonusScorer(index._lengths, index._postings)
+    with index.searcher() as s:
+        built = index.builder.build(qs.parse(text), index._labels_reader(s))
+        assert built.bonus is not None
+        expected = {hit.docnum: hit.score for hit in s.search(built.bonus, limit=None)}
+        assert expected, f"the bonus of {text!r} matches nothing in the demo corpus"
+        parts = list(built.bonus.subqueries) if isinstance(built.bonus, wq.Or) else [built.bonus]
+        # The best matches never include a deleted document: neither do the candidates here.
+        everything = [d for d in range(s.doc_count_all()) if not s.reader().is_deleted(d)]
+        for part in parts:
+            assert scorer._whole_part(s, part, everything, s.weighting) is not None, part
+        for candidates in (everything, everything[::3]):
+            ours = scorer.scores(s, built.bonus, candidates)
+            wanted = {d: score for d, score in expected.items() if d in set(candidates)}
+            assert ours.keys() == wanted.keys()
+            for d, score in wanted.items():
+                assert ours[d] == pytest.approx(score, rel=1e-9)
+
+
+def test_spans_match_as_whooshs_near() -> None:
+    from kb.whoosh_backend.bonus import spans_match
+
+    assert spans_match([[3], [4]], 1) and not spans_match([[4], [3]], 1)  # in order only
+    assert spans_match([[3], [6]], 3) and not spans_match([[3], [7]], 3)  # within the slop
+    assert not spans_match([[3], [3]], 3)  # the same position is no phrase
+    assert spans_match([[1, 10], [12], [13]], 3) and not spans_match([[1], [5], [6]], 3)

@@ -28,7 +28,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
     home = tmp_path_factory.mktemp("scoring") / "home"
     with KnowledgeBase(home) as kb:
         # Small batches: several segments, as in a large base.
-        report = index_paths(kb, [CORPUS], Options(batch_docs=7))
+        report = index_paths(kb, [CORPUS], Options(batch_docs=10))
         assert report.failed == []
         yield kb
 

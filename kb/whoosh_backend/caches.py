@@ -47,7 +47,7 @@ class Recent(Generic[V]):
 
 
 class DecodedPostings:
-    """Posting lists decoded into arrays (``internals.arrays``), per segment, kept while the
+    """Posting lists decoded into arrays (``internals.arrays.PostingList``), per segment, kept while the
     segment lives: the common words of a language come back in most queries, and decoding
     their lists is most of the cost of scoring them. Only lists of at least ``shortest``
     postings are kept (shorter ones decode in microseconds), up to ``budget`` postings in
@@ -57,10 +57,10 @@ class DecodedPostings:
         self._budget = budget
         self._shortest = shortest
         self._held = 0
-        self._lists: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
+        self._lists: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, read: Callable[[], tuple[Any, Any]]) -> tuple[Any, Any]:
+    def get(self, key: Hashable, read: Callable[[], Any]) -> Any:
         """The arrays kept for ``key``, or ``read()``'s (kept when long enough)."""
         with self._lock:
             found = self._lists.get(key)
@@ -68,15 +68,15 @@ class DecodedPostings:
                 self._lists.move_to_end(key)
                 return found
         found = read()
-        size = len(found[0])
+        size = len(found)
         if self._shortest <= size <= self._budget:
             with self._lock:
                 if key not in self._lists:
                     self._lists[key] = found
                     self._held += size
                     while self._held > self._budget:
-                        _, (ids, _) = self._lists.popitem(last=False)
-                        self._held -= len(ids)
+                        _, dropped = self._lists.popitem(last=False)
+                        self._held -= len(dropped)
         return found
 
     def clear(self) -> None:

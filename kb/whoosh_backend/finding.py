@@ -12,6 +12,7 @@ from whoosh import query as wq
 
 from kb.model import SearchRequest
 from kb.strategy import COORD_POWER, DATE_SORTS, RERANK_DEPTH, page_of, reranked
+from kb.whoosh_backend.bonus import BonusScorer
 from kb.whoosh_backend.caches import DecodedPostings
 from kb.whoosh_backend.facets import FacetValues
 from kb.whoosh_backend.internals.lengths import FieldLengths
@@ -46,6 +47,7 @@ class Finder:
         self._values = values
         self._lengths = lengths
         self._postings = postings
+        self._bonus = BonusScorer(lengths, postings)
         self.fast = fast
 
     def find(self, s: Any, built: BuiltQuery | None, request: SearchRequest,
@@ -99,11 +101,15 @@ class Finder:
                            if hit.docnum not in seen]
         total = sum(len(ids) for _, _, ids in matched)
         if ranked and (len(clauses) > 1 or bonus is not None):
-            extra = scores_of(s, bonus, sorted(d for d, _ in ranked)) if bonus is not None else {}
+            extra = self._bonus_of(s, bonus, ranked) if bonus is not None else {}
             holds = clauses_held(s, ranked, clauses) if len(clauses) > 1 else {}
             ranked = reranked(ranked, holds, len(clauses), extra, all_first)
         return Found(total, page_of(ranked, total, request), matched, highlighted(query, bonus),
                       total if strong_total < 0 else strong_total, ranked)
+
+    def _bonus_of(self, s: Any, bonus: wq.Query, ranked: list[tuple[int, float]]) -> dict[int, float]:
+        docnums = sorted(d for d, _ in ranked)
+        return self._bonus.scores(s, bonus, docnums) if self.fast else scores_of(s, bonus, docnums)
 
     def _find_any(self, s: Any, plain: TermClauses, bonus: wq.Query | None, all_first: bool,
                   request: SearchRequest, filter_q: wq.Query | None, depth: int,
@@ -128,7 +134,7 @@ class Finder:
         best = best_of(found, n, all_first, depth)
         ranked = [(docnum, score) for docnum, score, _ in best]
         holds = {docnum: h for docnum, _, h in best} if n > 1 else {}
-        extra = scores_of(s, bonus, sorted(d for d, _ in ranked)) if bonus is not None and ranked else {}
+        extra = self._bonus_of(s, bonus, ranked) if bonus is not None and ranked else {}
         ranked = reranked(ranked, holds, n, extra, all_first)
         return Found(total, page_of(ranked, total, request), matched, terms, strong, ranked)
 

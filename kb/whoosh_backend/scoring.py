@@ -16,7 +16,7 @@ from whoosh import scoring
 from whoosh.reading import TermNotFound
 
 from kb.whoosh_backend.caches import DecodedPostings
-from kb.whoosh_backend.internals.arrays import posting_arrays
+from kb.whoosh_backend.internals.arrays import EMPTY, PostingList, posting_list
 from kb.whoosh_backend.internals.bm25 import field_b
 from kb.whoosh_backend.internals.lengths import FieldLengths
 from kb.whoosh_backend.internals.postings import deleted_docs
@@ -134,31 +134,37 @@ def _term_scores(searcher: Any, segment_searcher: Any, reader: Any, term: Any, l
     parent = searcher.get_parent()
     B = field_b(weighting, field)
     K1 = weighting.K1
-    avgfl = parent.avg_field_length(field) or 1
+    avgfl = lengths.average(parent, field)
     # bm25(idf, tf, fl, avgfl, B, K1) * boost, as whoosh.scoring computes it, rearranged.
     norm = lengths.norms(segment_searcher, field, K1 * (1 - B), K1 * B / avgfl) if fast else None
     if norm is None:
         m = term.matcher(segment_searcher, searcher.context())
         ids: list[int] = []
-        found: list[float] = []
+        scored: list[float] = []
         while m.is_active():
             ids.append(m.id())
-            found.append(m.score())
+            scored.append(m.score())
             m.next()
-        return np.asarray(ids, dtype=np.int64), np.asarray(found, dtype=np.float64)
-    segment = reader.segment() if hasattr(reader, "segment") else None
-
-    def read() -> tuple[np.ndarray, np.ndarray]:
-        try:
-            return posting_arrays(reader.postings(field, text))
-        except TermNotFound:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-
-    if postings is not None and segment is not None:
-        docs, tf = postings.get((segment.segment_id(), field, text), read)
-    else:
-        docs, tf = read()
-    if not len(docs):
+        return np.asarray(ids, dtype=np.int64), np.asarray(scored, dtype=np.float64)
+    found = term_list(reader, field, text, postings)
+    if not len(found):
         return None
     top = parent.idf(field, text) * (K1 + 1) * term.boost  # Whoosh multiplies by the boost
-    return docs, (top * tf) / (tf + norm[docs])
+    return found.ids, (top * found.weights) / (found.weights + norm[found.ids])
+
+
+def term_list(reader: Any, field: str, text: bytes, postings: DecodedPostings | None) -> PostingList:
+    """The posting list of ``text`` in one segment's ``field``, decoded whole (kept in
+    ``postings`` when long); empty when the segment does not hold it."""
+    segment = reader.segment() if hasattr(reader, "segment") else None
+
+    def read() -> PostingList:
+        try:
+            return posting_list(reader.postings(field, text))
+        except TermNotFound:
+            return EMPTY
+
+    if postings is not None and segment is not None:
+        found: PostingList = postings.get((segment.segment_id(), field, text), read)
+        return found
+    return read()

@@ -6,18 +6,52 @@ import time
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.support.levenshtein import distance
 
 from kb.analysis import Analyzer, fold
 from kb.analysis import words as words_of
 from kb.strategy import edits, inflection
 from kb.whoosh_backend.query import MAX_TERMS
+from kb.whoosh_backend.segments import PerSegment
 
 MAX_SPELLING_LOOKUPS = 6  # unknown words of one query looked up for a correction (bounded work)
 SPELLING_SECONDS = 0.2  # and no new look-up once this long was spent on them
 SURFACE_SCAN = 200_000  # characters of a document searched for the accented form of a suggestion
 
 
-def corrections(s: Any, analyzer: Analyzer, words: tuple[str, ...]) -> dict[str, str]:
+class Vocabulary:
+    """The words of the spelling field, per segment and first letter, grouped by length: read
+    once per segment (segments never change) instead of merging every segment's word list
+    for each look-up (at 100,000 documents in 20 segments, 50 ms of a misspelt question)."""
+
+    def __init__(self) -> None:
+        self._words: PerSegment[dict[int, list[str]]] = PerSegment(limit=4096)
+
+    def within(self, s: Any, folded: str, maxdist: int) -> set[str]:
+        """The words within ``maxdist`` edits (Damerau-Levenshtein) of ``folded`` that start
+        with its first letter: what Whoosh's ``terms_within(..., prefix=1)`` gives."""
+        out: set[str] = set()
+        first = folded[:1]
+        for segment_searcher, _ in s.leaf_searchers():
+            by_length = self._words.get(segment_searcher, first, lambda reader: _by_length(reader, first))
+            for size in range(len(folded) - maxdist, len(folded) + maxdist + 1):
+                out.update((by_length or {}).get(size, ()))
+        # A word whose length differs by more than maxdist is further than maxdist edits.
+        return {w for w in out if distance(w, folded, limit=maxdist) <= maxdist}
+
+
+def _by_length(reader: Any, first: str) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    if "spell" not in reader.schema:
+        return out
+    for btext in reader.expand_prefix("spell", first):
+        word = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+        out.setdefault(len(word), []).append(word)
+    return out
+
+
+def corrections(s: Any, analyzer: Analyzer, words: tuple[str, ...],
+                vocabulary: Vocabulary | None = None) -> dict[str, str]:
     """Each typed word the index has never seen, mapped to the closest word of its own
     vocabulary (fewest edits, then most documents), accents restored; words known or
     without a close word are left out. A word whose stem is indexed is only corrected when
@@ -41,7 +75,7 @@ def corrections(s: Any, analyzer: Analyzer, words: tuple[str, ...]) -> dict[str,
         if lookups >= MAX_SPELLING_LOOKUPS or time.perf_counter() > deadline:
             break
         lookups += 1
-        best = _closest(reader, folded)
+        best = _closest(reader, folded, (vocabulary or Vocabulary()).within(s, folded, _maxdist(folded)))
         if best is None:
             continue
         stemmed = analyzer.term(word)
@@ -51,13 +85,14 @@ def corrections(s: Any, analyzer: Analyzer, words: tuple[str, ...]) -> dict[str,
     return fixes
 
 
-def _closest(reader: Any, folded: str) -> str | None:
+def _maxdist(folded: str) -> int:
+    return 1 if len(folded) <= 5 else 2
+
+
+def _closest(reader: Any, folded: str, within: set[str]) -> str | None:
     # Whoosh's own corrector ranks candidates by frequency only; rank by edit distance
     # first. The first letter is rarely the wrong one, and fixing it keeps this fast.
-    maxdist = 1 if len(folded) <= 5 else 2
-    candidates = [c.decode("utf-8") if isinstance(c, bytes) else c
-                  for c in reader.terms_within("spell", folded, maxdist, prefix=1)]
-    candidates = [c for c in candidates if c != folded]
+    candidates = [c for c in within if c != folded]
     if not candidates:
         return None
     return min(candidates, key=lambda c: (edits(folded, c), -reader.doc_frequency("spell", c), c))

@@ -15,6 +15,7 @@ from kb.model import Document, Prepared
 from kb.sections import SECTION_PREFIX
 from kb.snippets import SCAN_CHARS
 from kb.whoosh_backend.internals.writer import cache_lengths, release
+from kb.whoosh_backend.merging import tiered
 from kb.whoosh_backend.prepare import ENGINE, TEXT_FIELDS, analyze, fields_of
 
 # Whoosh's in-memory posting pool, before it spills sorted runs to disk: 192 holds a batch of
@@ -75,7 +76,7 @@ def writing(ix: Any, folder: Path, clear: bool = False) -> Iterator[WhooshBatch]
         writer.cancel()
         raise
     try:
-        writer.commit(mergetype=CLEAR) if clear else writer.commit()
+        writer.commit(mergetype=CLEAR if clear else tiered)
     except BaseException:
         # A commit cut short (Ctrl-C) must not keep Whoosh's lock in this process: the CLI
         # then replays the pending rows, which needs a new writer. Whether or not the TOC

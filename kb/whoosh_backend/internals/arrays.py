@@ -12,37 +12,94 @@ matcher's public ``id()`` / ``weight()`` calls, to the same arrays.
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import dataclass, field
 from itertools import chain
+from pickle import loads
 from typing import Any
 
 import numpy as np
 
 from kb.whoosh_backend.internals.postings import unfiltered
 
-_W3_PARTS = ("_read_data", "_data", "_byteids", "_blocklength", "_lastblock", "_next_block")
+_W3_PARTS = ("_read_data", "_data", "_byteids", "_blocklength", "_lastblock", "_next_block", "_dataoffset",
+             "_nextoffset", "_compression", "_postfile")
+_NO_IDS = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class PostingList:
+    """A posting list decoded whole: docnums (ascending, int64) and weights (float64), and,
+    for W3 posting files, where each block's data lies (to read the positions of chosen
+    documents without walking the blocks before them)."""
+
+    ids: np.ndarray
+    weights: np.ndarray
+    starts: np.ndarray = field(default_factory=lambda: _NO_IDS)  # index in ``ids`` of each block's first posting
+    offsets: tuple[int, ...] = ()  # each block's data: offset in the posting file,
+    sizes: tuple[int, ...] = ()  # its length in bytes,
+    compressed: tuple[bool, ...] = ()  # and whether it is compressed
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+EMPTY = PostingList(_NO_IDS, np.zeros(0))
 
 
 def posting_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     """(docnums ascending as int64, weights as float64) of a posting list
     (``reader.postings``), deleted documents included. The weights are those Whoosh's
     matcher gives, to the bit: the scores computed from them are Whoosh's own."""
+    found = posting_list(matcher)
+    return found.ids, found.weights
+
+
+def posting_list(matcher: Any) -> PostingList:
+    """The posting list of ``matcher`` (``reader.postings``) decoded whole."""
     matcher = unfiltered(matcher)
     if all(hasattr(matcher, a) for a in _W3_PARTS) and not matcher._byteids:
-        return _w3_arrays(matcher)
+        return _w3_list(matcher)
     ids: list[int] = []
     weights: list[float] = []
     while matcher.is_active():
         ids.append(matcher.id())
         weights.append(matcher.weight())
         matcher.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+    return PostingList(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64))
 
 
-def _w3_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
+def values_at(postfile: Any, found: PostingList, indexes: list[int]) -> list[bytes] | None:
+    """The stored value (encoded positions) of the postings at ``indexes`` of ``found``,
+    reading only the blocks that hold them from ``postfile`` (a W3 matcher's ``_postfile``);
+    None when ``found`` was not read from a W3 posting file or its values are not bytes."""
+    if not found.offsets:
+        return None
+    out: list[bytes] = []
+    blocks: dict[int, Any] = {}
+    for index in indexes:
+        block = int(np.searchsorted(found.starts, index, side="right")) - 1
+        values = blocks.get(block)
+        if values is None:
+            data = postfile.get(found.offsets[block], found.sizes[block])
+            values = blocks[block] = loads(zlib.decompress(data) if found.compressed[block] else data)[2]
+        if not isinstance(values, tuple):
+            return None
+        out.append(values[index - int(found.starts[block])])
+    return out
+
+
+def _w3_list(matcher: Any) -> PostingList:
     deltas: list[tuple[int, ...]] = []
     lengths: list[int] = []
     weights: list[np.ndarray] = []
+    offsets: list[int] = []
+    sizes: list[int] = []
+    compressed: list[bool] = []
     while matcher.is_active():
+        offsets.append(matcher._dataoffset)
+        sizes.append(matcher._nextoffset - matcher._dataoffset)
+        compressed.append(bool(matcher._compression))
         if matcher._data is None:
             matcher._read_data()
         block_ids, block_weights = matcher._data[0], matcher._data[1]
@@ -61,11 +118,17 @@ def _w3_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
         matcher._next_block()
     total = sum(lengths)
     if not total:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return EMPTY
     # Each block's first id is absolute and the others are deltas: one cumulative sum over the
     # list, minus the running total reached before each block.
     summed = np.cumsum(np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=total))
     ends = np.cumsum(lengths)
     before = np.concatenate(([0], summed[ends[:-1] - 1]))
     ids = summed - np.repeat(before, lengths)
-    return ids, np.concatenate(weights)
+    starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+    return PostingList(ids, np.concatenate(weights), starts, tuple(offsets), tuple(sizes), tuple(compressed))
+
+
+def postfile_of(reader: Any) -> Any:
+    """The posting file of a W3 segment reader (``_terms._postfile``), or None."""
+    return getattr(getattr(reader, "_terms", None), "_postfile", None)

@@ -32,7 +32,8 @@ class CachedBM25F(scoring.BM25F):  # type: ignore[misc]
         lookup = self._lengths.lookup(searcher, fieldname) if searcher.schema[fieldname].scorable else None
         if lookup is None:
             return super().scorer(searcher, fieldname, text, qf=qf)
-        return _LengthsScorer(searcher, fieldname, text, field_b(self, fieldname), self.K1, qf, lookup)
+        average = self._lengths.average(searcher.get_parent(), fieldname)
+        return _LengthsScorer(searcher, fieldname, text, field_b(self, fieldname), self.K1, qf, lookup, average)
 
 
 class _LengthsScorer(scoring.BM25FScorer):  # type: ignore[misc]
@@ -42,10 +43,10 @@ class _LengthsScorer(scoring.BM25FScorer):  # type: ignore[misc]
     time of scoring the best matches' bonus was spent creating scorers."""
 
     def __init__(self, searcher: Any, fieldname: str, text: Any, B: float, K1: float, qf: float,
-                 dfl: Callable[[int], float]) -> None:
+                 dfl: Callable[[int], float], avgfl: float) -> None:
         parent = searcher.get_parent()  # global statistics, as Whoosh's scorer takes them
         self.idf = parent.idf(fieldname, text)
-        self.avgfl = parent.avg_field_length(fieldname) or 1
+        self.avgfl = avgfl
         self.B, self.K1, self.qf = B, K1, qf
         self.dfl = dfl
         self._term = (searcher, fieldname, text)

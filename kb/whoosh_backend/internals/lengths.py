@@ -32,6 +32,21 @@ class FieldLengths:
     def __init__(self) -> None:
         self._cache: PerSegment[list[float]] = PerSegment(limit=512)
         self._norms: PerSegment[np.ndarray] = PerSegment(limit=512)
+        self._averages: dict[str, float] = {}
+        self._averaged: Any = None  # the reader those averages are of
+
+    def average(self, searcher: Any, fieldname: str) -> float:
+        """The field's average length over the whole index (``searcher``: the top searcher),
+        as Whoosh's ``avg_field_length`` gives it (1 when empty), kept while the searcher's
+        reader is the same: Whoosh adds up every segment's total at each call, once per term
+        and segment scored (11 ms of a question at 100,000 documents in 20 segments)."""
+        reader = searcher.reader()
+        if reader is not self._averaged:
+            self._averages, self._averaged = {}, reader
+        found = self._averages.get(fieldname)
+        if found is None:
+            found = self._averages[fieldname] = searcher.avg_field_length(fieldname) or 1
+        return found
 
     def lookup(self, segment_searcher: Any, fieldname: str) -> Callable[[int], float] | None:
         """``docnum -> length`` for the searcher's segment, or None when it cannot be read

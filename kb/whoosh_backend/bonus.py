@@ -1,0 +1,154 @@
+"""The bonus of the best matches (words close together, words in headings and summary), scored
+at those documents from decoded posting lists.
+
+Whoosh's matchers reach a chosen document by walking every block header before it: on a
+large segment, scoring the bonus of the best 100 matches read most of each word's list, most
+of a question's time at 100,000 documents. Here each word's list is decoded whole (and kept
+when long, ``caches.DecodedPostings``), the chosen documents are found in it with a binary
+search, and positions are read from the blocks that hold them only. Scores are Whoosh's BM25F
+(the same statistics and formula as ``scoring.accumulate``); a phrase matches as Whoosh's
+``SpanNear2`` (ordered, each word 1 to ``slop`` positions after the previous one). Any other
+part of the bonus is scored by ``matching.scores_of``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh import scoring
+
+from kb.whoosh_backend.caches import DecodedPostings
+from kb.whoosh_backend.internals.arrays import PostingList, postfile_of, values_at
+from kb.whoosh_backend.internals.bm25 import field_b
+from kb.whoosh_backend.internals.lengths import FieldLengths
+from kb.whoosh_backend.matching import scores_of
+from kb.whoosh_backend.query import AnyOf
+from kb.whoosh_backend.scoring import term_list
+
+Scores = list[tuple[int, float]]
+
+
+class BonusScorer:
+    """Scores a bonus query at chosen documents (``scores``)."""
+
+    def __init__(self, lengths: FieldLengths, postings: DecodedPostings | None) -> None:
+        self._lengths = lengths
+        self._postings = postings
+
+    def scores(self, s: Any, query: wq.Query, docnums: list[int]) -> dict[int, float]:
+        """``query``'s score for each of ``docnums`` (sorted, none deleted: the best matches)
+        it matches: the sum of the scores of the parts of a top-level union (as Whoosh's
+        union scores)."""
+        parts = list(query.subqueries) if type(query) in (wq.Or, AnyOf) and query.boost == 1.0 else [query]
+        out: dict[int, float] = {}
+        others: list[wq.Query] = []
+        weighting = s.weighting if isinstance(s.weighting, scoring.BM25F) else None
+        for part in parts:
+            found = self._whole_part(s, part, docnums, weighting) if weighting is not None and _simple(part) else None
+            if found is None:
+                others.append(part)
+                continue
+            for d, score in found:
+                out[d] = out.get(d, 0.0) + score
+        if others:
+            # Parts scored by Whoosh's matchers (a field without positions, another codec...).
+            for d, score in scores_of(s, AnyOf(others) if len(others) > 1 else others[0], docnums).items():
+                out[d] = out.get(d, 0.0) + score
+        return out
+
+    def _whole_part(self, s: Any, part: wq.Query, docnums: list[int], weighting: scoring.BM25F) -> Scores | None:
+        """One part's scores at ``docnums``, over every segment; None when a segment cannot
+        be read this way (the part is then scored by Whoosh's matchers, whole)."""
+        out: Scores = []
+        for segment_searcher, offset in s.leaf_searchers():
+            end = offset + segment_searcher.doc_count_all()
+            local = [d - offset for d in docnums if offset <= d < end]
+            if not local:
+                continue
+            found = self._part(s, segment_searcher, part, np.asarray(local, dtype=np.int64), weighting)
+            if found is None:
+                return None
+            out.extend((offset + d, score) for d, score in found)
+        return out
+
+    def _part(self, s: Any, segment_searcher: Any, part: wq.Query, local: np.ndarray,
+              weighting: scoring.BM25F) -> Scores | None:
+        reader = segment_searcher.reader()
+        field = part.fieldname
+        schema = segment_searcher.schema
+        if field not in schema:
+            return []
+        fieldtype = schema[field]
+        words = [part.text] if type(part) is wq.Term else list(part.words)
+        texts = [fieldtype.to_bytes(w) for w in words]
+        lists = [term_list(reader, field, t, self._postings) for t in texts]
+        if any(not len(found) for found in lists):
+            return []
+        chosen = local
+        where: list[np.ndarray] = []
+        for found in lists:
+            at = np.minimum(np.searchsorted(found.ids, chosen), len(found.ids) - 1)
+            keep = found.ids[at] == chosen
+            chosen = chosen[keep]
+            where = [w[keep] for w in where] + [at[keep]]
+            if not len(chosen):
+                return []
+        norm = self._norm(s, segment_searcher, field, weighting)
+        if norm is None:
+            return None
+        parent = s.get_parent() if hasattr(s, "get_parent") else s
+        total = np.zeros(len(chosen))
+        for text, found, at in zip(texts, lists, where, strict=True):
+            tf = found.weights[at]
+            top = parent.idf(field, text) * (weighting.K1 + 1)
+            total += (top * tf) / (tf + norm[chosen])
+        total *= part.boost
+        if type(part) is wq.Term:
+            return list(zip(chosen.tolist(), total.tolist(), strict=True))
+        matched = self._phrase_matches(reader, fieldtype, part.slop, lists, where)
+        if matched is None:
+            return None
+        return [(d, score) for d, score, ok in zip(chosen.tolist(), total.tolist(), matched, strict=True) if ok]
+
+    def _norm(self, s: Any, segment_searcher: Any, field: str, weighting: scoring.BM25F) -> np.ndarray | None:
+        B = field_b(weighting, field)
+        K1 = weighting.K1
+        avgfl = self._lengths.average(s.get_parent() if hasattr(s, "get_parent") else s, field)
+        return self._lengths.norms(segment_searcher, field, K1 * (1 - B), K1 * B / avgfl)
+
+    @staticmethod
+    def _phrase_matches(reader: Any, fieldtype: Any, slop: int, lists: list[PostingList],
+                        where: list[np.ndarray]) -> list[bool] | None:
+        postfile = postfile_of(reader)
+        if postfile is None or fieldtype.format is None or not fieldtype.format.supports("positions"):
+            return None
+        positions: list[list[list[int]]] = []
+        for found, at in zip(lists, where, strict=True):
+            values = values_at(postfile, found, at.tolist())
+            if values is None:
+                return None
+            positions.append([list(fieldtype.format.decode_as("positions", v)) for v in values])
+        return [spans_match([word[i] for word in positions], slop) for i in range(len(where[0]))]
+
+
+def spans_match(positions: list[list[int]], slop: int) -> bool:
+    """Whether the words, whose positions in one document are ``positions`` (each sorted),
+    occur in order, each 1 to ``slop`` positions after the end of the span of those before
+    it: Whoosh's ``SpanNear2(ordered=True, mindist=1)`` for single-word spans."""
+    spans: Iterable[tuple[int, int]] = {(p, p) for p in positions[0]}
+    for following in positions[1:]:
+        spans = {(start, b) for start, end in spans for b in following if end < b <= end + slop}
+        if not spans:
+            return False
+    return bool(spans)
+
+
+def _simple(part: wq.Query) -> bool:
+    """A word, or a phrase of words, in one field: what ``BonusScorer`` scores itself."""
+    if type(part) is wq.Term:
+        return isinstance(part.text, str)
+    return type(part) is wq.Phrase and not part.char_ranges and len(part.words) >= 2 and all(
+        isinstance(w, str) for w in part.words)
