@@ -49,27 +49,34 @@ class Recent(Generic[V]):
 class DecodedPostings:
     """Posting lists decoded into arrays (``internals.arrays.PostingList``), per segment, kept while the
     segment lives: the common words of a language come back in most queries, and decoding
-    their lists is most of the cost of scoring them. Only lists of at least ``shortest``
-    postings are kept (shorter ones decode in microseconds), up to ``budget`` postings in
-    all (8 bytes each: 32 MB for the default), the least recently used dropped first."""
+    their lists is most of the cost of scoring them. Lists of at least ``shortest`` postings
+    are kept up to ``budget`` postings in all (8 bytes each: 32 MB for the default); shorter
+    ones, the ``recent`` last used (a query reads each of its words' lists twice: to find the
+    matches, then to score the best ones' bonus). The least recently used go first."""
 
-    def __init__(self, budget: int = 4_000_000, shortest: int = 1024) -> None:
+    def __init__(self, budget: int = 4_000_000, shortest: int = 1024, recent: int = 4096) -> None:
         self._budget = budget
         self._shortest = shortest
         self._held = 0
         self._lists: OrderedDict[Hashable, Any] = OrderedDict()
+        self._short: Recent[Any] = Recent(recent)
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, read: Callable[[], Any]) -> Any:
-        """The arrays kept for ``key``, or ``read()``'s (kept when long enough)."""
+        """The arrays kept for ``key``, or ``read()``'s (then kept)."""
         with self._lock:
             found = self._lists.get(key)
             if found is not None:
                 self._lists.move_to_end(key)
                 return found
+        found = self._short.get(key)
+        if found is not None:
+            return found
         found = read()
         size = len(found)
-        if self._shortest <= size <= self._budget:
+        if size < self._shortest:
+            self._short.put(key, found)
+        elif size <= self._budget:
             with self._lock:
                 if key not in self._lists:
                     self._lists[key] = found
@@ -84,6 +91,7 @@ class DecodedPostings:
         with self._lock:
             self._lists.clear()
             self._held = 0
+        self._short.clear()
 
     def __len__(self) -> int:
-        return len(self._lists)
+        return len(self._lists) + len(self._short)
