@@ -87,7 +87,7 @@ def _instrument(kb: KnowledgeBase, clock: _Clock) -> None:
 def ingest(home: Path, workers: int, paths: list[Path]) -> dict[str, Any]:
     clock = _Clock()
     started = time.perf_counter()
-    options = Options(workers=workers)
+    options = Options(workers=workers, ocr="never")  # OCR is timed by bench.ocr
     with KnowledgeBase(home) as kb:
         _instrument(kb, clock)
         with Pool(run, workers, options.limits.timeout_s, options.memory_bytes) as pool:
@@ -112,7 +112,7 @@ def extract_only(home: Path, workers: int, paths: list[Path]) -> dict[str, Any]:
     """The same scan and the same per-file work (store copy, extraction, metadata) in the same
     pool, with no catalog or index writes: the floor for ``ingest``."""
     started = time.perf_counter()
-    options = Options(workers=workers)
+    options = Options(workers=workers, ocr="never")  # OCR is timed by bench.ocr
     with KnowledgeBase(home) as kb:
         with Pool(run, workers, options.limits.timeout_s, options.memory_bytes) as pool:
             plan = scan(paths, kb)

@@ -102,7 +102,7 @@ class BonusScorer:
         parent = s.get_parent() if hasattr(s, "get_parent") else s
         total = np.zeros(len(chosen))
         for text, found, at in zip(texts, lists, where, strict=True):
-            tf = found.weights[at]
+            tf = found.float64s(at)
             top = parent.idf(field, text) * (weighting.K1 + 1)
             total += (top * tf) / (tf + norm[chosen])
         total *= part.boost

@@ -150,7 +150,8 @@ def _term_scores(searcher: Any, segment_searcher: Any, reader: Any, term: Any, l
     if not len(found):
         return None
     top = parent.idf(field, text) * (K1 + 1) * term.boost  # Whoosh multiplies by the boost
-    return found.ids, (top * found.weights) / (found.weights + norm[found.ids])
+    tf = found.float64s()
+    return found.ids, (top * tf) / (tf + norm[found.ids])
 
 
 def term_list(reader: Any, field: str, text: bytes, postings: DecodedPostings | None) -> PostingList:

@@ -24,12 +24,13 @@ from kb.whoosh_backend.internals.postings import unfiltered
 
 _W3_PARTS = ("_read_data", "_data", "_byteids", "_blocklength", "_lastblock", "_next_block", "_dataoffset",
              "_nextoffset", "_compression", "_postfile")
-_NO_IDS = np.zeros(0, dtype=np.int64)
+_NO_IDS = np.zeros(0, dtype=np.int32)
 
 
 @dataclass(frozen=True)
 class PostingList:
-    """A posting list decoded whole: docnums (ascending, int64) and weights (float64), and,
+    """A posting list decoded whole: docnums (ascending, int32) and weights (float32: Whoosh
+    writes them so, and ``float64s()`` gives them back exactly), and,
     for W3 posting files, where each block's data lies (to read the positions of chosen
     documents without walking the blocks before them)."""
 
@@ -43,8 +44,14 @@ class PostingList:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def float64s(self, at: np.ndarray | None = None) -> np.ndarray:
+        """The weights (those at ``at``) as float64: numpy computes a float32 array times a
+        Python float in float32, which would round the scores."""
+        chosen = self.weights if at is None else self.weights[at]
+        return chosen.astype(np.float64)
 
-EMPTY = PostingList(_NO_IDS, np.zeros(0))
+
+EMPTY = PostingList(_NO_IDS, np.zeros(0, dtype=np.float32))
 
 
 def posting_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -52,7 +59,7 @@ def posting_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     (``reader.postings``), deleted documents included. The weights are those Whoosh's
     matcher gives, to the bit: the scores computed from them are Whoosh's own."""
     found = posting_list(matcher)
-    return found.ids, found.weights
+    return found.ids.astype(np.int64), found.float64s()
 
 
 def posting_list(matcher: Any) -> PostingList:
@@ -66,7 +73,7 @@ def posting_list(matcher: Any) -> PostingList:
         ids.append(matcher.id())
         weights.append(matcher.weight())
         matcher.next()
-    return PostingList(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64))
+    return PostingList(np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32))
 
 
 def values_at(postfile: Any, found: PostingList, indexes: list[int]) -> list[bytes] | None:
@@ -107,12 +114,13 @@ def _w3_list(matcher: Any) -> PostingList:
         deltas.append(block_ids)
         lengths.append(count)
         if block_weights is None:
-            weights.append(np.ones(count))
+            weights.append(np.ones(count, dtype=np.float32))
         elif isinstance(block_weights, float):
             # Whoosh turns one weight for the whole block into a float32 array: so do we.
-            weights.append(np.full(count, float(np.float32(block_weights))))
+            weights.append(np.full(count, block_weights, dtype=np.float32))
         else:
-            weights.append(np.asarray(block_weights, dtype=np.float64))
+            # Written from a float32 array: float32 holds them exactly.
+            weights.append(np.asarray(block_weights, dtype=np.float32))
         if matcher._lastblock:
             break
         matcher._next_block()
@@ -124,7 +132,7 @@ def _w3_list(matcher: Any) -> PostingList:
     summed = np.cumsum(np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=total))
     ends = np.cumsum(lengths)
     before = np.concatenate(([0], summed[ends[:-1] - 1]))
-    ids = summed - np.repeat(before, lengths)
+    ids = (summed - np.repeat(before, lengths)).astype(np.int32)
     starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
     return PostingList(ids, np.concatenate(weights), starts, tuple(offsets), tuple(sizes), tuple(compressed))
 
