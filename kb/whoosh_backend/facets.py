@@ -84,13 +84,15 @@ class FacetValues:
         a large base, and counting its matches value by value in Python cost more than
         finding them."""
         facets: dict[str, tuple[FacetValue, ...]] = {}
+        # Each segment's matches as an array once, for every facet (a common word matches
+        # tens of thousands of documents per segment).
+        arrays = [(segment_searcher, np.asarray(ids, dtype=np.int64)) for segment_searcher, _, ids in matched
+                  if len(ids)]
         for name in names:
             overlap = name in MANY_VALUED
             counts: Counter[Any] = Counter()
-            for segment_searcher, _, ids in matched:
-                if not len(ids):
-                    continue
-                self.coded(segment_searcher, name, overlap).count(ids, counts)
+            for segment_searcher, chosen in arrays:
+                self.coded(segment_searcher, name, overlap).count(chosen, counts)
             for members in together:
                 held: Counter[Any] = Counter()
                 for segment_searcher, docnum in members:
@@ -128,11 +130,10 @@ class Coded:
         pairs = [index.setdefault(v, len(index)) for vs in values for v in vs if v not in (None, "", b"")]
         return cls(list(index), np.asarray(pairs, dtype=np.int64), np.asarray(docs, dtype=np.int64), len(values))
 
-    def count(self, ids: Sequence[int], into: Counter[Any]) -> None:
-        """Add to ``into`` how many of the documents ``ids`` (distinct docnums) hold each value."""
+    def count(self, chosen: np.ndarray, into: Counter[Any]) -> None:
+        """Add to ``into`` how many of the documents ``chosen`` (distinct docnums) hold each value."""
         if not self.labels:
             return
-        chosen = np.asarray(ids, dtype=np.int64)
         if self.docs is None:
             found = self.codes[chosen]
         else:
