@@ -47,6 +47,23 @@ def demo_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBas
         yield kb
 
 
+@pytest.fixture(scope="module")
+def segmented_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+    """The demo corpus indexed in batches of 10: several segments, as in a large base (fewer
+    than the merge policy merges at once). One per test module, which may change it."""
+    home = tmp_path_factory.mktemp("segmented-demo") / "home"
+    with KnowledgeBase(home) as kb:
+        report = index_paths(kb, [ROOT / "corpus" / "documents"], Options(batch_docs=10))
+        assert report.failed == [], report.failed
+        yield kb
+
+
+# Words close together, synonyms expanded to phrases (QPV, ANCT), several words, one word: the
+# queries whose scores tests/test_scoring.py and tests/test_fast_path.py compare with Whoosh's.
+SCORING_QUERIES = ["participation des habitants", "QPV", "l'ANCT et les quartiers prioritaires",
+                   "renouvellement urbain", "conseil citoyen jeunes emploi", "jardins partagés", "habitants"]
+
+
 def corpus_path(relative: str) -> str:
     """The path a document of the demo corpus is indexed under (relative to corpus/)."""
     return str((ROOT / "corpus" / relative).resolve())

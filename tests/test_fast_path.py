@@ -5,33 +5,22 @@ with deleted documents."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from indexer.ingest import Options, index_paths
 from kb.knowledgebase import KnowledgeBase
 from kb.model import SearchRequest
+from tests.conftest import SCORING_QUERIES
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"
-QUERIES = ["participation des habitants", "QPV", "l'ANCT et les quartiers prioritaires",
-           "renouvellement urbain", "conseil citoyen jeunes emploi", "jardins partagés", "habitants"]
+QUERIES = SCORING_QUERIES
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
-    if not any(CORPUS.rglob("*.*")):
-        pytest.skip("demo corpus absent")
-    home = tmp_path_factory.mktemp("fast") / "home"
-    with KnowledgeBase(home) as kb:
-        # Several segments (fewer than the merge policy merges at once).
-        report = index_paths(kb, [CORPUS], Options(batch_docs=10))
-        assert report.failed == []
-        kb.remove(sorted(kb.index.ids())[:2])  # deleted documents stay in their segment until a merge
-        with kb.index.searcher() as s:
-            assert len(s.leaf_searchers()) >= 2 and s.reader().has_deletions()
-        yield kb
+def base(segmented_demo: KnowledgeBase) -> KnowledgeBase:
+    kb = segmented_demo
+    kb.remove(sorted(kb.index.ids())[:2])  # deleted documents stay in their segment until a merge
+    with kb.index.searcher() as s:
+        assert len(s.leaf_searchers()) >= 2 and s.reader().has_deletions()
+    return kb
 
 
 # Words side by side, questions, a typo, filters, pages and date order: every shape the numpy
@@ -107,7 +96,7 @@ def test_bonus_scored_from_decoded_lists_is_whooshs(base: KnowledgeBase, text: s
         # The best matches never include a deleted document: neither do the candidates here.
         everything = [d for d in range(s.doc_count_all()) if not s.reader().is_deleted(d)]
         for part in parts:
-            assert scorer._whole_part(s, part, everything, s.weighting) is not None, part
+            assert scorer._whole_part(s, part, scorer.segments(s, everything), s.weighting) is not None, part
         for candidates in (everything, everything[::3]):
             ours = scorer.scores(s, built.bonus, candidates)
             wanted = {d: score for d, score in expected.items() if d in set(candidates)}

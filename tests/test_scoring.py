@@ -4,33 +4,20 @@ Whoosh's scan). Checked on the demo corpus indexed in several segments."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from whoosh import scoring
 
-from indexer.ingest import Options, index_paths
 from kb import querysyntax as qs
 from kb.knowledgebase import KnowledgeBase
 from kb.whoosh_backend.matching import matched_docs, scores_of
+from tests.conftest import SCORING_QUERIES
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "documents"
-# Words close together, synonyms expanded to phrases (QPV, ANCT), several words, one word.
-QUERIES = ["participation des habitants", "QPV", "l'ANCT et les quartiers prioritaires",
-           "renouvellement urbain", "conseil citoyen jeunes emploi", "jardins partagés", "habitants"]
+QUERIES = SCORING_QUERIES
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
-    if not any(CORPUS.rglob("*.*")):
-        pytest.skip("demo corpus absent")
-    home = tmp_path_factory.mktemp("scoring") / "home"
-    with KnowledgeBase(home) as kb:
-        # Small batches: several segments, as in a large base.
-        report = index_paths(kb, [CORPUS], Options(batch_docs=10))
-        assert report.failed == []
-        yield kb
+def base(segmented_demo: KnowledgeBase) -> KnowledgeBase:
+    return segmented_demo
 
 
 def test_the_base_has_several_segments(base: KnowledgeBase) -> None:

@@ -22,11 +22,10 @@ from whoosh import scoring
 
 from kb.whoosh_backend.caches import DecodedPostings
 from kb.whoosh_backend.internals.arrays import PostingList, postfile_of, values_at
-from kb.whoosh_backend.internals.bm25 import field_b
 from kb.whoosh_backend.internals.lengths import FieldLengths
 from kb.whoosh_backend.matching import scores_of
 from kb.whoosh_backend.query import AnyOf
-from kb.whoosh_backend.scoring import term_list
+from kb.whoosh_backend.scoring import bm25, bm25_norms, term_list
 
 Scores = list[tuple[int, float]]
 
@@ -46,8 +45,9 @@ class BonusScorer:
         out: dict[int, float] = {}
         others: list[wq.Query] = []
         weighting = s.weighting if isinstance(s.weighting, scoring.BM25F) else None
+        segments = self.segments(s, docnums)
         for part in parts:
-            found = self._whole_part(s, part, docnums, weighting) if weighting is not None and _simple(part) else None
+            found = self._whole_part(s, part, segments, weighting) if weighting is not None and _simple(part) else None
             if found is None:
                 others.append(part)
                 continue
@@ -59,16 +59,26 @@ class BonusScorer:
                 out[d] = out.get(d, 0.0) + score
         return out
 
-    def _whole_part(self, s: Any, part: wq.Query, docnums: list[int], weighting: scoring.BM25F) -> Scores | None:
-        """One part's scores at ``docnums``, over every segment; None when a segment cannot
-        be read this way (the part is then scored by Whoosh's matchers, whole)."""
-        out: Scores = []
+    @staticmethod
+    def segments(s: Any, docnums: list[int]) -> list[tuple[Any, int, np.ndarray]]:
+        """Each segment's share of ``docnums``: (segment searcher, offset, local docnums),
+        found once for every part of the bonus."""
+        out = []
         for segment_searcher, offset in s.leaf_searchers():
             end = offset + segment_searcher.doc_count_all()
             local = [d - offset for d in docnums if offset <= d < end]
-            if not local:
-                continue
-            found = self._part(s, segment_searcher, part, np.asarray(local, dtype=np.int64), weighting)
+            if local:
+                out.append((segment_searcher, offset, np.asarray(local, dtype=np.int64)))
+        return out
+
+    def _whole_part(self, s: Any, part: wq.Query, segments: list[tuple[Any, int, np.ndarray]],
+                    weighting: scoring.BM25F) -> Scores | None:
+        """One part's scores at the chosen documents of every segment (``segments``: segment
+        searcher, offset, local docnums); None when a segment cannot be read this way (the part
+        is then scored by Whoosh's matchers, whole)."""
+        out: Scores = []
+        for segment_searcher, offset, local in segments:
+            found = self._part(s, segment_searcher, part, local, weighting)
             if found is None:
                 return None
             out.extend((offset + d, score) for d, score in found)
@@ -96,15 +106,13 @@ class BonusScorer:
             where = [w[keep] for w in where] + [at[keep]]
             if not len(chosen):
                 return []
-        norm = self._norm(s, segment_searcher, field, weighting)
+        norm = bm25_norms(s, segment_searcher, field, self._lengths, weighting)
         if norm is None:
             return None
-        parent = s.get_parent() if hasattr(s, "get_parent") else s
+        # A phrase scores the sum of its words' scores, times its boost (Whoosh's phrase matcher).
         total = np.zeros(len(chosen))
         for text, found, at in zip(texts, lists, where, strict=True):
-            tf = found.float64s(at)
-            top = parent.idf(field, text) * (weighting.K1 + 1)
-            total += (top * tf) / (tf + norm[chosen])
+            total += bm25(s, field, text, weighting, 1.0, found.float64s(at), norm[chosen])
         total *= part.boost
         if type(part) is wq.Term:
             return list(zip(chosen.tolist(), total.tolist(), strict=True))
@@ -112,12 +120,6 @@ class BonusScorer:
         if matched is None:
             return None
         return [(d, score) for d, score, ok in zip(chosen.tolist(), total.tolist(), matched, strict=True) if ok]
-
-    def _norm(self, s: Any, segment_searcher: Any, field: str, weighting: scoring.BM25F) -> np.ndarray | None:
-        B = field_b(weighting, field)
-        K1 = weighting.K1
-        avgfl = self._lengths.average(s.get_parent() if hasattr(s, "get_parent") else s, field)
-        return self._lengths.norms(segment_searcher, field, K1 * (1 - B), K1 * B / avgfl)
 
     @staticmethod
     def _phrase_matches(reader: Any, fieldtype: Any, slop: int, lists: list[PostingList],

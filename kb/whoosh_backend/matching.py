@@ -16,8 +16,9 @@ from whoosh import collectors
 from whoosh import query as wq
 
 from kb.sections import SECTION_PREFIX
+from kb.whoosh_backend.internals.arrays import posting_ids
 from kb.whoosh_backend.internals.phrase import matcher_scores, phrase_scores
-from kb.whoosh_backend.internals.postings import deleted_docs, posting_ids
+from kb.whoosh_backend.internals.postings import deleted_docs
 from kb.whoosh_backend.query import MATCH_FIELD, TITLE_FIELD, AnyOf
 
 Matched = list[tuple[Any, int, list[int]]]  # per segment: searcher, offset, matched docnums (sorted)

@@ -131,12 +131,7 @@ def _term_scores(searcher: Any, segment_searcher: Any, reader: Any, term: Any, l
     if field not in schema:
         return None
     text = schema[field].to_bytes(term.text)
-    parent = searcher.get_parent()
-    B = field_b(weighting, field)
-    K1 = weighting.K1
-    avgfl = lengths.average(parent, field)
-    # bm25(idf, tf, fl, avgfl, B, K1) * boost, as whoosh.scoring computes it, rearranged.
-    norm = lengths.norms(segment_searcher, field, K1 * (1 - B), K1 * B / avgfl) if fast else None
+    norm = bm25_norms(searcher, segment_searcher, field, lengths, weighting) if fast else None
     if norm is None:
         m = term.matcher(segment_searcher, searcher.context())
         ids: list[int] = []
@@ -149,9 +144,26 @@ def _term_scores(searcher: Any, segment_searcher: Any, reader: Any, term: Any, l
     found = term_list(reader, field, text, postings)
     if not len(found):
         return None
-    top = parent.idf(field, text) * (K1 + 1) * term.boost  # Whoosh multiplies by the boost
-    tf = found.float64s()
-    return found.ids, (top * tf) / (tf + norm[found.ids])
+    return found.ids, bm25(searcher, field, text, weighting, term.boost, found.float64s(), norm[found.ids])
+
+
+def bm25_norms(searcher: Any, segment_searcher: Any, field: str, lengths: FieldLengths,
+               weighting: scoring.BM25F) -> np.ndarray | None:
+    """``K1 * ((1 - B) + B * length / average length)`` of each document of one segment: the
+    length part of Whoosh's BM25F, rearranged (None when the lengths cannot be read directly)."""
+    B = field_b(weighting, field)
+    K1 = weighting.K1
+    avgfl = lengths.average(searcher.get_parent(), field)
+    return lengths.norms(segment_searcher, field, K1 * (1 - B), K1 * B / avgfl)
+
+
+def bm25(searcher: Any, field: str, text: bytes, weighting: scoring.BM25F, boost: float, tf: np.ndarray,
+         norm: np.ndarray) -> np.ndarray:
+    """Whoosh's ``bm25(idf, tf, fl, avgfl, B, K1) * boost`` for term frequencies ``tf`` and the
+    ``bm25_norms`` of their documents, rearranged (the same floats as scoring one by one)."""
+    top = searcher.get_parent().idf(field, text) * (weighting.K1 + 1) * boost  # Whoosh multiplies by the boost
+    result: np.ndarray = (top * tf) / (tf + norm)
+    return result
 
 
 def term_list(reader: Any, field: str, text: bytes, postings: DecodedPostings | None) -> PostingList:

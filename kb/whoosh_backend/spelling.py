@@ -11,6 +11,7 @@ from whoosh.support.levenshtein import distance
 from kb.analysis import Analyzer, fold
 from kb.analysis import words as words_of
 from kb.strategy import edits, inflection
+from kb.whoosh_backend.matching import text_of
 from kb.whoosh_backend.query import MAX_TERMS
 from kb.whoosh_backend.segments import PerSegment
 
@@ -45,13 +46,12 @@ def _by_length(reader: Any, first: str) -> dict[int, list[str]]:
     if "spell" not in reader.schema:
         return out
     for btext in reader.expand_prefix("spell", first):
-        word = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+        word = text_of(btext)
         out.setdefault(len(word), []).append(word)
     return out
 
 
-def corrections(s: Any, analyzer: Analyzer, words: tuple[str, ...],
-                vocabulary: Vocabulary | None = None) -> dict[str, str]:
+def corrections(s: Any, analyzer: Analyzer, words: tuple[str, ...], vocabulary: Vocabulary) -> dict[str, str]:
     """Each typed word the index has never seen, mapped to the closest word of its own
     vocabulary (fewest edits, then most documents), accents restored; words known or
     without a close word are left out. A word whose stem is indexed is only corrected when
@@ -75,7 +75,7 @@ def corrections(s: Any, analyzer: Analyzer, words: tuple[str, ...],
         if lookups >= MAX_SPELLING_LOOKUPS or time.perf_counter() > deadline:
             break
         lookups += 1
-        best = _closest(reader, folded, (vocabulary or Vocabulary()).within(s, folded, _maxdist(folded)))
+        best = _closest(reader, folded, vocabulary.within(s, folded, _maxdist(folded)))
         if best is None:
             continue
         stemmed = analyzer.term(word)

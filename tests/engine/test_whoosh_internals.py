@@ -153,12 +153,12 @@ def test_posting_blocks_and_deletions_are_read_directly(ix: Any) -> None:
                 requires(reader, "_perdoc", used_by="postings.py")
                 assert postings.deleted_docs(reader) == {0}
             raw = postings.unfiltered(matcher)
-            requires(raw, "_read_ids", "_read_weights", "_next_block", "_lastblock", "_ids", "_weights",
-                     used_by="postings.py")
-            assert postings.blocks(raw) is not None
+            requires(raw, "_read_data", "_data", "_byteids", "_blocklength", "_lastblock", "_next_block",
+                     "_dataoffset", "_nextoffset", "_compression", "_postfile", used_by="arrays.py")
+            assert arrays.posting_list(raw).offsets, "whoosh: W3 posting blocks can no longer be read directly"
             # Every segment holds TEXTS[:5]; deleted documents are included (the callers drop them).
             holding = {d for d, text in enumerate(TEXTS[:5]) if "habitants" in text.split()}
-            assert postings.posting_ids(reader.postings("body", b"habitants")) == holding
+            assert arrays.posting_ids(reader.postings("body", b"habitants")) == holding
 
 
 def test_posting_lists_are_read_whole_as_arrays(tmp_path: Path) -> None:
@@ -185,7 +185,8 @@ def test_posting_lists_are_read_whole_as_arrays(tmp_path: Path) -> None:
         for segment_searcher, _ in leaves:
             reader = segment_searcher.reader()
             for text in list(reader.lexicon("body")):
-                ids, weights = arrays.posting_arrays(reader.postings("body", text))
+                found = arrays.posting_list(reader.postings("body", text))
+                ids, weights = found.ids, found.float64s()
                 m = reader.postings("body", text)
                 expected: list[tuple[int, float]] = []
                 while m.is_active():

@@ -5,9 +5,11 @@ cost method calls per posting; here each block's pickled (ids, weights, values) 
 as it is stored and the ids are rebuilt with one cumulative sum over the whole list.
 
 Relies on whoosh 2.7.5's W3 leaf matcher: ``_read_data`` and ``_data`` (a block's
-delta-encoded ids, its weights as a tuple, one float or None), ``_byteids``,
-``_blocklength``, ``_lastblock`` and ``_next_block``. Anything else is read through the
-matcher's public ``id()`` / ``weight()`` calls, to the same arrays.
+delta-encoded ids, its weights as a tuple, one float or None, its values), ``_byteids``,
+``_blocklength``, ``_lastblock``, ``_next_block``, ``_dataoffset``, ``_nextoffset``,
+``_compression`` and ``_postfile``; and on the W3 segment reader's ``_terms._postfile``.
+Anything else is read through the matcher's public ``id()`` / ``weight()`` calls, to the same
+arrays (without the blocks' places, so positions are then left to Whoosh's matchers).
 """
 
 from __future__ import annotations
@@ -54,12 +56,9 @@ class PostingList:
 EMPTY = PostingList(_NO_IDS, np.zeros(0, dtype=np.float32))
 
 
-def posting_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(docnums ascending as int64, weights as float64) of a posting list
-    (``reader.postings``), deleted documents included. The weights are those Whoosh's
-    matcher gives, to the bit: the scores computed from them are Whoosh's own."""
-    found = posting_list(matcher)
-    return found.ids.astype(np.int64), found.float64s()
+def posting_ids(matcher: Any) -> set[int]:
+    """Every docnum of a posting list (``reader.postings``), deleted documents included."""
+    return set(posting_list(matcher).ids.tolist())
 
 
 def posting_list(matcher: Any) -> PostingList:
