@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+import numpy as np
+
 from kb.whoosh_backend.facets import FacetValues
 from kb.whoosh_backend.matching import Matched, text_of
 from kb.whoosh_backend.segments import PerSegment
@@ -65,9 +67,13 @@ class Folding:
 
     def _segment_groups(self, segment_searcher: Any, grouping: Mapping[str, str], reader: Any) -> dict[int, str]:
         """The grouped documents of one segment: docnum -> group."""
-        ids = self._values.of(segment_searcher, "id", False)
-        return {d: grouping[doc_id] for d, value in enumerate(ids)
-                if value is not None and (doc_id := text_of(value)) in grouping}
+        coded = self._values.coded(segment_searcher, "id", False)
+        groups = {code: grouping[doc_id] for code, label in enumerate(coded.labels)
+                  if (doc_id := text_of(label)) in grouping}
+        if not groups:
+            return {}
+        docs = np.flatnonzero(np.isin(coded.codes, np.fromiter(groups, dtype=np.int64, count=len(groups))))
+        return {d: groups[code] for d, code in zip(docs.tolist(), coded.codes[docs].tolist(), strict=True)}
 
 
 def _matched_docnum(s: Any, doc_id: str, matched: Matched) -> int | None:
