@@ -14,7 +14,7 @@ from kb.durability import sync_folder
 from kb.model import Document, Prepared
 from kb.sections import SECTION_PREFIX
 from kb.snippets import SCAN_CHARS
-from kb.whoosh_backend.internals.writer import cache_lengths, release
+from kb.whoosh_backend.internals.writer import cache_lengths, open_writer, release
 from kb.whoosh_backend.merging import tiered
 from kb.whoosh_backend.prepare import ENGINE, TEXT_FIELDS, analyze, fields_of
 
@@ -68,9 +68,9 @@ def writing(ix: Any, folder: Path, clear: bool = False) -> Iterator[WhooshBatch]
     # about twice over; 256, with mmap still on, let kb index reach 2.8 GB at 100k).
     # Posting blocks are written uncompressed (each block records whether it is, so old
     # and new segments mix): zlib was ~12 % of a commit, for a ~25 % smaller index.
-    writer = ix.writer(limitmb=WRITER_POOL_MB, codec=W3Codec(compression=0))
-    cache_lengths(writer)
+    writer = open_writer(ix, limitmb=WRITER_POOL_MB, codec=W3Codec(compression=0))
     try:
+        cache_lengths(writer)
         yield WhooshBatch(writer)
     except BaseException:
         writer.cancel()

@@ -14,7 +14,7 @@ from whoosh import fields, scoring
 from whoosh import query as wq
 from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import TOC
+from whoosh.index import TOC, LockError
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.spans import SpanNear2
 from whoosh.writing import SegmentWriter
@@ -92,6 +92,23 @@ def test_release_frees_the_lock_of_a_failed_commit(ix: Any) -> None:
     writer.release(w)
     assert w.is_closed, "whoosh: SegmentWriter._finish no longer closes the writer (internals/writer.py)"
     ix.writer().cancel()  # the lock is free again: no LockError
+
+
+def test_a_writer_cut_short_while_opening_leaves_the_lock_free(ix: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+    monkeypatch.setattr(ix, "_read_toc", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        writer.open_writer(ix)
+    monkeypatch.undo()
+    w = writer.open_writer(ix)  # no LockError: the interrupted one let the lock go
+    with pytest.raises(LockError):
+        writer.open_writer(ix)  # and the lock is really taken by an open writer
+    w.add_document(id="y", body="texte")
+    w.commit()
+    with ix.searcher() as s:
+        assert s.document(id="y") is not None
+    ix.writer().cancel()  # the commit released it
 
 
 def test_span_matcher_built_by_hand_scores_like_whooshs_phrase(ix: Any) -> None:

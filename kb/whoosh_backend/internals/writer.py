@@ -1,14 +1,18 @@
-"""Patches to whoosh 2.7.5's segment writer: cached field lengths at flush, release after a
-failed commit.
+"""Patches to whoosh 2.7.5's segment writer: cached field lengths at flush, a lock released
+when opening a writer or its commit fails half-way.
 
 Relies on: ``SegmentWriter.per_document_reader`` (called by ``_flush_segment``, which then only
 calls ``doc_field_length`` and ``close`` on what it returns), ``SegmentWriter._finish``,
-``SegmentWriter.writelock`` and ``SegmentWriter.is_closed``.
+``SegmentWriter.writelock``, ``SegmentWriter.is_closed``, and ``SegmentWriter``'s ``_lk``
+argument (False: it takes no lock of its own).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from whoosh.index import LockError
+from whoosh.writing import SegmentWriter
 
 
 class _Lengths:
@@ -29,6 +33,27 @@ class _Lengths:
 
     def close(self) -> None:
         self._reader.close()
+
+
+def open_writer(ix: Any, **options: Any) -> Any:
+    """A segment writer of ``ix`` holding its lock, or an error with the lock left free.
+
+    Whoosh's constructor takes the lock first and then reads the table of contents and opens
+    the new segment's files; cut short there (Ctrl-C, a damaged TOC), it released the lock
+    nowhere and the base stayed locked until that process ended."""
+    lock = ix.lock("WRITELOCK")
+    taken = False
+    try:
+        taken = lock.acquire(False)
+        if not taken:
+            raise LockError
+        writer = SegmentWriter(ix, _lk=False, **options)
+        writer.writelock = lock
+    except BaseException:
+        if taken:
+            lock.release()
+        raise
+    return writer
 
 
 def release(writer: Any) -> None:
