@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NoReturn
 from urllib.parse import urlencode
 
@@ -109,10 +110,26 @@ class Search:
         return endpoint_path + ("?" + urlencode(params) if params else "")
 
     def toggled(self, name: str, value: str) -> str:
-        """The URL with facet value ``value`` of ``name`` switched on or off."""
+        """The URL with facet value ``value`` of ``name`` switched on or off (the URL
+        ``url(filters=...)`` gives, page reset)."""
         values = self.filters.get(name, ())
         new = tuple(v for v in values if v != value) if value in values else values + (value,)
-        return self.url(filters={**self.filters, name: new})
+        head, encoded, tail = self._encoded
+        parts = [head, *(urlencode([(name, v) for v in new]) if n == name else encoded[n] for n in FACET_PARAMS),
+                 tail]
+        query = "&".join(part for part in parts if part)
+        return "/recherche" + ("?" + query if query else "")
+
+    @cached_property
+    def _encoded(self) -> tuple[str, dict[str, str], str]:
+        """This state's parameters encoded once, page reset: the query, each filter's values,
+        then sort and selection. A results page links every facet value shown (dozens), and
+        encoding the whole state for each link was a third of rendering it."""
+        params = self.params(filters={})
+        sort_and_selection = [(k, v) for k, v in params if k != "q"]
+        head = urlencode([("q", self.q)]) if self.q else ""
+        encoded = {name: urlencode([(name, v) for v in self.filters.get(name, ())]) for name in FACET_PARAMS}
+        return head, encoded, urlencode(sort_and_selection)
 
     def active(self) -> list[tuple[str, str, str]]:
         """(label, value, URL without it) for each active filter: the removable chips."""

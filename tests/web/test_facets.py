@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask.testing import FlaskClient
 
@@ -101,3 +101,23 @@ def test_vocabulary_split_keeps_order_and_unknown_names() -> None:
     vocabulary = default_vocabulary()
     assert vocabulary.split(["QPV", "ANRU", "Ville de Valmont", "qpv", "ESS", "npnru"]) == (
         ("ANRU", "Ville de Valmont"), ("QPV", "NPNRU"))
+
+
+def test_each_facet_link_toggles_its_value_and_keeps_the_rest_of_the_search(client: FlaskClient) -> None:
+    themes = counts(api(client, [("q", "habitants")]), "theme")
+    chosen = max(themes, key=lambda t: themes[t])
+    state = [("q", "habitants & quartiers « prioritaires »"), ("theme", chosen), ("tri", "date"), ("page", "2")]
+    page = client.get("/recherche?" + urlencode(state)).get_data(as_text=True)
+    nav = page[page.index('class="facets"'):page.index("</nav>", page.index('class="facets"'))]
+    links = [unescape(href) for href in re.findall(r'<a href="([^"]+)"', nav)]
+    assert len(links) > 5, "the facets list their values"
+    for link in links:
+        url = urlsplit(link)
+        assert url.path == "/recherche"
+        params = parse_qsl(url.query)
+        assert ("q", state[0][1]) in params and ("tri", "date") in params, link
+        assert not any(k == "page" for k, _ in params), "a new filter starts at page 1"
+        filters = sorted((k, v) for k, v in params if k not in ("q", "tri"))
+        before = [("theme", chosen)]
+        changed = set(filters) ^ set(before)
+        assert len(changed) == 1 and len(filters) == len(set(filters)), (link, filters)
