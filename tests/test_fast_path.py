@@ -112,3 +112,21 @@ def test_spans_match_as_whooshs_near() -> None:
     assert spans_match([[3], [6]], 3) and not spans_match([[3], [7]], 3)  # within the slop
     assert not spans_match([[3], [3]], 3)  # the same position is no phrase
     assert spans_match([[1, 10], [12], [13]], 3) and not spans_match([[1], [5], [6]], 3)
+
+
+def test_similar_documents_are_the_reference_paths(base: KnowledgeBase) -> None:
+    """Similar documents scored over whole posting lists: the same documents, order and scores
+    as Whoosh's union and matchers, for every document of the base."""
+    from kb.whoosh_backend.similar import similar_in
+
+    index = base.index
+    compared = 0
+    with index.searcher() as s:
+        for doc_id in sorted(index.ids()):
+            ours = similar_in(s, index.analyzer, doc_id, 5, index._lengths, index._postings)
+            again = similar_in(s, index.analyzer, doc_id, 5, index._lengths, index._postings)  # kept lists
+            reference = similar_in(s, index.analyzer, doc_id, 5)
+            assert [d for d, _ in ours] == [d for d, _ in reference] == [d for d, _ in again], doc_id
+            assert [sc for _, sc in ours] == pytest.approx([sc for _, sc in reference], abs=1e-9)
+            compared += bool(reference)
+    assert compared > 20, "most documents have similar ones: the comparison checks something"

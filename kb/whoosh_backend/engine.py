@@ -192,7 +192,8 @@ class WhooshBackend:
             found = self._similar.get(key)
             if found is None:
                 found = tuple(self._hit(s.stored_fields(d), score, frozenset())
-                              for d, score in similar_in(s, self.analyzer, doc_id, limit))
+                              for d, score in similar_in(s, self.analyzer, doc_id, limit, self._lengths,
+                                                         self._postings))
                 self._similar.put(key, found)
             return found
 
