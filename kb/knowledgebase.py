@@ -27,6 +27,7 @@ from kb.names import unprintable
 from kb.parts import PART_CHARS, Part
 from kb.records import Records
 from kb.reports import CheckReport, Stats
+from kb.staging import Staging
 from kb.store import Store, file_sha256
 from kb.synonyms import Synonyms, load_synonyms
 
@@ -161,28 +162,19 @@ class KnowledgeBase(Records):
 
         ``analyzed`` maps a document id to what ``kb.backend.prepare`` computed for it (in
         extraction workers), so this process only files postings."""
-        if not changes:
-            return
-        # Originals copied without fsync by the workers become durable before any row names them.
-        self._store.sync(c.file.sha256 for c in changes if c.status == INDEXED)
-        latest = {c.id: c for c in changes}  # as staged: the last change of an id wins
-        # Rows left pending by a crash were replayed by ``writing()``: an id not indexed
-        # according to the catalog is not in the index either, and is added without a lookup.
-        indexed = self._catalog.indexed_among(latest)
-        self._catalog.stage(changes)
-        added = self._catalog.added(c.id for c in latest.values() if c.status == INDEXED)
-        with self.index.batch() as batch:
-            for c in latest.values():
-                if c.status == INDEXED and c.document is not None:
-                    batch.put(c.document, (analyzed or {}).get(c.id), new=c.id not in indexed, added=added.get(c.id))
-                else:
-                    batch.delete(c.id)
-        self._catalog.settle(latest)
-        # Groups are derived data: a crash here leaves them stale until the next change or
-        # ``kb rebuild``, never the catalog or the index.
-        self.kinship.update([member_of(c.document) for c in latest.values()
-                             if c.status == INDEXED and c.document is not None],
-                            [c.id for c in latest.values() if c.status != INDEXED or c.document is None])
+        staging = self.staging()
+        try:
+            for c in changes:
+                staging.add(c, (analyzed or {}).get(c.id))
+            staging.commit()
+        except BaseException:
+            staging.cancel()
+            raise
+
+    def staging(self) -> Staging:
+        """A batch of changes filed in the index as they are added, applied by its ``commit``
+        (the crash-safe order of ``apply``) or dropped by its ``cancel``. Writers only."""
+        return Staging(self._catalog, self._store, self.index, self.kinship)
 
     def remove(self, ids: Iterable[str]) -> int:
         """Take documents out of the base (catalog and index); returns how many. Writers only."""

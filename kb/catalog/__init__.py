@@ -11,7 +11,7 @@ as records (``_rows``), reading rows by name (``_queries``), the records' storag
 
 from kb.catalog._catalog import Catalog
 from kb.catalog._packing import pack, unpack
-from kb.catalog._rows import DONE, FAILED, INDEXED, PENDING, REMOVED, Change, Entry, Revision
+from kb.catalog._rows import DONE, FAILED, INDEXED, PENDING, REMOVED, Change, Entry, Revision, now
 
-__all__ = ["DONE", "FAILED", "INDEXED", "PENDING", "REMOVED", "Catalog", "Change", "Entry", "Revision", "pack",
-           "unpack"]
+__all__ = ["DONE", "FAILED", "INDEXED", "PENDING", "REMOVED", "Catalog", "Change", "Entry", "Revision", "now",
+           "pack", "unpack"]

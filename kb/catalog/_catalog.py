@@ -18,9 +18,10 @@ class Catalog(Revisions, Texts):
     """The documents of a base in one SQLite file: their rows, records and past removals.
     Each method is one transaction."""
 
-    def stage(self, changes: list[Change]) -> None:
-        """Record the intended state of each changed document, marked pending, in one transaction."""
-        stamp = now()
+    def stage(self, changes: list[Change], stamp: str | None = None) -> None:
+        """Record the intended state of each changed document, marked pending, in one
+        transaction; ``stamp`` (default: now) is the time of the change."""
+        stamp = stamp or now()
         with self._transaction() as db:
             for c in changes:
                 doc = c.document
