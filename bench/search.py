@@ -11,6 +11,8 @@ lower-bound references on the same documents:
     python -m bench.search              # 100,000 documents
     python -m bench.search --quick      # 300 documents, a few seconds
     python -m bench.search --only-passerelles   # the project alone, e.g. in two checkouts
+    python -m bench.search --only-passerelles --steady   # each query new, after other queries
+    python -m bench.search --only-passerelles --cold-postings   # no decoded list kept at all
 """
 
 from __future__ import annotations
@@ -166,9 +168,11 @@ def _timed(run: Callable[[Query], int], qs: list[Query], rounds: int) -> tuple[l
     return times, hits
 
 
-def _timed_by_class(run: Callable[[Query], int], qs: list[Query],
-                    rounds: int) -> tuple[list[float], float, dict[str, list[float]]]:
-    for q in qs:  # warm-up: caches, OS pages, lazily opened readers
+def _timed_by_class(run: Callable[[Query], int], qs: list[Query], rounds: int,
+                    warm_up: list[Query] | None = None) -> tuple[list[float], float, dict[str, list[float]]]:
+    """Each of ``qs`` timed ``rounds`` times, after a warm-up on ``warm_up`` (default: ``qs``
+    themselves; other queries: the timed ones are then new to the process)."""
+    for q in qs if warm_up is None else warm_up:  # caches, OS pages, lazily opened readers
         run(q)
     times: list[float] = []
     by_class: dict[str, list[float]] = {}
@@ -195,12 +199,13 @@ def _plain(q: Query) -> str:
 
 
 def passerelles(home: Path, qs: list[Query], rounds: int, page_cache: bool = False,
-                cold: bool = False) -> dict[str, Any]:
+                cold: bool = False, warm_up: list[Query] | None = None) -> dict[str, Any]:
     """Our search as the web page calls it. Without ``page_cache``, the result-page cache
     (pages kept until the next commit) is emptied before each query: the cost of a query
     the base has not answered since its last commit. With it: a repeated query. With
     ``cold``, the decoded posting lists kept for frequent words are emptied too: the cost of
-    a query whose words no recent query used."""
+    a query whose words no recent query used. ``warm_up``: other queries asked first (see
+    ``--steady``)."""
     kb = KnowledgeBase(home)
     kb.repair()  # an index a new version outdated is rebuilt before it is timed
     pages = getattr(kb.index, "_pages", None)  # private: a benchmark may look inside
@@ -213,7 +218,7 @@ def passerelles(home: Path, qs: list[Query], rounds: int, page_cache: bool = Fal
                 postings.clear()
             page = kb.search(SearchRequest(q["q"], filters=q["filters"], facets=True))
             return min(page.total, 10)
-        times, hits, by_class = _timed_by_class(run, qs, rounds)
+        times, hits, by_class = _timed_by_class(run, qs, rounds, warm_up)
         return {"latency_ms": latency(times), "mean_hits_top10": round(hits, 2),
                 "by_class_ms": {k: latency(v) for k, v in by_class.items()}}
     finally:
@@ -334,9 +339,15 @@ def main() -> None:
                         help="time the project alone (to compare two versions of it in one sequence of runs)")
     parser.add_argument("--cold-postings", action="store_true",
                         help="empty the decoded posting lists kept for frequent words before each query too")
+    parser.add_argument("--steady", action="store_true",
+                        help="as a running server: warm up on other queries (other seeds, the other "
+                             "french-qa questions), then time each query once, new to the process")
     args = parser.parse_args()
     count, rounds = (300, 1) if args.quick else (args.docs, args.rounds)
     cold = args.cold_postings
+    steady = args.steady and not cold
+    if steady:
+        rounds = 1
     home = home_for(count)
     qs = queries(args.queries)
     asked = questions(max(10, args.queries // 5))
@@ -345,20 +356,24 @@ def main() -> None:
     common = common_words(5 if args.quick else 20)
     typed = real_questions(10 if args.quick else 60)
     tag = f"scaled-{count}"
-    ours = passerelles(home, qs, rounds, cold=cold)
-    ours_questions = passerelles(home, asked, rounds, cold=cold)
-    ours_common = passerelles(home, common, rounds, cold=cold)
-    ours_typed = passerelles(home, typed, rounds, cold=cold) if typed else None
+    # --steady: what the process answered before is other people's queries, not these.
+    others = (queries(args.queries, seed=61) + questions(max(10, args.queries // 5), seed=71)
+              + real_questions(400)[len(typed):]) if steady else None
+    ours = passerelles(home, qs, rounds, cold=cold, warm_up=others)
+    ours_questions = passerelles(home, asked, rounds, cold=cold, warm_up=others)
+    ours_common = passerelles(home, common, rounds, cold=cold, warm_up=others)
+    ours_typed = passerelles(home, typed, rounds, cold=cold, warm_up=others) if typed else None
     by_class = (ours["by_class_ms"] | ours_questions["by_class_ms"] | ours_common["by_class_ms"]
                 | (ours_typed["by_class_ms"] if ours_typed else {}))
-    print(f"{len(qs)} queries + {len(asked)} natural questions × {rounds} rounds, {count} documents (warm)\n")
+    mode = "cold" if cold else "steady: warmed on other queries" if steady else "warm"
+    print(f"{len(qs)} queries + {len(asked)} natural questions × {rounds} rounds, {count} documents ({mode})\n")
     print("Passerelles (facets + highlights, new query) by query class:")
     print(table(["query class", "queries", "p50 ms", "p95 ms", "p99 ms", "mean ms"],
                 [[k, v["n"] // rounds, v["p50"], v["p95"], v["p99"], v["mean"]]
                  for k, v in [("all but questions", ours["latency_ms"])] + list(by_class.items())]))
     print()
     result: dict[str, Any] = {"documents": count, "queries": len(qs), "questions": len(asked), "rounds": rounds,
-                              "cold_postings": cold,
+                              "cold_postings": cold, "steady": steady,
                               "common_words": [q["q"] for q in common], "real_questions": len(typed),
                               "query_sample": qs[:: max(1, len(qs) // 25)] + asked[:5] + typed[:5]}
     extra = {"passerelles, common words": ours_common}
@@ -367,7 +382,8 @@ def main() -> None:
     if args.only_passerelles:
         result["engines"] = {"passerelles (facets + highlights)": ours, "passerelles, questions": ours_questions,
                              **extra}
-        path = write_result("search-passerelles" + ("-cold" if cold else ""), result, quick=args.quick)
+        path = write_result("search-passerelles" + ("-cold" if cold else "-steady" if steady else ""), result,
+                            quick=args.quick)
         print(f"→ {path.relative_to(ROOT)}")
         return
     engines = {
