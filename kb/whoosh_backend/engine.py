@@ -317,7 +317,7 @@ class WhooshBackend:
             if name not in FACET_FIELDS or not values:
                 continue
             others = self.builder.filters({f: v for f, v in filters.items() if f != name}, labels)
-            found = matched_docs(s, query, others)
+            found = matched_docs(s, query, others, self._postings)
             together = self._folding.folded(found, *folding)[1] if folding is not None else []
             out[name] = self._facet_values.counts(found, (name,), together)[name]
         return out

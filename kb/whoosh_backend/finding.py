@@ -84,7 +84,7 @@ class Finder:
             strong_total = len(ranked)
             if all_first and strong_total >= wanted:
                 # The page holds documents with every word only: the others are counted, not scored.
-                matched = matched_docs(s, query, filter_q)
+                matched = matched_docs(s, query, filter_q, self._postings)
                 clauses = ()  # every candidate holds every clause: coordination changes nothing
         if matched is None:
             top = collectors.UnsortedCollector() if by_date else collectors.TopCollector(
@@ -122,7 +122,8 @@ class Finder:
             bonus = without_terms(bonus, dropped)
             plain = kept
         context = s.context()
-        allowed = (lambda seg: docnums_of(seg, filter_q, context)) if filter_q is not None else (lambda seg: None)
+        allowed = ((lambda seg: docnums_of(seg, filter_q, context, self._postings)) if filter_q is not None
+                   else (lambda seg: None))
         found = accumulate(s, plain, self._lengths, s.weighting, allowed, self._postings, self.fast)
         matched: Matched = [(part.segment, part.offset, part.ids.tolist()) for part in found]
         total = sum(len(part.ids) for part in found)

@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+import numpy as np
 from whoosh import collectors
 from whoosh import query as wq
 
 from kb.sections import SECTION_PREFIX
-from kb.whoosh_backend.internals.arrays import posting_ids
+from kb.whoosh_backend.caches import DecodedPostings
 from kb.whoosh_backend.internals.phrase import matcher_scores, phrase_scores
 from kb.whoosh_backend.internals.postings import deleted_docs
 from kb.whoosh_backend.query import MATCH_FIELD, TITLE_FIELD, AnyOf
+from kb.whoosh_backend.scoring import term_list
 
+_NONE = np.zeros(0, dtype=np.int64)
 Matched = list[tuple[Any, int, list[int]]]  # per segment: searcher, offset, matched docnums (sorted)
 
 
@@ -67,7 +70,8 @@ def top_scored(s: Any, query: wq.Query, filter_q: wq.Query | None, limit: int) -
     return [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()]
 
 
-def matched_docs(s: Any, query: wq.Query, filter_q: wq.Query | None) -> Matched:
+def matched_docs(s: Any, query: wq.Query, filter_q: wq.Query | None,
+                 postings: DecodedPostings | None = None) -> Matched:
     """Per segment: (segment searcher, offset, sorted docnums) of the documents ``query``
     matches within ``filter_q``, deleted ones left out.
 
@@ -77,61 +81,61 @@ def matched_docs(s: Any, query: wq.Query, filter_q: wq.Query | None) -> Matched:
     context = s.context()
     out = []
     for segment_searcher, offset in s.leaf_searchers():
-        ids = docnums_of(segment_searcher, query, context)
-        if ids and filter_q is not None:
-            ids &= docnums_of(segment_searcher, filter_q, context)
-        if ids:
-            ids.difference_update(deleted_docs(segment_searcher.reader()))
-        out.append((segment_searcher, offset, sorted(ids)))
+        ids = docnums_of(segment_searcher, query, context, postings)
+        if len(ids) and filter_q is not None:
+            ids = np.intersect1d(ids, docnums_of(segment_searcher, filter_q, context, postings), assume_unique=True)
+        deleted = deleted_docs(segment_searcher.reader())
+        if len(ids) and deleted:
+            ids = np.setdiff1d(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)), assume_unique=True)
+        out.append((segment_searcher, offset, ids.tolist()))
     return out
 
 
-def docnums_of(segment_searcher: Any, q: wq.Query, context: Any) -> set[int]:
-    """The docnums (deletions included) of one segment that ``q`` matches."""
+def docnums_of(segment_searcher: Any, q: wq.Query, context: Any, postings: DecodedPostings | None = None) -> np.ndarray:
+    """The docnums (deletions included) of one segment that ``q`` matches, ascending (int64);
+    posting lists read whole, and kept in ``postings`` (a filter's few values come back in
+    many searches)."""
     kind = type(q)
     if kind is wq.Term:
-        reader = segment_searcher.reader()
         field = q.fieldname
         if field not in segment_searcher.schema:
-            return set()
+            return _NONE
         text = segment_searcher.schema[field].to_bytes(q.text)
-        if (field, text) not in reader:
-            return set()
-        return posting_ids(reader.postings(field, text))
+        return term_list(segment_searcher.reader(), field, text, postings).ids.astype(np.int64)
     if kind in (wq.Or, AnyOf):
         # The body's terms include the title's (``prepare.analyze``): a word looked up in both is
         # matched by its body postings alone (reading a posting list is the main cost here).
         in_body = {sub.text for sub in q.subqueries if type(sub) is wq.Term and sub.fieldname == MATCH_FIELD}
-        out: set[int] = set()
-        for sub in q.subqueries:
-            if type(sub) is wq.Term and sub.fieldname == TITLE_FIELD and sub.text in in_body:
-                continue
-            out |= docnums_of(segment_searcher, sub, context)
-        return out
+        parts = [docnums_of(segment_searcher, sub, context, postings) for sub in q.subqueries
+                 if not (type(sub) is wq.Term and sub.fieldname == TITLE_FIELD and sub.text in in_body)]
+        return np.unique(np.concatenate(parts)) if parts else _NONE
     if kind is wq.And:
         positives = [sub for sub in q.subqueries if not isinstance(sub, wq.Not)]
         negatives = [sub.query for sub in q.subqueries if isinstance(sub, wq.Not)]
-        sets = sorted((docnums_of(segment_searcher, sub, context) for sub in positives), key=len)
-        found = sets[0] if sets else set()
+        sets = sorted((docnums_of(segment_searcher, sub, context, postings) for sub in positives), key=len)
+        found = sets[0] if sets else _NONE
         for other in sets[1:]:
-            if not found:
+            if not len(found):
                 break
-            found &= other
+            found = np.intersect1d(found, other, assume_unique=True)
         for neg in negatives:
-            if not found:
+            if not len(found):
                 break
-            found -= docnums_of(segment_searcher, neg, context)
+            found = np.setdiff1d(found, docnums_of(segment_searcher, neg, context, postings), assume_unique=True)
         return found
     if kind is wq.AndMaybe:
-        return docnums_of(segment_searcher, q.a, context)
+        return docnums_of(segment_searcher, q.a, context, postings)
     if kind is wq.AndNot:
-        return docnums_of(segment_searcher, q.a, context) - docnums_of(segment_searcher, q.b, context)
+        return np.setdiff1d(docnums_of(segment_searcher, q.a, context, postings),
+                            docnums_of(segment_searcher, q.b, context, postings), assume_unique=True)
     if kind is wq.Every:
-        return set(range(segment_searcher.doc_count_all()))
+        return np.arange(segment_searcher.doc_count_all(), dtype=np.int64)
     if q is wq.NullQuery:
-        return set()
+        return _NONE
     matcher = q.matcher(segment_searcher, context)
-    return set(matcher.all_ids()) if matcher.is_active() else set()
+    if not matcher.is_active():
+        return _NONE
+    return np.unique(np.fromiter(matcher.all_ids(), dtype=np.int64))
 
 
 def clauses_held(s: Any, ranked: list[tuple[int, float]], clauses: tuple[wq.Query, ...]) -> dict[int, int]:

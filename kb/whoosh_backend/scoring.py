@@ -80,7 +80,7 @@ class Scored:
 
 
 def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weighting: scoring.BM25F,
-               allowed: Callable[[Any], set[int] | None], postings: DecodedPostings | None = None,
+               allowed: Callable[[Any], np.ndarray | set[int] | None], postings: DecodedPostings | None = None,
                fast: bool = True) -> list[Scored]:
     """Per segment, the union of ``clauses`` scored: deleted documents left out and, when
     ``allowed(segment_searcher)`` gives a set, only those documents.
@@ -113,8 +113,9 @@ def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weigh
         allow = allowed(segment_searcher)
         if allow is not None:
             permitted = np.zeros(count, dtype=bool)
-            if allow:
-                permitted[np.fromiter(allow, dtype=np.int64, count=len(allow))] = True
+            if len(allow):
+                permitted[allow if isinstance(allow, np.ndarray)
+                          else np.fromiter(allow, dtype=np.int64, count=len(allow))] = True
             keep &= permitted
         ids = np.flatnonzero(keep)
         out.append(Scored(segment_searcher, offset, ids, scores[ids], held[ids]))

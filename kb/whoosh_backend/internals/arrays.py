@@ -56,11 +56,6 @@ class PostingList:
 EMPTY = PostingList(_NO_IDS, np.zeros(0, dtype=np.float32))
 
 
-def posting_ids(matcher: Any) -> set[int]:
-    """Every docnum of a posting list (``reader.postings``), deleted documents included."""
-    return set(posting_list(matcher).ids.tolist())
-
-
 def posting_list(matcher: Any) -> PostingList:
     """The posting list of ``matcher`` (``reader.postings``) decoded whole."""
     matcher = unfiltered(matcher)
