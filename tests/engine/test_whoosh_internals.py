@@ -170,7 +170,7 @@ def test_posting_blocks_and_deletions_are_read_directly(ix: Any) -> None:
                 requires(reader, "_perdoc", used_by="postings.py")
                 assert postings.deleted_docs(reader) == {0}
             raw = postings.unfiltered(matcher)
-            requires(raw, "_read_data", "_data", "_byteids", "_blocklength", "_lastblock", "_next_block",
+            requires(raw, "_data", "_byteids", "_blocklength", "_lastblock", "_next_block",
                      "_dataoffset", "_nextoffset", "_compression", "_postfile", used_by="arrays.py")
             assert arrays.posting_list(raw).offsets, "whoosh: W3 posting blocks can no longer be read directly"
             # Every segment holds TEXTS[:5]; deleted documents are included (the callers drop them).
@@ -182,7 +182,7 @@ def test_posting_lists_are_read_whole_as_arrays(tmp_path: Path) -> None:
     """Lists of many blocks (Whoosh writes 128 postings a block), one float weight for a whole
     block, a weight per posting, one posting (stored inline), deleted documents: every list
     decoded whole gives the docnums and weights Whoosh's matcher gives one by one."""
-    requires(whoosh3.W3LeafMatcher, "_read_data", "_next_block", used_by="arrays.py")
+    requires(whoosh3.W3LeafMatcher, "_next_block", used_by="arrays.py")
     schema = fields.Schema(id=fields.ID(stored=True, unique=True), body=fields.TEXT)
     ix = FileStorage(str(tmp_path), supports_mmap=False).create_index(schema, indexname="t")
     for start in (0, 700):
@@ -215,6 +215,41 @@ def test_posting_lists_are_read_whole_as_arrays(tmp_path: Path) -> None:
                 assert got == expected, text
                 longest = max(longest, len(ids))
     assert longest > 128 * 3
+
+
+def test_block_ids_and_weights_are_read_without_their_positions(tmp_path: Path) -> None:
+    """Every block of positional and frequency-only fields, compressed or not: the ids and
+    weights read by cutting the pickled tuple before its values are those of the whole tuple,
+    and the cut is what positional blocks take (their values are pickled bytes)."""
+    import pickle
+    import zlib
+
+    schema = fields.Schema(body=fields.TEXT, spell=fields.TEXT(phrase=False))
+    cut = 0
+    for compression in (0, 3):
+        (tmp_path / str(compression)).mkdir()
+        ix = FileStorage(str(tmp_path / str(compression)), supports_mmap=False).create_index(schema, indexname="t")
+        w = ix.writer(codec=whoosh3.W3Codec(compression=compression))
+        for n in range(400):
+            text = " ".join(["commun"] * (1 + n % 3) + (["pair"] if n % 2 == 0 else []) + ["mot%d" % (n % 7)])
+            w.add_document(body=text, spell=text)
+        w.commit()
+        with ix.reader() as reader:
+            for field in ("body", "spell"):
+                for text in list(reader.lexicon(field)):
+                    m = postings.unfiltered(reader.postings(field, text))
+                    if not hasattr(m, "_dataoffset"):
+                        continue  # inlined in the term info
+                    while True:
+                        data = m._postfile.get(m._dataoffset, m._nextoffset - m._dataoffset)
+                        data = zlib.decompress(data) if m._compression else data
+                        whole = pickle.loads(data)
+                        assert arrays._ids_and_weights(data, m._blocklength) == (whole[0], whole[1])
+                        cut += field == "body" and data.find(arrays._VALUES_START) > 0
+                        if m._lastblock:
+                            break
+                        m._next_block()
+    assert cut > 10, "whoosh: positions are no longer pickled as _codecs.encode calls (arrays._VALUES_START)"
 
 
 def test_table_of_contents_names_what_a_writer_left(ix: Any, tmp_path: Path) -> None:

@@ -4,8 +4,9 @@ Whoosh decodes a block's ids with a Python generator (one step per posting) and 
 cost method calls per posting; here each block's pickled (ids, weights, values) tuple is read
 as it is stored and the ids are rebuilt with one cumulative sum over the whole list.
 
-Relies on whoosh 2.7.5's W3 leaf matcher: ``_read_data`` and ``_data`` (a block's
-delta-encoded ids, its weights as a tuple, one float or None, its values), ``_byteids``,
+Relies on whoosh 2.7.5's W3 leaf matcher: ``_data`` (a block's delta-encoded ids, its
+weights as a tuple, one float or None, its values: the block's pickled tuple, whose values
+``_ids_and_weights`` skips when they are pickled bytes), ``_byteids``,
 ``_blocklength``, ``_lastblock``, ``_next_block``, ``_dataoffset``, ``_nextoffset``,
 ``_compression`` and ``_postfile``; and on the W3 segment reader's ``_terms._postfile``.
 Anything else is read through the matcher's public ``id()`` / ``weight()`` calls, to the same
@@ -24,7 +25,7 @@ import numpy as np
 
 from kb.whoosh_backend.internals.postings import unfiltered
 
-_W3_PARTS = ("_read_data", "_data", "_byteids", "_blocklength", "_lastblock", "_next_block", "_dataoffset",
+_W3_PARTS = ("_data", "_byteids", "_blocklength", "_lastblock", "_next_block", "_dataoffset",
              "_nextoffset", "_compression", "_postfile")
 _NO_IDS = np.zeros(0, dtype=np.int32)
 
@@ -90,6 +91,32 @@ def values_at(postfile: Any, found: PostingList, indexes: list[int]) -> list[byt
     return out
 
 
+# Where a block's values begin in its pickled (ids, weights, values) tuple: Whoosh pickles bytes
+# with protocol 2, as calls of _codecs.encode (a GLOBAL once, then memo references). Ids are
+# integer opcodes and weights float opcodes (a "G" every 9 bytes) or None: neither can hold
+# these 17 bytes, so their first occurrence is the values' start.
+_VALUES_START = b"(c_codecs\nencode\n"
+
+
+def _ids_and_weights(data: bytes, count: int) -> tuple[Any, Any]:
+    """A block's ids and weights, without unpickling its values (the positions): one call of
+    ``_codecs.encode`` per posting was ~95 % of a block's unpickling. The tuple is cut where the
+    values begin and closed with None in their place; anything else (another layout, a
+    result that does not hold ``count`` ids) is unpickled whole."""
+    start = data.find(_VALUES_START)
+    if start > 0:
+        try:
+            ids, weights, rest = loads(data[:start] + b"N\x87.")  # None, TUPLE3, STOP
+        except Exception:  # noqa: BLE001 - not the layout expected: read it whole below
+            rest = ()
+        whole_weights = isinstance(weights, tuple) and len(weights) == count
+        if rest is None and isinstance(ids, tuple) and len(ids) == count and (
+                weights is None or isinstance(weights, float) or whole_weights):
+            return ids, weights
+    whole = loads(data)
+    return whole[0], whole[1]
+
+
 def _w3_list(matcher: Any) -> PostingList:
     deltas: list[tuple[int, ...]] = []
     lengths: list[int] = []
@@ -101,10 +128,12 @@ def _w3_list(matcher: Any) -> PostingList:
         offsets.append(matcher._dataoffset)
         sizes.append(matcher._nextoffset - matcher._dataoffset)
         compressed.append(bool(matcher._compression))
-        if matcher._data is None:
-            matcher._read_data()
-        block_ids, block_weights = matcher._data[0], matcher._data[1]
         count = matcher._blocklength
+        if matcher._data is None:
+            data = matcher._postfile.get(matcher._dataoffset, sizes[-1])
+            block_ids, block_weights = _ids_and_weights(zlib.decompress(data) if compressed[-1] else data, count)
+        else:
+            block_ids, block_weights = matcher._data[0], matcher._data[1]
         deltas.append(block_ids)
         lengths.append(count)
         if block_weights is None:
