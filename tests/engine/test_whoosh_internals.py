@@ -170,7 +170,7 @@ def test_posting_blocks_and_deletions_are_read_directly(ix: Any) -> None:
                 requires(reader, "_perdoc", used_by="postings.py")
                 assert postings.deleted_docs(reader) == {0}
             raw = postings.unfiltered(matcher)
-            requires(raw, "_data", "_byteids", "_blocklength", "_lastblock", "_next_block",
+            requires(raw, "_startoffset", "_length", "_data", "_byteids", "_blocklength", "_lastblock", "_next_block",
                      "_dataoffset", "_nextoffset", "_compression", "_postfile", used_by="arrays.py")
             assert arrays.posting_list(raw).offsets, "whoosh: W3 posting blocks can no longer be read directly"
             # Every segment holds TEXTS[:5]; deleted documents are included (the callers drop them).

@@ -4,29 +4,34 @@ Whoosh decodes a block's ids with a Python generator (one step per posting) and 
 cost method calls per posting; here each block's pickled (ids, weights, values) tuple is read
 as it is stored and the ids are rebuilt with one cumulative sum over the whole list.
 
-Relies on whoosh 2.7.5's W3 leaf matcher: ``_data`` (a block's delta-encoded ids, its
-weights as a tuple, one float or None, its values: the block's pickled tuple, whose values
-``_ids_and_weights`` skips when they are pickled bytes), ``_byteids``,
-``_blocklength``, ``_lastblock``, ``_next_block``, ``_dataoffset``, ``_nextoffset``,
-``_compression`` and ``_postfile``; and on the W3 segment reader's ``_terms._postfile``.
-Anything else is read through the matcher's public ``id()`` / ``weight()`` calls, to the same
-arrays (without the blocks' places, so positions are then left to Whoosh's matchers).
+Relies on whoosh 2.7.5's W3 posting format (``W3PostingsWriter``): a list is the magic
+``W3Bl`` then blocks, each a signed big-endian int (its length, negative for the last), a
+pickled (count, max id, max weight, compression, min length, max length) header and a pickled,
+maybe zlib-compressed, (delta-encoded ids, weights as a tuple, one float or None, values) tuple,
+whose values ``_ids_and_weights`` skips when they are pickled bytes; on its leaf matcher's
+``_byteids``, ``_startoffset``, ``_length`` (the list's extent) and ``_postfile``; and on the W3
+segment reader's ``_terms._postfile``. Anything else is read through the matcher's public
+``id()`` / ``weight()`` calls, to the same arrays (without the blocks' places, so positions are
+then left to Whoosh's matchers).
 """
 
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from io import BytesIO
 from itertools import chain
-from pickle import loads
+from pickle import load, loads
+from struct import Struct
 from typing import Any
 
 import numpy as np
 
 from kb.whoosh_backend.internals.postings import unfiltered
 
-_W3_PARTS = ("_data", "_byteids", "_blocklength", "_lastblock", "_next_block", "_dataoffset",
-             "_nextoffset", "_compression", "_postfile")
+_W3_PARTS = ("_byteids", "_startoffset", "_length", "_postfile")
+_W3_MAGIC = b"W3Bl"  # whoosh.codec.whoosh3.WHOOSH3_HEADER_MAGIC, at the start of every list
+_INT = Struct("!i")  # a block's length, negative for the last one (whoosh.system's int)
 _NO_IDS = np.zeros(0, dtype=np.int32)
 
 
@@ -118,22 +123,33 @@ def _ids_and_weights(data: bytes, count: int) -> tuple[Any, Any]:
 
 
 def _w3_list(matcher: Any) -> PostingList:
+    # The list's whole extent in one read, its blocks parsed in memory: walking them through
+    # the matcher cost a seek and a read call per byte of each pickled block header (pickle.load
+    # on the posting file), more than reading the blocks' ids and weights.
+    start, length = matcher._startoffset, matcher._length
+    # A term info read back from disk holds its length as struct.unpack's 1-tuple.
+    extent = matcher._postfile.get(start, length[0] if isinstance(length, tuple) else length)
+    if extent[:4] != _W3_MAGIC:
+        raise ValueError(f"not a W3 posting list at offset {start}")
     deltas: list[tuple[int, ...]] = []
     lengths: list[int] = []
     weights: list[np.ndarray] = []
     offsets: list[int] = []
     sizes: list[int] = []
     compressed: list[bool] = []
-    while matcher.is_active():
-        offsets.append(matcher._dataoffset)
-        sizes.append(matcher._nextoffset - matcher._dataoffset)
-        compressed.append(bool(matcher._compression))
-        count = matcher._blocklength
-        if matcher._data is None:
-            data = matcher._postfile.get(matcher._dataoffset, sizes[-1])
-            block_ids, block_weights = _ids_and_weights(zlib.decompress(data) if compressed[-1] else data, count)
-        else:
-            block_ids, block_weights = matcher._data[0], matcher._data[1]
+    position = len(_W3_MAGIC)
+    header = BytesIO(extent)
+    while position < len(extent):
+        (size,) = _INT.unpack_from(extent, position)
+        following = position + _INT.size + abs(size)
+        header.seek(position + _INT.size)
+        count, _, _, compression, _, _ = load(header)
+        data_at = header.tell()
+        offsets.append(start + data_at)
+        sizes.append(following - data_at)
+        compressed.append(bool(compression))
+        data = extent[data_at:following]
+        block_ids, block_weights = _ids_and_weights(zlib.decompress(data) if compression else data, count)
         deltas.append(block_ids)
         lengths.append(count)
         if block_weights is None:
@@ -144,9 +160,9 @@ def _w3_list(matcher: Any) -> PostingList:
         else:
             # Written from a float32 array: float32 holds them exactly.
             weights.append(np.asarray(block_weights, dtype=np.float32))
-        if matcher._lastblock:
+        if size < 0:  # the last block
             break
-        matcher._next_block()
+        position = following
     total = sum(lengths)
     if not total:
         return EMPTY
