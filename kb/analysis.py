@@ -140,6 +140,21 @@ class Analyzer:
             yield Token(term, pos, match.start(), match.end())
             pos += 1
 
+    def occurrences(self, text: str, wanted: frozenset[str]) -> list[tuple[int, int, str]]:
+        """(start, end, term) of each word of ``text`` whose term is in ``wanted``: ``tokens``
+        filtered, without a token per word (snippets scan every hit's text for a few terms)."""
+        cache = self._cache
+        term_of = self.term
+        out: list[tuple[int, int, str]] = []
+        for match in _TOKEN_RE.finditer(text):
+            word = match.group()
+            term = cache.get(word, "\0")
+            if term == "\0":
+                term = term_of(word)
+            if term in wanted:
+                out.append((match.start(), match.end(), term))
+        return out
+
     def terms(self, text: str) -> list[str]:
         """The terms of ``text`` alone (what indexing needs): same as ``tokens`` without
         building a token per word, ~2x faster on the extraction workers' analysis."""

@@ -24,7 +24,7 @@ def match_spans(text: str, terms: frozenset[str], analyzer: Analyzer) -> list[tu
     """(start, end, term) of every token of ``text`` whose term is one of ``terms``."""
     if not terms:
         return []
-    return [(t.start, t.end, t.term) for t in analyzer.tokens(text[:SCAN_CHARS]) if t.term in terms]
+    return analyzer.occurrences(text[:SCAN_CHARS], terms)
 
 
 def page_starts(text: str) -> list[int]:

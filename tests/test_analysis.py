@@ -105,3 +105,18 @@ def test_inflections_and_accented_endings_stem_together(analyzer: Analyzer, form
 def test_question_frames_are_not_subject_words(analyzer: Analyzer, question: str, subject: list[str]) -> None:
     kept = [w for w in topical(words(question)) if analyzer.term(w) is not None or w in ("que",)]
     assert kept == subject
+
+
+def test_occurrences_are_the_tokens_of_the_wanted_terms(analyzer: Analyzer) -> None:
+    """What snippets mark: every word whose term is wanted, where ``tokens`` finds it, on the
+    demo corpus's real documents (elisions, accents, hyphens, acronyms, stop words)."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "corpus" / "documents"
+    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*.md"))][:20]
+    assert len(texts) >= 10, "the demo corpus holds Markdown documents"
+    for text in texts:
+        tokens = list(analyzer.tokens(text))
+        wanted = frozenset(t.term for t in tokens[::7])
+        assert analyzer.occurrences(text, wanted) == [(t.start, t.end, t.term) for t in tokens if t.term in wanted]
+        assert analyzer.occurrences(text, frozenset()) == []
