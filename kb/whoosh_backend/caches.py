@@ -51,11 +51,12 @@ class DecodedPostings:
     the segment lives: the common words of a language come back in most queries, and decoding
     their lists is most of the cost of scoring them; and a query reads each of its words'
     lists twice (to find the matches, then to score the best ones' bonus). Up to ``budget``
-    postings (8 bytes each: 24 MB for the default) in at most ``entries`` lists, the least
-    recently used dropped first. Both bounds hold the server's memory: two processes with
-    twice these caches went past 550 MB at 100,000 documents."""
+    postings (8 bytes each: 16 MB for the default) in at most ``entries`` lists, the least
+    recently used dropped first. Both bounds hold the server's memory (budget: 400 MB for
+    its processes at 100,000 documents); decoding a list without its positions costs a
+    quarter of what it did, so a smaller cache costs little."""
 
-    def __init__(self, budget: int = 3_000_000, entries: int = 16_384) -> None:
+    def __init__(self, budget: int = 2_000_000, entries: int = 16_384) -> None:
         self._budget = budget
         self._entries = entries
         self._held = 0
