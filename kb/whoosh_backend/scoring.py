@@ -80,10 +80,10 @@ class Scored:
 
 
 def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weighting: scoring.BM25F,
-               allowed: Callable[[Any], np.ndarray | set[int] | None], postings: DecodedPostings | None = None,
+               allowed: Callable[[Any], np.ndarray | None], postings: DecodedPostings | None = None,
                fast: bool = True) -> list[Scored]:
     """Per segment, the union of ``clauses`` scored: deleted documents left out and, when
-    ``allowed(segment_searcher)`` gives a set, only those documents.
+    ``allowed(segment_searcher)`` gives an array of docnums, only those documents.
 
     The scores are Whoosh's (BM25F with the same statistics, times each term's boost, summed
     over the terms a document holds, in the same order). Each posting list is read whole into
@@ -113,9 +113,7 @@ def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weigh
         allow = allowed(segment_searcher)
         if allow is not None:
             permitted = np.zeros(count, dtype=bool)
-            if len(allow):
-                permitted[allow if isinstance(allow, np.ndarray)
-                          else np.fromiter(allow, dtype=np.int64, count=len(allow))] = True
+            permitted[allow] = True
             keep &= permitted
         ids = np.flatnonzero(keep)
         out.append(Scored(segment_searcher, offset, ids, scores[ids], held[ids]))

@@ -10,6 +10,7 @@ from whoosh import query as wq
 from kb.analysis import Analyzer
 from kb.strategy import best_first, proper_nouns
 from kb.whoosh_backend.caches import DecodedPostings
+from kb.whoosh_backend.finding import best_of
 from kb.whoosh_backend.internals.lengths import FieldLengths
 from kb.whoosh_backend.matching import scores_of
 from kb.whoosh_backend.query import AnyOf
@@ -65,8 +66,7 @@ def _similar_fast(s: Any, terms: list[wq.Term], docnum: int, limit: int, lengths
         candidates = _best(s, clauses, docnum, lengths, postings)
     if not candidates:
         return []
-    chosen = set(candidates)
-    scored = accumulate(s, clauses, lengths, s.weighting, _only(s, chosen), postings)
+    scored = accumulate(s, clauses, lengths, s.weighting, _only(s, candidates), postings)
     scores = {int(d) + part.offset: float(score) for part in scored
               for d, score in zip(part.ids.tolist(), part.scores.tolist(), strict=True)}
     return sorted(scores.items(), key=best_first)[:limit]
@@ -75,23 +75,15 @@ def _similar_fast(s: Any, terms: list[wq.Term], docnum: int, limit: int, lengths
 def _best(s: Any, clauses: TermClauses, docnum: int, lengths: FieldLengths,
           postings: DecodedPostings | None) -> list[int]:
     """The ``SIMILAR_CANDIDATES`` documents (but ``docnum``) with the best scores of the union
-    of ``clauses``: a short list from numpy (every score within 1e-8 of the last one kept),
-    ordered in Python by ``best_first``."""
+    of ``clauses``, in ``best_first`` order (``finding.best_of`` with one clause)."""
     found = accumulate(s, clauses, lengths, s.weighting, lambda _segment: None, postings)
-    docnums = np.concatenate([part.ids + part.offset for part in found]) if found else np.zeros(0, np.int64)
-    scores = np.concatenate([part.scores for part in found]) if found else np.zeros(0)
-    keep = docnums != docnum
-    docnums, scores = docnums[keep], scores[keep]
-    if len(scores) > SIMILAR_CANDIDATES:
-        kth = np.partition(scores, len(scores) - SIMILAR_CANDIDATES)[len(scores) - SIMILAR_CANDIDATES]
-        near = scores >= kth - 1e-8
-        docnums, scores = docnums[near], scores[near]
-    ranked = sorted(zip(docnums.tolist(), scores.tolist(), strict=True), key=best_first)
-    return [d for d, _ in ranked[:SIMILAR_CANDIDATES]]
+    best = best_of(found, 1, False, SIMILAR_CANDIDATES + 1)
+    return [d for d, _, _ in best if d != docnum][:SIMILAR_CANDIDATES]
 
 
-def _only(s: Any, docnums: set[int]) -> Any:
+def _only(s: Any, docnums: list[int]) -> Any:
     """``accumulate``'s ``allowed``: each segment's share of ``docnums`` (local numbers)."""
-    shares = {id(segment): {d - offset for d in docnums if offset <= d < offset + segment.doc_count_all()}
+    chosen = np.asarray(sorted(docnums), dtype=np.int64)
+    shares = {id(segment): chosen[(chosen >= offset) & (chosen < offset + segment.doc_count_all())] - offset
               for segment, offset in s.leaf_searchers()}
     return lambda segment: shares[id(segment)]
