@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import random
 import socket
 import sqlite3
@@ -274,13 +275,16 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
         workers = [Client(port, p, stop_at, repeat=mix != "new-search") for p in plans]
         hostile = hostile_paths(3000)
         workers += [Client(port, hostile[i::attackers], stop_at) for i in range(attackers)]
+        pids = [server.pid, *child_processes(server.pid)]
+        server_cpu, client_cpu = sum(_cpu_seconds(pid) for pid in pids), time.process_time()
         started = time.monotonic()
         for w in workers:
             w.start()
         for w in workers:
             w.join(timeout=seconds + 60)
         wall = time.monotonic() - started
-        pids = [server.pid, *child_processes(server.pid)]
+        server_cpu = sum(_cpu_seconds(pid) for pid in pids) - server_cpu
+        client_cpu = time.process_time() - client_cpu
         rss_kb = sum(_rss_kb(pid) for pid in pids)
         peak_kb = sum(_rss_kb(pid, "VmHWM:") for pid in pids)
     finally:
@@ -299,7 +303,11 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
             # new-search: clients that asked every query of their share before the end (the
             # throughput then understates the server's): more queries are needed.
             "clients_out_of_queries": sum(w.exhausted for w in workers), "server_rss_mb": rss_kb // 1024,
-            "server_peak_rss_mb": peak_kb // 1024}
+            "server_peak_rss_mb": peak_kb // 1024,
+            # CPU per answered request, the server's and the clients' (they share the cores):
+            # steadier than the throughput on a shared machine.
+            "server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, len(samples)), 2),
+            "client_cpu_ms_per_request": round(client_cpu * 1000 / max(1, len(samples)), 2)}
 
 
 def child_processes(pid: int) -> list[int]:
@@ -313,6 +321,15 @@ def child_processes(pid: int) -> list[int]:
         except (OSError, ValueError, IndexError):
             continue
     return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) that ``pid`` has used so far, from Linux's /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_kb(pid: int, field: str = "VmRSS:") -> int:
@@ -355,7 +372,8 @@ def main() -> None:
     print(f"kb serve ({args.processes} process(es) × {args.threads} threads), {docs} documents, {args.mix} mix, "
           f"{clients} clients + {args.attackers} attackers, {result['seconds']} s on loopback: "
           f"{result['throughput_rps']} requests/s, {result['errors']} errors, server RSS {result['server_rss_mb']} MB "
-          f"(peak {result['server_peak_rss_mb']} MB)")
+          f"(peak {result['server_peak_rss_mb']} MB); CPU per request: "
+          f"server {result['server_cpu_ms_per_request']} ms, clients {result['client_cpu_ms_per_request']} ms")
     print(table(["requests", "n", "p50 ms", "p95 ms", "p99 ms"], rows))
     if result["clients_out_of_queries"]:
         print(f"warning: {result['clients_out_of_queries']} client(s) asked all their queries before the end "
