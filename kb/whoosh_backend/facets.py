@@ -56,7 +56,7 @@ class FacetValues:
             if not len(ids):
                 continue
             coded = self.coded(segment_searcher, field, False)
-            chosen = np.asarray(ids, dtype=np.int64)
+            chosen = ids
             rank = coded.ranks()[coded.codes[chosen]]
             # Newest first, then the lowest docnum: each segment's share of the answer.
             best = np.lexsort((chosen, -rank))[:count]
@@ -73,15 +73,23 @@ class FacetValues:
         a large base, and counting its matches value by value in Python cost more than
         finding them."""
         facets: dict[str, tuple[FacetValue, ...]] = {}
-        # Each segment's matches as an array once, for every facet (a common word matches
-        # tens of thousands of documents per segment).
-        arrays = [(segment_searcher, np.asarray(ids, dtype=np.int64)) for segment_searcher, _, ids in matched
-                  if len(ids)]
+        # Each segment's matches as a mask once, for every many-valued facet (a common word
+        # matches tens of thousands of documents per segment).
+        arrays = [(segment_searcher, ids) for segment_searcher, _, ids in matched if len(ids)]
+        masks: dict[int, np.ndarray] = {}
         for name in names:
             overlap = name in MANY_VALUED
             counts: Counter[Any] = Counter()
             for segment_searcher, chosen in arrays:
-                self.coded(segment_searcher, name, overlap).count(chosen, counts)
+                coded = self.coded(segment_searcher, name, overlap)
+                if not coded.labels:
+                    continue
+                mask = None
+                if overlap:
+                    mask = masks.get(id(segment_searcher))
+                    if mask is None:
+                        mask = masks[id(segment_searcher)] = coded.mask(chosen)
+                coded.count(chosen, counts, mask)
             for members in together:
                 held: Counter[Any] = Counter()
                 for segment_searcher, docnum in members:
@@ -166,16 +174,23 @@ class Coded:
             self._ranks.append(ranks)
         return self._ranks[0]
 
-    def count(self, chosen: np.ndarray, into: Counter[Any]) -> None:
-        """Add to ``into`` how many of the documents ``chosen`` (distinct docnums) hold each value."""
+    def mask(self, chosen: np.ndarray) -> np.ndarray:
+        """``chosen`` (docnums of this segment) as a mask over its documents."""
+        mask = np.zeros(self.size, dtype=bool)
+        mask[chosen] = True
+        return mask
+
+    def count(self, chosen: np.ndarray, into: Counter[Any], mask: np.ndarray | None = None) -> None:
+        """Add to ``into`` how many of the documents ``chosen`` (distinct docnums; ``mask``:
+        the same as a mask, if already made) hold each value."""
         if not self.labels:
             return
         if self.docs is None:
             found = self.codes[chosen]
         else:
-            mask = np.zeros(self.size, dtype=bool)
-            mask[chosen] = True
-            found = self.codes[mask[self.docs]]
+            found = self.codes[(self.mask(chosen) if mask is None else mask)[self.docs]]
         tally = np.bincount(found[found >= 0], minlength=len(self.labels))
-        for code in np.flatnonzero(tally).tolist():
-            into[self.labels[code]] += int(tally[code])
+        held = np.flatnonzero(tally)
+        labels = self.labels
+        for code, n in zip(held.tolist(), tally[held].tolist(), strict=True):
+            into[labels[code]] += n

@@ -125,7 +125,7 @@ class Finder:
         allowed = ((lambda seg: docnums_of(seg, filter_q, context, self._postings)) if filter_q is not None
                    else (lambda seg: None))
         found = accumulate(s, plain, self._lengths, s.weighting, allowed, self._postings, self.fast)
-        matched: Matched = [(part.segment, part.offset, part.ids.tolist()) for part in found]
+        matched: Matched = [(part.segment, part.offset, part.ids) for part in found]
         total = sum(len(part.ids) for part in found)
         n = len(plain)
         strong = sum(int(np.count_nonzero(part.held == n)) for part in found)

@@ -3,7 +3,6 @@ listed once at the place of their best member."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -58,10 +57,11 @@ class Folding:
             total += len(ids)
             members = self._groups_of.get(segment_searcher, name,
                                           partial(self._segment_groups, segment_searcher, grouping))
-            for docnum, group in (members or {}).items():
-                at = bisect_left(ids, docnum)
-                if at < len(ids) and ids[at] == docnum:
-                    members_of.setdefault(group, []).append((segment_searcher, docnum))
+            if not members or not len(ids):
+                continue
+            docnums = np.fromiter(members, dtype=np.int64, count=len(members))
+            for docnum in docnums[np.isin(docnums, ids, assume_unique=True)].tolist():
+                members_of.setdefault(members[docnum], []).append((segment_searcher, docnum))
         together = [m for m in members_of.values() if len(m) > 1]
         return total - sum(len(m) - 1 for m in together), together
 
@@ -83,7 +83,7 @@ def _matched_docnum(s: Any, doc_id: str, matched: Matched) -> int | None:
         return None
     for _segment_searcher, offset, ids in matched:
         local = docnum - offset
-        at = bisect_left(ids, local)
+        at = int(np.searchsorted(ids, local))
         if at < len(ids) and ids[at] == local:
             return int(docnum)
     return None

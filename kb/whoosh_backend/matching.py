@@ -24,7 +24,7 @@ from kb.whoosh_backend.query import MATCH_FIELD, TITLE_FIELD, AnyOf
 from kb.whoosh_backend.scoring import term_list
 
 _NONE = np.zeros(0, dtype=np.int64)
-Matched = list[tuple[Any, int, list[int]]]  # per segment: searcher, offset, matched docnums (sorted)
+Matched = list[tuple[Any, int, np.ndarray]]  # per segment: searcher, offset, matched docnums (sorted int64)
 
 
 @dataclass(frozen=True)
@@ -46,18 +46,23 @@ class Recorder(collectors.WrappingCollector):  # type: ignore[misc]
     def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
         """Start a search: no match recorded yet."""
         super().prepare(top_searcher, q, context)
-        self.matched: Matched = []
+        self._segments: list[tuple[Any, int, list[int]]] = []
 
     def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
         """Start a segment: its matches are recorded apart."""
         super().set_subsearcher(subsearcher, offset)
         self._ids: list[int] = []
-        self.matched.append((subsearcher, offset, self._ids))
+        self._segments.append((subsearcher, offset, self._ids))
 
     def collect(self, sub_docnum: int) -> Any:
         """Record a match, then pass it on."""
         self._ids.append(sub_docnum)
         return self.child.collect(sub_docnum)
+
+    @property
+    def matched(self) -> Matched:
+        """The matches recorded, per segment."""
+        return [(segment, offset, np.asarray(ids, dtype=np.int64)) for segment, offset, ids in self._segments]
 
 
 def top_scored(s: Any, query: wq.Query, filter_q: wq.Query | None, limit: int) -> list[tuple[int, float]]:
@@ -87,7 +92,7 @@ def matched_docs(s: Any, query: wq.Query, filter_q: wq.Query | None,
         deleted = deleted_docs(segment_searcher.reader())
         if len(ids) and deleted:
             ids = np.setdiff1d(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)), assume_unique=True)
-        out.append((segment_searcher, offset, ids.tolist()))
+        out.append((segment_searcher, offset, ids))
     return out
 
 
