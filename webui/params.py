@@ -4,17 +4,18 @@ turned into a ``SearchRequest``. Every refusal is a 400 with a French reason, ne
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NoReturn
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from flask import current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from kb.fields import FACET_LABELS, FACET_PARAMS
-from kb.model import SearchRequest
+from kb.model import FacetValue, SearchRequest
 from kb.sections import default_sections
 
 # URL parameter <-> facet field of the core, and its French label: kb.fields.
@@ -114,27 +115,45 @@ class Search:
         ``url(filters=...)`` gives, page reset)."""
         values = self.filters.get(name, ())
         new = tuple(v for v in values if v != value) if value in values else values + (value,)
-        head, encoded, tail = self._encoded
-        parts = [head, *(urlencode([(name, v) for v in new]) if n == name else encoded[n] for n in FACET_PARAMS),
-                 tail]
-        query = "&".join(part for part in parts if part)
+        before, after = self._around[name]
+        middle = "&".join(f"{name}={_quoted(v)}" for v in new)
+        query = "&".join(part for part in (before, middle, after) if part)
         return "/recherche" + ("?" + query if query else "")
 
+    def facet_links(self, name: str, values: Iterable[FacetValue]) -> list[tuple[FacetValue, str, bool]]:
+        """(facet value, ``toggled`` URL, whether it is ticked) of each of ``values`` (facet
+        values of ``name``): one call per facet for a template, not one per value."""
+        chosen = self.filters.get(name, ())
+        return [(fv, self.toggled(name, fv.value), fv.value in chosen) for fv in values]
+
     @cached_property
-    def _encoded(self) -> tuple[str, dict[str, str], str]:
-        """This state's parameters encoded once, page reset: the query, each filter's values,
-        then sort and selection. A results page links every facet value shown (dozens), and
-        encoding the whole state for each link was a third of rendering it."""
+    def _around(self) -> dict[str, tuple[str, str]]:
+        """For each facet parameter, this state's other parameters encoded once (page reset):
+        those before it (the query, the facets before) and after it (the facets after, sort
+        and selection). A results page links every facet value shown (dozens), and encoding
+        the whole state for each link was a third of rendering it."""
         params = self.params(filters={})
-        sort_and_selection = [(k, v) for k, v in params if k != "q"]
         head = urlencode([("q", self.q)]) if self.q else ""
-        encoded = {name: urlencode([(name, v) for v in self.filters.get(name, ())]) for name in FACET_PARAMS}
-        return head, encoded, urlencode(sort_and_selection)
+        tail = urlencode([(k, v) for k, v in params if k != "q"])
+        encoded = [urlencode([(name, v) for v in self.filters.get(name, ())]) for name in FACET_PARAMS]
+        out = {}
+        for i, name in enumerate(FACET_PARAMS):
+            before = "&".join(part for part in [head, *encoded[:i]] if part)
+            after = "&".join(part for part in [*encoded[i + 1:], tail] if part)
+            out[name] = (before, after)
+        return out
 
     def active(self) -> list[tuple[str, str, str]]:
         """(label, value, URL without it) for each active filter: the removable chips."""
         return [(FACET_LABELS[name], shown_value(name, value), self.toggled(name, value))
                 for name, values in self.filters.items() for value in values]
+
+
+@lru_cache(maxsize=4096)
+def _quoted(value: str) -> str:
+    """``value`` encoded as ``urlencode`` encodes it; the same facet values come back on every
+    results page."""
+    return quote_plus(value)
 
 
 def shown_value(name: str, value: str) -> str:
