@@ -13,10 +13,9 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
-from whoosh.reading import TermNotFound
 
 from kb.whoosh_backend.caches import DecodedPostings
-from kb.whoosh_backend.internals.arrays import EMPTY, PostingList, posting_list
+from kb.whoosh_backend.internals.arrays import PostingList, read_list
 from kb.whoosh_backend.internals.bm25 import field_b
 from kb.whoosh_backend.internals.lengths import FieldLengths
 from kb.whoosh_backend.internals.postings import deleted_docs
@@ -171,10 +170,7 @@ def term_list(reader: Any, field: str, text: bytes, postings: DecodedPostings | 
     segment = reader.segment() if hasattr(reader, "segment") else None
 
     def read() -> PostingList:
-        try:
-            return posting_list(reader.postings(field, text))
-        except TermNotFound:
-            return EMPTY
+        return read_list(reader, field, text)
 
     if postings is not None and segment is not None:
         found: PostingList = postings.get((segment.segment_id(), field, text), read)

@@ -213,7 +213,14 @@ def test_posting_lists_are_read_whole_as_arrays(tmp_path: Path) -> None:
                 deleted = postings.deleted_docs(reader)
                 got = [(d, w) for d, w in zip(ids.tolist(), weights.tolist(), strict=True) if d not in deleted]
                 assert got == expected, text
+                # Read from the term info's extent, without Whoosh's matcher: the same arrays.
+                direct = arrays.read_list(reader, "body", text)
+                assert (direct.ids.tolist(), direct.weights.tolist()) == (ids.tolist(), found.weights.tolist()), text
                 longest = max(longest, len(ids))
+            requires(reader._terms, "term_info", "_postfile", used_by="arrays.py")
+            assert isinstance(reader._terms, whoosh3.W3TermsReader), "whoosh: segments no longer read by W3TermsReader"
+            assert not len(arrays.read_list(reader, "body", b"absent"))
+            assert not len(arrays.read_list(reader, "nofield", b"commun"))
     assert longest > 128 * 3
 
 

@@ -10,7 +10,8 @@ pickled (count, max id, max weight, compression, min length, max length) header 
 maybe zlib-compressed, (delta-encoded ids, weights as a tuple, one float or None, values) tuple,
 whose values ``_ids_and_weights`` skips when they are pickled bytes; on its leaf matcher's
 ``_byteids``, ``_startoffset``, ``_length`` (the list's extent) and ``_postfile``; and on the W3
-segment reader's ``_terms._postfile``. Anything else is read through the matcher's public
+segment reader's ``_terms`` (a ``W3TermsReader``: ``term_info`` gives a list's extent) and
+``_terms._postfile``. Anything else is read through the matcher's public
 ``id()`` / ``weight()`` calls, to the same arrays (without the blocks' places, so positions are
 then left to Whoosh's matchers).
 """
@@ -26,6 +27,8 @@ from struct import Struct
 from typing import Any
 
 import numpy as np
+from whoosh.codec import whoosh3
+from whoosh.reading import TermNotFound
 
 from kb.whoosh_backend.internals.postings import unfiltered
 
@@ -76,6 +79,29 @@ def posting_list(matcher: Any) -> PostingList:
     return PostingList(np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32))
 
 
+def read_list(reader: Any, field: str, text: bytes) -> PostingList:
+    """The posting list of ``text`` in one segment reader's ``field``, decoded whole (deleted
+    documents included); ``EMPTY`` when the segment does not hold it.
+
+    A W3 segment's list is read from its term info's extent: ``reader.postings`` builds a
+    matcher that reads the list's first block header a byte at a time, and the set of the
+    segment's deletions, neither of which is needed here (a new search reads a dozen lists).
+    Lists stored inline in their term info and other readers go through ``reader.postings``."""
+    terms = getattr(reader, "_terms", None)
+    if isinstance(terms, whoosh3.W3TermsReader) and hasattr(terms, "_postfile") and field in reader.schema:
+        try:
+            info = terms.term_info(field, text)
+        except TermNotFound:
+            return EMPTY
+        if not info.is_inlined():
+            offset, length = info.extent()
+            return _w3_extent(terms._postfile, offset, length)
+    try:
+        return posting_list(reader.postings(field, text))
+    except TermNotFound:
+        return EMPTY
+
+
 def values_at(postfile: Any, found: PostingList, indexes: list[int]) -> list[bytes] | None:
     """The stored value (encoded positions) of the postings at ``indexes`` of ``found``,
     reading only the blocks that hold them from ``postfile`` (a W3 matcher's ``_postfile``);
@@ -123,12 +149,15 @@ def _ids_and_weights(data: bytes, count: int) -> tuple[Any, Any]:
 
 
 def _w3_list(matcher: Any) -> PostingList:
+    return _w3_extent(matcher._postfile, matcher._startoffset, matcher._length)
+
+
+def _w3_extent(postfile: Any, start: int, length: int | tuple[int]) -> PostingList:
     # The list's whole extent in one read, its blocks parsed in memory: walking them through
     # the matcher cost a seek and a read call per byte of each pickled block header (pickle.load
     # on the posting file), more than reading the blocks' ids and weights.
-    start, length = matcher._startoffset, matcher._length
     # A term info read back from disk holds its length as struct.unpack's 1-tuple.
-    extent = matcher._postfile.get(start, length[0] if isinstance(length, tuple) else length)
+    extent = postfile.get(start, length[0] if isinstance(length, tuple) else length)
     if extent[:4] != _W3_MAGIC:
         raise ValueError(f"not a W3 posting list at offset {start}")
     deltas: list[tuple[int, ...]] = []
