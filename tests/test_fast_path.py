@@ -105,8 +105,39 @@ def test_bonus_scored_from_decoded_lists_is_whooshs(base: KnowledgeBase, text: s
                 assert ours[d] == pytest.approx(score, rel=1e-9)
 
 
+@pytest.mark.parametrize("text", ["QPV", "l'ANCT et les quartiers prioritaires", "CGET politique de la ville"])
+def test_acronym_phrases_are_scored_from_decoded_lists_as_whoosh(base: KnowledgeBase, text: str) -> None:
+    """An acronym's expansions are phrases inside a clause: they are matched and scored from the
+    decoded lists (positions read for the documents holding every word), giving in every
+    segment the documents and scores of Whoosh's phrase matcher."""
+    from kb import querysyntax as qs
+    from kb.whoosh_backend.internals.postings import deleted_docs
+    from kb.whoosh_backend.scoring import _matcher_scores, clause_terms, phrase_at, plain_phrase
+
+    index = base.index
+    with index.searcher() as s:
+        built = index.builder.build(qs.parse(text), index._labels_reader(s))
+        plain = clause_terms(built.clauses)
+        assert plain is not None, "clauses with phrases are no longer scored by the numpy path"
+        phrases = [t for terms in plain for t in terms if plain_phrase(t)]
+        assert phrases, f"{text!r} has no acronym expansion: the test would check nothing"
+        matched = 0
+        for segment_searcher, _ in s.leaf_searchers():
+            for phrase in phrases:
+                ours = phrase_at(s, segment_searcher, phrase, index._lengths, s.weighting, index._postings)
+                assert ours is not None, f"{phrase} fell back to Whoosh's matcher"
+                ids, scores = _matcher_scores(s, segment_searcher, phrase)
+                # Whoosh's matcher skips deleted documents; the arrays hold them (the caller drops them).
+                deleted = deleted_docs(segment_searcher.reader())
+                kept = [i for i, d in enumerate(ours[0].tolist()) if d not in deleted]
+                assert ours[0][kept].tolist() == ids.tolist(), phrase
+                assert ours[1][kept].tolist() == pytest.approx(scores.tolist(), rel=1e-12)
+                matched += len(ids)
+        assert matched, f"no expansion of {text!r} is in the demo corpus: the test would check nothing"
+
+
 def test_spans_match_as_whooshs_near() -> None:
-    from kb.whoosh_backend.bonus import spans_match
+    from kb.whoosh_backend.scoring import spans_match
 
     assert spans_match([[3], [4]], 1) and not spans_match([[4], [3]], 1)  # in order only
     assert spans_match([[3], [6]], 3) and not spans_match([[3], [7]], 3)  # within the slop

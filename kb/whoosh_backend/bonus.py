@@ -5,15 +5,13 @@ Whoosh's matchers reach a chosen document by walking every block header before i
 large segment, scoring the bonus of the best 100 matches read most of each word's list, most
 of a question's time at 100,000 documents. Here each word's list is decoded whole (and kept
 when long, ``caches.DecodedPostings``), the chosen documents are found in it with a binary
-search, and positions are read from the blocks that hold them only. Scores are Whoosh's BM25F
-(the same statistics and formula as ``scoring.accumulate``); a phrase matches as Whoosh's
-``SpanNear2`` (ordered, each word 1 to ``slop`` positions after the previous one). Any other
-part of the bonus is scored by ``matching.scores_of``.
+search, and positions are read from the blocks that hold them only (``scoring.phrase_at``).
+Scores are Whoosh's BM25F (the same statistics and formula as ``scoring.accumulate``). Any
+other part of the bonus is scored by ``matching.scores_of``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -21,11 +19,10 @@ from whoosh import query as wq
 from whoosh import scoring
 
 from kb.whoosh_backend.caches import DecodedPostings
-from kb.whoosh_backend.internals.arrays import PostingList, postfile_of, values_at
 from kb.whoosh_backend.internals.lengths import FieldLengths
 from kb.whoosh_backend.matching import scores_of
 from kb.whoosh_backend.query import AnyOf
-from kb.whoosh_backend.scoring import bm25, bm25_norms, term_list
+from kb.whoosh_backend.scoring import bm25, bm25_norms, phrase_at, plain_phrase, term_list
 
 Scores = list[tuple[int, float]]
 
@@ -86,71 +83,32 @@ class BonusScorer:
 
     def _part(self, s: Any, segment_searcher: Any, part: wq.Query, local: np.ndarray,
               weighting: scoring.BM25F) -> Scores | None:
+        if type(part) is wq.Phrase:
+            found = phrase_at(s, segment_searcher, part, self._lengths, weighting, self._postings, local)
+            return None if found is None else list(zip(found[0].tolist(), found[1].tolist(), strict=True))
         reader = segment_searcher.reader()
         field = part.fieldname
         schema = segment_searcher.schema
         if field not in schema:
             return []
-        fieldtype = schema[field]
-        words = [part.text] if type(part) is wq.Term else list(part.words)
-        texts = [fieldtype.to_bytes(w) for w in words]
-        lists = [term_list(reader, field, t, self._postings) for t in texts]
-        if any(not len(found) for found in lists):
+        text = schema[field].to_bytes(part.text)
+        found_list = term_list(reader, field, text, self._postings)
+        if not len(found_list):
             return []
-        chosen = local
-        where: list[np.ndarray] = []
-        for found in lists:
-            at = np.minimum(np.searchsorted(found.ids, chosen), len(found.ids) - 1)
-            keep = found.ids[at] == chosen
-            chosen = chosen[keep]
-            where = [w[keep] for w in where] + [at[keep]]
-            if not len(chosen):
-                return []
+        at = np.minimum(np.searchsorted(found_list.ids, local), len(found_list.ids) - 1)
+        keep = found_list.ids[at] == local
+        chosen = local[keep]
+        if not len(chosen):
+            return []
         norm = bm25_norms(s, segment_searcher, field, self._lengths, weighting)
         if norm is None:
             return None
-        # A phrase scores the sum of its words' scores, times its boost (Whoosh's phrase matcher).
-        total = np.zeros(len(chosen))
-        for text, found, at in zip(texts, lists, where, strict=True):
-            total += bm25(s, field, text, weighting, 1.0, found.float64s(at), norm[chosen])
-        total *= part.boost
-        if type(part) is wq.Term:
-            return list(zip(chosen.tolist(), total.tolist(), strict=True))
-        matched = self._phrase_matches(reader, fieldtype, part.slop, lists, where)
-        if matched is None:
-            return None
-        return [(d, score) for d, score, ok in zip(chosen.tolist(), total.tolist(), matched, strict=True) if ok]
-
-    @staticmethod
-    def _phrase_matches(reader: Any, fieldtype: Any, slop: int, lists: list[PostingList],
-                        where: list[np.ndarray]) -> list[bool] | None:
-        postfile = postfile_of(reader)
-        if postfile is None or fieldtype.format is None or not fieldtype.format.supports("positions"):
-            return None
-        positions: list[list[list[int]]] = []
-        for found, at in zip(lists, where, strict=True):
-            values = values_at(postfile, found, at.tolist())
-            if values is None:
-                return None
-            positions.append([list(fieldtype.format.decode_as("positions", v)) for v in values])
-        return [spans_match([word[i] for word in positions], slop) for i in range(len(where[0]))]
-
-
-def spans_match(positions: list[list[int]], slop: int) -> bool:
-    """Whether the words, whose positions in one document are ``positions`` (each sorted),
-    occur in order, each 1 to ``slop`` positions after the end of the span of those before
-    it: Whoosh's ``SpanNear2(ordered=True, mindist=1)`` for single-word spans."""
-    spans: Iterable[tuple[int, int]] = {(p, p) for p in positions[0]}
-    for following in positions[1:]:
-        spans = {(start, b) for start, end in spans for b in following if end < b <= end + slop}
-        if not spans:
-            return False
-    return bool(spans)
+        total = bm25(s, field, text, weighting, 1.0, found_list.float64s(at[keep]), norm[chosen]) * part.boost
+        return list(zip(chosen.tolist(), total.tolist(), strict=True))
 
 
 def _simple(part: wq.Query) -> bool:
     """A word, or a phrase of words, in one field: what ``BonusScorer`` scores itself."""
     if type(part) is wq.Term:
         return isinstance(part.text, str)
-    return type(part) is wq.Phrase and not part.char_ranges and len(part.words) >= 2 and all(
-        isinstance(w, str) for w in part.words)
+    return plain_phrase(part)

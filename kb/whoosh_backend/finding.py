@@ -29,7 +29,7 @@ from kb.whoosh_backend.matching import (
     without_terms,
 )
 from kb.whoosh_backend.query import BuiltQuery
-from kb.whoosh_backend.scoring import Scored, TermClauses, accumulate, clause_terms, within_budget
+from kb.whoosh_backend.scoring import Scored, TermClauses, accumulate, clause_terms, within_budget, words_of
 
 # Postings scored for one query of words (about 1 µs each): beyond, the most common words are
 # left out (a pasted paragraph of common words would otherwise read most of the index).
@@ -118,7 +118,7 @@ class Finder:
         ``MAX_POSTINGS``, the most common words left out beyond it)."""
         kept = within_budget(s, plain, MAX_POSTINGS)
         if len(kept) < len(plain):
-            dropped = {t.text for terms in plain if terms not in kept for t in terms}
+            dropped = {w for terms in plain if terms not in kept for t in terms for w in words_of(t)}
             bonus = without_terms(bonus, dropped)
             plain = kept
         context = s.context()

@@ -21,7 +21,7 @@ from kb.whoosh_backend.caches import DecodedPostings
 from kb.whoosh_backend.internals.phrase import matcher_scores, phrase_scores
 from kb.whoosh_backend.internals.postings import deleted_docs
 from kb.whoosh_backend.query import MATCH_FIELD, TITLE_FIELD, AnyOf
-from kb.whoosh_backend.scoring import term_list
+from kb.whoosh_backend.scoring import phrase_docs, plain_phrase, term_list
 
 _NONE = np.zeros(0, dtype=np.int64)
 Matched = list[tuple[Any, int, np.ndarray]]  # per segment: searcher, offset, matched docnums (sorted int64)
@@ -135,6 +135,11 @@ def docnums_of(segment_searcher: Any, q: wq.Query, context: Any, postings: Decod
                             docnums_of(segment_searcher, q.b, context, postings), assume_unique=True)
     if kind is wq.Every:
         return np.arange(segment_searcher.doc_count_all(), dtype=np.int64)
+    if plain_phrase(q):
+        spans = phrase_docs(segment_searcher, q, postings)
+        if spans is not None:
+            docs: np.ndarray = spans[0]
+            return docs
     if q is wq.NullQuery:
         return _NONE
     matcher = q.matcher(segment_searcher, context)

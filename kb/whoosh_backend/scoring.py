@@ -6,7 +6,7 @@ and the field lengths are read through ``internals``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,17 +15,32 @@ from whoosh import query as wq
 from whoosh import scoring
 
 from kb.whoosh_backend.caches import DecodedPostings
-from kb.whoosh_backend.internals.arrays import PostingList, read_list
+from kb.whoosh_backend.internals.arrays import PostingList, postfile_of, read_list, values_at
 from kb.whoosh_backend.internals.bm25 import field_b
 from kb.whoosh_backend.internals.lengths import FieldLengths
 from kb.whoosh_backend.internals.postings import deleted_docs
 
-TermClauses = list[list[Any]]  # per clause, its whoosh Term queries (a word in title and body, synonyms)
+# Per clause, its whoosh Term queries (a word in title and body, synonyms) and plain phrases (an
+# acronym's expansion).
+TermClauses = list[list[Any]]
+_NO_SCORES = (np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
+def plain_phrase(q: Any) -> bool:
+    """Whether ``q`` is a phrase of two or more words in one field, without character ranges:
+    what ``phrase_at`` scores."""
+    return type(q) is wq.Phrase and not q.char_ranges and len(q.words) >= 2 and all(
+        isinstance(w, str) for w in q.words)
+
+
+def words_of(q: Any) -> list[str]:
+    """The words of a Term or of a phrase."""
+    return list(q.words) if type(q) is wq.Phrase else [q.text]
 
 
 def clause_terms(clauses: tuple[Any, ...]) -> TermClauses | None:
-    """The Term queries of each clause, when every clause is made of single terms only (no
-    phrase): the queries ``accumulate`` can score. None otherwise."""
+    """The Term queries and plain phrases of each clause, when every clause is made of them
+    only: the queries ``accumulate`` can score. None otherwise."""
     def flat(q: Any) -> list[Any]:
         # A union's score is the sum of its parts' (nested unions included): flatten them.
         if isinstance(q, wq.Or) and q.boost == 1.0:
@@ -35,7 +50,7 @@ def clause_terms(clauses: tuple[Any, ...]) -> TermClauses | None:
     out: TermClauses = []
     for clause in clauses:
         subs = flat(clause)
-        if not subs or not all(type(t) is wq.Term for t in subs):
+        if not subs or not all(type(t) is wq.Term or plain_phrase(t) for t in subs):
             return None
         out.append(subs)
     return out
@@ -50,7 +65,7 @@ def within_budget(searcher: Any, clauses: TermClauses, budget: int) -> TermClaus
         for t in terms:
             field = searcher.schema[t.fieldname] if t.fieldname in searcher.schema else None
             if field is not None:
-                total += searcher.doc_frequency(t.fieldname, field.to_bytes(t.text))
+                total += sum(searcher.doc_frequency(t.fieldname, field.to_bytes(w)) for w in words_of(t))
         return total
 
     sizes = [size(terms) for terms in clauses]
@@ -122,27 +137,125 @@ def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weigh
 def _term_scores(searcher: Any, segment_searcher: Any, reader: Any, term: Any, lengths: FieldLengths,
                  weighting: scoring.BM25F, postings: DecodedPostings | None,
                  fast: bool) -> tuple[np.ndarray, np.ndarray] | None:
-    """(docnums, BM25F score) of one term in one segment, deleted documents included; None
-    when the segment does not hold it."""
+    """(docnums, BM25F score) of one term or phrase in one segment, deleted documents
+    included; None when nothing matches."""
     field = term.fieldname
     schema = segment_searcher.schema
     if field not in schema:
         return None
-    text = schema[field].to_bytes(term.text)
     norm = bm25_norms(searcher, segment_searcher, field, lengths, weighting) if fast else None
-    if norm is None:
-        m = term.matcher(segment_searcher, searcher.context())
-        ids: list[int] = []
-        scored: list[float] = []
-        while m.is_active():
-            ids.append(m.id())
-            scored.append(m.score())
-            m.next()
-        return np.asarray(ids, dtype=np.int64), np.asarray(scored, dtype=np.float64)
-    found = term_list(reader, field, text, postings)
-    if not len(found):
+    if norm is not None and type(term) is wq.Term:
+        text = schema[field].to_bytes(term.text)
+        found = term_list(reader, field, text, postings)
+        if not len(found):
+            return None
+        return found.ids, bm25(searcher, field, text, weighting, term.boost, found.float64s(), norm[found.ids])
+    scored = phrase_at(searcher, segment_searcher, term, lengths, weighting, postings) if norm is not None else None
+    if scored is None:
+        scored = _matcher_scores(searcher, segment_searcher, term)
+    return scored if len(scored[0]) else None
+
+
+def _matcher_scores(searcher: Any, segment_searcher: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(docnums, score) of every match of ``q`` in one segment by Whoosh's matcher and
+    scorer: the reference the arrays are tested against."""
+    m = q.matcher(segment_searcher, searcher.context())
+    ids: list[int] = []
+    scored: list[float] = []
+    while m.is_active():
+        ids.append(m.id())
+        scored.append(m.score())
+        m.next()
+    return np.asarray(ids, dtype=np.int64), np.asarray(scored, dtype=np.float64)
+
+
+def phrase_at(searcher: Any, segment_searcher: Any, phrase: wq.Phrase, lengths: FieldLengths,
+              weighting: scoring.BM25F, postings: DecodedPostings | None,
+              chosen: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(docnums, score) of the documents of one segment where the plain ``phrase`` matches
+    (among ``chosen``, ascending local docnums, when given), deleted ones included; None when
+    the segment cannot be read this way (the caller then asks Whoosh's matchers).
+
+    Scores are Whoosh's: its phrase matcher is a span check over an intersection of the words'
+    matchers, which sums their BM25F scores in a binary tree, times the phrase's boost."""
+    field = phrase.fieldname
+    if field not in segment_searcher.schema:
+        return _NO_SCORES
+    norm = bm25_norms(searcher, segment_searcher, field, lengths, weighting)
+    found = phrase_docs(segment_searcher, phrase, postings, chosen) if norm is not None else None
+    if found is None or norm is None:
         return None
-    return found.ids, bm25(searcher, field, text, weighting, term.boost, found.float64s(), norm[found.ids])
+    docs, lists, where = found
+    if not len(docs):
+        return _NO_SCORES
+    fieldtype = segment_searcher.schema[field]
+    words = [bm25(searcher, field, fieldtype.to_bytes(w), weighting, 1.0, found_list.float64s(at), norm[docs])
+             for w, found_list, at in zip(phrase.words, lists, where, strict=True)]
+    return docs, _tree_sum(words) * phrase.boost
+
+
+def phrase_docs(segment_searcher: Any, phrase: wq.Phrase, postings: DecodedPostings | None,
+                chosen: np.ndarray | None = None) -> tuple[np.ndarray, list[PostingList], list[np.ndarray]] | None:
+    """The documents of one segment where the plain ``phrase`` matches (among ``chosen`` when
+    given; ascending local docnums, deleted ones included), each word's decoded list and where
+    each document lies in it; None when the segment cannot be read this way.
+
+    The documents holding every word are found in the words' decoded lists (kept in
+    ``postings``), and only their positions are read, from the blocks that hold them: Whoosh's
+    phrase matcher walks every posting of its words' lists."""
+    field = phrase.fieldname
+    schema = segment_searcher.schema
+    if field not in schema:
+        return _NO_SCORES[0], [], []
+    fieldtype = schema[field]
+    reader = segment_searcher.reader()
+    postfile = postfile_of(reader)
+    if postfile is None or fieldtype.format is None or not fieldtype.format.supports("positions"):
+        return None
+    lists = [term_list(reader, field, fieldtype.to_bytes(w), postings) for w in phrase.words]
+    if any(not len(found) for found in lists):
+        return _NO_SCORES[0], [], []
+    if chosen is None:
+        chosen = min(lists, key=len).ids.astype(np.int64)
+    where: list[np.ndarray] = []
+    for found in lists:
+        at = np.minimum(np.searchsorted(found.ids, chosen), len(found.ids) - 1)
+        keep = found.ids[at] == chosen
+        chosen = chosen[keep]
+        where = [w[keep] for w in where] + [at[keep]]
+        if not len(chosen):
+            return _NO_SCORES[0], [], []
+    positions: list[list[list[int]]] = []
+    for found, at in zip(lists, where, strict=True):
+        values = values_at(postfile, found, at.tolist())
+        if values is None:
+            return None
+        positions.append([list(fieldtype.format.decode_as("positions", v)) for v in values])
+    keep = np.fromiter((spans_match([word[i] for word in positions], phrase.slop) for i in range(len(chosen))),
+                       dtype=bool, count=len(chosen))
+    return chosen[keep], lists, [at[keep] for at in where]
+
+
+def _tree_sum(parts: list[np.ndarray]) -> np.ndarray:
+    """The sum of ``parts`` in the order of Whoosh's ``make_binary_tree`` (floating-point
+    addition is not associative)."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    total: np.ndarray = _tree_sum(parts[:half]) + _tree_sum(parts[half:])
+    return total
+
+
+def spans_match(positions: list[list[int]], slop: int) -> bool:
+    """Whether the words, whose positions in one document are ``positions`` (each sorted),
+    occur in order, each 1 to ``slop`` positions after the end of the span of those before
+    it: Whoosh's ``SpanNear2(ordered=True, mindist=1)`` for single-word spans."""
+    spans: Iterable[tuple[int, int]] = {(p, p) for p in positions[0]}
+    for following in positions[1:]:
+        spans = {(start, b) for start, end in spans for b in following if end < b <= end + slop}
+        if not spans:
+            return False
+    return bool(spans)
 
 
 def bm25_norms(searcher: Any, segment_searcher: Any, field: str, lengths: FieldLengths,
