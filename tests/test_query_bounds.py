@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from whoosh import reading
+from whoosh.codec import whoosh3
 
 from indexer.ingest import Options, index_paths
 from kb.knowledgebase import KnowledgeBase
@@ -59,17 +59,19 @@ def hostile(kb: KnowledgeBase) -> dict[str, str]:
 @pytest.fixture()
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     counts = {"postings": 0, "spelling": 0}
-    postings, closest = reading.SegmentReader.postings, spelling._closest
+    # A posting list is opened from its term info, by Whoosh's matchers and by the decoded lists
+    # (kb.whoosh_backend.internals.arrays.read_list) alike.
+    term_info, closest = whoosh3.W3TermsReader.term_info, spelling._closest
 
     def counting_postings(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         counts["postings"] += 1
-        return postings(self, *args, **kwargs)
+        return term_info(self, *args, **kwargs)
 
     def counting_closest(*args):  # type: ignore[no-untyped-def]
         counts["spelling"] += 1
         return closest(*args)
 
-    monkeypatch.setattr(reading.SegmentReader, "postings", counting_postings)
+    monkeypatch.setattr(whoosh3.W3TermsReader, "term_info", counting_postings)
     monkeypatch.setattr(spelling, "_closest", counting_closest)
     return counts
 
