@@ -96,6 +96,36 @@ def matched_docs(s: Any, query: wq.Query, filter_q: wq.Query | None,
     return out
 
 
+def _words_key(q: Any) -> tuple[Any, ...] | None:
+    """What a Term or plain phrase looks for, whatever its field: its words (and a phrase's slop)."""
+    if type(q) is wq.Term:
+        return (q.text,)
+    if plain_phrase(q):
+        return (*q.words, q.slop)
+    return None
+
+
+def _mask(ids: np.ndarray, size: int) -> np.ndarray:
+    """``ids`` (docnums of a segment of ``size`` documents) as a mask over its documents."""
+    mask = np.zeros(size, dtype=bool)
+    mask[ids] = True
+    return mask
+
+
+def _union(parts: list[np.ndarray], size: int) -> np.ndarray:
+    """The sorted union of ``parts`` (docnums of a segment of ``size`` documents): a mask when
+    they are many (sorting tens of thousands of docnums cost more than a pass over the
+    segment), a sort when they are few."""
+    if not parts:
+        return _NONE
+    if len(parts) == 1:
+        return parts[0]
+    if sum(len(p) for p in parts) * 16 < size:
+        return np.unique(np.concatenate(parts))
+    union: np.ndarray = np.flatnonzero(_mask(np.concatenate(parts), size))
+    return union
+
+
 def docnums_of(segment_searcher: Any, q: wq.Query, context: Any, postings: DecodedPostings | None = None) -> np.ndarray:
     """The docnums (deletions included) of one segment that ``q`` matches, ascending (int64);
     posting lists read whole, and kept in ``postings`` (a filter's few values come back in
@@ -108,12 +138,14 @@ def docnums_of(segment_searcher: Any, q: wq.Query, context: Any, postings: Decod
         text = segment_searcher.schema[field].to_bytes(q.text)
         return term_list(segment_searcher.reader(), field, text, postings).ids.astype(np.int64)
     if kind in (wq.Or, AnyOf):
-        # The body's terms include the title's (``prepare.analyze``): a word looked up in both is
-        # matched by its body postings alone (reading a posting list is the main cost here).
-        in_body = {sub.text for sub in q.subqueries if type(sub) is wq.Term and sub.fieldname == MATCH_FIELD}
+        # The body's terms start with the title's (``prepare.analyze``): a word or phrase looked
+        # up in both is matched by its body postings alone (reading a posting list, and a
+        # phrase's positions, is the main cost here).
+        in_body = {_words_key(sub) for sub in q.subqueries
+                   if getattr(sub, "fieldname", None) == MATCH_FIELD and _words_key(sub)}
         parts = [docnums_of(segment_searcher, sub, context, postings) for sub in q.subqueries
-                 if not (type(sub) is wq.Term and sub.fieldname == TITLE_FIELD and sub.text in in_body)]
-        return np.unique(np.concatenate(parts)) if parts else _NONE
+                 if not (getattr(sub, "fieldname", None) == TITLE_FIELD and _words_key(sub) in in_body)]
+        return _union(parts, segment_searcher.doc_count_all())
     if kind is wq.And:
         positives = [sub for sub in q.subqueries if not isinstance(sub, wq.Not)]
         negatives = [sub.query for sub in q.subqueries if isinstance(sub, wq.Not)]
@@ -122,11 +154,12 @@ def docnums_of(segment_searcher: Any, q: wq.Query, context: Any, postings: Decod
         for other in sets[1:]:
             if not len(found):
                 break
-            found = np.intersect1d(found, other, assume_unique=True)
+            found = found[_mask(other, segment_searcher.doc_count_all())[found]]
         for neg in negatives:
             if not len(found):
                 break
-            found = np.setdiff1d(found, docnums_of(segment_searcher, neg, context, postings), assume_unique=True)
+            found = found[~_mask(docnums_of(segment_searcher, neg, context, postings),
+                                 segment_searcher.doc_count_all())[found]]
         return found
     if kind is wq.AndMaybe:
         return docnums_of(segment_searcher, q.a, context, postings)
