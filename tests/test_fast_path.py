@@ -32,6 +32,13 @@ FAST_REQUESTS = [(text, {}, 1, "relevance") for text in QUERIES + ["santé éduc
     ("conseil citoyen quartier", {"year": ("2021", "2022", "2023")}, 1, "relevance"),
     ("habitants quartier", {}, 2, "relevance"),
     ("habitants quartier", {}, 1, "date"),
+    # Quoted phrases: matched and scored from the decoded lists (positions of the documents
+    # holding every word).
+    ('"conseil citoyen"', {}, 1, "relevance"),
+    ('"renouvellement urbain"', {}, 2, "relevance"),
+    ('"conseil citoyen"', {"type": ("charte",)}, 1, "relevance"),
+    ('"politique de la ville"', {}, 1, "date"),
+    ('"jardins partagés"', {}, 1, "relevance"),
 ]
 
 
@@ -134,6 +141,55 @@ def test_acronym_phrases_are_scored_from_decoded_lists_as_whoosh(base: Knowledge
                 assert ours[1][kept].tolist() == pytest.approx(scores.tolist(), rel=1e-12)
                 matched += len(ids)
         assert matched, f"no expansion of {text!r} is in the demo corpus: the test would check nothing"
+
+
+@pytest.mark.parametrize("text", ["habitants quartier", "QPV", "l'ANCT et les quartiers prioritaires",
+                                  "conseil citoyen jeunes emploi"])
+def test_a_few_allowed_documents_are_scored_alone_as_in_the_whole_lists(base: KnowledgeBase, text: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When few documents are allowed (similar documents' candidates, a rare filter value),
+    each list is searched for them instead of scored whole: the same documents, scores and
+    clauses held as scoring the whole lists and keeping those documents."""
+    import numpy as np
+
+    from kb import querysyntax as qs
+    from kb.whoosh_backend import scoring
+
+    index = base.index
+    with index.searcher() as s:
+        built = index.builder.build(qs.parse(text), index._labels_reader(s))
+        clauses = scoring.clause_terms(built.clauses)
+        assert clauses is not None
+        shares = {id(seg): np.arange(0, seg.doc_count_all(), 3, dtype=np.int64) for seg, _ in s.leaf_searchers()}
+
+        def allowed(seg: object) -> np.ndarray:
+            return shares[id(seg)]
+
+        runs = []
+        for few in (0, 10**9):  # never alone, always alone
+            monkeypatch.setattr(scoring, "_FEW", few)
+            runs.append(scoring.accumulate(s, clauses, index._lengths, s.weighting, allowed, index._postings))
+        whole, alone = runs
+        assert sum(len(part.ids) for part in whole) > 0, f"{text!r} matches none of the allowed documents"
+        for a, b in zip(whole, alone, strict=True):
+            assert a.ids.tolist() == b.ids.tolist()
+            assert a.scores.tolist() == b.scores.tolist()
+            assert a.held.tolist() == b.held.tolist()
+
+
+def test_quoted_phrases_take_the_decoded_lists(base: KnowledgeBase) -> None:
+    """A quoted phrase is read from the decoded lists, not left to Whoosh's matchers (the
+    pages are compared with those of the matchers above)."""
+    from kb import querysyntax as qs
+    from kb.whoosh_backend.finding import _phrase_matches, quoted_phrase
+
+    index = base.index
+    with index.searcher() as s:
+        built = index.builder.build(qs.parse('"conseil citoyen"'), index._labels_reader(s))
+        phrases = quoted_phrase(built.query)
+        assert phrases is not None, f"the query builder's phrase changed shape: {built.query}"
+        found = _phrase_matches(s, phrases, index._lengths, index._postings, lambda _segment: None)
+        assert found is not None and sum(len(part.ids) for part in found) > 0
 
 
 def test_spans_match_as_whooshs_near() -> None:

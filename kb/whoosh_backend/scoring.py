@@ -109,36 +109,50 @@ def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weigh
     for segment_searcher, offset in searcher.leaf_searchers():
         reader = segment_searcher.reader()
         count = reader.doc_count_all()
-        scores = np.zeros(count)
-        held = np.zeros(count, dtype=np.int64)
+        allow = allowed(segment_searcher)
+        # A few allowed documents (similar documents' candidates, a rare filter value) are
+        # scored alone: each list is searched for them instead of scored whole.
+        within = allow if allow is not None and len(allow) * _FEW < count else None
+        size = count if within is None else len(within)
+        scores = np.zeros(size)
+        held = np.zeros(size, dtype=np.int64)
         for terms in clauses:
-            holds = np.zeros(count, dtype=bool)
+            holds = np.zeros(size, dtype=bool)
             for term in terms:
-                found = _term_scores(searcher, segment_searcher, reader, term, lengths, weighting, postings, fast)
+                found = _term_scores(searcher, segment_searcher, reader, term, lengths, weighting, postings, fast,
+                                     within)
                 if found is not None:
-                    ids, contribution = found
-                    scores[ids] += contribution
-                    holds[ids] = True
+                    slots, contribution = found
+                    scores[slots] += contribution
+                    holds[slots] = True
             held += holds
         keep = held > 0
         deleted = deleted_docs(reader)
         if deleted:
-            keep[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
-        allow = allowed(segment_searcher)
-        if allow is not None:
+            gone = np.fromiter(deleted, dtype=np.int64, count=len(deleted))
+            if within is None:
+                keep[gone] = False
+            else:
+                keep &= ~np.isin(within, gone)
+        if allow is not None and within is None:
             permitted = np.zeros(count, dtype=bool)
             permitted[allow] = True
             keep &= permitted
-        ids = np.flatnonzero(keep)
-        out.append(Scored(segment_searcher, offset, ids, scores[ids], held[ids]))
+        slots = np.flatnonzero(keep)
+        ids = slots if within is None else within[slots]
+        out.append(Scored(segment_searcher, offset, ids, scores[slots], held[slots]))
     return out
 
 
+_FEW = 32  # allowed documents scored alone when fewer than a segment's documents / _FEW
+
+
 def _term_scores(searcher: Any, segment_searcher: Any, reader: Any, term: Any, lengths: FieldLengths,
-                 weighting: scoring.BM25F, postings: DecodedPostings | None,
-                 fast: bool) -> tuple[np.ndarray, np.ndarray] | None:
+                 weighting: scoring.BM25F, postings: DecodedPostings | None, fast: bool,
+                 within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """(docnums, BM25F score) of one term or phrase in one segment, deleted documents
-    included; None when nothing matches."""
+    included; with ``within`` (ascending distinct docnums), its matches among them only, as
+    places in ``within``. None when nothing matches."""
     field = term.fieldname
     schema = segment_searcher.schema
     if field not in schema:
@@ -149,11 +163,24 @@ def _term_scores(searcher: Any, segment_searcher: Any, reader: Any, term: Any, l
         found = term_list(reader, field, text, postings)
         if not len(found):
             return None
-        return found.ids, bm25(searcher, field, text, weighting, term.boost, found.float64s(), norm[found.ids])
-    scored = phrase_at(searcher, segment_searcher, term, lengths, weighting, postings) if norm is not None else None
+        if within is None:
+            return found.ids, bm25(searcher, field, text, weighting, term.boost, found.float64s(), norm[found.ids])
+        at = np.minimum(np.searchsorted(found.ids, within), len(found.ids) - 1)
+        hit = found.ids[at] == within
+        slots = np.flatnonzero(hit)
+        if not len(slots):
+            return None
+        return slots, bm25(searcher, field, text, weighting, term.boost, found.float64s(at[hit]), norm[within[hit]])
+    scored = phrase_at(searcher, segment_searcher, term, lengths, weighting, postings, within) \
+        if norm is not None else None
     if scored is None:
         scored = _matcher_scores(searcher, segment_searcher, term)
-    return scored if len(scored[0]) else None
+    ids, contribution = scored
+    if within is not None:
+        at = np.minimum(np.searchsorted(within, ids), max(len(within) - 1, 0))
+        hit = within[at] == ids if len(within) else np.zeros(len(ids), dtype=bool)
+        ids, contribution = at[hit], contribution[hit]
+    return (ids, contribution) if len(ids) else None
 
 
 def _matcher_scores(searcher: Any, segment_searcher: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -110,15 +110,15 @@ def values_at(postfile: Any, found: PostingList, indexes: list[int]) -> list[byt
         return None
     out: list[bytes] = []
     blocks: dict[int, Any] = {}
-    for index in indexes:
-        block = int(np.searchsorted(found.starts, index, side="right")) - 1
+    where = np.searchsorted(found.starts, indexes, side="right") - 1
+    for index, block, start in zip(indexes, where.tolist(), found.starts[where].tolist(), strict=True):
         values = blocks.get(block)
         if values is None:
             data = postfile.get(found.offsets[block], found.sizes[block])
             values = blocks[block] = loads(zlib.decompress(data) if found.compressed[block] else data)[2]
-        if not isinstance(values, tuple):
-            return None
-        out.append(values[index - int(found.starts[block])])
+            if not isinstance(values, tuple):
+                return None
+        out.append(values[index - start])
     return out
 
 
