@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote
 
 
+@lru_cache(maxsize=8192)
 def slugify(title: str) -> str:
-    """A short ASCII slug for a URL (``original`` is reserved for the original file)."""
+    """A short ASCII slug for a URL (``original`` is reserved for the original file); kept for
+    the titles last asked (every results page links ten documents, often the same)."""
     text = unicodedata.normalize("NFKD", title.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae"))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].rstrip("-")
