@@ -1,7 +1,7 @@
 """Search benchmark: 250 realistic French queries and 50 natural questions, warm, on a base
 built from the scaled corpus, with facets and highlighting exactly as the web page asks for
 them (``KnowledgeBase.search(SearchRequest(q, filters, facets=True))``), timed per query class
-(one word, two words, phrases, filters, questions...), side by side in the same run with
+(one word, two words, phrases, acronyms, filters, questions...), side by side in the same run with
 lower-bound references on the same documents:
 
 - bare Whoosh: default schema and analyzer, no facets, no highlighting (our overhead);
@@ -118,6 +118,27 @@ def common_words(n: int = 20) -> list[Query]:
                    if len(w) >= 4 and fold(w) not in STOP_WORDS)
     return [{"class": "common word", "q": w, "words": [w], "phrase": False, "filters": {}}
             for w, _ in freq.most_common(n)]
+
+
+def acronyms(n: int = 20, seed: int = 9) -> list[Query]:
+    """Acronyms as people type them (« QPV », « ANCT emploi »): half alone, half beside a word
+    of middling frequency, drawn from the acronyms the product knows (kb/data/synonyms.yaml).
+    Each is searched with its expansions (phrases of several words), the costliest shape of a
+    short query."""
+    import yaml
+
+    known = sorted(yaml.safe_load((ROOT / "kb" / "data" / "synonyms.yaml").read_text(encoding="utf-8"))["acronyms"])
+    paragraphs, _ = _paragraphs()
+    freq = Counter(w.lower() for p in paragraphs for s in p for w in re.findall(r"[^\W\d_]{4,}", s)
+                   if fold(w) not in STOP_WORDS)
+    middling = [w for w, _ in freq.most_common(3000)[40:]]
+    rng = random.Random(seed)
+    out: list[Query] = []
+    for i in range(n):
+        acronym = rng.choice(known)
+        words = [acronym] if i % 2 == 0 else [acronym, rng.choice(middling)]
+        out.append({"class": "acronym", "q": " ".join(words), "words": words, "phrase": False, "filters": {}})
+    return out
 
 
 def real_questions(n: int = 60) -> list[Query]:
@@ -354,6 +375,7 @@ def main() -> None:
     # The classes people really use, apart from the mix: the most common words and real
     # questions (issue 15), each beside bare Whoosh (default analyzer, BM25F, OrGroup) below.
     common = common_words(5 if args.quick else 20)
+    initials = acronyms(6 if args.quick else 20)
     typed = real_questions(10 if args.quick else 60)
     tag = f"scaled-{count}"
     # --steady: what the process answered before is other people's queries, not these.
@@ -362,9 +384,10 @@ def main() -> None:
     ours = passerelles(home, qs, rounds, cold=cold, warm_up=others)
     ours_questions = passerelles(home, asked, rounds, cold=cold, warm_up=others)
     ours_common = passerelles(home, common, rounds, cold=cold, warm_up=others)
+    ours_acronyms = passerelles(home, initials, rounds, cold=cold, warm_up=others)
     ours_typed = passerelles(home, typed, rounds, cold=cold, warm_up=others) if typed else None
     by_class = (ours["by_class_ms"] | ours_questions["by_class_ms"] | ours_common["by_class_ms"]
-                | (ours_typed["by_class_ms"] if ours_typed else {}))
+                | ours_acronyms["by_class_ms"] | (ours_typed["by_class_ms"] if ours_typed else {}))
     mode = "cold" if cold else "steady: warmed on other queries" if steady else "warm"
     print(f"{len(qs)} queries + {len(asked)} natural questions × {rounds} rounds, {count} documents ({mode})\n")
     print("Passerelles (facets + highlights, new query) by query class:")
@@ -376,7 +399,7 @@ def main() -> None:
                               "cold_postings": cold, "steady": steady,
                               "common_words": [q["q"] for q in common], "real_questions": len(typed),
                               "query_sample": qs[:: max(1, len(qs) // 25)] + asked[:5] + typed[:5]}
-    extra = {"passerelles, common words": ours_common}
+    extra = {"passerelles, common words": ours_common, "passerelles, acronyms": ours_acronyms}
     if ours_typed:
         extra["passerelles, french-qa questions"] = ours_typed
     if args.only_passerelles:
@@ -396,6 +419,7 @@ def main() -> None:
         "bare Whoosh, natural questions (OR)": bare_whoosh(home, asked, rounds, tag, or_group=True),
         **extra,
         "bare Whoosh, common words": bare_whoosh(home, common, rounds, tag),
+        "bare Whoosh, acronyms (OR)": bare_whoosh(home, initials, rounds, tag, or_group=True),
     }
     if typed:
         engines["bare Whoosh, french-qa questions (OR)"] = bare_whoosh(home, typed, rounds, tag, or_group=True)
@@ -408,6 +432,7 @@ def main() -> None:
     bare = {**engines["bare Whoosh (default analyzer)"].get("by_class_ms", {}),
             **engines["bare Whoosh, natural questions (OR)"].get("by_class_ms", {}),
             **engines["bare Whoosh, common words"].get("by_class_ms", {}),
+            **engines["bare Whoosh, acronyms (OR)"].get("by_class_ms", {}),
             **engines.get("bare Whoosh, french-qa questions (OR)", {}).get("by_class_ms", {})}
     print("\nBy query class, Passerelles (facets, counts, highlights) beside bare Whoosh:")
     print(table(["query class", "kb p50", "kb p95", "bare p50", "bare p95", "p50 ratio"],
