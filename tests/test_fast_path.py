@@ -181,15 +181,17 @@ def test_quoted_phrases_take_the_decoded_lists(base: KnowledgeBase) -> None:
     """A quoted phrase is read from the decoded lists, not left to Whoosh's matchers (the
     pages are compared with those of the matchers above)."""
     from kb import querysyntax as qs
-    from kb.whoosh_backend.finding import _phrase_matches, quoted_phrase
+    from kb.whoosh_backend.finding import quoted_phrase
+    from kb.whoosh_backend.scoring import phrase_at
 
     index = base.index
     with index.searcher() as s:
         built = index.builder.build(qs.parse('"conseil citoyen"'), index._labels_reader(s))
         phrases = quoted_phrase(built.query)
         assert phrases is not None, f"the query builder's phrase changed shape: {built.query}"
-        found = _phrase_matches(s, phrases, index._lengths, index._postings, lambda _segment: None)
-        assert found is not None and sum(len(part.ids) for part in found) > 0
+        found = [phrase_at(s, segment_searcher, phrase, index._lengths, s.weighting, index._postings)
+                 for segment_searcher, _ in s.leaf_searchers() for phrase in phrases]
+        assert None not in found and sum(len(ids) for ids, _ in found) > 0
 
 
 def test_spans_match_as_whooshs_near() -> None:

@@ -22,7 +22,7 @@ from kb.whoosh_backend.caches import DecodedPostings
 from kb.whoosh_backend.internals.lengths import FieldLengths
 from kb.whoosh_backend.matching import scores_of
 from kb.whoosh_backend.query import AnyOf
-from kb.whoosh_backend.scoring import bm25, bm25_norms, phrase_at, plain_phrase, term_list
+from kb.whoosh_backend.scoring import bm25, bm25_norms, locate, phrase_at, plain_phrase, term_list
 
 Scores = list[tuple[int, float]]
 
@@ -95,8 +95,7 @@ class BonusScorer:
         found_list = term_list(reader, field, text, self._postings)
         if not len(found_list):
             return []
-        at = np.minimum(np.searchsorted(found_list.ids, local), len(found_list.ids) - 1)
-        keep = found_list.ids[at] == local
+        at, keep = locate(found_list.ids, local)
         chosen = local[keep]
         if not len(chosen):
             return []

@@ -13,7 +13,7 @@ import numpy as np
 
 from kb.fields import FACET_FIELDS, MANY_VALUED
 from kb.model import FacetValue
-from kb.whoosh_backend.matching import Matched, text_of
+from kb.whoosh_backend.matching import Matched, mask_of, text_of
 from kb.whoosh_backend.segments import PerSegment
 
 
@@ -88,7 +88,7 @@ class FacetValues:
                 if overlap:
                     mask = masks.get(id(segment_searcher))
                     if mask is None:
-                        mask = masks[id(segment_searcher)] = coded.mask(chosen)
+                        mask = masks[id(segment_searcher)] = mask_of(chosen, coded.size)
                 coded.count(chosen, counts, mask)
             for members in together:
                 held: Counter[Any] = Counter()
@@ -174,12 +174,6 @@ class Coded:
             self._ranks.append(ranks)
         return self._ranks[0]
 
-    def mask(self, chosen: np.ndarray) -> np.ndarray:
-        """``chosen`` (docnums of this segment) as a mask over its documents."""
-        mask = np.zeros(self.size, dtype=bool)
-        mask[chosen] = True
-        return mask
-
     def count(self, chosen: np.ndarray, into: Counter[Any], mask: np.ndarray | None = None) -> None:
         """Add to ``into`` how many of the documents ``chosen`` (distinct docnums; ``mask``:
         the same as a mask, if already made) hold each value."""
@@ -188,7 +182,7 @@ class Coded:
         if self.docs is None:
             found = self.codes[chosen]
         else:
-            found = self.codes[(self.mask(chosen) if mask is None else mask)[self.docs]]
+            found = self.codes[(mask_of(chosen, self.size) if mask is None else mask)[self.docs]]
         tally = np.bincount(found[found >= 0], minlength=len(self.labels))
         held = np.flatnonzero(tally)
         labels = self.labels

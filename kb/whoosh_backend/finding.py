@@ -16,7 +16,6 @@ from kb.whoosh_backend.bonus import BonusScorer
 from kb.whoosh_backend.caches import DecodedPostings
 from kb.whoosh_backend.facets import FacetValues
 from kb.whoosh_backend.internals.lengths import FieldLengths
-from kb.whoosh_backend.internals.postings import deleted_docs
 from kb.whoosh_backend.matching import (
     Found,
     Matched,
@@ -35,7 +34,6 @@ from kb.whoosh_backend.scoring import (
     TermClauses,
     accumulate,
     clause_terms,
-    phrase_at,
     plain_phrase,
     within_budget,
     words_of,
@@ -83,11 +81,9 @@ class Finder:
         if plain is not None:
             return self._find_any(s, plain, bonus, all_first, request, filter_q, depth,
                                   highlighted(query, bonus))
-        phrases = quoted_phrase(query) if self.fast and bonus is None and not clauses else None
-        if phrases is not None:
-            found = self._find_phrase(s, phrases, request, filter_q, depth, highlighted(query))
-            if found is not None:
-                return found
+        phrase = quoted_phrase(query) if self.fast and bonus is None and not clauses else None
+        if phrase is not None:
+            return self._find_any(s, [phrase], None, False, request, filter_q, depth, highlighted(query))
         if by_date:
             clauses = ()
         strong = built.strong if built is not None and not by_date else None
@@ -126,25 +122,6 @@ class Finder:
         docnums = sorted(d for d, _ in ranked)
         return self._bonus.scores(s, bonus, docnums) if self.fast else scores_of(s, bonus, docnums)
 
-    def _find_phrase(self, s: Any, phrases: tuple[wq.Phrase, wq.Phrase | None], request: SearchRequest,
-                     filter_q: wq.Query | None, depth: int, terms: frozenset[str]) -> Found | None:
-        """``find`` for a quoted phrase: matched and scored from the words' decoded lists
-        (Whoosh's phrase matcher walks every document holding all its words); None when a
-        segment must be read by Whoosh's matchers."""
-        context = s.context()
-        allowed = ((lambda seg: docnums_of(seg, filter_q, context, self._postings)) if filter_q is not None
-                   else (lambda seg: None))
-        found = _phrase_matches(s, phrases, self._lengths, self._postings, allowed)
-        if found is None:
-            return None
-        matched: Matched = [(part.segment, part.offset, part.ids) for part in found]
-        total = sum(len(part.ids) for part in found)
-        if request.sort in DATE_SORTS:
-            ranked = self._values.latest(matched, depth, DATE_SORTS[request.sort])
-        else:
-            ranked = [(docnum, score) for docnum, score, _ in best_of(found, 1, False, depth)]
-        return Found(total, page_of(ranked, total, request), matched, terms, total, ranked)
-
     def _find_any(self, s: Any, plain: TermClauses, bonus: wq.Query | None, all_first: bool,
                   request: SearchRequest, filter_q: wq.Query | None, depth: int,
                   terms: frozenset[str]) -> Found:
@@ -174,44 +151,16 @@ class Finder:
         return Found(total, page_of(ranked, total, request), matched, terms, strong, ranked)
 
 
-def quoted_phrase(query: wq.Query) -> tuple[wq.Phrase, wq.Phrase | None] | None:
-    """A quoted phrase alone, as the query builder makes it (the phrase in the body, maybe
-    scored again in the title: ``AndMaybe``): its two phrases, else None."""
+def quoted_phrase(query: wq.Query) -> list[wq.Phrase] | None:
+    """A quoted phrase alone, as the query builder makes it, as one clause for ``accumulate``:
+    the phrase in the body, maybe scored again in the title (``AndMaybe``). As a union it
+    matches the same documents (the body starts with the title's terms, ``prepare.analyze``)
+    with the same scores (the body's, plus the title's where it matches). Else None."""
     if plain_phrase(query):
-        return query, None
+        return [query]
     if type(query) is wq.AndMaybe and plain_phrase(query.a) and plain_phrase(query.b) and query.boost == 1.0:
-        return query.a, query.b
+        return [query.a, query.b]
     return None
-
-
-def _phrase_matches(s: Any, phrases: tuple[wq.Phrase, wq.Phrase | None], lengths: FieldLengths,
-                    postings: DecodedPostings | None, allowed: Any) -> list[Scored] | None:
-    """Per segment, the documents where the first phrase matches (deleted and filtered-out ones
-    left out), scored as Whoosh's ``AndMaybe``: its score, plus the second's where it matches
-    too. None when a segment cannot be read from decoded lists."""
-    first, second = phrases
-    out = []
-    for segment_searcher, offset in s.leaf_searchers():
-        found = phrase_at(s, segment_searcher, first, lengths, s.weighting, postings)
-        if found is None:
-            return None
-        ids, scores = found
-        deleted = deleted_docs(segment_searcher.reader())
-        if len(ids) and deleted:
-            kept = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
-            ids, scores = ids[kept], scores[kept]
-        allow = allowed(segment_searcher)
-        if len(ids) and allow is not None:
-            kept = np.isin(ids, allow)
-            ids, scores = ids[kept], scores[kept]
-        if len(ids) and second is not None:
-            also = phrase_at(s, segment_searcher, second, lengths, s.weighting, postings, ids)
-            if also is None:
-                return None
-            scores = scores.copy()
-            scores[np.searchsorted(ids, also[0])] += also[1]
-        out.append(Scored(segment_searcher, offset, ids, scores, np.ones(len(ids), dtype=np.int64)))
-    return out
 
 
 def best_of(found: list[Scored], n: int, all_first: bool, depth: int) -> list[tuple[int, float, int]]:

@@ -105,7 +105,7 @@ def _words_key(q: Any) -> tuple[Any, ...] | None:
     return None
 
 
-def _mask(ids: np.ndarray, size: int) -> np.ndarray:
+def mask_of(ids: np.ndarray, size: int) -> np.ndarray:
     """``ids`` (docnums of a segment of ``size`` documents) as a mask over its documents."""
     mask = np.zeros(size, dtype=bool)
     mask[ids] = True
@@ -122,7 +122,7 @@ def _union(parts: list[np.ndarray], size: int) -> np.ndarray:
         return parts[0]
     if sum(len(p) for p in parts) * 16 < size:
         return np.unique(np.concatenate(parts))
-    union: np.ndarray = np.flatnonzero(_mask(np.concatenate(parts), size))
+    union: np.ndarray = np.flatnonzero(mask_of(np.concatenate(parts), size))
     return union
 
 
@@ -154,11 +154,11 @@ def docnums_of(segment_searcher: Any, q: wq.Query, context: Any, postings: Decod
         for other in sets[1:]:
             if not len(found):
                 break
-            found = found[_mask(other, segment_searcher.doc_count_all())[found]]
+            found = found[mask_of(other, segment_searcher.doc_count_all())[found]]
         for neg in negatives:
             if not len(found):
                 break
-            found = found[~_mask(docnums_of(segment_searcher, neg, context, postings),
+            found = found[~mask_of(docnums_of(segment_searcher, neg, context, postings),
                                  segment_searcher.doc_count_all())[found]]
         return found
     if kind is wq.AndMaybe:

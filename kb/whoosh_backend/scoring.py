@@ -38,6 +38,15 @@ def words_of(q: Any) -> list[str]:
     return list(q.words) if type(q) is wq.Phrase else [q.text]
 
 
+def locate(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``wanted``, its place in ``ids`` (both ascending) and whether it is there:
+    how a decoded list is searched for chosen documents."""
+    if not len(ids):
+        return np.zeros(len(wanted), dtype=np.int64), np.zeros(len(wanted), dtype=bool)
+    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    return at, ids[at] == wanted
+
+
 def clause_terms(clauses: tuple[Any, ...]) -> TermClauses | None:
     """The Term queries and plain phrases of each clause, when every clause is made of them
     only: the queries ``accumulate`` can score. None otherwise."""
@@ -165,8 +174,7 @@ def _term_scores(searcher: Any, segment_searcher: Any, reader: Any, term: Any, l
             return None
         if within is None:
             return found.ids, bm25(searcher, field, text, weighting, term.boost, found.float64s(), norm[found.ids])
-        at = np.minimum(np.searchsorted(found.ids, within), len(found.ids) - 1)
-        hit = found.ids[at] == within
+        at, hit = locate(found.ids, within)
         slots = np.flatnonzero(hit)
         if not len(slots):
             return None
@@ -177,8 +185,7 @@ def _term_scores(searcher: Any, segment_searcher: Any, reader: Any, term: Any, l
         scored = _matcher_scores(searcher, segment_searcher, term)
     ids, contribution = scored
     if within is not None:
-        at = np.minimum(np.searchsorted(within, ids), max(len(within) - 1, 0))
-        hit = within[at] == ids if len(within) else np.zeros(len(ids), dtype=bool)
+        at, hit = locate(within, ids)
         ids, contribution = at[hit], contribution[hit]
     return (ids, contribution) if len(ids) else None
 
@@ -209,8 +216,10 @@ def phrase_at(searcher: Any, segment_searcher: Any, phrase: wq.Phrase, lengths: 
     if field not in segment_searcher.schema:
         return _NO_SCORES
     norm = bm25_norms(searcher, segment_searcher, field, lengths, weighting)
-    found = phrase_docs(segment_searcher, phrase, postings, chosen) if norm is not None else None
-    if found is None or norm is None:
+    if norm is None:
+        return None
+    found = phrase_docs(segment_searcher, phrase, postings, chosen)
+    if found is None:
         return None
     docs, lists, where = found
     if not len(docs):
@@ -246,8 +255,7 @@ def phrase_docs(segment_searcher: Any, phrase: wq.Phrase, postings: DecodedPosti
         chosen = min(lists, key=len).ids.astype(np.int64)
     where: list[np.ndarray] = []
     for found in lists:
-        at = np.minimum(np.searchsorted(found.ids, chosen), len(found.ids) - 1)
-        keep = found.ids[at] == chosen
+        at, keep = locate(found.ids, chosen)
         chosen = chosen[keep]
         where = [w[keep] for w in where] + [at[keep]]
         if not len(chosen):

@@ -170,8 +170,7 @@ def test_posting_blocks_and_deletions_are_read_directly(ix: Any) -> None:
                 requires(reader, "_perdoc", used_by="postings.py")
                 assert postings.deleted_docs(reader) == {0}
             raw = postings.unfiltered(matcher)
-            requires(raw, "_startoffset", "_length", "_data", "_byteids", "_blocklength", "_lastblock", "_next_block",
-                     "_dataoffset", "_nextoffset", "_compression", "_postfile", used_by="arrays.py")
+            requires(raw, *arrays._W3_PARTS, used_by="arrays.py")
             assert arrays.posting_list(raw).offsets, "whoosh: W3 posting blocks can no longer be read directly"
             # Every segment holds TEXTS[:5]; deleted documents are included (the callers drop them).
             holding = {d for d, text in enumerate(TEXTS[:5]) if "habitants" in text.split()}
@@ -182,7 +181,6 @@ def test_posting_lists_are_read_whole_as_arrays(tmp_path: Path) -> None:
     """Lists of many blocks (Whoosh writes 128 postings a block), one float weight for a whole
     block, a weight per posting, one posting (stored inline), deleted documents: every list
     decoded whole gives the docnums and weights Whoosh's matcher gives one by one."""
-    requires(whoosh3.W3LeafMatcher, "_next_block", used_by="arrays.py")
     schema = fields.Schema(id=fields.ID(stored=True, unique=True), body=fields.TEXT)
     ix = FileStorage(str(tmp_path), supports_mmap=False).create_index(schema, indexname="t")
     for start in (0, 700):
