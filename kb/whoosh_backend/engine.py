@@ -19,7 +19,6 @@ from typing import Any
 
 from whoosh import index
 from whoosh import query as wq
-from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
 from kb import querysyntax as qs
@@ -37,6 +36,7 @@ from kb.whoosh_backend.finding import Finder
 from kb.whoosh_backend.folding import Folding, Together
 from kb.whoosh_backend.internals.bm25 import CachedBM25F
 from kb.whoosh_backend.internals.lengths import FieldLengths
+from kb.whoosh_backend.internals.storage import IndexStorage
 from kb.whoosh_backend.internals.toc import orphans
 from kb.whoosh_backend.matching import highlighted, matched_docs, text_of
 from kb.whoosh_backend.query import BuiltQuery, QueryBuilder, SynonymMatcher
@@ -92,7 +92,7 @@ class WhooshBackend:
         # whole index (113 MB per searcher at 10k documents, 1 GB for 8 server threads), and
         # the writer's mapped segments were 800 MB of kb index's RSS at 100k documents. Plain
         # reads go through the OS page cache, shared by all.
-        storage = FileStorage(str(self.path), supports_mmap=False)
+        storage = IndexStorage(str(self.path), supports_mmap=False)
         if self._version_ok():
             try:
                 ix = storage.open_index(INDEX_NAME)

@@ -19,7 +19,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.spans import SpanNear2
 from whoosh.writing import SegmentWriter
 
-from kb.whoosh_backend.internals import arrays, bm25, lengths, phrase, postings, toc, writer
+from kb.whoosh_backend.internals import arrays, bm25, lengths, phrase, postings, storage, toc, writer
 from kb.whoosh_backend.prepare import TEXT_FIELDS
 from kb.whoosh_backend.schema import FrenchTokenizer, build_schema
 
@@ -35,11 +35,11 @@ def requires(owner: Any, *names: str, used_by: str) -> None:
                                       f"kb/whoosh_backend/internals/{used_by} relies on it")
 
 
-def build(folder: Path, patch_writer: bool = False, delete: bool = True) -> Any:
+def build(folder: Path, patch_writer: bool = False, delete: bool = True, store: type = FileStorage) -> Any:
     """An index of TEXTS in three segments, the first document deleted."""
     schema = fields.Schema(id=fields.ID(stored=True, unique=True), body=fields.TEXT(stored=True))
     folder.mkdir(parents=True, exist_ok=True)
-    ix = FileStorage(str(folder), supports_mmap=False).create_index(schema, indexname="t")
+    ix = store(str(folder), supports_mmap=False).create_index(schema, indexname="t")
     for start in range(0, len(TEXTS), 5):
         w = ix.writer(codec=whoosh3.W3Codec(compression=0))
         if patch_writer:
@@ -272,3 +272,34 @@ def test_worker_side_preparation_matches_the_schema() -> None:
     ours = [(name, field.analyzer.stemming, bool(field.stored)) for name, field in schema.items()
             if isinstance(field.analyzer, FrenchTokenizer)]
     assert list(TEXT_FIELDS) == ours
+
+
+def test_counting_files_know_their_position_after_every_kind_of_write(tmp_path: Path) -> None:
+    requires(FileStorage, "create_file", used_by="storage.py")
+    made = storage.IndexStorage(str(tmp_path)).create_file("f.bin")
+    assert isinstance(made, storage.CountingFile)
+    writes = [lambda f: f.write_varint(300), lambda f: f.write(b"abc"), lambda f: f.write(memoryview(b"xyz")),
+              lambda f: f.write_pickle({"a": [1, 2, 3]}), lambda f: f.write_long(7),
+              lambda f: f.write_array(__import__("array").array("I", [1, 2, 3])), lambda f: f.seek(2),
+              lambda f: f.write_int(5), lambda f: f.seek(0, 2), lambda f: f.write_string(b"fin")]
+    for write in writes:
+        write(made)
+        assert made.tell() == made.file.tell()
+    made.raw_file().write(b"past the counter")
+    assert made.tell() == made.file.tell()
+    made.close()
+
+
+def test_an_index_written_with_counting_files_is_the_same(tmp_path: Path) -> None:
+    def content(ix: Any) -> list[Any]:
+        found = []
+        with ix.searcher() as s:
+            for term in s.reader().all_terms():
+                m = s.reader().postings(*term)
+                while m.is_active():
+                    found.append((term, m.id(), m.value()))
+                    m.next()
+        return found
+
+    plain, counted = build(tmp_path / "plain"), build(tmp_path / "counted", store=storage.IndexStorage)
+    assert content(plain) == content(counted) != []
