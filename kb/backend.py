@@ -77,6 +77,6 @@ def open_backend(path: Path, synonyms: Synonyms) -> SearchBackend:
 
 def prepare(doc: Document) -> Prepared:
     """What the backend files for ``doc``, computed in an extraction worker (no engine loaded)."""
-    from kb.whoosh_backend.prepare import ENGINE, analyze
+    from kb.whoosh_backend.prepare import ENGINE, postings
 
-    return Prepared(ENGINE, analyze(doc))
+    return Prepared(ENGINE, postings(doc))

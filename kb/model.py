@@ -246,7 +246,7 @@ class SearchRequest:
 
 @dataclass(frozen=True)
 class Prepared:
-    """What an extraction worker computed ahead for one document (its analysed terms), so
+    """What an extraction worker computed ahead for one document (its encoded postings), so
     the writer only files it. Opaque: only the backend named by ``engine`` reads ``data``."""
 
     engine: str

@@ -1,12 +1,16 @@
 """What the Whoosh backend files for a document, computed without Whoosh.
 
-Extraction workers analyse each document here, so that the single writer process only files
-postings. This module imports pure-Python core code only: the workers never load Whoosh
-(``tests/engine/test_whoosh_internals.py`` checks it, and that ``TEXT_FIELDS`` is the schema's).
+Extraction workers analyse each document here and encode its postings as Whoosh's formats do,
+so that the single writer process only files them. This module imports pure-Python core code
+only: the workers never load Whoosh (``tests/test_architecture.py`` checks it;
+``tests/engine/test_whoosh_internals.py`` that ``TEXT_FIELDS`` is the schema's and that the
+postings are those Whoosh's own formats make).
 """
 
 from __future__ import annotations
 
+import pickle
+from struct import Struct
 from typing import Any
 
 from kb.analysis import Analyzer
@@ -19,6 +23,10 @@ from kb.vocabulary import default_vocabulary
 
 ENGINE = "whoosh"  # the name ``kb.model.Prepared`` carries
 Terms = dict[str, list[str]]  # field name -> its terms, in order
+# One term of one field of a document: its UTF-8 bytes, its frequency and the value Whoosh's
+# format stores for it (the positions, or the frequency alone).
+Posting = tuple[bytes, int, bytes]
+Postings = dict[str, list[Posting]]  # field name -> its postings, one per distinct term
 
 # (name, stemmed, stored) of every field of the schema (``schema.build_schema``) analysed by
 # our French analyzer, in the schema's order.
@@ -30,6 +38,10 @@ TEXT_FIELDS: tuple[tuple[str, bool, bool], ...] = (
     ("summary", True, True),
     ("title", True, True),
 )
+# Fields whose postings hold a frequency but no positions (Whoosh's ``Frequency`` format, not
+# ``Positions``): no phrase is searched in them.
+WITHOUT_POSITIONS = frozenset({"spell"})
+_UINT = Struct("!I")  # whoosh.system.pack_uint
 _analyzers: dict[bool, Analyzer] = {}
 
 
@@ -93,3 +105,34 @@ def analyze(doc: Document) -> Terms:
     terms["body"] = terms["title"] + extra + body
     terms.update((name, analyzer.terms(text)) for name, text in section_texts(doc).items())
     return terms
+
+
+def postings(doc: Document) -> Postings:
+    """The postings of every analysed field of ``doc``, encoded (``encode``)."""
+    return encode(analyze(doc))
+
+
+def encode(terms: Terms) -> Postings:
+    """Each field's terms as the postings Whoosh's ``Positions`` format (``Frequency`` for
+    ``WITHOUT_POSITIONS``) makes of a list of terms: the writer files them as they are."""
+    out: Postings = {}
+    for name, words in terms.items():
+        where: dict[str, list[int]] = {}
+        for position, word in enumerate(words):
+            found = where.get(word)
+            if found is None:
+                where[word] = [position]
+            else:
+                found.append(position)
+        if name in WITHOUT_POSITIONS:
+            out[name] = [(w.encode(), len(p), _UINT.pack(len(p))) for w, p in where.items()]
+        else:
+            out[name] = [(w.encode(), len(p), _positions(p)) for w, p in where.items()]
+    return out
+
+
+def _positions(positions: list[int]) -> bytes:
+    # whoosh.formats.Positions.encode: the count, then the pickled gaps (protocol 2).
+    gaps = [positions[0]]
+    gaps.extend(b - a for a, b in zip(positions, positions[1:], strict=False))
+    return _UINT.pack(len(gaps)) + pickle.dumps(gaps, 2)

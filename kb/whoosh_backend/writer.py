@@ -14,9 +14,9 @@ from kb.durability import sync_folder
 from kb.model import Document, Prepared
 from kb.sections import SECTION_PREFIX
 from kb.snippets import SCAN_CHARS
-from kb.whoosh_backend.internals.writer import cache_lengths, open_writer, release
+from kb.whoosh_backend.internals.writer import Encoded, cache_lengths, open_writer, release
 from kb.whoosh_backend.merging import tiered
-from kb.whoosh_backend.prepare import ENGINE, TEXT_FIELDS, analyze, fields_of
+from kb.whoosh_backend.prepare import ENGINE, TEXT_FIELDS, fields_of, postings
 
 # Whoosh's in-memory posting pool, before it spills sorted runs to disk: 192 holds a batch of
 # 5,000 small documents (spilling and merging runs was ~20 % of the writer's CPU at 64).
@@ -32,23 +32,22 @@ class WhooshBatch:
     def put(self, doc: Document, prepared: Prepared | None = None, new: bool = False,
             added: str | None = None) -> None:
         """Add or replace ``doc``; ``prepared`` (from ``kb.backend.prepare(doc)``) skips the
-        analysis.
+        analysis and the encoding of its postings.
 
         ``new``: the index cannot hold ``doc`` yet. Replacing looks the id up in every
         segment: ~15 % of the writer's CPU while indexing 100,000 new documents.
         ``added``: when the document entered the base (the catalog's ``added_at``)."""
         fields_ = fields_of(doc, added)
-        terms = prepared.data if prepared is not None and prepared.engine == ENGINE else analyze(doc)
+        found = prepared.data if prepared is not None and prepared.engine == ENGINE else postings(doc)
         for name, _, stored in TEXT_FIELDS:
             if stored:
                 # Snippets, passages and key terms read no further than SCAN_CHARS: storing
                 # more only made each hit of a huge document load all of it (the catalog
                 # holds the whole text).
                 fields_["_stored_" + name] = fields_[name][:SCAN_CHARS]
-            # Whoosh indexes a list as consecutive tokens; an empty one adds nothing, exactly
-            # like a text without terms.
-            fields_[name] = terms.get(name, [])
-        fields_.update((name, value) for name, value in terms.items() if name.startswith(SECTION_PREFIX))
+            # Filed as the worker encoded them; none, exactly like a text without terms.
+            fields_[name] = Encoded(found.get(name, ()))
+        fields_.update((name, Encoded(value)) for name, value in found.items() if name.startswith(SECTION_PREFIX))
         if new:
             self._writer.add_document(**fields_)
         else:

@@ -9,6 +9,7 @@ argument (False: it takes no lock of its own).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from whoosh.index import LockError
@@ -47,7 +48,7 @@ def open_writer(ix: Any, **options: Any) -> Any:
         taken = lock.acquire(False)
         if not taken:
             raise LockError
-        writer = SegmentWriter(ix, _lk=False, **options)
+        writer = KbSegmentWriter(ix, _lk=False, **options)
         writer.writelock = lock
     except BaseException:
         if taken:
@@ -77,3 +78,168 @@ def cache_lengths(writer: Any) -> None:
     only calls ``doc_field_length`` and ``close``) the cached lengths."""
     fresh = writer.per_document_reader
     writer.per_document_reader = lambda: _Lengths(fresh())
+
+
+class Encoded(list):  # type: ignore[type-arg]
+    """A field's value given as postings already encoded (``kb.whoosh_backend.prepare.encode``):
+    ``KbSegmentWriter.add_document`` files them without analysing anything."""
+
+
+class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
+    """Whoosh's segment writer that files ``Encoded`` field values as they are and pools
+    postings by term (``GroupedPool``).
+
+    ``add_document`` is whoosh 2.7.5's, but for the ``Encoded`` branch: the writer process
+    spent a third of its CPU in Whoosh's analysis and encoding of term lists (``FieldType.index``),
+    which the extraction workers now do in parallel.
+
+    Relies on: ``SegmentWriter._check_state``, ``_doc_boost``, ``_field_boost``, ``_check_fields``,
+    ``perdocwriter`` (``start_doc``, ``add_field``, ``add_column_value``, ``finish_doc``,
+    ``cancel_doc``), ``docnum``, ``_added`` and ``pool`` (``add``, ``iter_postings``,
+    ``cleanup``), and ``FieldType.format.field_boost``."""
+
+    pool: GroupedPool
+
+    def __init__(self, ix: Any, **options: Any) -> None:
+        super().__init__(ix, **options)
+        self.pool = GroupedPool(self.pool, options.get("limitmb", 128) * 1024 * 1024)
+
+    def add_document(self, **fields: Any) -> None:
+        if not any(isinstance(value, Encoded) for value in fields.values()):
+            super().add_document(**fields)
+            return
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        pool = self.pool
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields.get(fieldname)
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if isinstance(value, Encoded):
+                    if not field.indexed or field.column_type or field.vector or field.separate_spelling():
+                        raise ValueError(f"field {fieldname!r} cannot take encoded postings")
+                    boost = field.format.field_boost * self._field_boost(fields, fieldname, docboost)
+                    length = pool.add_field(fieldname, docnum, value, boost)
+                    if not field.scorable:
+                        length = 0
+                    if field.stored and "_stored_" + fieldname not in fields:
+                        raise ValueError(f"stored field {fieldname!r} needs its text in _stored_{fieldname}")
+                    stored = fields["_stored_" + fieldname] if field.stored else None
+                    perdocwriter.add_field(fieldname, field, stored, length)
+                    continue
+                if field.indexed:
+                    fieldboost = self._field_boost(fields, fieldname, docboost)
+                    scorable = field.scorable
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        if scorable:
+                            length += freq
+                        pool.add((fieldname, tbytes, docnum, weight * fieldboost, vbytes))
+                if field.separate_spelling() or field.vector:
+                    raise ValueError(f"field {fieldname!r}: spelling and vectors are not written here")
+                customval = fields.get("_stored_" + fieldname, value)
+                perdocwriter.add_field(fieldname, field, customval if field.stored else None, length)
+                column = field.column_type
+                if column and customval is not None:
+                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(customval))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+
+class GroupedPool:
+    """The new segment's postings grouped by field and term as they come.
+
+    Whoosh's pool keeps one tuple per posting and sorts them all at flush (a quarter of a
+    commit); documents come in docnum order, so each term's list is already sorted and only
+    the distinct terms are. Past ``limit`` bytes (estimated as Whoosh does), everything goes
+    to Whoosh's own pool, which spills sorted runs to disk."""
+
+    def __init__(self, fallback: Any, limit: int) -> None:
+        self._fallback = fallback
+        self._limit = limit
+        self._fields: dict[str, dict[bytes, list[tuple[int, float, bytes | None]]]] = {}
+        self._size = 0
+        self._spilled = False
+
+    def add_field(self, fieldname: str, docnum: int, postings: list[tuple[bytes, int, bytes]], boost: float) -> int:
+        """File one document's ``Encoded`` postings of a field; returns the field's length."""
+        length = 0
+        if self._spilled:
+            for tbytes, freq, vbytes in postings:
+                self._fallback.add((fieldname, tbytes, docnum, freq * boost, vbytes))
+                length += freq
+            return length
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+        size = 0
+        for tbytes, freq, vbytes in postings:
+            length += freq
+            found = terms.get(tbytes)
+            if found is None:
+                terms[tbytes] = [(docnum, freq * boost, vbytes)]
+                size += 160 + 2 * len(tbytes) + len(vbytes)
+            else:
+                found.append((docnum, freq * boost, vbytes))
+                size += 90 + len(vbytes)
+        self._grew(size)
+        return length
+
+    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        """Whoosh's pool interface: (field, term, docnum, weight, value)."""
+        if self._spilled:
+            self._fallback.add(item)
+            return
+        fieldname, tbytes, docnum, weight, vbytes = item
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+        found = terms.get(tbytes)
+        size = 90 + len(vbytes or b"")
+        if found is None:
+            terms[tbytes] = [(docnum, weight, vbytes)]
+            size += 70 + 2 * len(tbytes)
+        else:
+            found.append((docnum, weight, vbytes))
+        self._grew(size)
+
+    def _grew(self, size: int) -> None:
+        self._size += size
+        if self._size > self._limit:
+            add = self._fallback.add
+            for fieldname, terms in self._fields.items():
+                for tbytes, entries in terms.items():
+                    for docnum, weight, vbytes in entries:
+                        add((fieldname, tbytes, docnum, weight, vbytes))
+            self._fields = {}
+            self._spilled = True
+
+    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
+        """Every posting in (field, term, docnum) order, as Whoosh's pool gives them."""
+        if self._spilled:
+            yield from self._fallback.iter_postings()
+            return
+        fields, self._fields = self._fields, {}
+        for fieldname in sorted(fields):
+            terms = fields.pop(fieldname)
+            for tbytes in sorted(terms):
+                entries = terms.pop(tbytes)
+                entries.sort()  # in docnum order already, unless a merge interleaved: linear then
+                for docnum, weight, vbytes in entries:
+                    yield fieldname, tbytes, docnum, weight, vbytes
+
+    def cleanup(self) -> None:
+        self._fields = {}
+        self._fallback.cleanup()

@@ -1,0 +1,128 @@
+"""Postings encoded by the extraction workers (``prepare.encode``) and filed as they are by the
+writer (``internals.writer.KbSegmentWriter``, ``GroupedPool``): the same bytes Whoosh's own
+formats make, and the same index as Whoosh's writer builds from the terms, merges and spills
+included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh.codec import whoosh3
+from whoosh.filedb.filestore import FileStorage
+from whoosh.formats import Frequency, Positions
+from whoosh.writing import SegmentWriter
+
+from kb.knowledgebase import KnowledgeBase
+from kb.model import Document
+from kb.whoosh_backend import merging
+from kb.whoosh_backend.internals.writer import Encoded, GroupedPool, KbSegmentWriter
+from kb.whoosh_backend.prepare import WITHOUT_POSITIONS, analyze, encode
+from kb.whoosh_backend.schema import build_schema
+
+
+@pytest.fixture(scope="module")
+def documents(demo_base: KnowledgeBase) -> list[Document]:
+    """The demo corpus's documents, as the catalog holds them."""
+    docs = [demo_base.document(e.id) for e in demo_base.indexed_entries()]
+    assert len(docs) > 30
+    return docs
+
+
+def test_encoded_postings_are_those_of_whooshs_formats(documents: list[Document]) -> None:
+    schema = build_schema()
+    compared = 0
+    for doc in documents:
+        terms = analyze(doc)
+        for name, postings in encode(terms).items():
+            field = schema[name]
+            assert isinstance(field.format, Frequency if name in WITHOUT_POSITIONS else Positions)
+            theirs = sorted(field.index(terms[name]))
+            ours = sorted((t, freq, float(freq) * field.format.field_boost, v) for t, freq, v in postings)
+            assert ours == theirs, (doc.path, name)
+            compared += len(ours)
+    assert compared > 10_000
+
+
+def _content(folder: Path) -> list[Any]:
+    """Every posting (field, term, document id, weight, value), the stored fields and the
+    field lengths, by document id (document numbers may differ)."""
+    ix = FileStorage(str(folder), supports_mmap=False).open_index("kb")
+    found: list[Any] = []
+    with ix.searcher() as s:
+        r = s.reader()
+        ids = {docnum: stored["id"] for docnum, stored in r.iter_docs()}
+        for field, text in r.all_terms():
+            m = r.postings(field, text)
+            while m.is_active():
+                found.append((field, text, ids[m.id()], m.weight(), m.value()))
+                m.next()
+        for docnum, stored in r.iter_docs():
+            found.append(("stored", ids[docnum], sorted(stored.items())))
+            found.extend(("length", ids[docnum], name, r.doc_field_length(docnum, name))
+                         for name in ("body", "title", "spell"))
+        found.append(("segments", len(ix._segments())))
+    return sorted(found, key=repr)
+
+
+def _fields(doc: Document, encoded: bool) -> dict[str, Any]:
+    terms = analyze(doc)
+    values: dict[str, Any] = {"id": doc.id, "_stored_title": doc.title, "_stored_body": doc.text[:300],
+                              "_stored_summary": doc.summary, "_stored_author": doc.author or ""}
+    for name, words in (encode(terms) if encoded else terms).items():
+        values[name] = Encoded(words) if encoded else words
+    return values
+
+
+def _build(folder: Path, documents: list[Document], writer: type, limitmb: int = 64) -> None:
+    """The documents in batches of 7, committed with the tiered merge policy (SMALLEST lowered
+    so that batches this small merge), then one deleted and the base optimised."""
+    folder.mkdir()
+    ix = FileStorage(str(folder), supports_mmap=False).create_index(build_schema(), indexname="kb")
+    for start in range(0, len(documents), 7):
+        w = writer(ix, limitmb=limitmb, codec=whoosh3.W3Codec(compression=0))
+        for doc in documents[start:start + 7]:
+            w.update_document(**_fields(doc, encoded=writer is KbSegmentWriter))
+        w.commit(mergetype=merging.tiered)
+    w = writer(ix, limitmb=limitmb)
+    w.delete_by_term("id", documents[0].id)
+    w.commit(optimize=True)
+
+
+def test_the_index_is_whooshs_own_with_merges(documents: list[Document], tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(merging, "SMALLEST", 5)
+    _build(tmp_path / "whoosh", documents, SegmentWriter)
+    _build(tmp_path / "ours", documents, KbSegmentWriter)
+    theirs = _content(tmp_path / "whoosh")
+    assert _content(tmp_path / "ours") == theirs
+    assert len(theirs) > 10_000
+
+
+def test_a_full_pool_goes_on_in_whooshs_pool(documents: list[Document], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    spilled: list[bool] = []
+    grew = GroupedPool._grew
+
+    def watch(self: GroupedPool, size: int) -> None:
+        grew(self, size)
+        spilled.append(self._spilled)
+
+    monkeypatch.setattr(GroupedPool, "_grew", watch)
+    _build(tmp_path / "whoosh", documents[:20], SegmentWriter)
+    _build(tmp_path / "ours", documents[:20], KbSegmentWriter, limitmb=0)  # spills at once
+    assert spilled and all(spilled)
+    assert _content(tmp_path / "ours") == _content(tmp_path / "whoosh")
+
+
+def test_encoded_values_are_refused_where_they_cannot_go(tmp_path: Path) -> None:
+    ix = FileStorage(str(tmp_path), supports_mmap=False).create_index(build_schema(), indexname="kb")
+    w = KbSegmentWriter(ix)
+    try:
+        with pytest.raises(ValueError, match="type"):
+            w.add_document(id="x", type=Encoded([(b"etude", 1, b"\x00\x00\x00\x01")]))
+        with pytest.raises(ValueError, match="stored"):  # a stored field's text cannot be told from its postings
+            w.add_document(id="x", title=Encoded([(b"etude", 1, b"\x00\x00\x00\x01\x80\x02]q\x00K\x00a.")]))
+    finally:
+        w.cancel()
