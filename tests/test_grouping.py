@@ -100,3 +100,30 @@ def test_items_of_a_series_with_one_template_are_not_copies() -> None:
     assert related(first, second) is None
     assert related(sheet("c", 0, "/docs/marche-0.md"), first) is None
     assert related(first, sheet("d", 1, "/partage/copie.md")) == "copy"
+
+
+def test_a_key_shared_by_many_documents_gives_its_first_ones_only(tmp_path: Path) -> None:
+    """Seventy different texts in files all named « compte-rendu-N »: each new one is compared
+    with the first MAX_KEY_DOCS holders of each of its keys, in filing order, as before the
+    per-key query replaced the window over every holder."""
+    import sqlite3
+
+    from kb.catalog import Catalog
+    from kb.kinship import MAX_KEY_DOCS, Kinship, _keys
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(require_shared(DOCS).rglob("*.md"))[:70]]
+    members = [Member(f"d{n:03d}", fingerprint(text), None, "markdown", None, f"cr/compte-rendu-{n}.md", len(text))
+               for n, text in enumerate(texts[:70])]
+    kinship = Kinship(Catalog(tmp_path / "catalog.sqlite"))
+    kinship.update(members[:60])
+    db = sqlite3.connect(tmp_path / "catalog.sqlite")
+    last = members[65]
+    expected: set[str] = set()
+    for key in dict.fromkeys(_keys(last)):
+        expected.update(r[0] for r in db.execute("SELECT id FROM kin_keys WHERE key = ? ORDER BY rowid", (key,))
+                        .fetchall()[:MAX_KEY_DOCS])
+    name = next(k for k in _keys(last) if k.startswith("n"))  # the file name's words, numbers aside
+    shared = db.execute("SELECT count(*) FROM kin_keys WHERE key = ?", (name,)).fetchone()[0]
+    assert shared == 60 > MAX_KEY_DOCS
+    assert {m.id for m in Kinship._candidates(db, last, _keys(last))} == expected - {last.id}
+    assert len(expected) >= MAX_KEY_DOCS
