@@ -75,29 +75,43 @@ def _fields(doc: Document, encoded: bool) -> dict[str, Any]:
     return values
 
 
-def _build(folder: Path, documents: list[Document], writer: type, limitmb: int = 64) -> None:
+def _build(folder: Path, documents: list[Document], writer: type, limitmb: int = 64,
+           blocklimit: int = 128) -> list[bytes]:
     """The documents in batches of 7, committed with the tiered merge policy (SMALLEST lowered
-    so that batches this small merge), then one deleted and the base optimised."""
+    so that batches this small merge), then one deleted and the base optimised; returns the
+    bytes of the term and posting files of every segment after each commit."""
     folder.mkdir()
     ix = FileStorage(str(folder), supports_mmap=False).create_index(build_schema(), indexname="kb")
+    written: list[bytes] = []
+
+    def commit(w: Any, **options: Any) -> None:
+        w.commit(**options)
+        for segment in ix._segments():
+            files = segment.open_compound_file(ix.storage) if segment.is_compound() else ix.storage
+            written.extend(files.open_file(segment.make_filename(ext)).read()
+                           for ext in (whoosh3.W3Codec.TERMS_EXT, whoosh3.W3Codec.POSTS_EXT))
+
     for start in range(0, len(documents), 7):
-        w = writer(ix, limitmb=limitmb, codec=whoosh3.W3Codec(compression=0))
+        w = writer(ix, limitmb=limitmb, codec=whoosh3.W3Codec(blocklimit=blocklimit, compression=0))
         for doc in documents[start:start + 7]:
             w.update_document(**_fields(doc, encoded=writer is KbSegmentWriter))
-        w.commit(mergetype=merging.tiered)
-    w = writer(ix, limitmb=limitmb)
+        commit(w, mergetype=merging.tiered)
+    w = writer(ix, limitmb=limitmb, codec=whoosh3.W3Codec(blocklimit=blocklimit, compression=0))
     w.delete_by_term("id", documents[0].id)
-    w.commit(optimize=True)
+    commit(w, optimize=True)
+    return written
 
 
 def test_the_index_is_whooshs_own_with_merges(documents: list[Document], tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(merging, "SMALLEST", 5)
-    _build(tmp_path / "whoosh", documents, SegmentWriter)
-    _build(tmp_path / "ours", documents, KbSegmentWriter)
+    # Blocks of 4 postings: many terms span several blocks, as at 100,000 documents.
+    theirs_bytes = _build(tmp_path / "whoosh", documents, SegmentWriter, blocklimit=4)
+    ours_bytes = _build(tmp_path / "ours", documents, KbSegmentWriter, blocklimit=4)
     theirs = _content(tmp_path / "whoosh")
     assert _content(tmp_path / "ours") == theirs
     assert len(theirs) > 10_000
+    assert ours_bytes == theirs_bytes  # term infos and blocks byte for byte, after every commit
 
 
 def test_a_full_pool_goes_on_in_whooshs_pool(documents: list[Document], tmp_path: Path,
