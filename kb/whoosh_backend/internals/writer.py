@@ -1,5 +1,6 @@
 """Patches to whoosh 2.7.5's segment writer: cached field lengths at flush, a lock released
-when opening a writer or its commit fails half-way.
+when opening a writer or its commit fails half-way, postings filed as the extraction workers
+encoded them (``KbSegmentWriter``) and pooled by term (``GroupedPool``).
 
 Relies on: ``SegmentWriter.per_document_reader`` (called by ``_flush_segment``, which then only
 calls ``doc_field_length`` and ``close`` on what it returns), ``SegmentWriter._finish``,
@@ -127,8 +128,8 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
                 if isinstance(value, Encoded):
                     if not field.indexed or field.column_type or field.vector or field.separate_spelling():
                         raise ValueError(f"field {fieldname!r} cannot take encoded postings")
-                    boost = field.format.field_boost * self._field_boost(fields, fieldname, docboost)
-                    length = pool.add_field(fieldname, docnum, value, boost)
+                    length = pool.add_field(fieldname, docnum, value, field.format.field_boost,
+                                            self._field_boost(fields, fieldname, docboost))
                     if not field.scorable:
                         length = 0
                     if field.stored and "_stored_" + fieldname not in fields:
@@ -173,12 +174,14 @@ class GroupedPool:
         self._size = 0
         self._spilled = False
 
-    def add_field(self, fieldname: str, docnum: int, postings: list[tuple[bytes, int, bytes]], boost: float) -> int:
-        """File one document's ``Encoded`` postings of a field; returns the field's length."""
+    def add_field(self, fieldname: str, docnum: int, postings: list[tuple[bytes, int, bytes]], format_boost: float,
+                  field_boost: float) -> int:
+        """File one document's ``Encoded`` postings of a field; returns the field's length.
+        A posting weighs its frequency times the two boosts, multiplied in Whoosh's order."""
         length = 0
         if self._spilled:
             for tbytes, freq, vbytes in postings:
-                self._fallback.add((fieldname, tbytes, docnum, freq * boost, vbytes))
+                self._fallback.add((fieldname, tbytes, docnum, freq * format_boost * field_boost, vbytes))
                 length += freq
             return length
         terms = self._fields.get(fieldname)
@@ -189,10 +192,10 @@ class GroupedPool:
             length += freq
             found = terms.get(tbytes)
             if found is None:
-                terms[tbytes] = [(docnum, freq * boost, vbytes)]
+                terms[tbytes] = [(docnum, freq * format_boost * field_boost, vbytes)]
                 size += 160 + 2 * len(tbytes) + len(vbytes)
             else:
-                found.append((docnum, freq * boost, vbytes))
+                found.append((docnum, freq * format_boost * field_boost, vbytes))
                 size += 90 + len(vbytes)
         self._grew(size)
         return length
