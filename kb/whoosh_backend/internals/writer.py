@@ -159,13 +159,20 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
         self.docnum += 1
 
 
+# Bytes a pooled posting takes beyond its value (tuple, float, int, bytes header, list slot),
+# and a term beyond its text (dict entry, list, bytes header).
+_POSTING = 160
+_TERM = 170
+
+
 class GroupedPool:
     """The new segment's postings grouped by field and term as they come.
 
     Whoosh's pool keeps one tuple per posting and sorts them all at flush (a quarter of a
     commit); documents come in docnum order, so each term's list is already sorted and only
-    the distinct terms are. Past ``limit`` bytes (estimated as Whoosh does), everything goes
-    to Whoosh's own pool, which spills sorted runs to disk."""
+    the distinct terms are. Past ``limit`` bytes (the memory its objects take on CPython 3.11,
+    ``_POSTING`` and ``_TERM``), everything goes to Whoosh's own pool, which spills sorted runs
+    to disk."""
 
     def __init__(self, fallback: Any, limit: int) -> None:
         self._fallback = fallback
@@ -193,10 +200,10 @@ class GroupedPool:
             found = terms.get(tbytes)
             if found is None:
                 terms[tbytes] = [(docnum, freq * format_boost * field_boost, vbytes)]
-                size += 160 + 2 * len(tbytes) + len(vbytes)
+                size += _TERM + len(tbytes)
             else:
                 found.append((docnum, freq * format_boost * field_boost, vbytes))
-                size += 90 + len(vbytes)
+            size += _POSTING + len(vbytes)
         self._grew(size)
         return length
 
@@ -210,24 +217,29 @@ class GroupedPool:
         if terms is None:
             terms = self._fields[fieldname] = {}
         found = terms.get(tbytes)
-        size = 90 + len(vbytes or b"")
+        size = _POSTING + len(vbytes or b"")
         if found is None:
             terms[tbytes] = [(docnum, weight, vbytes)]
-            size += 70 + 2 * len(tbytes)
+            size += _TERM + len(tbytes)
         else:
             found.append((docnum, weight, vbytes))
         self._grew(size)
 
     def _grew(self, size: int) -> None:
         self._size += size
-        if self._size > self._limit:
-            add = self._fallback.add
-            for fieldname, terms in self._fields.items():
-                for tbytes, entries in terms.items():
-                    for docnum, weight, vbytes in entries:
-                        add((fieldname, tbytes, docnum, weight, vbytes))
-            self._fields = {}
-            self._spilled = True
+        if self._size <= self._limit:
+            return
+        # Handed over a term at a time, each list freed as Whoosh's pool takes it in (and
+        # writes its own runs to disk): the two pools are never both full in memory.
+        add = self._fallback.add
+        fields = self._fields
+        while fields:
+            fieldname, terms = fields.popitem()
+            while terms:
+                tbytes, entries = terms.popitem()
+                for docnum, weight, vbytes in entries:
+                    add((fieldname, tbytes, docnum, weight, vbytes))
+        self._spilled = True
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
         """Every posting in (field, term, docnum) order, as Whoosh's pool gives them."""
