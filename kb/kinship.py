@@ -193,8 +193,13 @@ class Kinship:
                        [(m.id, m.fingerprint, m.title, m.format, m.date, m.path, m.size, m.id) for m in members])
         db.executemany("INSERT INTO kin_keys VALUES (?, ?)", [(k, m.id) for m in members for k in keys[m.id]])
         compared: set[tuple[str, str]] = set()
+        # Candidates read once per batch: the first holders of a key many documents share are
+        # the candidates of each of them (a MinHash signature is ~1 KB to read and parse).
+        known: dict[str, Member] = {m.id: m for m in members}
         for m in members:
-            for other in self._candidates(db, m, keys[m.id]):
+            if len(known) > _KNOWN_MEMBERS:
+                known = {m.id: m for m in members}
+            for other in self._candidates(db, m, keys[m.id], known):
                 pair = (m.id, other.id) if m.id < other.id else (other.id, m.id)
                 if pair in compared:
                     continue  # both filed in this batch: met from either side
@@ -216,7 +221,9 @@ class Kinship:
         return found
 
     @staticmethod
-    def _candidates(db: sqlite3.Connection, m: Member, keys: list[str]) -> list[Member]:
+    def _candidates(db: sqlite3.Connection, m: Member, keys: list[str], known: dict[str, Member]) -> list[Member]:
+        """The members sharing a key with ``m`` (the first MAX_KEY_DOCS of each key), by id;
+        ``known``: members already read, and where those read now are kept."""
         # One query for all the keys of ``m``, the first MAX_KEY_DOCS rows of each in rowid
         # order: one query per key was a third of the writer's time while indexing 100,000
         # documents, and numbering every row of each key (a window) read all the documents
@@ -226,11 +233,11 @@ class Kinship:
             ids.update(r[0] for r in db.execute(_first_of_keys(len(chunk)),
                                                 [v for key in chunk for v in (key, MAX_KEY_DOCS)]))
         ids.discard(m.id)
-        out = []
-        for chunk in _chunks(sorted(ids)):
+        for chunk in _chunks(sorted(ids - known.keys())):
             marks = ",".join("?" * len(chunk))
-            out += [_member(r) for r in db.execute(f"SELECT {_COLUMNS} FROM kin WHERE id IN ({marks})", chunk)]
-        return out
+            for row in db.execute(f"SELECT {_COLUMNS} FROM kin WHERE id IN ({marks})", chunk):
+                known[str(row[0])] = _member(row)
+        return [known[i] for i in sorted(ids) if i in known]
 
     def _elect(self, db: sqlite3.Connection, ids: set[str]) -> None:
         """Give every group that holds one of ``ids`` its leader (a lone document leads itself)."""
@@ -274,6 +281,7 @@ def _member(row: tuple[object, ...]) -> Member:
                   size=int(size) if isinstance(size, int) else 0)
 
 
+_KNOWN_MEMBERS = 20_000  # members kept while filing one batch (~1 KB each)
 _KEYS_PER_QUERY = 100  # SQLite joins at most 500 SELECTs in one compound query
 
 

@@ -125,5 +125,5 @@ def test_a_key_shared_by_many_documents_gives_its_first_ones_only(tmp_path: Path
     name = next(k for k in _keys(last) if k.startswith("n"))  # the file name's words, numbers aside
     shared = db.execute("SELECT count(*) FROM kin_keys WHERE key = ?", (name,)).fetchone()[0]
     assert shared == 60 > MAX_KEY_DOCS
-    assert {m.id for m in Kinship._candidates(db, last, _keys(last))} == expected - {last.id}
+    assert {m.id for m in Kinship._candidates(db, last, _keys(last), {})} == expected - {last.id}
     assert len(expected) >= MAX_KEY_DOCS
