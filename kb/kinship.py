@@ -233,7 +233,7 @@ class Kinship:
             ids.update(r[0] for r in db.execute(_first_of_keys(len(chunk)),
                                                 [v for key in chunk for v in (key, MAX_KEY_DOCS)]))
         ids.discard(m.id)
-        for chunk in _chunks(sorted(ids - known.keys())):
+        for chunk in _chunks(sorted(i for i in ids if i not in known)):  # not ids - known.keys(): a copy of all
             marks = ",".join("?" * len(chunk))
             for row in db.execute(f"SELECT {_COLUMNS} FROM kin WHERE id IN ({marks})", chunk):
                 known[str(row[0])] = _member(row)
