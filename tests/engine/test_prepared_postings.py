@@ -1,7 +1,7 @@
 """Postings encoded by the extraction workers (``prepare.encode``) and filed as they are by the
-writer (``internals.writer.KbSegmentWriter``, ``GroupedPool``): the same bytes Whoosh's own
-formats make, and the same index as Whoosh's writer builds from the terms, merges and spills
-included."""
+writer (``internals.writer.KbSegmentWriter``, ``GroupedPool``, merged segments streamed): the
+same bytes Whoosh's own formats make, and the same index as Whoosh's writer builds from the
+terms, merges, deletions and spills included."""
 
 from __future__ import annotations
 
@@ -105,9 +105,18 @@ def _build(folder: Path, documents: list[Document], writer: type, limitmb: int =
 def test_the_index_is_whooshs_own_with_merges(documents: list[Document], tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(merging, "SMALLEST", 5)
+    merged: list[int] = []
+    add_reader = KbSegmentWriter.add_reader
+
+    def counted(self: KbSegmentWriter, reader: Any) -> None:
+        merged.append(reader.doc_count_all())
+        add_reader(self, reader)
+
+    monkeypatch.setattr(KbSegmentWriter, "add_reader", counted)
     # Blocks of 4 postings: many terms span several blocks, as at 100,000 documents.
     theirs_bytes = _build(tmp_path / "whoosh", documents, SegmentWriter, blocklimit=4)
     ours_bytes = _build(tmp_path / "ours", documents, KbSegmentWriter, blocklimit=4)
+    assert len(merged) > 5  # the tiered merges and the final optimisation went through ours
     theirs = _content(tmp_path / "whoosh")
     assert _content(tmp_path / "ours") == theirs
     assert len(theirs) > 10_000

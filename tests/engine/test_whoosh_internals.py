@@ -62,7 +62,10 @@ def ix(tmp_path: Path) -> Iterator[Any]:
 
 
 def test_segment_writer_parts_used_by_the_writer_patches(tmp_path: Path) -> None:
-    requires(SegmentWriter, "per_document_reader", "_finish", "_flush_segment", used_by="writer.py")
+    requires(SegmentWriter, "per_document_reader", "_finish", "_flush_segment", "_process_posts", "write_per_doc",
+             "_close_segment", used_by="writer.py")
+    requires(whoosh3, "_lenfield", used_by="writer.py")
+    requires(whoosh3.W3PerDocReader, "has_column", "doc_field_length", used_by="writer.py")
     flush = inspect.getsource(SegmentWriter._flush_segment)
     assert "self.per_document_reader()" in flush, \
         "whoosh: SegmentWriter._flush_segment no longer calls per_document_reader(); internals/writer.py patches it"
