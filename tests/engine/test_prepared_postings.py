@@ -12,12 +12,13 @@ import pytest
 from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Frequency, Positions
+from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from kb.knowledgebase import KnowledgeBase
 from kb.model import Document
 from kb.whoosh_backend import merging
-from kb.whoosh_backend.internals.writer import Encoded, GroupedPool, KbSegmentWriter
+from kb.whoosh_backend.internals.writer import Encoded, GroupedPool, KbSegmentWriter, segment_postings
 from kb.whoosh_backend.prepare import WITHOUT_POSITIONS, analyze, encode
 from kb.whoosh_backend.schema import build_schema
 
@@ -76,7 +77,7 @@ def _fields(doc: Document, encoded: bool) -> dict[str, Any]:
 
 
 def _build(folder: Path, documents: list[Document], writer: type, limitmb: int = 64,
-           blocklimit: int = 128) -> list[bytes]:
+           blocklimit: int = 128, compression: int = 0) -> list[bytes]:
     """The documents in batches of 7, committed with the tiered merge policy (SMALLEST lowered
     so that batches this small merge), then one deleted and the base optimised; returns the
     bytes of the term and posting files of every segment after each commit."""
@@ -92,18 +93,19 @@ def _build(folder: Path, documents: list[Document], writer: type, limitmb: int =
                            for ext in (whoosh3.W3Codec.TERMS_EXT, whoosh3.W3Codec.POSTS_EXT))
 
     for start in range(0, len(documents), 7):
-        w = writer(ix, limitmb=limitmb, codec=whoosh3.W3Codec(blocklimit=blocklimit, compression=0))
+        w = writer(ix, limitmb=limitmb, codec=whoosh3.W3Codec(blocklimit=blocklimit, compression=compression))
         for doc in documents[start:start + 7]:
             w.update_document(**_fields(doc, encoded=writer is KbSegmentWriter))
         commit(w, mergetype=merging.tiered)
-    w = writer(ix, limitmb=limitmb, codec=whoosh3.W3Codec(blocklimit=blocklimit, compression=0))
+    w = writer(ix, limitmb=limitmb, codec=whoosh3.W3Codec(blocklimit=blocklimit, compression=compression))
     w.delete_by_term("id", documents[0].id)
     commit(w, optimize=True)
     return written
 
 
+@pytest.mark.parametrize("compression", [0, 3])
 def test_the_index_is_whooshs_own_with_merges(documents: list[Document], tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+                                              monkeypatch: pytest.MonkeyPatch, compression: int) -> None:
     monkeypatch.setattr(merging, "SMALLEST", 5)
     merged: list[int] = []
     add_reader = KbSegmentWriter.add_reader
@@ -114,8 +116,8 @@ def test_the_index_is_whooshs_own_with_merges(documents: list[Document], tmp_pat
 
     monkeypatch.setattr(KbSegmentWriter, "add_reader", counted)
     # Blocks of 4 postings: many terms span several blocks, as at 100,000 documents.
-    theirs_bytes = _build(tmp_path / "whoosh", documents, SegmentWriter, blocklimit=4)
-    ours_bytes = _build(tmp_path / "ours", documents, KbSegmentWriter, blocklimit=4)
+    theirs_bytes = _build(tmp_path / "whoosh", documents, SegmentWriter, blocklimit=4, compression=compression)
+    ours_bytes = _build(tmp_path / "ours", documents, KbSegmentWriter, blocklimit=4, compression=compression)
     assert len(merged) > 5  # the tiered merges and the final optimisation went through ours
     theirs = _content(tmp_path / "whoosh")
     assert _content(tmp_path / "ours") == theirs
@@ -149,3 +151,28 @@ def test_encoded_values_are_refused_where_they_cannot_go(tmp_path: Path) -> None
             w.add_document(id="x", title=Encoded([(b"etude", 1, b"\x00\x00\x00\x01\x80\x02]q\x00K\x00a.")]))
     finally:
         w.cancel()
+
+
+def test_a_segment_is_read_for_merging_as_whoosh_reads_it(documents: list[Document], tmp_path: Path) -> None:
+    folder = tmp_path / "base"
+    folder.mkdir()
+    ix = FileStorage(str(folder), supports_mmap=False).create_index(build_schema(), indexname="kb")
+    for compression in (0, 3):  # zlib blocks, as older bases hold, and plain ones
+        w = SegmentWriter(ix, codec=whoosh3.W3Codec(blocklimit=4, compression=compression))
+        for doc in documents[:25]:
+            w.add_document(**_fields(doc, encoded=False))
+        w.commit(merge=False)
+    w = SegmentWriter(ix)
+    for doc in documents[3:25:4]:
+        w.delete_by_term("id", doc.id)
+    w.commit(merge=False)
+    segments = ix._segments()
+    assert len(segments) == 2 and all(s.has_deletions() for s in segments)
+    for segment in segments:
+        reader = SegmentReader(ix.storage, ix.schema, segment)
+        try:
+            ours = list(segment_postings(reader))
+            assert ours == list(reader.iter_postings())
+            assert len(ours) > 5000
+        finally:
+            reader.close()

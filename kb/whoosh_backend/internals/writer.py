@@ -12,13 +12,22 @@ argument (False: it takes no lock of its own).
 from __future__ import annotations
 
 import heapq
+import pickle
+import zlib
+from array import array
 from collections.abc import Iterator
+from io import BytesIO
+from itertools import accumulate
+from struct import Struct
 from typing import Any
 
+from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import _lenfield
 from whoosh.index import LockError
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
+
+from kb.whoosh_backend.internals.postings import deleted_docs
 
 
 class _Lengths:
@@ -97,8 +106,8 @@ class Encoded(list):  # type: ignore[type-arg]
 
 
 class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
-    """Whoosh's segment writer that files ``Encoded`` field values as they are and pools
-    postings by term (``GroupedPool``).
+    """Whoosh's segment writer that files ``Encoded`` field values as they are, pools postings
+    by term (``GroupedPool``) and streams the postings of the segments it merges in.
 
     ``add_document`` is whoosh 2.7.5's, but for the ``Encoded`` branch: the writer process
     spent a third of its CPU in Whoosh's analysis and encoding of term lists (``FieldType.index``),
@@ -106,8 +115,10 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
 
     Relies on: ``SegmentWriter._check_state``, ``_doc_boost``, ``_field_boost``, ``_check_fields``,
     ``perdocwriter`` (``start_doc``, ``add_field``, ``add_column_value``, ``finish_doc``,
-    ``cancel_doc``), ``docnum``, ``_added`` and ``pool`` (``add``, ``iter_postings``,
-    ``cleanup``), and ``FieldType.format.field_boost``."""
+    ``cancel_doc``, ``close``), ``docnum``, ``_added``, ``pool`` (``add``, ``iter_postings``,
+    ``cleanup``), ``write_per_doc``, ``_process_posts``, ``_flush_segment`` / ``_close_segment``
+    (overridden whole), ``codec.length_stats``, ``fieldwriter.add_postings`` and
+    ``FieldType.format.field_boost``."""
 
     pool: GroupedPool
 
@@ -119,10 +130,9 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
 
     def add_reader(self, reader: Any) -> None:
         """Merge in the segment ``reader`` reads: its documents now, its postings streamed
-        at flush (``_flush_segment``) instead of going through the pool. Merging 40,000
-        documents filled Whoosh's pool past its bound, which pickled every posting to sorted
-        runs on disk and read them back: ~2/3 of the commits' time at 100,000 documents, and
-        the writer's peak memory."""
+        at flush (``_flush_segment``, read by ``segment_postings``) instead of going through
+        the pool: merging 40,000 documents filled Whoosh's pool past its bound, which then
+        pickled every posting to sorted runs on disk and read them back."""
         self._check_state()
         segment = reader.segment()
         own = SegmentReader(self.storage, self.schema, segment)  # the caller closes its own
@@ -146,7 +156,7 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
         streams = [self.pool.iter_postings()]
-        streams += [self._process_posts(own.iter_postings(), first, docmap) for own, first, docmap in self._merging]
+        streams += [self._process_posts(segment_postings(own), first, docmap) for own, first, docmap in self._merging]
         self.fieldwriter.add_postings(self.schema, lengths, heapq.merge(*streams, key=_term_of))
         self.fieldwriter.close()
         if lengths is not None:
@@ -212,6 +222,78 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
+
+
+def segment_postings(reader: Any) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
+    """Every posting of a segment but its deleted documents' (field, term, docnum, weight,
+    value), in term order: what ``reader.iter_postings()`` gives, read a list at a time.
+
+    Whoosh's way builds a matcher per term (a hash look-up of its term info, then a seek and a
+    read for each block header and each block's ids, weights and values): 40 % of a merge.
+    Here the term infos are read in order and each list in one read, its blocks unpickled
+    whole. Other readers, and lists stored inside their term info, go through Whoosh.
+
+    Relies on: ``SegmentReader._terms`` (``W3TermsReader``: ``items()``, ``_postfile``), the term
+    info's ``is_inlined()`` and ``extent()``, a W3 list's layout (``internals.arrays``) and
+    ``Format.fixed_value_size()``; checked byte for byte by tests/engine/test_prepared_postings.py."""
+    terms = getattr(reader, "_terms", None)
+    postfile = getattr(terms, "_postfile", None)
+    if not isinstance(terms, whoosh3.W3TermsReader) or postfile is None:
+        yield from reader.iter_postings()
+        return
+    deleted = deleted_docs(reader)
+    schema = reader.schema
+    for (fieldname, btext), info in terms.items():
+        field = schema[fieldname] if fieldname in schema else None
+        if field is None or info.is_inlined():
+            matcher = reader.postings(fieldname, btext)
+            while matcher.is_active():
+                yield fieldname, btext, matcher.id(), matcher.weight(), matcher.value()
+                matcher.next()
+            continue
+        fixed = field.format.fixed_value_size()
+        offset, length = info.extent()  # read back from disk, the length is a 1-tuple
+        for docnum, weight, value in _list_postings(postfile, offset, _first(length), fixed):
+            if docnum not in deleted:
+                yield fieldname, btext, docnum, weight, value
+
+
+def _first(value: Any) -> int:
+    return int(value[0] if isinstance(value, tuple) else value)
+
+
+_MAGIC = whoosh3.WHOOSH3_HEADER_MAGIC  # at the start of every list
+_INT = Struct("!i")  # a block's length, negative for the last one (whoosh.system's int)
+
+
+def _list_postings(postfile: Any, offset: int, length: int, fixed: int | None) -> Iterator[tuple[int, float, Any]]:
+    """The (docnum, weight, value) of one W3 posting list, as Whoosh's leaf matcher reads them."""
+    extent = postfile.get(offset, length)
+    if extent[:len(_MAGIC)] != _MAGIC:
+        raise ValueError(f"not a W3 posting list at offset {offset}")
+    position = len(_MAGIC)
+    header = BytesIO(extent)
+    while position < len(extent):
+        (size,) = _INT.unpack_from(extent, position)
+        following = position + _INT.size + abs(size)
+        header.seek(position + _INT.size)
+        count, _, _, compression, _, _ = pickle.load(header)
+        data = extent[header.tell():following]
+        deltas, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+        if weights is None:
+            weights = (1.0,) * count
+        elif isinstance(weights, float):
+            weights = tuple(array("f", [weights])) * count  # as the matcher rounds it
+        if fixed is None or fixed < 0:
+            pass
+        elif fixed == 0:
+            values = (None,) * count
+        else:
+            values = tuple(values[i:i + fixed] for i in range(0, len(values), fixed))
+        yield from zip(accumulate(deltas), weights, values, strict=True)
+        if size < 0:  # the last block
+            break
+        position = following
 
 
 def _term_of(posting: tuple[str, bytes, int, float, bytes | None]) -> tuple[str, bytes]:
