@@ -18,7 +18,9 @@ from whoosh.writing import SegmentWriter
 from kb.knowledgebase import KnowledgeBase
 from kb.model import Document
 from kb.whoosh_backend import merging
-from kb.whoosh_backend.internals.writer import Encoded, GroupedPool, KbSegmentWriter, segment_postings
+from kb.whoosh_backend.internals.pool import GroupedPool
+from kb.whoosh_backend.internals.segment_lists import segment_postings
+from kb.whoosh_backend.internals.writer import Encoded, KbSegmentWriter
 from kb.whoosh_backend.prepare import WITHOUT_POSITIONS, analyze, encode
 from kb.whoosh_backend.schema import build_schema
 

@@ -1,6 +1,7 @@
 """Patches to whoosh 2.7.5's segment writer: cached field lengths at flush, a lock released
 when opening a writer or its commit fails half-way, postings filed as the extraction workers
-encoded them (``KbSegmentWriter``) and pooled by term (``GroupedPool``).
+encoded them (``KbSegmentWriter``), pooled by term (``internals.pool``) and merged segments
+streamed in (``internals.segment_lists``).
 
 Relies on: ``SegmentWriter.per_document_reader`` (called by ``_flush_segment``, which then only
 calls ``doc_field_length`` and ``close`` on what it returns; ``has_column`` and
@@ -12,22 +13,15 @@ argument (False: it takes no lock of its own).
 from __future__ import annotations
 
 import heapq
-import pickle
-import zlib
-from array import array
-from collections.abc import Iterator
-from io import BytesIO
-from itertools import accumulate
-from struct import Struct
 from typing import Any
 
-from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import _lenfield
 from whoosh.index import LockError
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
-from kb.whoosh_backend.internals.postings import deleted_docs
+from kb.whoosh_backend.internals.pool import GroupedPool
+from kb.whoosh_backend.internals.segment_lists import segment_postings
 
 
 class _Lengths:
@@ -224,178 +218,6 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
         self.docnum += 1
 
 
-def segment_postings(reader: Any) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
-    """Every posting of a segment but its deleted documents' (field, term, docnum, weight,
-    value), in term order: what ``reader.iter_postings()`` gives, read a list at a time.
-
-    Whoosh's way builds a matcher per term (a hash look-up of its term info, then a seek and a
-    read for each block header and each block's ids, weights and values): 40 % of a merge.
-    Here the term infos are read in order and each list in one read, its blocks unpickled
-    whole. Other readers, and lists stored inside their term info, go through Whoosh.
-
-    Relies on: ``SegmentReader._terms`` (``W3TermsReader``: ``items()``, ``_postfile``), the term
-    info's ``is_inlined()`` and ``extent()``, a W3 list's layout (``internals.arrays``) and
-    ``Format.fixed_value_size()``; checked byte for byte by tests/engine/test_prepared_postings.py."""
-    terms = getattr(reader, "_terms", None)
-    postfile = getattr(terms, "_postfile", None)
-    if not isinstance(terms, whoosh3.W3TermsReader) or postfile is None:
-        yield from reader.iter_postings()
-        return
-    deleted = deleted_docs(reader)
-    schema = reader.schema
-    for (fieldname, btext), info in terms.items():
-        field = schema[fieldname] if fieldname in schema else None
-        if field is None or info.is_inlined():
-            matcher = reader.postings(fieldname, btext)
-            while matcher.is_active():
-                yield fieldname, btext, matcher.id(), matcher.weight(), matcher.value()
-                matcher.next()
-            continue
-        fixed = field.format.fixed_value_size()
-        offset, length = info.extent()  # read back from disk, the length is a 1-tuple
-        for docnum, weight, value in _list_postings(postfile, offset, _first(length), fixed):
-            if docnum not in deleted:
-                yield fieldname, btext, docnum, weight, value
-
-
-def _first(value: Any) -> int:
-    return int(value[0] if isinstance(value, tuple) else value)
-
-
-_MAGIC = whoosh3.WHOOSH3_HEADER_MAGIC  # at the start of every list
-_INT = Struct("!i")  # a block's length, negative for the last one (whoosh.system's int)
-
-
-def _list_postings(postfile: Any, offset: int, length: int, fixed: int | None) -> Iterator[tuple[int, float, Any]]:
-    """The (docnum, weight, value) of one W3 posting list, as Whoosh's leaf matcher reads them."""
-    extent = postfile.get(offset, length)
-    if extent[:len(_MAGIC)] != _MAGIC:
-        raise ValueError(f"not a W3 posting list at offset {offset}")
-    position = len(_MAGIC)
-    header = BytesIO(extent)
-    while position < len(extent):
-        (size,) = _INT.unpack_from(extent, position)
-        following = position + _INT.size + abs(size)
-        header.seek(position + _INT.size)
-        count, _, _, compression, _, _ = pickle.load(header)
-        data = extent[header.tell():following]
-        deltas, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-        if weights is None:
-            weights = (1.0,) * count
-        elif isinstance(weights, float):
-            weights = tuple(array("f", [weights])) * count  # as the matcher rounds it
-        if fixed is None or fixed < 0:
-            pass
-        elif fixed == 0:
-            values = (None,) * count
-        else:
-            values = tuple(values[i:i + fixed] for i in range(0, len(values), fixed))
-        yield from zip(accumulate(deltas), weights, values, strict=True)
-        if size < 0:  # the last block
-            break
-        position = following
-
 
 def _term_of(posting: tuple[str, bytes, int, float, bytes | None]) -> tuple[str, bytes]:
     return posting[0], posting[1]
-
-
-# Bytes a pooled posting takes beyond its value (tuple, float, int, bytes header, list slot),
-# and a term beyond its text (dict entry, list, bytes header).
-_POSTING = 160
-_TERM = 170
-
-
-class GroupedPool:
-    """The new segment's postings grouped by field and term as they come.
-
-    Whoosh's pool keeps one tuple per posting and sorts them all at flush (a quarter of a
-    commit); documents come in docnum order, so each term's list is already sorted and only
-    the distinct terms are. Past ``limit`` bytes (the memory its objects take on CPython 3.11,
-    ``_POSTING`` and ``_TERM``), everything goes to Whoosh's own pool, which spills sorted runs
-    to disk."""
-
-    def __init__(self, fallback: Any, limit: int) -> None:
-        self._fallback = fallback
-        self._limit = limit
-        self._fields: dict[str, dict[bytes, list[tuple[int, float, bytes | None]]]] = {}
-        self._size = 0
-        self._spilled = False
-
-    def add_field(self, fieldname: str, docnum: int, postings: list[tuple[bytes, int, bytes]], format_boost: float,
-                  field_boost: float) -> int:
-        """File one document's ``Encoded`` postings of a field; returns the field's length.
-        A posting weighs its frequency times the two boosts, multiplied in Whoosh's order."""
-        length = 0
-        if self._spilled:
-            for tbytes, freq, vbytes in postings:
-                self._fallback.add((fieldname, tbytes, docnum, freq * format_boost * field_boost, vbytes))
-                length += freq
-            return length
-        terms = self._fields.get(fieldname)
-        if terms is None:
-            terms = self._fields[fieldname] = {}
-        size = 0
-        for tbytes, freq, vbytes in postings:
-            length += freq
-            found = terms.get(tbytes)
-            if found is None:
-                terms[tbytes] = [(docnum, freq * format_boost * field_boost, vbytes)]
-                size += _TERM + len(tbytes)
-            else:
-                found.append((docnum, freq * format_boost * field_boost, vbytes))
-            size += _POSTING + len(vbytes)
-        self._grew(size)
-        return length
-
-    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
-        """Whoosh's pool interface: (field, term, docnum, weight, value)."""
-        if self._spilled:
-            self._fallback.add(item)
-            return
-        fieldname, tbytes, docnum, weight, vbytes = item
-        terms = self._fields.get(fieldname)
-        if terms is None:
-            terms = self._fields[fieldname] = {}
-        found = terms.get(tbytes)
-        size = _POSTING + len(vbytes or b"")
-        if found is None:
-            terms[tbytes] = [(docnum, weight, vbytes)]
-            size += _TERM + len(tbytes)
-        else:
-            found.append((docnum, weight, vbytes))
-        self._grew(size)
-
-    def _grew(self, size: int) -> None:
-        self._size += size
-        if self._size <= self._limit:
-            return
-        # Handed over a term at a time, each list freed as Whoosh's pool takes it in (and
-        # writes its own runs to disk): the two pools are never both full in memory.
-        add = self._fallback.add
-        fields = self._fields
-        while fields:
-            fieldname, terms = fields.popitem()
-            while terms:
-                tbytes, entries = terms.popitem()
-                for docnum, weight, vbytes in entries:
-                    add((fieldname, tbytes, docnum, weight, vbytes))
-        self._spilled = True
-
-    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
-        """Every posting in (field, term, docnum) order, as Whoosh's pool gives them."""
-        if self._spilled:
-            yield from self._fallback.iter_postings()
-            return
-        fields, self._fields = self._fields, {}
-        for fieldname in sorted(fields):
-            terms = fields.pop(fieldname)
-            for tbytes in sorted(terms):
-                entries = terms.pop(tbytes)
-                entries.sort()  # in docnum order already, unless a merge interleaved: linear then
-                for docnum, weight, vbytes in entries:
-                    yield fieldname, tbytes, docnum, weight, vbytes
-
-    def cleanup(self) -> None:
-        self._fields = {}
-        self._fallback.cleanup()
