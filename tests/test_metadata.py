@@ -290,3 +290,24 @@ def test_junk_titles_are_refused(junk: str | None) -> None:
 def test_humanise_filename() -> None:
     assert humanise_filename("charte_partenariale-2017.pdf") == "Charte partenariale 2017"
     assert humanise_filename("rapport.final.v2.docx") == "Rapport final v2"
+
+
+def test_a_long_text_folded_again_gives_its_own_form_each_time() -> None:
+    """The last long text folded is kept (themes, names and acronyms fold the same text): a
+    different text of the same length, or the first one again, still gets its own form."""
+    from indexer.metadata._text import match_form, strip_accents
+
+    first = (CADRE + "\n") * 10
+    second = first.replace("Élus", "élus").replace("d'État", "d'Etat").upper()
+    assert len(first) == len(second) > 2000
+    for _ in range(2):
+        for text in (first, second, first):
+            assert match_form(text) == text.translate(_fold_table()).lower()
+            assert strip_accents(text) == text.translate(_fold_table())
+    assert "etat" in match_form(first) and "ÉTAT" not in strip_accents(second)
+
+
+def _fold_table() -> dict[int, str]:
+    from indexer.metadata._text import _FOLD
+
+    return _FOLD
