@@ -197,7 +197,9 @@ class Kinship:
         # the candidates of each of them (a MinHash signature is ~1 KB to read and parse).
         known: dict[str, Member] = {m.id: m for m in members}
         for m in members:
-            if len(known) > _KNOWN_MEMBERS:
+            # Bounded in members read, beyond the batch's own: ``rebuild`` files every document
+            # in one batch, and re-seeding on a bound the batch alone passes was quadratic.
+            if len(known) > len(members) + _KNOWN_MEMBERS:
                 known = {m.id: m for m in members}
             for other in self._candidates(db, m, keys[m.id], known):
                 pair = (m.id, other.id) if m.id < other.id else (other.id, m.id)
@@ -281,7 +283,7 @@ def _member(row: tuple[object, ...]) -> Member:
                   size=int(size) if isinstance(size, int) else 0)
 
 
-_KNOWN_MEMBERS = 20_000  # members kept while filing one batch (~1 KB each)
+_KNOWN_MEMBERS = 20_000  # members read and kept while filing one batch (~1 KB each)
 _KEYS_PER_QUERY = 100  # SQLite joins at most 500 SELECTs in one compound query
 
 

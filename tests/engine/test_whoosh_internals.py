@@ -5,6 +5,7 @@ the attribute, before a search quietly falls back to the slow path or scores dif
 from __future__ import annotations
 
 import inspect
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -283,7 +284,7 @@ def test_counting_files_know_their_position_after_every_kind_of_write(tmp_path: 
     assert isinstance(made, storage.CountingFile)
     writes = [lambda f: f.write_varint(300), lambda f: f.write(b"abc"), lambda f: f.write(memoryview(b"xyz")),
               lambda f: f.write_pickle({"a": [1, 2, 3]}), lambda f: f.write_long(7),
-              lambda f: f.write_array(__import__("array").array("I", [1, 2, 3])), lambda f: f.seek(2),
+              lambda f: f.write_array(array("I", [1, 2, 3])), lambda f: f.seek(2),
               lambda f: f.write_int(5), lambda f: f.seek(0, 2), lambda f: f.write_string(b"fin")]
     for write in writes:
         write(made)

@@ -19,12 +19,13 @@ then left to Whoosh's matchers).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
 from itertools import chain
 from pickle import load, loads
 from struct import Struct
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from whoosh.codec import whoosh3
@@ -152,7 +153,17 @@ def _w3_list(matcher: Any) -> PostingList:
     return _w3_extent(matcher._postfile, matcher._startoffset, matcher._length)
 
 
-def _w3_extent(postfile: Any, start: int, length: int | tuple[int]) -> PostingList:
+class W3Block(NamedTuple):
+    """One block of a W3 posting list, as stored."""
+
+    size: int  # postings in the block
+    compressed: bool  # ``data`` is zlib-compressed
+    at: int  # where ``data`` starts in the posting file
+    data: bytes  # the pickled (delta-encoded ids, weights, values) tuple
+
+
+def w3_blocks(postfile: Any, start: int, length: int | tuple[int]) -> Iterator[W3Block]:
+    """The blocks of the W3 posting list at ``start`` of ``postfile``, its extent read at once."""
     # The list's whole extent in one read, its blocks parsed in memory: walking them through
     # the matcher cost a seek and a read call per byte of each pickled block header (pickle.load
     # on the posting file), more than reading the blocks' ids and weights.
@@ -160,12 +171,6 @@ def _w3_extent(postfile: Any, start: int, length: int | tuple[int]) -> PostingLi
     extent = postfile.get(start, length[0] if isinstance(length, tuple) else length)
     if extent[:4] != _W3_MAGIC:
         raise ValueError(f"not a W3 posting list at offset {start}")
-    deltas: list[tuple[int, ...]] = []
-    lengths: list[int] = []
-    weights: list[np.ndarray] = []
-    offsets: list[int] = []
-    sizes: list[int] = []
-    compressed: list[bool] = []
     position = len(_W3_MAGIC)
     header = BytesIO(extent)
     while position < len(extent):
@@ -174,11 +179,24 @@ def _w3_extent(postfile: Any, start: int, length: int | tuple[int]) -> PostingLi
         header.seek(position + _INT.size)
         count, _, _, compression, _, _ = load(header)
         data_at = header.tell()
-        offsets.append(start + data_at)
-        sizes.append(following - data_at)
-        compressed.append(bool(compression))
-        data = extent[data_at:following]
-        block_ids, block_weights = _ids_and_weights(zlib.decompress(data) if compression else data, count)
+        yield W3Block(count, bool(compression), start + data_at, extent[data_at:following])
+        if size < 0:  # the last block
+            break
+        position = following
+
+
+def _w3_extent(postfile: Any, start: int, length: int | tuple[int]) -> PostingList:
+    deltas: list[tuple[int, ...]] = []
+    lengths: list[int] = []
+    weights: list[np.ndarray] = []
+    offsets: list[int] = []
+    sizes: list[int] = []
+    compressed: list[bool] = []
+    for count, packed, at, data in w3_blocks(postfile, start, length):
+        offsets.append(at)
+        sizes.append(len(data))
+        compressed.append(packed)
+        block_ids, block_weights = _ids_and_weights(zlib.decompress(data) if packed else data, count)
         deltas.append(block_ids)
         lengths.append(count)
         if block_weights is None:
@@ -189,9 +207,6 @@ def _w3_extent(postfile: Any, start: int, length: int | tuple[int]) -> PostingLi
         else:
             # Written from a float32 array: float32 holds them exactly.
             weights.append(np.asarray(block_weights, dtype=np.float32))
-        if size < 0:  # the last block
-            break
-        position = following
     total = sum(lengths)
     if not total:
         return EMPTY

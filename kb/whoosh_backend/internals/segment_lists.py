@@ -6,13 +6,12 @@ import pickle
 import zlib
 from array import array
 from collections.abc import Iterator
-from io import BytesIO
 from itertools import accumulate
-from struct import Struct
 from typing import Any
 
 from whoosh.codec import whoosh3
 
+from kb.whoosh_backend.internals.arrays import w3_blocks
 from kb.whoosh_backend.internals.postings import deleted_docs
 
 
@@ -26,7 +25,7 @@ def segment_postings(reader: Any) -> Iterator[tuple[str, bytes, int, float, byte
     whole. Other readers, and lists stored inside their term info, go through Whoosh.
 
     Relies on: ``SegmentReader._terms`` (``W3TermsReader``: ``items()``, ``_postfile``), the term
-    info's ``is_inlined()`` and ``extent()``, a W3 list's layout (``internals.arrays``) and
+    info's ``is_inlined()`` and ``extent()``, a W3 list's layout (``arrays.w3_blocks``) and
     ``Format.fixed_value_size()``; checked byte for byte by tests/engine/test_prepared_postings.py."""
     terms = getattr(reader, "_terms", None)
     postfile = getattr(terms, "_postfile", None)
@@ -44,45 +43,23 @@ def segment_postings(reader: Any) -> Iterator[tuple[str, bytes, int, float, byte
                 matcher.next()
             continue
         fixed = field.format.fixed_value_size()
-        offset, length = info.extent()  # read back from disk, the length is a 1-tuple
-        for docnum, weight, value in _list_postings(postfile, offset, _first(length), fixed):
+        offset, length = info.extent()
+        for docnum, weight, value in _list_postings(postfile, offset, length, fixed):
             if docnum not in deleted:
                 yield fieldname, btext, docnum, weight, value
 
 
-def _first(value: Any) -> int:
-    return int(value[0] if isinstance(value, tuple) else value)
-
-
-_MAGIC = whoosh3.WHOOSH3_HEADER_MAGIC  # at the start of every list
-_INT = Struct("!i")  # a block's length, negative for the last one (whoosh.system's int)
-
-
-def _list_postings(postfile: Any, offset: int, length: int, fixed: int | None) -> Iterator[tuple[int, float, Any]]:
+def _list_postings(postfile: Any, offset: int, length: int | tuple[int],
+                   fixed: int | None) -> Iterator[tuple[int, float, Any]]:
     """The (docnum, weight, value) of one W3 posting list, as Whoosh's leaf matcher reads them."""
-    extent = postfile.get(offset, length)
-    if extent[:len(_MAGIC)] != _MAGIC:
-        raise ValueError(f"not a W3 posting list at offset {offset}")
-    position = len(_MAGIC)
-    header = BytesIO(extent)
-    while position < len(extent):
-        (size,) = _INT.unpack_from(extent, position)
-        following = position + _INT.size + abs(size)
-        header.seek(position + _INT.size)
-        count, _, _, compression, _, _ = pickle.load(header)
-        data = extent[header.tell():following]
-        deltas, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+    for count, compressed, _, data in w3_blocks(postfile, offset, length):
+        deltas, weights, values = pickle.loads(zlib.decompress(data) if compressed else data)
         if weights is None:
             weights = (1.0,) * count
         elif isinstance(weights, float):
             weights = tuple(array("f", [weights])) * count  # as the matcher rounds it
-        if fixed is None or fixed < 0:
-            pass
-        elif fixed == 0:
+        if fixed == 0:
             values = (None,) * count
-        else:
+        elif fixed is not None and fixed > 0:
             values = tuple(values[i:i + fixed] for i in range(0, len(values), fixed))
         yield from zip(accumulate(deltas), weights, values, strict=True)
-        if size < 0:  # the last block
-            break
-        position = following
