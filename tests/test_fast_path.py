@@ -219,3 +219,22 @@ def test_similar_documents_are_the_reference_paths(base: KnowledgeBase) -> None:
             assert [sc for _, sc in ours] == pytest.approx([sc for _, sc in reference], abs=1e-9)
             compared += bool(reference)
     assert compared > 20, "most documents have similar ones: the comparison checks something"
+
+
+def test_key_terms_are_whooshs_with_frequencies_kept(base: KnowledgeBase) -> None:
+    """A document page's key terms weighed from kept collection frequencies: exactly Whoosh's
+    Bo1 expander's terms, weights and order, first from the segments, then from the cache."""
+    from kb.whoosh_backend.caches import Frequencies
+    from kb.whoosh_backend.similar import key_terms
+
+    frequencies = Frequencies()
+    compared = 0
+    with base.index.searcher() as s:
+        for docnum in range(0, s.doc_count_all(), 3):
+            if not s.ixreader.is_deleted(docnum):
+                text = s.stored_fields(docnum).get("body", "")
+                reference = s.key_terms_from_text("body", text, numterms=40)
+                assert key_terms(s, "body", text, 40, frequencies) == reference
+                assert key_terms(s, "body", text, 40, frequencies) == reference
+                compared += len(reference) == 40
+    assert compared > 10 and len(frequencies) > 1000

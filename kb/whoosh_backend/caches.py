@@ -11,6 +11,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
+from whoosh.reading import TermNotFound
+
 V = TypeVar("V")
 
 
@@ -90,3 +92,43 @@ class DecodedPostings:
 
     def __len__(self) -> int:
         return len(self._lists)
+
+
+class Frequencies:
+    """The collection frequency of terms (their total weight over every segment) in one
+    generation of the index, for the key terms of a document page. A page weighs each of its
+    ~200 distinct terms, each looked up in every segment's hash table (a few file reads in
+    Python each): most were the same common words from one page to the next. The first
+    ``limit`` terms met in a generation are kept (a language's common words come first), none
+    dropped: a dict of short byte strings, ~150 bytes each."""
+
+    def __init__(self, limit: int = 30_000) -> None:
+        self._limit = limit
+        self._generation: int | None = None
+        self._known: dict[tuple[str, bytes], int | None] = {}
+        self._lock = threading.Lock()
+
+    def of(self, reader: Any, field: str, text: bytes) -> int | None:
+        """The collection frequency of ``text`` in ``field`` of ``reader`` (a searcher's
+        reader, its generation the cache's), None when no segment holds it."""
+        key = (field, text)
+        generation = reader.generation()
+        with self._lock:
+            if generation != self._generation:
+                self._generation, self._known = generation, {}
+            if key in self._known:
+                return self._known[key]
+        found: int | None = None
+        for leaf, _ in reader.leaf_readers():
+            try:
+                weight = leaf.term_info(field, text).weight()
+            except TermNotFound:
+                continue
+            found = (found or 0) + weight
+        with self._lock:
+            if generation == self._generation and len(self._known) < self._limit:
+                self._known[key] = found
+        return found
+
+    def __len__(self) -> int:
+        return len(self._known)

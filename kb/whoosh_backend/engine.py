@@ -30,7 +30,7 @@ from kb.snippets import match_spans, page_starts, pages_matched, snippet, snippe
 from kb.strategy import DATE_SORTS, costly, page_of, read_query, replace_words
 from kb.synonyms import Synonyms
 from kb.turns import Turns
-from kb.whoosh_backend.caches import DecodedPostings, Recent
+from kb.whoosh_backend.caches import DecodedPostings, Frequencies, Recent
 from kb.whoosh_backend.facets import FacetValues
 from kb.whoosh_backend.finding import Finder
 from kb.whoosh_backend.folding import Folding, Together
@@ -76,6 +76,7 @@ class WhooshBackend:
         self._facet_values = FacetValues()
         self._lengths = FieldLengths()
         self._postings = DecodedPostings()
+        self._frequencies = Frequencies()
         self._vocabulary = Vocabulary()
         self._finder = Finder(self._facet_values, self._lengths, self._postings)
         self._folding = Folding(self._facet_values)
@@ -166,6 +167,11 @@ class WhooshBackend:
 
     # -- reading ------------------------------------------------------------------------------
 
+    def version(self) -> int:
+        """The generation of the index's latest commit (read from its folder, without the
+        searcher's lock)."""
+        return int(self._ix.latest_generation())
+
     def ids(self) -> set[str]:
         """The ids of every document in the index."""
         with self.searcher() as s:
@@ -193,7 +199,7 @@ class WhooshBackend:
             if found is None:
                 found = tuple(self._hit(s.stored_fields(d), score, frozenset())
                               for d, score in similar_in(s, self.analyzer, doc_id, limit, self._lengths,
-                                                         self._postings))
+                                                         self._postings, self._frequencies))
                 self._similar.put(key, found)
             return found
 

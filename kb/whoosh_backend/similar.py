@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from collections import defaultdict
+from math import log
+
 import numpy as np
 from whoosh import query as wq
 
 from kb.analysis import Analyzer
 from kb.strategy import best_first, proper_nouns
-from kb.whoosh_backend.caches import DecodedPostings
+from kb.whoosh_backend.caches import DecodedPostings, Frequencies
 from kb.whoosh_backend.finding import best_of
 from kb.whoosh_backend.internals.lengths import FieldLengths
 from kb.whoosh_backend.matching import scores_of
@@ -23,12 +26,14 @@ SIMILAR_CANDIDATES = 20  # ...then ranked by all the key terms
 
 
 def similar_in(s: Any, analyzer: Analyzer, doc_id: str, limit: int, lengths: FieldLengths | None = None,
-               postings: DecodedPostings | None = None) -> list[tuple[int, float]]:
+               postings: DecodedPostings | None = None,
+               frequencies: Frequencies | None = None) -> list[tuple[int, float]]:
     """The ``limit`` best (docnum, score) of the documents like ``doc_id``, never itself.
 
     With ``lengths``, the key terms' posting lists are scored whole with numpy
-    (``scoring.accumulate``, lists kept in ``postings``); without, by Whoosh's matchers (the
-    reference the fast path is tested against). Whoosh's union walked every match of the
+    (``scoring.accumulate``, lists kept in ``postings``) and the key terms weighed with the
+    collection frequencies kept in ``frequencies``; without, by Whoosh's expander and matchers
+    (the reference the fast path is tested against). Whoosh's union walked every match of the
     eight strongest key terms in Python: 0.1 s per document page at 100,000 documents."""
     docnum = s.document_number(id=doc_id)
     if docnum is None:
@@ -37,8 +42,12 @@ def similar_in(s: Any, analyzer: Analyzer, doc_id: str, limit: int, lengths: Fie
     body = stored.get("body", "")[:SIMILAR_SCAN]
     text = "\n".join([stored.get("title", "")] * 3 + [stored.get("summary", ""), body])
     names = proper_nouns(analyzer, stored.get("title", "") + "\n" + body)
-    keys = [(t, w) for t, w in s.key_terms_from_text("body", text, numterms=SIMILAR_TERMS * 2)
-            if t not in names][:SIMILAR_TERMS]
+    if lengths is None:
+        weighed = s.key_terms_from_text("body", text, numterms=SIMILAR_TERMS * 2)
+    else:
+        weighed = key_terms(s, "body", text, SIMILAR_TERMS * 2,
+                            frequencies if frequencies is not None else Frequencies())
+    keys = [(t, w) for t, w in weighed if t not in names][:SIMILAR_TERMS]
     if not keys:
         return []
     top = max(w for _, w in keys)
@@ -55,6 +64,35 @@ def similar_in(s: Any, analyzer: Analyzer, doc_id: str, limit: int, lengths: Fie
     candidates = sorted(hit.docnum for hit in found)
     scores = scores_of(s, AnyOf(terms), candidates)
     return sorted(scores.items(), key=best_first)[:limit]
+
+
+def key_terms(s: Any, field: str, text: str, number: int, frequencies: Frequencies) -> list[tuple[str, float]]:
+    """The ``number`` key terms of ``text`` and their weights, as Whoosh's
+    ``Searcher.key_terms_from_text`` with its Bo1 model gives them (same terms, weights and
+    order of ties), each term's collection frequency looked up once in each segment (Whoosh
+    asks whether a segment holds the term, then its frequency in every segment) and kept in
+    ``frequencies``."""
+    reader = s.ixreader
+    in_text: dict[bytes, float] = defaultdict(float)
+    for term, _, weight, _ in s.schema[field].index(text):
+        in_text[term] += weight
+    count = reader.doc_count_all()
+    scored: list[tuple[float, str]] = []
+    best = 0.0
+    for term, weight in in_text.items():
+        in_collection = frequencies.of(reader, field, term)
+        if in_collection is None:
+            continue
+        f = in_collection / count  # Bo1: whoosh.classify.Bo1Model.score
+        score = weight * log((1.0 + f) / f, 2) + log(1.0 + f, 2)
+        best = max(best, score)
+        scored.append((score, term.decode("utf-8")))
+    if not best:
+        return []
+    f = best / count  # Bo1Model.normalizer
+    norm = (best * log((1.0 + f) / f) + log(1.0 + f)) / log(2.0)
+    ranked = sorted(((score / norm, word) for score, word in scored), key=lambda x: (0 - x[0], x[1]))
+    return [(word, weight) for weight, word in ranked[:number]]
 
 
 def _similar_fast(s: Any, terms: list[wq.Term], docnum: int, limit: int, lengths: FieldLengths,
