@@ -204,6 +204,7 @@ class Client(threading.Thread):
         super().__init__(daemon=True)
         self.port, self.plan, self.stop_at, self.repeat = port, plan, stop_at, repeat
         self.samples: list[tuple[str, float]] = []
+        self.kept: list[bool] = []  # per sample: the page came from the server's page cache
         self.errors: list[str] = []
         self.exhausted = False
 
@@ -231,6 +232,7 @@ class Client(threading.Thread):
                 self.errors.append(f"{path}: HTTP {status}")
             else:
                 self.samples.append((kind, elapsed))
+                self.kept.append(self._kept)
         conn.close()
 
     def _get(self, conn: http.client.HTTPConnection, path: str) -> int:
@@ -238,6 +240,8 @@ class Client(threading.Thread):
         response = conn.getresponse()
         response.read()
         self._location = urllib.parse.urlsplit(response.getheader("Location") or "/").path
+        # webui.pagecache marks the pages it sends again (a redirect's target decides).
+        self._kept = "cache" in (response.getheader("Server-Timing") or "")
         return response.status
 
 
@@ -296,10 +300,15 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
     by_kind = {kind: latency([ms for k, ms in samples if k == kind]) for kind in KINDS
                if any(k == kind for k, _ in samples)}
     normal = [ms for k, ms in samples if k != "hostile"]
+    kept = [flag for w in workers for flag in w.kept]
+    by_cache = {name: latency(chosen) for name, chosen in (
+        ("sent again", [ms for (k, ms), f in zip(samples, kept, strict=True) if f and k != "hostile"]),
+        ("computed", [ms for (k, ms), f in zip(samples, kept, strict=True) if not f and k != "hostile"]))
+        if chosen}
     return {"clients": clients, "attackers": attackers, "seconds": round(wall, 1),
             "requests": len(samples) + len(errors), "throughput_rps": round(len(normal) / wall, 1),
             "latency_ms": latency(normal),
-            "by_kind": by_kind, "errors": len(errors), "error_samples": errors[:20],
+            "by_kind": by_kind, "by_cache": by_cache, "errors": len(errors), "error_samples": errors[:20],
             # new-search: clients that asked every query of their share before the end (the
             # throughput then understates the server's): more queries are needed.
             "clients_out_of_queries": sum(w.exhausted for w in workers), "server_rss_mb": rss_kb // 1024,
@@ -369,6 +378,8 @@ def main() -> None:
     rows = [["all but hostile", result["latency_ms"]["n"], result["latency_ms"]["p50"], result["latency_ms"]["p95"],
              result["latency_ms"]["p99"]]]
     rows += [[kind, v["n"], v["p50"], v["p95"], v["p99"]] for kind, v in result["by_kind"].items()]
+    # Pages the server's page cache sent again, and pages it had to compute.
+    rows += [[f"page {name}", v["n"], v["p50"], v["p95"], v["p99"]] for name, v in result["by_cache"].items()]
     print(f"kb serve ({args.processes} process(es) × {args.threads} threads), {docs} documents, {args.mix} mix, "
           f"{clients} clients + {args.attackers} attackers, {result['seconds']} s on loopback: "
           f"{result['throughput_rps']} requests/s, {result['errors']} errors, server RSS {result['server_rss_mb']} MB "

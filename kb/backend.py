@@ -51,6 +51,10 @@ class SearchBackend(Protocol):
     def passages(self, doc_id: str, query: str, count: int = 3) -> tuple[str, ...]:
         """Up to ``count`` snippets of ``doc_id`` where ``query`` matches (HTML-safe)."""
 
+    def version(self) -> int:
+        """A number that changes with every commit, by any process (what readers cache is
+        keyed by it)."""
+
     def ids(self) -> set[str]:
         """The id of every document held."""
 

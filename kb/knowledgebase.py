@@ -236,6 +236,11 @@ class KnowledgeBase(Records):
     # Reads of the index say ``DamagedIndex`` (French, with the fix) when a segment went
     # missing after the base was opened, or when the index awaits the rebuild ``repair()`` does.
 
+    def version(self) -> tuple[int, int]:
+        """Changes whenever what the base shows may have changed: each write ends with a commit
+        of the index, and the groups of copies and versions carry their own version."""
+        return self.index.version(), self.kinship.snapshot().version
+
     def search(self, request: SearchRequest) -> SearchPage:
         """One page of results for ``request``, each group of copies and versions shown once."""
         page = self.index.search(request)

@@ -54,6 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         OAI_PAGE_SIZE=100,  # records per OAI-PMH answer; the rest follows a resumption token
         SITEMAP_SIZE=50_000,  # URLs per sitemap file, the protocol's limit
         EXPORT_SIZE=500,  # results in a CSV or Dublin Core export of a search
+        # Repeated pages sent again as they were (webui.pagecache), per server process, in
+        # compressed bytes; 0 turns the cache off.
+        PAGE_CACHE_BYTES=8 * 1024 * 1024,
         # The only request bodies are the small forms that edit the newsletter selection.
         MAX_CONTENT_LENGTH=64 * 1024,
     )
@@ -76,13 +79,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     open_base(app).repair()  # an outdated index is rebuilt before the first search
 
     # The blueprints load with the first app, not with ``import webui.links`` (the CLI's).
-    from webui import api, discovery, oai, selection, views
+    from webui import api, discovery, oai, pagecache, selection, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(oai.bp)
     app.register_blueprint(discovery.bp)
     app.register_blueprint(selection.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    pagecache.install(app)
     app.after_request(security_headers)
     errors.register(app)
     filters.register(app)

@@ -17,10 +17,14 @@ def loose_quotes(text: str) -> list[str]:
 
 
 def test_search_page_shows_no_timing_but_tells_developers(client: FlaskClient) -> None:
-    response = client.get("/recherche?q=quokka")
+    response = client.get("/recherche?q=quokka+%C3%AElots+chaleur")  # asked by no other test
     html = response.get_data(as_text=True)
     assert not re.search(r"\d+\s*ms\b", html)
     assert re.fullmatch(r"search;dur=\d+(\.\d+)?", response.headers["Server-Timing"])
+    # Asked again, the page is sent as it was kept (webui.pagecache), and says so.
+    again = client.get("/recherche?q=quokka+%C3%AElots+chaleur")
+    assert again.get_data(as_text=True) == html
+    assert again.headers["Server-Timing"] == 'cache;desc="page"'
 
 
 def test_api_menu_entry_opens_a_page_for_people(client: FlaskClient, ids: dict[str, str]) -> None:

@@ -1,0 +1,101 @@
+"""Repeated pages sent again from the page cache (webui.pagecache): the same bytes, until the
+base changes; never a visitor's own page, an error, or a stale answer after a commit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from indexer.ingest import Options, index_paths
+from kb.knowledgebase import KnowledgeBase
+from tests.web.conftest import build_home
+from webui import create_app
+from webui.context import close_base
+from webui.pagecache import Page, PageCache
+from webui.selection import COOKIE
+
+KEPT = 'cache;desc="page"'
+
+
+def _kept(response: object) -> bool:
+    return response.headers.get("Server-Timing") == KEPT  # type: ignore[attr-defined]
+
+
+def test_repeated_pages_are_sent_again_as_they_were(client: FlaskClient, ids: dict[str, str]) -> None:
+    doc = ids["jardins-quokka"]
+    for path in (f"/d/{doc}", "/flux.atom?q=quokka+partag%C3%A9s", "/api/search?q=quokka+partag%C3%A9s&limit=3",
+                 f"/api/documents/{doc}", "/recherche?q=jardins+quokka&page=1"):
+        first = client.get(path, follow_redirects=True)
+        again = client.get(path, follow_redirects=True)
+        assert first.status_code == again.status_code == 200, path
+        assert again.get_data() == first.get_data(), path
+        assert again.mimetype == first.mimetype and _kept(again), path
+        assert again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+
+
+def test_a_kept_feed_still_answers_a_poller_with_a_304(client: FlaskClient) -> None:
+    path = "/flux.rss?q=ornithorynque+conclusion"
+    etag = client.get(path).headers["ETag"]
+    assert _kept(client.get(path))
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_visitor_with_a_selection_gets_their_own_page(client: FlaskClient, ids: dict[str, str]) -> None:
+    doc = ids["jardins-quokka"]
+    path = "/recherche?q=quokka+alimentation"
+    counter = '<span class="n">{}</span>'
+    assert counter.format(0) in client.get(path).get_data(as_text=True)
+    assert _kept(client.get(path))
+    client.set_cookie(COOKIE, doc)
+    own = client.get(path)
+    assert not _kept(own)
+    html = own.get_data(as_text=True)
+    assert counter.format(1) in html and f'value="{doc}" id="sel-{doc}" checked' in html
+
+
+def test_errors_and_other_endpoints_are_not_kept(client: FlaskClient) -> None:
+    for path in ("/d/0000000000000000", "/recherche?q=" + "x" * 600, "/accessibilite"):
+        first, again = client.get(path), client.get(path)
+        assert first.status_code == again.status_code
+        assert not _kept(again), path
+
+
+def test_a_commit_makes_every_kept_page_unreachable(tmp_path: Path, quokka_markdown: str) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "quokka.md").write_text(quokka_markdown, encoding="utf-8")
+    build_home(tmp_path / "home", [sources])
+    app: Flask = create_app({"KB_HOME": str(tmp_path / "home"), "TESTING": True})
+    try:
+        client = app.test_client()
+        path = "/api/search?q=wombat"
+        assert client.get(path).get_json()["total"] == 0
+        assert _kept(client.get(path))
+        (sources / "wombat.txt").write_text("Le wombat du quartier\n\nLe wombat anime le conseil citoyen.\n",
+                                            encoding="utf-8")
+        kb = KnowledgeBase(tmp_path / "home")  # another writer, as kb index in another process
+        try:
+            assert index_paths(kb, [sources], Options(workers=1)).indexed
+        finally:
+            kb.close()
+        after = client.get(path)
+        assert not _kept(after)
+        assert after.get_json()["total"] == 1
+    finally:
+        close_base(app)
+
+
+def test_the_bound_counts_compressed_bodies_and_drops_the_oldest() -> None:
+    cache = PageCache(budget=8000)
+    pages = {n: Page(200, (), bytes([n]) * 900) for n in range(12)}
+    for n, page in pages.items():
+        cache.put(n, page)
+    assert len(cache) == 8  # 8 × 900 bytes fit in 8,000, 9 do not
+    assert cache.get(0) is None and cache.get(11) is pages[11]
+    cache.get(4)  # used: kept past the next one
+    cache.put(12, pages[0])
+    assert cache.get(4) is not None and cache.get(5) is None
+    cache.put(13, Page(200, (), b"x" * 1001))  # more than an eighth of the budget: never kept
+    assert cache.get(13) is None

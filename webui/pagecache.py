@@ -1,0 +1,131 @@
+"""Whole pages kept until the base changes: the answer to a link followed by many readers.
+
+A newsletter sends hundreds of readers to the same few pages at once (a search, a document's
+permalink, a feed). The core keeps the results of a search, but turning them into a page still
+cost most of a repeated request (the template, the snippets' markup, the facets' links); here the
+bytes sent are kept and sent again. Kept: the pages of the endpoints below, asked with GET by a
+visitor without a selection (the only state a page shows that is not in its address), for a
+200 or a redirect, not streamed and setting no cookie. The key holds the base's version (a
+commit by any process, or new groups of copies, makes every page unreachable), the address as
+asked, the public address absolute links start with, the Accept header (content
+negotiation) and the day (a document's citation says when it
+was read). Bodies are kept compressed: the bound counts what is held.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Flask, Response, g, request
+
+from kb.errors import KBError
+from webui.context import knowledge_base
+from webui.links import base_url
+from webui.selection import COOKIE
+
+# Pages that depend only on the key above (views and API reading the base, nothing written).
+CACHED_ENDPOINTS = frozenset({"views.search", "views.document", "views.feed_rss", "views.feed_atom",
+                              "api.search", "api.document"})
+KEPT_STATUSES = frozenset({200, 301, 302, 308})
+# The timing of the search that made a page means nothing when it is sent again.
+_DROPPED_HEADERS = frozenset({"server-timing", "content-length"})
+
+
+@dataclass(frozen=True)
+class Page:
+    """A response as sent: status, headers and the body, compressed."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    @classmethod
+    def of(cls, response: Response) -> Page:
+        headers = tuple((k, v) for k, v in response.headers.items() if k.lower() not in _DROPPED_HEADERS)
+        return cls(response.status_code, headers, zlib.compress(response.get_data(), 1))
+
+    def response(self) -> Response:
+        sent = Response(zlib.decompress(self.body), status=self.status, headers=list(self.headers))
+        sent.headers["Server-Timing"] = 'cache;desc="page"'
+        return sent
+
+
+class PageCache:
+    """Pages by key, at most ``budget`` bytes of compressed bodies, the least recently used
+    dropped first; thread-safe."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._held = 0
+        self._pages: OrderedDict[Hashable, Page] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: Hashable, page: Page) -> None:
+        if len(page.body) > self._budget // 8:  # one page never pushes out most of the others
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            self._held += len(page.body) - (len(old.body) if old else 0)
+            self._pages[key] = page
+            while self._held > self._budget:
+                _, dropped = self._pages.popitem(last=False)
+                self._held -= len(dropped.body)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+def install(app: Flask) -> None:
+    """Serve ``app``'s repeated pages from a cache of ``PAGE_CACHE_BYTES`` (0: none)."""
+    budget = int(app.config["PAGE_CACHE_BYTES"])
+    if budget <= 0:
+        return
+    cache = PageCache(budget)
+    app.extensions["kb.pages"] = cache
+
+    @app.before_request
+    def serve_kept() -> Response | None:
+        key = _key()
+        if key is None:
+            return None
+        page = cache.get(key)
+        if page is None:
+            g.kb_page_key = key
+            return None
+        response = page.response()
+        if response.headers.get("ETag") or response.headers.get("Last-Modified"):
+            response.make_conditional(request)  # a poller's copy is still current: a 304
+        return response
+
+    @app.after_request
+    def keep(response: Response) -> Response:
+        key = g.pop("kb_page_key", None)
+        if (key is not None and response.status_code in KEPT_STATUSES and not response.is_streamed
+                and not response.direct_passthrough and "Set-Cookie" not in response.headers
+                and not response.cache_control.no_store and not response.cache_control.private):
+            cache.put(key, Page.of(response))
+        return response
+
+
+def _key() -> Hashable | None:
+    """The key of the current request's page, or None when its page is not kept."""
+    if request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS or COOKIE in request.cookies:
+        return None
+    try:
+        version = knowledge_base().version()
+    except (KBError, OSError):  # the view will say what is wrong
+        return None
+    return (version, base_url(), request.root_url, request.full_path, request.headers.get("Accept", ""),
+            date.today().toordinal())
