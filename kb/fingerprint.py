@@ -29,11 +29,16 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 # numpy: the signature is 128 hash permutations over up to 100,000 shingles (12.8 million
-# multiply-adds): a few milliseconds vectorised, seconds in pure Python.
-import numpy as np
-import numpy.typing as npt
+# multiply-adds): a few milliseconds vectorised, seconds in pure Python. Imported where it is
+# used: every kb command loads this module (through the catalog's groups), and a process that
+# never computes a fingerprint (kb serve's supervisor, kb --help) saves numpy's ~12 MB.
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = ["PERMUTATIONS", "SHINGLE", "BANDS", "ROWS", "MAX_SHINGLES", "normalise", "words",
            "fingerprint", "resemblance", "bands", "EMPTY", "shingle_count", "content_hash"]
@@ -71,11 +76,19 @@ ROWS = PERMUTATIONS // BANDS
 MAX_SHINGLES = 100_000
 MAX_CHARS = 4_000_000
 
-_MERSENNE = np.uint64((1 << 61) - 1)
-_rng = np.random.default_rng(20240611)  # fixed seed: signatures must compare across runs
-_A = _rng.integers(1, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64) | np.uint64(1)  # odd
-_B = _rng.integers(0, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64)
-_MASK32 = np.uint64(0xFFFFFFFF)
+_MERSENNE = (1 << 61) - 1
+_MASK32 = 0xFFFFFFFF
+
+
+@cache
+def _permutations() -> tuple[Any, Any]:
+    """The multipliers (odd) and addends of the PERMUTATIONS hash functions."""
+    import numpy as np
+
+    rng = np.random.default_rng(20240611)  # fixed seed: signatures must compare across runs
+    a = rng.integers(1, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64)
+    return a, b
 
 _HYPHEN_BREAK = re.compile(r"(\w)[-\u00ad\u2010]\s*\n\s*(\w)")
 _SOFT = re.compile("[\u00ad\u200b\u200c\u200d\ufeff]")
@@ -106,6 +119,8 @@ def words(text: str) -> list[bytes]:
 
 def _shingle_hashes(tokens: list[bytes]) -> npt.NDArray[np.uint64]:
     """Distinct 61-bit hashes of the SHINGLE-word shingles (one shingle for a shorter text)."""
+    import numpy as np
+
     if not tokens:
         return np.zeros(0, dtype=np.uint64)
     vocab: dict[bytes, int] = {}
@@ -125,22 +140,25 @@ def _shingle_hashes(tokens: list[bytes]) -> npt.NDArray[np.uint64]:
         acc ^= acc >> np.uint64(27)
         acc *= np.uint64(0x94D049BB133111EB)
         acc ^= acc >> np.uint64(31)
-    acc = np.unique(acc & _MERSENNE)
+    acc = np.unique(acc & np.uint64(_MERSENNE))
     if len(acc) > MAX_SHINGLES:
         acc = acc[:MAX_SHINGLES]  # np.unique sorts: the smallest hashes (consistent sampling)
     return acc
 
 
 def _signature(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint32]:
+    import numpy as np
+
+    a, b = _permutations()
     sig = np.full(PERMUTATIONS, 0xFFFFFFFF, dtype=np.uint64)
     # (a*x + b) mod 2**64, keep the high 32 bits: a universal family cheap in numpy (the
     # products wrap; the multiply-shift scheme of Dietzfelbinger et al. 1997).
     with np.errstate(over="ignore"):
         for start in range(0, len(hashes), 8192):
             chunk = hashes[start:start + 8192]
-            perm = (np.outer(_A, chunk) + _B[:, None]) >> np.uint64(32)
+            perm = (np.outer(a, chunk) + b[:, None]) >> np.uint64(32)
             sig = np.minimum(sig, perm.min(axis=1))
-    return (sig & _MASK32).astype(np.uint32)
+    return (sig & np.uint64(_MASK32)).astype(np.uint32)
 
 
 def fingerprint(text: str) -> str:
@@ -176,6 +194,8 @@ def _parts(fp: str) -> list[str]:
 
 
 def _values(fp: str) -> npt.NDArray[np.uint32]:
+    import numpy as np
+
     raw = base64.b64decode(_parts(fp)[3].encode("ascii"), validate=True)
     if len(raw) != 4 * PERMUTATIONS:
         raise ValueError(f"not a fingerprint of {PERMUTATIONS} values: {len(raw)} bytes")
@@ -186,6 +206,8 @@ def resemblance(a: str, b: str) -> float:
     """The estimated Jaccard resemblance of the two texts' shingle sets, 0.0 to 1.0."""
     if a == EMPTY or b == EMPTY:
         return 0.0
+    import numpy as np
+
     return float(np.count_nonzero(_values(a) == _values(b))) / PERMUTATIONS
 
 
