@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections import defaultdict
 from math import log
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
