@@ -172,3 +172,47 @@ def test_an_invalid_base_url_is_a_usage_error(serve) -> None:  # type: ignore[no
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert "adresse publique invalide" in err and "Traceback" not in err
+
+
+def _sockets_on(pid: int, port: int) -> tuple[set[int], set[int]]:
+    """The inodes of the listening and of the established TCP sockets on ``port`` that
+    process ``pid`` holds (Linux's /proc)."""
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            held.add(int(target[8:-1]))
+    listening, established = set(), set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and int(fields[9]) in held:
+                {"0A": listening, "01": established}.get(fields[3], set()).add(int(fields[9]))
+    return listening, established
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads connections on Linux only")
+def test_connections_are_spread_over_the_processes(serve) -> None:  # type: ignore[no-untyped-def]
+    """Each process listens on its own socket of the port and Linux spreads new connections
+    among them: keep-alive clients arriving at once do not pile up on whichever process was
+    first to accept (39 of 50 on one of two, bench.load)."""
+    proc, port = serve("--processes", "2", "--threads", "2")
+    wait_until(lambda: answers(port) and len(server_processes(proc.pid)) == 2)
+    children = sorted(server_processes(proc.pid))
+    own = [_sockets_on(pid, port)[0] for pid in children]
+    assert all(len(s) == 1 for s in own) and own[0] != own[1]
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=20) for _ in range(40)]
+    try:
+        time.sleep(1)  # accepted by now
+        held = [len(_sockets_on(pid, port)[1]) for pid in children]
+        assert sum(held) == 40 and min(held) >= 8, held  # binomial(40, 1/2): below 8 once in 10^5
+    finally:
+        for client in clients:
+            client.close()
+    # Another server on the same port is refused, as any program listening there would be.
+    other, _ = serve("--processes", "2", port=port)
+    _, err = other.communicate(timeout=60)
+    assert other.returncode == 1 and f"impossible d'écouter sur 127.0.0.1:{port}" in err
