@@ -248,6 +248,10 @@ class Client(threading.Thread):
 def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: int = 1,
         mix: str = "newsletter", attackers: int = 0, port: int = 0) -> dict[str, Any]:
     port = port or free_port()
+    # Pages an earlier run kept in the base's folder (webui.sharedpages) would answer this one:
+    # each run starts with none.
+    for kept in (home / "cache").glob("pages.sqlite*"):
+        kept.unlink()
     # The server's log goes to a file: an unread pipe fills up under load (waitress warns about
     # its queue depth) and then blocks the server on its next log line.
     log = tempfile.TemporaryFile(mode="w+")

@@ -57,6 +57,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Repeated pages sent again as they were (webui.pagecache), per server process, in
         # compressed bytes; 0 turns the cache off.
         PAGE_CACHE_BYTES=8 * 1024 * 1024,
+        # The same pages shared by the server processes of the base (webui.sharedpages): a file
+        # in the base's folder, at most this many bytes of compressed pages; 0: none.
+        SHARED_PAGE_CACHE_BYTES=32 * 1024 * 1024,
         # The only request bodies are the small forms that edit the newsletter selection.
         MAX_CONTENT_LENGTH=64 * 1024,
     )

@@ -9,17 +9,20 @@ visitor without a selection (the only state a page shows that is not in its addr
 commit by any process, or new groups of copies, makes every page unreachable), the address as
 asked, the public address absolute links start with, the Accept header (content
 negotiation) and the day (a document's citation says when it
-was read). Bodies are kept compressed: the bound counts what is held.
+was read). Bodies are kept compressed: the bound counts what is held. A page one process
+computed is also kept for the others (``webui.sharedpages``).
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from flask import Flask, Response, g, request
 
@@ -27,6 +30,7 @@ from kb.errors import KBError
 from webui.context import knowledge_base
 from webui.links import base_url
 from webui.selection import COOKIE
+from webui.sharedpages import SharedPages
 
 # Pages that depend only on the key above (views and API reading the base, nothing written).
 CACHED_ENDPOINTS = frozenset({"views.search", "views.document", "views.feed_rss", "views.feed_atom",
@@ -88,12 +92,23 @@ class PageCache:
 
 
 def install(app: Flask) -> None:
-    """Serve ``app``'s repeated pages from a cache of ``PAGE_CACHE_BYTES`` (0: none)."""
+    """Serve ``app``'s repeated pages from a cache of ``PAGE_CACHE_BYTES`` (0: none), and from
+    the pages the other processes of the base kept (``SHARED_PAGE_CACHE_BYTES`` in the base's
+    folder, 0: none)."""
     budget = int(app.config["PAGE_CACHE_BYTES"])
     if budget <= 0:
         return
     cache = PageCache(budget)
     app.extensions["kb.pages"] = cache
+    shared = None
+    if int(app.config["SHARED_PAGE_CACHE_BYTES"]) > 0:
+        shared = SharedPages(Path(app.config["KB_HOME"]) / "cache" / "pages.sqlite",
+                             int(app.config["SHARED_PAGE_CACHE_BYTES"]))
+        weakref.finalize(app, shared.close)  # as the base: when the app goes
+    # Apps of one base with other settings (tests, a second site) must not share pages; the
+    # secret key is drawn per process and changes no page.
+    settings = repr(sorted((k, v) for k, v in app.config.items()
+                           if k != "SECRET_KEY" and isinstance(v, str | int | float | bool | None)))
 
     @app.before_request
     def serve_kept() -> Response | None:
@@ -101,6 +116,11 @@ def install(app: Flask) -> None:
         if key is None:
             return None
         page = cache.get(key)
+        if page is None and shared is not None:
+            found = shared.get(repr((settings, key)), repr(key[0]))
+            if found is not None:
+                page = Page(found[0], tuple(found[1]), found[2])
+                cache.put(key, page)
         if page is None:
             g.kb_page_key = key
             return None
@@ -115,11 +135,14 @@ def install(app: Flask) -> None:
         if (key is not None and response.status_code in KEPT_STATUSES and not response.is_streamed
                 and not response.direct_passthrough and "Set-Cookie" not in response.headers
                 and not response.cache_control.no_store and not response.cache_control.private):
-            cache.put(key, Page.of(response))
+            page = Page.of(response)
+            cache.put(key, page)
+            if shared is not None:
+                shared.put(repr((settings, key)), repr(key[0]), page.status, list(page.headers), page.body)
         return response
 
 
-def _key() -> Hashable | None:
+def _key() -> tuple[Hashable, ...] | None:
     """The key of the current request's page, or None when its page is not kept."""
     if request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS or COOKIE in request.cookies:
         return None

@@ -99,3 +99,64 @@ def test_the_bound_counts_compressed_bodies_and_drops_the_oldest() -> None:
     assert cache.get(4) is not None and cache.get(5) is None
     cache.put(13, Page(200, (), b"x" * 1001))  # more than an eighth of the budget: never kept
     assert cache.get(13) is None
+
+
+def test_a_page_one_process_computed_is_sent_by_the_others(base: object, app: Flask) -> None:
+    """Two apps of one base with the same settings, as the processes of kb serve: the second
+    sends the page the first computed, from the file they share."""
+    home = app.config["KB_HOME"]
+    other: Flask = create_app({"KB_HOME": home, "TESTING": True, "SERVER_URL": "http://localhost"})
+    try:
+        path = "/recherche?q=ornithorynque+participation"
+        first = app.test_client().get(path)
+        assert not _kept(first)
+        again = other.test_client().get(path)
+        assert _kept(again) and again.get_data() == first.get_data()
+        assert (Path(home) / "cache" / "pages.sqlite").is_file()
+        # Other settings, other pages: nothing shared.
+        third: Flask = create_app({"KB_HOME": home, "TESTING": True, "SERVER_URL": "http://localhost",
+                                   "PAGE_SIZE": 3})
+        try:
+            assert not _kept(third.test_client().get(path))
+        finally:
+            close_base(third)
+    finally:
+        close_base(other)
+
+
+def test_a_base_folder_that_cannot_take_the_file_still_serves(tmp_path: Path, quokka_markdown: str) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "quokka.md").write_text(quokka_markdown, encoding="utf-8")
+    build_home(tmp_path / "home", [sources])
+    (tmp_path / "home" / "cache").write_text("not a folder")  # the file's folder cannot be made
+    app: Flask = create_app({"KB_HOME": str(tmp_path / "home"), "TESTING": True})
+    try:
+        client = app.test_client()
+        first, again = client.get("/api/search?q=quokka"), client.get("/api/search?q=quokka")
+        assert first.status_code == again.status_code == 200 and first.get_json()["total"] == 1
+        assert _kept(again)  # the process's own pages still are
+    finally:
+        close_base(app)
+
+
+def test_shared_pages_keep_one_version_under_their_bound(tmp_path: Path) -> None:
+    from webui.sharedpages import SharedPages
+
+    shared = SharedPages(tmp_path / "cache" / "pages.sqlite", budget=50_000)
+    try:
+        shared.put("a", "v1", 200, [("Content-Type", "text/html")], b"x" * 100)
+        assert shared.get("a", "v1") == (200, [("Content-Type", "text/html")], b"x" * 100)
+        assert shared.get("a", "v2") is None  # another version of the base: not this page
+        shared.put("b", "v2", 200, [], b"y" * 100)  # the base changed: older pages are dropped
+        assert shared.get("a", "v1") is None and shared.get("b", "v2") is not None
+        for n in range(600):
+            shared.put(f"p{n}", "v2", 200, [], bytes([n % 256]) * 1000)
+        assert shared.get("p599", "v2") is not None and shared.get("p0", "v2") is None
+        held = sum(shared.get(f"p{n}", "v2") is not None for n in range(600))
+        assert held * 1000 <= 50_000 + _PRUNE_SLACK
+    finally:
+        shared.close()
+
+
+_PRUNE_SLACK = 200 * 1000  # pages written between two checks of the bound (sharedpages._PRUNE_EVERY)
