@@ -250,8 +250,8 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
     port = port or free_port()
     # Pages an earlier run kept in the base's folder (webui.sharedpages) would answer this one:
     # each run starts with none.
-    for kept in (home / "cache").glob("pages.sqlite*"):
-        kept.unlink()
+    for earlier in (home / "cache").glob("pages.sqlite*"):
+        earlier.unlink()
     # The server's log goes to a file: an unread pipe fills up under load (waitress warns about
     # its queue depth) and then blocks the server on its next log line.
     log = tempfile.TemporaryFile(mode="w+")
