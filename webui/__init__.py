@@ -60,6 +60,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # The same pages shared by the server processes of the base (webui.sharedpages): a file
         # in the base's folder, at most this many bytes of compressed pages; 0: none.
         SHARED_PAGE_CACHE_BYTES=32 * 1024 * 1024,
+        # Set by kb serve for all the processes of one run, which alone share pages: empty, an
+        # app keeps its own (another WSGI server's workers may run other code after an upgrade).
+        PAGE_CACHE_RUN="",
         # The only request bodies are the small forms that edit the newsletter selection.
         MAX_CONTENT_LENGTH=64 * 1024,
     )

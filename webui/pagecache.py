@@ -93,15 +93,16 @@ class PageCache:
 
 def install(app: Flask) -> None:
     """Serve ``app``'s repeated pages from a cache of ``PAGE_CACHE_BYTES`` (0: none), and from
-    the pages the other processes of the base kept (``SHARED_PAGE_CACHE_BYTES`` in the base's
-    folder, 0: none)."""
+    the pages the other processes of the same ``kb serve`` run kept (``PAGE_CACHE_RUN``; at most
+    ``SHARED_PAGE_CACHE_BYTES`` in the base's folder, 0: none)."""
     budget = int(app.config["PAGE_CACHE_BYTES"])
     if budget <= 0:
         return
     cache = PageCache(budget)
     app.extensions["kb.pages"] = cache
     shared = None
-    if int(app.config["SHARED_PAGE_CACHE_BYTES"]) > 0:
+    run = str(app.config["PAGE_CACHE_RUN"])
+    if int(app.config["SHARED_PAGE_CACHE_BYTES"]) > 0 and run:
         shared = SharedPages(Path(app.config["KB_HOME"]) / "cache" / "pages.sqlite",
                              int(app.config["SHARED_PAGE_CACHE_BYTES"]))
         weakref.finalize(app, shared.close)  # as the base: when the app goes
@@ -117,7 +118,7 @@ def install(app: Flask) -> None:
             return None
         page = cache.get(key)
         if page is None and shared is not None:
-            found = shared.get(repr((settings, key)), repr(key[0]))
+            found = shared.get(repr((settings, key)), repr((run, key[0])))
             if found is not None:
                 page = Page(found[0], tuple(found[1]), found[2])
                 cache.put(key, page)
@@ -138,7 +139,8 @@ def install(app: Flask) -> None:
             page = Page.of(response)
             cache.put(key, page)
             if shared is not None:
-                shared.put(repr((settings, key)), repr(key[0]), page.status, list(page.headers), page.body)
+                shared.put(repr((settings, key)), repr((run, key[0])), page.status, list(page.headers),
+                           page.body)
         return response
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -49,6 +50,9 @@ def serve(config: dict[str, Any], host: str = "127.0.0.1", port: int = 8000, thr
     only unless ``host`` says otherwise. With ``processes`` > 1, each process builds its own
     app (its own searcher and caches); a child that dies is replaced, one that exits by itself as it
     starts stops them all (``ServerStartError``)."""
+    # The processes of this run share the pages they compute (webui.sharedpages); a restart
+    # (a new version of Passerelles, other templates) starts without the earlier run's.
+    config = {**config, "PAGE_CACHE_RUN": secrets.token_hex(8)}
     if processes <= 1:
         listener = listening_socket(host, port)
         try:

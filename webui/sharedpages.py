@@ -5,6 +5,10 @@ processes computed each page asked of both, and with a newsletter's 2,000 docume
 searches that was most of the server's work (bench.load: ~3,400 pages computed for ~2,000
 distinct in a 30-second run). A page computed by one process is now found by the other.
 
+Only the processes of one ``kb serve`` run share pages (the version of each page names the run
+and the base's version): after a restart, with another version of Passerelles perhaps, none of
+the earlier pages is sent, and the first pages written drop them.
+
 Best effort: the cache is derived data. A folder that cannot be written, a locked or damaged
 file, turns it off for the process (said once in the log), and pages are computed as before.
 Nothing read back is executed: the status, the headers as JSON and the compressed body.
@@ -83,7 +87,7 @@ class SharedPages:
             self._off = True
 
     def _prune(self, db: sqlite3.Connection, version: str) -> None:
-        # Pages of an older version of the base are unreachable: dropped. Then the oldest
+        # Pages of an older version of the base, or of an earlier run, are unreachable: dropped. Then the oldest
         # written beyond the bound.
         db.execute("DELETE FROM pages WHERE version != ?", (version,))
         held = db.execute("SELECT COALESCE(SUM(LENGTH(body)), 0), COUNT(*) FROM pages").fetchone()

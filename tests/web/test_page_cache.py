@@ -102,26 +102,27 @@ def test_the_bound_counts_compressed_bodies_and_drops_the_oldest() -> None:
 
 
 def test_a_page_one_process_computed_is_sent_by_the_others(base: object, app: Flask) -> None:
-    """Two apps of one base with the same settings, as the processes of kb serve: the second
-    sends the page the first computed, from the file they share."""
+    """Two apps of one base with the same settings and run, as the processes of one kb serve:
+    the second sends the page the first computed, from the file they share; apps with other
+    settings, of another run or outside kb serve share nothing."""
     home = app.config["KB_HOME"]
-    other: Flask = create_app({"KB_HOME": home, "TESTING": True, "SERVER_URL": "http://localhost"})
+    settings = {"KB_HOME": home, "TESTING": True, "SERVER_URL": "http://localhost", "PAGE_CACHE_RUN": "run1"}
+    apps: list[Flask] = [create_app(settings), create_app(settings),
+                         create_app({**settings, "PAGE_SIZE": 3}),  # other settings
+                         create_app({**settings, "PAGE_CACHE_RUN": "run2"}),  # a later run (a restart)
+                         create_app({**settings, "PAGE_CACHE_RUN": ""})]  # not run by kb serve
     try:
         path = "/recherche?q=ornithorynque+participation"
-        first = app.test_client().get(path)
+        first = apps[0].test_client().get(path)
         assert not _kept(first)
-        again = other.test_client().get(path)
+        again = apps[1].test_client().get(path)
         assert _kept(again) and again.get_data() == first.get_data()
         assert (Path(home) / "cache" / "pages.sqlite").is_file()
-        # Other settings, other pages: nothing shared.
-        third: Flask = create_app({"KB_HOME": home, "TESTING": True, "SERVER_URL": "http://localhost",
-                                   "PAGE_SIZE": 3})
-        try:
-            assert not _kept(third.test_client().get(path))
-        finally:
-            close_base(third)
+        for other in apps[2:]:  # nothing shared with them
+            assert not _kept(other.test_client().get(path))
     finally:
-        close_base(other)
+        for each in apps:
+            close_base(each)
 
 
 def test_a_base_folder_that_cannot_take_the_file_still_serves(tmp_path: Path, quokka_markdown: str) -> None:
@@ -130,7 +131,7 @@ def test_a_base_folder_that_cannot_take_the_file_still_serves(tmp_path: Path, qu
     (sources / "quokka.md").write_text(quokka_markdown, encoding="utf-8")
     build_home(tmp_path / "home", [sources])
     (tmp_path / "home" / "cache").write_text("not a folder")  # the file's folder cannot be made
-    app: Flask = create_app({"KB_HOME": str(tmp_path / "home"), "TESTING": True})
+    app: Flask = create_app({"KB_HOME": str(tmp_path / "home"), "TESTING": True, "PAGE_CACHE_RUN": "run"})
     try:
         client = app.test_client()
         first, again = client.get("/api/search?q=quokka"), client.get("/api/search?q=quokka")
