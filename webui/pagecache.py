@@ -99,7 +99,6 @@ def install(app: Flask) -> None:
     if budget <= 0:
         return
     cache = PageCache(budget)
-    app.extensions["kb.pages"] = cache
     shared = None
     run = str(app.config["PAGE_CACHE_RUN"])
     if int(app.config["SHARED_PAGE_CACHE_BYTES"]) > 0 and run:
@@ -117,13 +116,15 @@ def install(app: Flask) -> None:
         if key is None:
             return None
         page = cache.get(key)
+        # The shared file's key and version: the page's, and the settings and run that made it.
+        shared_key = (repr((settings, key)), repr((run, key[0])))
         if page is None and shared is not None:
-            found = shared.get(repr((settings, key)), repr((run, key[0])))
+            found = shared.get(*shared_key)
             if found is not None:
                 page = Page(found[0], tuple(found[1]), found[2])
                 cache.put(key, page)
         if page is None:
-            g.kb_page_key = key
+            g.kb_page_key = key, shared_key
             return None
         response = page.response()
         if response.headers.get("ETag") or response.headers.get("Last-Modified"):
@@ -132,15 +133,15 @@ def install(app: Flask) -> None:
 
     @app.after_request
     def keep(response: Response) -> Response:
-        key = g.pop("kb_page_key", None)
-        if (key is not None and response.status_code in KEPT_STATUSES and not response.is_streamed
+        keys = g.pop("kb_page_key", None)
+        if (keys is not None and response.status_code in KEPT_STATUSES and not response.is_streamed
                 and not response.direct_passthrough and "Set-Cookie" not in response.headers
                 and not response.cache_control.no_store and not response.cache_control.private):
+            key, (name, version) = keys
             page = Page.of(response)
             cache.put(key, page)
             if shared is not None:
-                shared.put(repr((settings, key)), repr((run, key[0])), page.status, list(page.headers),
-                           page.body)
+                shared.put(name, version, page.status, list(page.headers), page.body)
         return response
 
 
