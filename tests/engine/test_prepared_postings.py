@@ -18,6 +18,7 @@ from whoosh.writing import SegmentWriter
 from kb.knowledgebase import KnowledgeBase
 from kb.model import Document
 from kb.whoosh_backend import merging
+from kb.whoosh_backend.internals import writer as writer_module
 from kb.whoosh_backend.internals.pool import GroupedPool
 from kb.whoosh_backend.internals.segment_lists import segment_postings
 from kb.whoosh_backend.internals.writer import Encoded, KbSegmentWriter
@@ -117,10 +118,20 @@ def test_the_index_is_whooshs_own_with_merges(documents: list[Document], tmp_pat
         add_reader(self, reader)
 
     monkeypatch.setattr(KbSegmentWriter, "add_reader", counted)
+    flushes: list[int] = []  # segments merged in at each flush that wrote whole lists
+    write_terms = writer_module.write_terms
+
+    def watched(fieldwriter: Any, schema: Any, lengths: Any, terms: Any) -> None:
+        flushes.append(len(merged))
+        write_terms(fieldwriter, schema, lengths, terms)
+
+    monkeypatch.setattr(writer_module, "write_terms", watched)
     # Blocks of 4 postings: many terms span several blocks, as at 100,000 documents.
     theirs_bytes = _build(tmp_path / "whoosh", documents, SegmentWriter, blocklimit=4, compression=compression)
     ours_bytes = _build(tmp_path / "ours", documents, KbSegmentWriter, blocklimit=4, compression=compression)
     assert len(merged) > 5  # the tiered merges and the final optimisation went through ours
+    # Every commit of ours wrote its lists a term at a time, merges included.
+    assert len(flushes) == -(-len(documents) // 7) + 1 and flushes[-1] == len(merged)
     theirs = _content(tmp_path / "whoosh")
     assert _content(tmp_path / "ours") == theirs
     assert len(theirs) > 10_000

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from kb.whoosh_backend.internals.blocks import terms_of
+
 # Bytes a pooled posting takes beyond its value (tuple, float, int, bytes header, list slot),
 # and a term beyond its text (dict entry, list, bytes header).
 _POSTING = 160
@@ -92,14 +94,22 @@ class GroupedPool:
         if self._spilled:
             yield from self._fallback.iter_postings()
             return
+        for fieldname, tbytes, entries in self.iter_terms():
+            for docnum, weight, vbytes in entries:
+                yield fieldname, tbytes, docnum, weight, vbytes
+
+    def iter_terms(self) -> Iterator[tuple[str, bytes, list[tuple[int, float, bytes | None]]]]:
+        """Every term's postings in docnum order, terms in (field, term) order."""
+        if self._spilled:
+            yield from terms_of(self._fallback.iter_postings())
+            return
         fields, self._fields = self._fields, {}
         for fieldname in sorted(fields):
             terms = fields.pop(fieldname)
             for tbytes in sorted(terms):
                 entries = terms.pop(tbytes)
                 entries.sort()  # in docnum order already, unless a merge interleaved: linear then
-                for docnum, weight, vbytes in entries:
-                    yield fieldname, tbytes, docnum, weight, vbytes
+                yield fieldname, tbytes, entries
 
     def cleanup(self) -> None:
         self._fields = {}

@@ -21,6 +21,7 @@ from whoosh.index import LockError
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
+from kb.whoosh_backend.internals.blocks import can_write, terms_of, write_terms
 from kb.whoosh_backend.internals.pool import GroupedPool
 from kb.whoosh_backend.internals.segment_lists import segment_postings
 
@@ -141,19 +142,30 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
         self._added = True
 
     def _flush_segment(self) -> None:
-        if not self._merging:
-            super()._flush_segment()
-            return
-        # whoosh 2.7.5's, with the merged segments' postings merged in order: each stream is
-        # sorted by (field, term), then docnum, and the streams' docnums follow one another
-        # (the pool's new documents first, then each segment in turn), so a stable merge on
-        # (field, term) gives every term's postings in docnum order.
+        # whoosh 2.7.5's, with two changes. The postings of the segments merged in are merged
+        # in order: each stream is sorted by (field, term), then docnum, and the streams'
+        # docnums follow one another (the pool's new documents first, then each segment in
+        # turn), so a stable merge on (field, term) gives every term's postings in docnum order.
+        # And each term's list is written whole (``blocks.write_terms``) where the codec is
+        # the one it knows.
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
-        streams = [self.pool.iter_postings()]
-        streams += [self._process_posts(segment_postings(own), first, docmap) for own, first, docmap in self._merging]
-        self.fieldwriter.add_postings(self.schema, lengths, heapq.merge(*streams, key=itemgetter(0, 1)))
-        self.fieldwriter.close()
+        fieldwriter = self.fieldwriter
+        whole = can_write(fieldwriter, self.codec)
+        if self._merging:
+            streams = [self.pool.iter_postings()]
+            streams += [self._process_posts(segment_postings(own), first, docmap)
+                        for own, first, docmap in self._merging]
+            postings = heapq.merge(*streams, key=itemgetter(0, 1))
+            if whole:
+                write_terms(fieldwriter, self.schema, lengths, terms_of(postings))
+            else:
+                fieldwriter.add_postings(self.schema, lengths, postings)
+        elif whole:
+            write_terms(fieldwriter, self.schema, lengths, self.pool.iter_terms())
+        else:
+            fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        fieldwriter.close()
         if lengths is not None:
             lengths.close()
 
