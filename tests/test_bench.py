@@ -73,6 +73,7 @@ def test_peers_quick(bench_env: dict[str, str]) -> None:
     data = run_quick("bench.peers", bench_env)
     assert data["recoll"]["documents"] > 0 and data["kb"]["documents"] > 0
     assert "ratio_kb_vs_recoll" in data
+    assert data["recoll"]["missing_helpers"] == []  # Markdown needs no helper program
 
 
 def test_extraction_cpu_quick(bench_env: dict[str, str]) -> None:
