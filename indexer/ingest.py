@@ -132,6 +132,7 @@ class _LazyPool:
                  memory_bytes: int | None) -> None:
         self._args = (func, workers, timeout_s, memory_bytes)
         self._pool: Pool[Task, Outcome] | None = None
+        self._finished: list[Pool[Task, Outcome]] = []  # told to exit, not waited for yet
 
     def map_unordered(self, items: Iterable[Task]) -> Iterator[tuple[Task, Outcome | Crash]]:
         items = list(items)
@@ -139,7 +140,16 @@ class _LazyPool:
             return iter(())
         self.start()
         assert self._pool is not None
-        return self._pool.map_unordered(items)
+        return self._closing_after(self._pool.map_unordered(items))
+
+    def _closing_after(self, results: Iterator[tuple[Task, Outcome | Crash]]) -> Iterator[tuple[Task, Outcome | Crash]]:
+        # A run extracts once: the workers are told to exit as soon as the last result is in,
+        # so that they do (and free their memory) while the writer commits, not after it.
+        yield from results
+        if self._pool is not None:
+            self._finished.append(self._pool)
+            self._pool.finish()
+            self._pool = None
 
     def start(self) -> None:
         if self._pool is None:
@@ -149,8 +159,9 @@ class _LazyPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.close()
+        for pool in [*self._finished, *([self._pool] if self._pool is not None else [])]:
+            pool.close()
+        self._finished, self._pool = [], None
 
 
 def apply(plan: Plan, kb: KnowledgeBase, pool: Pool[Task, Outcome], options: Options,

@@ -138,6 +138,17 @@ class _Slot:
         self.running: int | None = None
         self.started = 0.0
         self.broken = False  # its pipe hit EOF or a torn message: the worker is gone
+        self.told_to_stop = False
+
+    def ask_to_stop(self) -> None:
+        """Tell the worker to exit once its inbox is done (killed if the inbox is gone)."""
+        if self.told_to_stop:
+            return
+        self.told_to_stop = True
+        try:
+            self.inbox.put(None)
+        except (OSError, ValueError):
+            self.process.kill()
 
     def give(self, key: int, payload: Any) -> None:
         self.assigned.append(key)
@@ -147,10 +158,7 @@ class _Slot:
         if kill:
             self.process.kill()
         else:
-            try:
-                self.inbox.put(None)
-            except (OSError, ValueError):
-                self.process.kill()
+            self.ask_to_stop()
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
@@ -253,8 +261,16 @@ class Pool(Generic[T, R]):
             if culprit is not None:
                 yield by_key.pop(culprit), Crash(reason)
 
+    def finish(self) -> None:
+        """Tell every worker to exit once its work is done, without waiting: they shut down
+        side by side (a worker's interpreter takes ~0.15 s to exit) while the caller goes on.
+        The pool takes no more work; ``close`` then waits for them."""
+        for slot in self._slots:
+            slot.ask_to_stop()
+
     def close(self) -> None:
         """Stop every worker."""
+        self.finish()
         for slot in self._slots:
             slot.stop()
 

@@ -11,9 +11,10 @@ pending, index committed, rows settled.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
-from kb.catalog import INDEXED, Catalog, Change, Entry, now
+from kb.catalog import INDEXED, Catalog, Change, Entry, now, pack
 from kb.kinship import Kinship, member_of
 from kb.model import Prepared
 from kb.store import Store
@@ -47,6 +48,9 @@ class Staging:
 
     def add(self, change: Change, analyzed: Prepared | None = None) -> None:
         """Stage ``change``; ``analyzed`` is what ``kb.backend.prepare`` computed for its document."""
+        if change.document is not None and change.record is None:
+            # Compressing records was most of the catalog's share of a commit, when the workers wait.
+            change = replace(change, record=pack(change.document))
         self._changes.append(change)
         if analyzed is not None:
             self._analyzed[change.id] = analyzed

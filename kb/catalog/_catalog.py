@@ -25,7 +25,7 @@ class Catalog(Revisions, Texts):
         with self._transaction() as db:
             for c in changes:
                 doc = c.document
-                record = pack(doc) if doc is not None else None
+                record = (c.record or pack(doc)) if doc is not None else None
                 # Upsert on id only: a path held by another id is a planning bug and must raise,
                 # where INSERT OR REPLACE would silently delete that other row.
                 db.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from kb.model import Document, FileIdentity
@@ -65,6 +65,9 @@ class Change:
     status: str
     document: Document | None = None
     error: str | None = None
+    # ``document``'s stored form (``pack``), when computed ahead: ``Staging.add`` packs each
+    # document as it arrives, while the workers extract the next ones, not at commit.
+    record: bytes | None = field(default=None, compare=False, repr=False)
 
 
 def now() -> str:

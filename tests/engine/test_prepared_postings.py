@@ -121,9 +121,9 @@ def test_the_index_is_whooshs_own_with_merges(documents: list[Document], tmp_pat
     flushes: list[int] = []  # segments merged in at each flush that wrote whole lists
     write_terms = writer_module.write_terms
 
-    def watched(fieldwriter: Any, schema: Any, lengths: Any, terms: Any) -> None:
+    def watched(fieldwriter: Any, schema: Any, lengths: Any, doc_count: int, terms: Any) -> None:
         flushes.append(len(merged))
-        write_terms(fieldwriter, schema, lengths, terms)
+        write_terms(fieldwriter, schema, lengths, doc_count, terms)
 
     monkeypatch.setattr(writer_module, "write_terms", watched)
     # Blocks of 4 postings: many terms span several blocks, as at 100,000 documents.

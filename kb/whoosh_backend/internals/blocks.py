@@ -43,9 +43,10 @@ def terms_of(postings: Iterable[tuple[str, bytes, int, float, bytes | None]]) ->
         yield fieldname, tbytes, [(docnum, weight, vbytes) for _, _, docnum, weight, vbytes in group]
 
 
-def write_terms(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[Term]) -> None:
+def write_terms(fieldwriter: Any, schema: Any, lengths: Any, doc_count: int, terms: Iterable[Term]) -> None:
     """Write every term of ``terms`` (in field then term order) as ``fieldwriter.add_postings``
-    would, then leave the last field as its ``finish_field`` does."""
+    would, then leave the last field as its ``finish_field`` does. ``lengths`` gives the field
+    lengths of the segment's ``doc_count`` documents."""
     codec = fieldwriter._codec
     blocklimit, compression = codec._blocklimit, codec._compression
     postfile, tindex = fieldwriter._postfile, fieldwriter._tindex
@@ -60,7 +61,7 @@ def write_terms(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[Ter
             fieldwriter.start_field(fieldname, fieldobj)
             current = fieldname
             fixedsize = fieldobj.format.fixed_value_size()
-            lengths_of = _lengths_reader(lengths, fieldname)
+            lengths_of = _lengths_reader(lengths, fieldname, doc_count)
         if entries[0][0] == -1:
             # Whoosh's pool marks words for a separate spelling graph with docnum -1, which sorts
             # first: they are never postings.
@@ -75,11 +76,18 @@ def write_terms(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[Ter
         fieldwriter.finish_field()
 
 
-def _lengths_reader(lengths: Any, fieldname: str) -> Any:
+def _lengths_reader(lengths: Any, fieldname: str, doc_count: int) -> Any:
+    """``docnum -> field length`` as Whoosh's flush asks it, read once per document, or None
+    when no document has a length in this field (a length of 0 counts for nothing)."""
     if lengths is None:
         return None
-    dfl = lengths.doc_field_length
-    return lambda docnum: dfl(docnum, fieldname)
+    column = getattr(lengths, "column", None)  # internals.writer._Lengths: read straight
+    if column is not None:
+        found = column(fieldname, doc_count)
+    else:
+        dfl = lengths.doc_field_length
+        found = [dfl(docnum, fieldname) for docnum in range(doc_count)]
+    return found.__getitem__ if found and any(found) else None
 
 
 def _write_blocks(postfile: Any, entries: list[Entry], lengths_of: Any, blocklimit: int, compression: int,

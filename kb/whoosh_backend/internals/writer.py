@@ -48,6 +48,17 @@ class _Lengths:
         value = self._memo[key] = default if without else self._reader.doc_field_length(docnum, fieldname, default)
         return value
 
+    def column(self, fieldname: str, doc_count: int) -> list[int] | None:
+        """Every document's length of the field, read straight (not kept here), or None when
+        the field has no lengths."""
+        without = self._without.get(fieldname)
+        if without is None:
+            without = self._without[fieldname] = not self._reader.has_column(_lenfield(fieldname))
+        if without:
+            return None
+        read = self._reader.doc_field_length
+        return [read(docnum, fieldname, 0) for docnum in range(doc_count)]
+
     def close(self) -> None:
         self._reader.close()
 
@@ -158,11 +169,11 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
                         for own, first, docmap in self._merging]
             postings = heapq.merge(*streams, key=itemgetter(0, 1))
             if whole:
-                write_terms(fieldwriter, self.schema, lengths, terms_of(postings))
+                write_terms(fieldwriter, self.schema, lengths, self.docnum, terms_of(postings))
             else:
                 fieldwriter.add_postings(self.schema, lengths, postings)
         elif whole:
-            write_terms(fieldwriter, self.schema, lengths, self.pool.iter_terms())
+            write_terms(fieldwriter, self.schema, lengths, self.docnum, self.pool.iter_terms())
         else:
             fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         fieldwriter.close()
