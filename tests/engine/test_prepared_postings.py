@@ -21,7 +21,7 @@ from kb.whoosh_backend import merging
 from kb.whoosh_backend.internals import writer as writer_module
 from kb.whoosh_backend.internals.pool import GroupedPool
 from kb.whoosh_backend.internals.segment_lists import segment_postings
-from kb.whoosh_backend.internals.writer import Encoded, KbSegmentWriter
+from kb.whoosh_backend.internals.writer import Encoded, KbSegmentWriter, cache_lengths
 from kb.whoosh_backend.prepare import WITHOUT_POSITIONS, analyze, encode
 from kb.whoosh_backend.schema import build_schema
 
@@ -80,10 +80,12 @@ def _fields(doc: Document, encoded: bool) -> dict[str, Any]:
 
 
 def _build(folder: Path, documents: list[Document], writer: type, limitmb: int = 64,
-           blocklimit: int = 128, compression: int = 0) -> list[bytes]:
+           blocklimit: int = 128, compression: int = 0, cached_lengths: bool = True) -> list[bytes]:
     """The documents in batches of 7, committed with the tiered merge policy (SMALLEST lowered
     so that batches this small merge), then one deleted and the base optimised; returns the
-    bytes of the term and posting files of every segment after each commit."""
+    bytes of the term and posting files of every segment after each commit. Our writer gets
+    the cached field lengths the product gives it (``cache_lengths``) unless ``cached_lengths``
+    is False: then it reads Whoosh's own lengths reader."""
     folder.mkdir()
     ix = FileStorage(str(folder), supports_mmap=False).create_index(build_schema(), indexname="kb")
     written: list[bytes] = []
@@ -95,12 +97,18 @@ def _build(folder: Path, documents: list[Document], writer: type, limitmb: int =
             written.extend(files.open_file(segment.make_filename(ext)).read()
                            for ext in (whoosh3.W3Codec.TERMS_EXT, whoosh3.W3Codec.POSTS_EXT))
 
-    for start in range(0, len(documents), 7):
+    def opened() -> Any:
         w = writer(ix, limitmb=limitmb, codec=whoosh3.W3Codec(blocklimit=blocklimit, compression=compression))
+        if writer is KbSegmentWriter and cached_lengths:
+            cache_lengths(w)
+        return w
+
+    for start in range(0, len(documents), 7):
+        w = opened()
         for doc in documents[start:start + 7]:
             w.update_document(**_fields(doc, encoded=writer is KbSegmentWriter))
         commit(w, mergetype=merging.tiered)
-    w = writer(ix, limitmb=limitmb, codec=whoosh3.W3Codec(blocklimit=blocklimit, compression=compression))
+    w = opened()
     w.delete_by_term("id", documents[0].id)
     commit(w, optimize=True)
     return written
@@ -149,7 +157,8 @@ def test_a_full_pool_goes_on_in_whooshs_pool(documents: list[Document], tmp_path
 
     monkeypatch.setattr(GroupedPool, "_grew", watch)
     _build(tmp_path / "whoosh", documents[:20], SegmentWriter)
-    _build(tmp_path / "ours", documents[:20], KbSegmentWriter, limitmb=0)  # spills at once
+    # Spills at once; and Whoosh's own field lengths reader, the one other kind write_terms reads.
+    _build(tmp_path / "ours", documents[:20], KbSegmentWriter, limitmb=0, cached_lengths=False)
     assert spilled and all(spilled)
     assert _content(tmp_path / "ours") == _content(tmp_path / "whoosh")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kb.whoosh_backend.internals.blocks import terms_of
+from kb.whoosh_backend.internals.blocks import Term, terms_of
 
 # Bytes a pooled posting takes beyond its value (tuple, float, int, bytes header, list slot),
 # and a term beyond its text (dict entry, list, bytes header).
@@ -98,7 +98,7 @@ class GroupedPool:
             for docnum, weight, vbytes in entries:
                 yield fieldname, tbytes, docnum, weight, vbytes
 
-    def iter_terms(self) -> Iterator[tuple[str, bytes, list[tuple[int, float, bytes | None]]]]:
+    def iter_terms(self) -> Iterator[Term]:
         """Every term's postings in docnum order, terms in (field, term) order."""
         if self._spilled:
             yield from terms_of(self._fallback.iter_postings())
