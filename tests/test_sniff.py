@@ -67,6 +67,16 @@ def test_binary_junk_named_txt_is_not_text(tmp_path: Path) -> None:
         extract(junk)
 
 
+@pytest.mark.parametrize("controls, text", [(81, True), (82, False)])
+def test_a_few_stray_control_bytes_leave_a_text_file_text(tmp_path: Path, controls: int, text: bool) -> None:
+    """Up to one control byte in a hundred (NUL, bell, escape; not tabs or line ends) is
+    noise in a text file; more makes it a binary."""
+    head = bytes([0, 7, 27, 31]) * 30
+    page = tmp_path / "notes.txt"
+    page.write_bytes((head[:controls] + b"\t\r\n\x0c" * 500 + "Texte français ".encode() * 600)[:8192])
+    assert sniff(page) == ("text" if text else None)
+
+
 def test_images_we_do_not_read_are_skipped_with_a_reason(tmp_path: Path) -> None:
     image = tmp_path / "photo.gif"
     image.write_bytes(b"GIF89a" + b"\x00" * 200)

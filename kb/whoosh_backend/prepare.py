@@ -10,6 +10,7 @@ postings are those Whoosh's own formats make).
 from __future__ import annotations
 
 import pickle
+from collections import Counter
 from struct import Struct
 from typing import Any
 
@@ -96,13 +97,19 @@ def analyze(doc: Document) -> Terms:
     that every word of the document is in the body. Whoosh indexes a list of strings as
     consecutive tokens without running the analyzer."""
     fields_ = fields_of(doc)
-    terms = {name: analyzer_of(stemmed).terms(fields_[name]) for name, stemmed, _ in TEXT_FIELDS}
-    body = terms["body"]
-    analyzer = analyzer_of(True)  # the body's
-    extra: list[str] = []
-    for part in ("\n".join(doc.headings), doc.summary):
-        extra.extend(analyzer.terms(part) if part else [])
-    terms["body"] = terms["title"] + extra + body
+    analyzer, plain = analyzer_of(True), analyzer_of(False)
+    # Read once for two fields: the body stemmed, and the spelling field's unstemmed words
+    # (the title's, then the body's: "title\nbody" splits into the same words).
+    body, body_words = analyzer.terms_with(fields_["body"], plain)
+    title, headings, summary = (analyzer.terms(fields_[name]) for name in ("title", "headings", "summary"))
+    terms = {
+        "author": analyzer.terms(fields_["author"]),
+        "body": title + headings + summary + body,
+        "headings": headings,
+        "spell": plain.terms(fields_["title"]) + body_words,
+        "summary": summary,
+        "title": title,
+    }
     terms.update((name, analyzer.terms(text)) for name, text in section_texts(doc).items())
     return terms
 
@@ -117,6 +124,10 @@ def encode(terms: Terms) -> Postings:
     ``WITHOUT_POSITIONS``) makes of a list of terms: the writer files them as they are."""
     out: Postings = {}
     for name, words in terms.items():
+        if name in WITHOUT_POSITIONS:
+            # Counted in C, in order of first occurrence, as the positions below are.
+            out[name] = [(w.encode(), n, _UINT.pack(n)) for w, n in Counter(words).items()]
+            continue
         where: dict[str, list[int]] = {}
         for position, word in enumerate(words):
             found = where.get(word)
@@ -124,10 +135,7 @@ def encode(terms: Terms) -> Postings:
                 where[word] = [position]
             else:
                 found.append(position)
-        if name in WITHOUT_POSITIONS:
-            out[name] = [(w.encode(), len(p), _UINT.pack(len(p))) for w, p in where.items()]
-        else:
-            out[name] = [(w.encode(), len(p), _positions(p)) for w, p in where.items()]
+        out[name] = [(w.encode(), len(p), _positions(p)) for w, p in where.items()]
     return out
 
 
