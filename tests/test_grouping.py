@@ -127,3 +127,29 @@ def test_a_key_shared_by_many_documents_gives_its_first_ones_only(tmp_path: Path
     assert shared == 60 > MAX_KEY_DOCS
     assert {m.id for m in Kinship._candidates(db, last, _keys(last), {})} == expected - {last.id}
     assert len(expected) >= MAX_KEY_DOCS
+
+
+def test_leaders_after_filing_grouping_and_parting(tmp_path: Path) -> None:
+    """A Word file and its PDF export group, the newest leading; a document alone leads
+    itself; when the PDF is re-filed with another content, both are alone again, each its own
+    leader, and so are the rows of a batch where nobody groups."""
+    import sqlite3
+
+    from kb.catalog import Catalog
+    from kb.kinship import Kinship
+
+    docx, pdf, other = member(CR_DOCX), member(CR_PDF), member(CR_OTHER)
+    kinship = Kinship(Catalog(tmp_path / "catalog.sqlite"))
+    db = sqlite3.connect(tmp_path / "catalog.sqlite")
+
+    def rows() -> dict[str, tuple[str, int]]:
+        return {i: (lead, grouped) for i, lead, grouped in db.execute("SELECT id, leader, grouped FROM kin")}
+
+    kinship.update([docx, pdf, other])
+    leader = representative([docx, pdf]).id
+    assert rows() == {docx.id: (leader, 1), pdf.id: (leader, 1), other.id: (other.id, 0)}
+    parted = Member(pdf.id, member(V2024).fingerprint, pdf.title, pdf.format, None, pdf.path, pdf.size)
+    kinship.update([parted])
+    assert rows() == {docx.id: (docx.id, 0), pdf.id: (pdf.id, 0), other.id: (other.id, 0)}
+    kinship.update([pdf])  # grouped again
+    assert rows()[docx.id] == (leader, 1) and rows()[pdf.id] == (leader, 1)
