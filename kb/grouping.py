@@ -168,6 +168,7 @@ def name_key(name: str) -> NameKey:
     return NameKey(frozenset(words), frozenset(numbers), frozenset(dates), frozenset(versions))
 
 
+@lru_cache(maxsize=65536)
 def _stem(path: str) -> str:
     """The file name without its extension. A double underscore is read as a folder separator
     too: mirrors and exports flatten "a/b/c.pdf" into "a__b__c.pdf" (as the shared corpus
