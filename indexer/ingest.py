@@ -5,6 +5,7 @@ run finishes the job."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ from indexer.collections import Collections
 from indexer.extract.base import Limits
 from indexer.extract.ocr import INSTALL_HINT
 from indexer.extract.ocr import unavailable as ocr_unavailable
+from indexer.feed import Feed
 from indexer.plan import ADD, MOVE, RELABEL, Item, Plan, scan
 from indexer.task import Outcome, Task, run
 from indexer.workers import Crash, Pool
@@ -134,13 +136,14 @@ class _LazyPool:
         self._pool: Pool[Task, Outcome] | None = None
         self._finished: list[Pool[Task, Outcome]] = []  # told to exit, not waited for yet
 
-    def map_unordered(self, items: Iterable[Task]) -> Iterator[tuple[Task, Outcome | Crash]]:
+    def map_unordered(self, items: Iterable[Task], stop: threading.Event | None = None
+                      ) -> Iterator[tuple[Task, Outcome | Crash]]:
         items = list(items)
         if not items:
             return iter(())
         self.start()
         assert self._pool is not None
-        return self._closing_after(self._pool.map_unordered(items))
+        return self._closing_after(self._pool.map_unordered(items, stop))
 
     def _closing_after(self, results: Iterator[tuple[Task, Outcome | Crash]]) -> Iterator[tuple[Task, Outcome | Crash]]:
         # A run extracts once: the workers are told to exit as soon as the last result is in,
@@ -216,23 +219,37 @@ def _extract_into(batch: _Batch, plan: Plan, kb: KnowledgeBase, pool: Pool[Task,
                   str(options.synonyms) if options.synonyms else None,
                   ocr_on, str(kb.home / OCR_CACHE), ocr_missing) for i in extractions]
     collections = {i.id: i.collection for i in extractions}
-    for task, outcome in pool.map_unordered(tasks):
-        path = task.file.path
-        if not isinstance(outcome, Crash) and outcome.disk_full:
-            raise StorageFull(f"disque plein : {outcome.error}. Ce qui a été validé avant reste intact ; "
-                              "libérez de la place puis relancez kb index pour finir.")
-        if isinstance(outcome, Crash) or outcome.document is None:
-            reason = outcome.reason if isinstance(outcome, Crash) else (outcome.error or "échec")
-            batch.add(Change(task.id, task.file, FAILED, error=reason), 0)
-            report.failed.append((path, reason))
-        else:
-            doc = replace(outcome.document, collection=collections.get(task.id))
-            batch.add(Change(task.id, task.file, INDEXED, document=doc), len(doc.text), outcome.analyzed)
-            report.indexed.append(path)
-            if outcome.warning:
-                report.warnings.append((path, outcome.warning))
-        if tick:
-            tick(1)
+    # The workers' results are taken by a thread of the feed, so they go on extracting while
+    # this thread commits a batch.
+    with Feed(lambda stop: pool.map_unordered(tasks, stop), _text_size) as results:
+        for task, outcome in results:
+            _take(task, outcome, batch, collections, report)
+            if tick:
+                tick(1)
+
+
+def _text_size(result: tuple[Task, Outcome | Crash]) -> int:
+    outcome = result[1]
+    return len(outcome.document.text) if isinstance(outcome, Outcome) and outcome.document is not None else 0
+
+
+def _take(task: Task, outcome: Outcome | Crash, batch: _Batch, collections: dict[str, str | None],
+          report: Report) -> None:
+    """File one worker's result: a document, or the reason the file failed."""
+    path = task.file.path
+    if not isinstance(outcome, Crash) and outcome.disk_full:
+        raise StorageFull(f"disque plein : {outcome.error}. Ce qui a été validé avant reste intact ; "
+                          "libérez de la place puis relancez kb index pour finir.")
+    if isinstance(outcome, Crash) or outcome.document is None:
+        reason = outcome.reason if isinstance(outcome, Crash) else (outcome.error or "échec")
+        batch.add(Change(task.id, task.file, FAILED, error=reason), 0)
+        report.failed.append((path, reason))
+    else:
+        doc = replace(outcome.document, collection=collections.get(task.id))
+        batch.add(Change(task.id, task.file, INDEXED, document=doc), len(doc.text), outcome.analyzed)
+        report.indexed.append(path)
+        if outcome.warning:
+            report.warnings.append((path, outcome.warning))
 
 
 def _with_id(item: Item, kb: KnowledgeBase) -> Item:

@@ -185,14 +185,15 @@ class Pool(Generic[T, R]):
     def _new_slot(self) -> _Slot:
         return _Slot(self._ctx, self.func, self.memory_bytes)
 
-    def map_unordered(self, items: Iterable[T]) -> Iterator[tuple[T, R | Crash]]:
+    def map_unordered(self, items: Iterable[T], stop: threading.Event | None = None) -> Iterator[tuple[T, R | Crash]]:
         """Yield ``(item, result)`` for every item, in the order workers finish; the result is a
         ``Crash`` for an item whose worker died, ran out of memory or ran over time (that worker
-        is replaced, the items it held are run again)."""
+        is replaced, the items it held are run again). Ends early, within 0.2 s, once ``stop``
+        is set (the items still out are then left to ``close``)."""
         todo: deque[tuple[int, T]] = deque(enumerate(items))
         by_key = dict(todo)
         owner: dict[int, _Slot] = {}
-        while todo or owner:
+        while (todo or owner) and not (stop is not None and stop.is_set()):
             for slot in self._slots:
                 while len(slot.assigned) < self.depth and todo:
                     key, item = todo.popleft()

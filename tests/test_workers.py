@@ -7,10 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from threading import Event
 
 import pytest
 
+from indexer.feed import Feed
 from indexer.workers import Crash, Pool
 from tests.test_crash import default_sigint
 
@@ -21,6 +24,18 @@ def job(value: str) -> str:
     if value == "die":
         os._exit(7)
     return value.upper()
+
+
+def marked(path: str) -> str:
+    Path(path).touch()
+    return path
+
+
+def _eventually(condition: Callable[[], bool], seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
 
 
 def test_results_come_back_for_every_item() -> None:
@@ -64,3 +79,64 @@ def test_a_ctrl_c_while_a_worker_starts_is_not_lost() -> None:
     done = subprocess.run([sys.executable, "-c", HELD_CTRL_C], capture_output=True, text=True, timeout=60,
                           cwd=Path(__file__).resolve().parents[1], preexec_fn=default_sigint)
     assert done.stdout.strip() == "started" and done.returncode == 42, (done.returncode, done.stderr)
+
+
+def test_the_workers_go_on_while_the_writer_is_busy(tmp_path: Path) -> None:
+    """What the feed is for: a reader busy with one result (a commit) left the worker idle once
+    its few files ahead were done; through a feed it extracts everything meanwhile."""
+    def done() -> int:
+        return len(list(tmp_path.glob("*/m*")))
+
+    for name in ("pool", "feed"):
+        (tmp_path / name).mkdir()
+    items = [str(tmp_path / "pool" / f"m{i}") for i in range(40)]
+    with Pool(marked, workers=1, timeout_s=30, depth=2) as pool:
+        results = pool.map_unordered(items)
+        first = [next(results)]
+        time.sleep(1.0)  # busy: nobody hands the worker more files
+        assert done() <= 4
+        assert sorted([*first, *results]) == sorted((i, i) for i in items)
+    items = [str(tmp_path / "feed" / f"m{i}") for i in range(40)]
+    before = done()
+    with Pool(marked, workers=1, timeout_s=30, depth=2) as pool:
+        with Feed(lambda stop: pool.map_unordered(items, stop), lambda _: 1) as feed:
+            taken = iter(feed)
+            first = [next(taken)]
+            assert _eventually(lambda: done() - before == len(items))  # while the reader is busy
+            assert sorted([*first, *taken]) == sorted((i, i) for i in items)
+
+
+def test_a_feed_bounds_what_waits_and_stops_when_left() -> None:
+    produced: list[int] = []
+    ended = Event()
+
+    def start(stop: Event) -> Iterator[int]:
+        try:
+            while not stop.is_set():
+                produced.append(len(produced))
+                yield produced[-1]
+        finally:
+            ended.set()
+
+    with Feed(start, lambda _: 1, max_waiting=3) as feed:
+        taken = iter(feed)
+        assert next(taken) == 0
+        assert _eventually(lambda: len(produced) >= 5)
+        time.sleep(0.3)
+        assert len(produced) == 5  # one taken, three waiting, one held until there is room
+        assert [next(taken) for _ in range(10)] == list(range(1, 11))
+    assert ended.is_set()  # left early: the producer was stopped and waited for
+
+
+def test_a_feed_hands_on_the_items_then_the_error() -> None:
+    def start(stop: Event) -> Iterator[int]:
+        yield 1
+        yield 2
+        raise OSError("disque illisible")
+
+    with Feed(start, lambda _: 1) as feed:
+        taken = []
+        with pytest.raises(OSError, match="disque illisible"):
+            for item in feed:
+                taken.append(item)
+    assert taken == [1, 2]
