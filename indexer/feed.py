@@ -19,18 +19,24 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-MAX_WAITING = 2048  # results taken and not yet used by the main thread
-MAX_WAITING_SIZE = 64_000_000  # and their size (``size_of``: characters of text)
+MAX_WAITING = 1024  # results taken and not yet used by the main thread
+MAX_WAITING_SIZE = 128_000_000  # and their size in memory (``size_of``: about, in bytes)
 _POLL_S = 0.2  # the main thread waits in steps this long, so Ctrl-C always gets through
+# Leaving waits this long for the thread, then goes on: the caller closes the pool, which
+# ends any receive the thread may still be blocked in (a worker killed mid-message).
+_JOIN_S = 10.0
 
 
 class Feed(Generic[T]):
     """``start(stop)`` run in a thread, its items handed to whoever iterates the feed.
 
-    ``start`` must end soon after ``stop`` is set (``Pool.map_unordered`` does within 0.2 s).
-    Used as a context manager: leaving it (normally, on an error or on Ctrl-C) stops the
-    thread and waits for it, so nothing touches the pool once the caller closes it. An error
-    raised by ``start`` is raised again to the iterating thread, after the items before it."""
+    ``start`` must end soon after ``stop`` is set (``Pool.map_unordered`` does within 0.2 s,
+    without replacing a worker or handing out work). Used as a context manager: leaving it
+    (normally, on an error or on Ctrl-C) stops the thread and waits for it, so that nothing
+    touches the pool once the caller closes it; a thread still blocked after ``_JOIN_S`` (in a
+    receive from a worker stuck mid-message) is left to the pool's closing, which ends it. An
+    error raised by ``start`` is raised again to the iterating thread, after the items before
+    it."""
 
     def __init__(self, start: Callable[[threading.Event], Iterator[T]], size_of: Callable[[T], int],
                  max_waiting: int = MAX_WAITING, max_size: int = MAX_WAITING_SIZE) -> None:
@@ -45,14 +51,19 @@ class Feed(Generic[T]):
         self._thread = threading.Thread(target=self._run, name="kb-feed", daemon=True)
 
     def __enter__(self) -> Feed[T]:
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         with self._changed:
             self._changed.notify_all()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join(_JOIN_S)
 
     def __iter__(self) -> Iterator[T]:
         while True:

@@ -221,16 +221,23 @@ def _extract_into(batch: _Batch, plan: Plan, kb: KnowledgeBase, pool: Pool[Task,
     collections = {i.id: i.collection for i in extractions}
     # The workers' results are taken by a thread of the feed, so they go on extracting while
     # this thread commits a batch.
-    with Feed(lambda stop: pool.map_unordered(tasks, stop), _text_size) as results:
+    with Feed(lambda stop: pool.map_unordered(tasks, stop), _memory_of) as results:
         for task, outcome in results:
             _take(task, outcome, batch, collections, report)
             if tick:
                 tick(1)
 
 
-def _text_size(result: tuple[Task, Outcome | Crash]) -> int:
+def _memory_of(result: tuple[Task, Outcome | Crash]) -> int:
+    """About how many bytes a worker's result takes while it waits to be filed: its text and
+    pages (French text often holds a character past Latin-1, such as ’: two bytes each) and
+    its postings."""
     outcome = result[1]
-    return len(outcome.document.text) if isinstance(outcome, Outcome) and outcome.document is not None else 0
+    if not isinstance(outcome, Outcome) or outcome.document is None:
+        return 0
+    doc = outcome.document
+    chars = len(doc.text) + sum(len(page) for page in doc.pages)
+    return 2 * chars + (outcome.analyzed.size if outcome.analyzed is not None else 0)
 
 
 def _take(task: Task, outcome: Outcome | Crash, batch: _Batch, collections: dict[str, str | None],

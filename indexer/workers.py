@@ -200,6 +200,8 @@ class Pool(Generic[T, R]):
                     slot.give(key, item)
                     owner[key] = slot
             message = self._receive()
+            if stop is not None and stop.is_set():
+                return  # no worker replaced, no work handed out once stopped
             if message is None:
                 yield from self._reap(owner, by_key, todo)
                 continue

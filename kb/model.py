@@ -251,3 +251,5 @@ class Prepared:
 
     engine: str
     data: Any = field(repr=False)
+    # About how many bytes ``data`` takes in memory, for bounds on what waits to be filed.
+    size: int = 0

@@ -140,3 +140,38 @@ def test_a_feed_hands_on_the_items_then_the_error() -> None:
             for item in feed:
                 taken.append(item)
     assert taken == [1, 2]
+
+
+def test_what_a_result_weighs_in_the_feed_is_about_what_it_takes(tmp_path: Path) -> None:
+    """The feed's bound counts each waiting result's memory from its text and its postings
+    (``ingest._memory_of``): within a factor of two of what it takes once received, for the
+    demo corpus's documents of every format."""
+    import pickle
+    import tracemalloc
+
+    from indexer.extract.base import Limits
+    from indexer.extract.registry import sniff
+    from indexer.ingest import _memory_of
+    from indexer.task import Task, run
+    from kb.model import FileIdentity
+    from kb.store import file_sha256
+
+    folder = Path(__file__).resolve().parents[1] / "corpus" / "documents"
+    formats: set[str] = set()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        fmt = sniff(path)
+        if fmt is None or fmt in formats:
+            continue
+        formats.add(fmt)
+        st = path.stat()
+        outcome = run(Task(FileIdentity(str(path), st.st_size, st.st_mtime, file_sha256(path), fmt), "x",
+                           str(tmp_path), Limits()))
+        assert outcome.document is not None and outcome.analyzed is not None
+        blob = pickle.dumps(outcome)
+        tracemalloc.start()
+        received = pickle.loads(blob)
+        taken = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        assert received == outcome
+        assert taken / 2 <= _memory_of((None, outcome)) <= 2 * taken, (path.name, taken)
+    assert {"pdf", "docx", "odt", "html", "markdown"} <= formats

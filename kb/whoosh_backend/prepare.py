@@ -119,6 +119,16 @@ def postings(doc: Document) -> Postings:
     return encode(analyze(doc))
 
 
+# A posting in memory: its tuple, its two bytes objects (a word, the positions) and its
+# frequency, ~200 bytes for the short words and values of most postings.
+POSTING_BYTES = 200
+
+
+def memory_of(postings: Postings) -> int:
+    """About how many bytes ``postings`` take in memory (a bound, not an exact count)."""
+    return POSTING_BYTES * sum(len(field) for field in postings.values())
+
+
 def encode(terms: Terms) -> Postings:
     """Each field's terms as the postings Whoosh's ``Positions`` format (``Frequency`` for
     ``WITHOUT_POSITIONS``) makes of a list of terms: the writer files them as they are."""
