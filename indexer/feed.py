@@ -6,8 +6,8 @@ a batch (seconds, most of them filing groups and postings at 100,000 documents) 
 ran dry after a fraction of a second and sat idle until the commit ended, because nobody
 received their results or handed them new files. A ``Feed`` goes on doing both from a thread
 of its own; the main thread takes the results at its own pace. What waits in the feed is
-bounded (in results and in characters of text), so a slow writer only makes the workers wait
-as they did before, never fills the memory.
+bounded (in results and in an estimate of their memory), so a slow writer only makes the
+workers wait as they did before, never fills the memory.
 """
 
 from __future__ import annotations

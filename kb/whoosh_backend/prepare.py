@@ -125,7 +125,7 @@ POSTING_BYTES = 200
 
 
 def memory_of(postings: Postings) -> int:
-    """About how many bytes ``postings`` take in memory (a bound, not an exact count)."""
+    """About how many bytes ``postings`` take in memory: an estimate, not an exact count."""
     return POSTING_BYTES * sum(len(field) for field in postings.values())
 
 
