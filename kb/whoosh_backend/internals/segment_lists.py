@@ -52,7 +52,7 @@ def segment_postings(reader: Any) -> Iterator[tuple[str, bytes, int, float, byte
 def _list_postings(postfile: Any, offset: int, length: int | tuple[int],
                    fixed: int | None) -> Iterator[tuple[int, float, Any]]:
     """The (docnum, weight, value) of one W3 posting list, as Whoosh's leaf matcher reads them."""
-    for count, compressed, _, data in w3_blocks(postfile, offset, length):
+    for count, compressed, _, data, _ in w3_blocks(postfile, offset, length):
         deltas, weights, values = pickle.loads(zlib.decompress(data) if compressed else data)
         if weights is None:
             weights = (1.0,) * count
