@@ -119,6 +119,9 @@ def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weigh
         reader = segment_searcher.reader()
         count = reader.doc_count_all()
         allow = allowed(segment_searcher)
+        if allow is not None and not len(allow):  # nothing allowed here: no list worth reading
+            out.append(Scored(segment_searcher, offset, _NO_SCORES[0], _NO_SCORES[1], _NO_SCORES[0]))
+            continue
         # A few allowed documents (similar documents' candidates, a rare filter value) are
         # scored alone: each list is searched for them instead of scored whole.
         within = allow if allow is not None and len(allow) * _FEW < count else None
