@@ -31,7 +31,7 @@ from webui.params import Search, shown_value
 from webui.typography import french_spaces
 
 ATOM = "http://www.w3.org/2005/Atom"
-_XML_BAD_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_BAD_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 ET.register_namespace("atom", ATOM)  # the RSS self link
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -120,7 +120,8 @@ def facts(item: Item) -> list[tuple[str, str]]:
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrs)
+    # Attributes too: a feed's own address holds its query string as it came.
+    element = ET.SubElement(parent, tag, {name: clean(value) for name, value in attrs.items()})
     if text is not None:
         element.text = clean(text)
     return element

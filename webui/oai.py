@@ -138,7 +138,8 @@ def walk(query: Query) -> Iterator[Item]:
 # -- XML ---------------------------------------------------------------------------------------
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrs)
+    # Attributes too: the request's arguments are echoed as they came.
+    element = ET.SubElement(parent, tag, {name: clean(value) for name, value in attrs.items()})
     if text is not None:
         element.text = clean(text)
     return element

@@ -29,10 +29,10 @@ VERBS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "ListIdentifiers": (frozenset({"metadataPrefix"}), frozenset({"from", "until", "set", "resumptionToken"})),
     "ListRecords": (frozenset({"metadataPrefix"}), frozenset({"from", "until", "set", "resumptionToken"})),
 }
-_SET_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*$")
-_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SECOND_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_STAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T[0-9:.]{8,15}(\+00:00|Z)?$")
+_SET_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*\Z")
+_DAY_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_SECOND_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+_STAMP_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,15}(\+00:00|Z)?\Z")
 
 
 class OAIError(Exception):
@@ -77,7 +77,7 @@ def parse_token(verb: str, token: str) -> Query:
         if len(token) > 2000:
             raise ValueError
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):  # RecursionError: "[[[[…" nested past the stack
         raise bad from None
     if not isinstance(data, dict) or set(data) != {"v", "m", "s", "f", "u", "a", "n"} or data["v"] != verb:
         raise bad
@@ -167,5 +167,8 @@ def bounds(query: Query) -> tuple[str | None, str | None]:
         since = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if query.until is not None:
         moment, day = _moment(query.until, "until")
-        before = (moment + (timedelta(days=1) if day else timedelta(seconds=1))).strftime("%Y-%m-%dT%H:%M:%S")
+        try:
+            before = (moment + (timedelta(days=1) if day else timedelta(seconds=1))).strftime("%Y-%m-%dT%H:%M:%S")
+        except OverflowError:  # the last moment there is (9999-12-31): no upper bound
+            before = None
     return since, before

@@ -22,8 +22,11 @@ from kb.sections import default_sections
 SORTS = {"pertinence": "relevance", "date": "date"}
 
 # Document ids are hex digests (12 characters today); anything else is refused before lookup.
-_ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
-_UTM_RE = re.compile(r"^[\w .\-+]{1,100}$")
+_ID_RE = re.compile(r"[0-9a-f]{8,64}")
+_UTM_RE = re.compile(r"^[\w .\-+]{1,100}\Z")
+# ASCII digits only: str.isdigit() also takes "²" or "①", which int() refuses (a 500), and
+# int() takes Arabic or full-width digits no one means as a page number.
+_INTEGER_RE = re.compile(r"[0-9]{1,9}")
 
 
 def abort_fr(status: int, message: str) -> NoReturn:
@@ -38,7 +41,7 @@ def abort_fr(status: int, message: str) -> NoReturn:
 
 def valid_id(value: str) -> bool:
     """Whether ``value`` has the form of a document id (checked before any lookup)."""
-    return bool(_ID_RE.match(value))
+    return bool(_ID_RE.fullmatch(value))
 
 
 def _value(name: str, limit: int) -> str:
@@ -54,7 +57,7 @@ def integer(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw.strip() == "":
         return default
-    if not raw.strip().isdigit() or len(raw) > 9:
+    if not _INTEGER_RE.fullmatch(raw.strip()):
         abort_fr(400, f"Le paramètre « {name} » doit être un nombre entier.")
     number = int(raw)
     if not low <= number <= high:
@@ -174,6 +177,8 @@ def search_state(default_sort: str | None = None) -> Search:
             abort_fr(400, f"Une valeur du filtre « {name} » est trop longue.")
         if values:
             filters[name] = tuple(dict.fromkeys(values))
+    if sum(len(values) for values in filters.values()) > config["MAX_FILTERS"]:
+        abort_fr(400, f"Trop de filtres ({config['MAX_FILTERS']} au plus).")
     raw_sort = _value("tri", 20)
     if raw_sort and raw_sort not in SORTS:
         abort_fr(400, "Le tri doit être « pertinence » ou « date ».")

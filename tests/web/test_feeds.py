@@ -58,6 +58,16 @@ def test_feed_filters_and_hostile_text(client: FlaskClient) -> None:
     assert atom.entries[0].title == "Rapport <b>gras</b> sur la médiation xylophonique"
 
 
+def test_control_characters_in_the_address_leave_feeds_well_formed(client: FlaskClient) -> None:
+    """The feed's own address (its query string as it came, raw bytes included: waitress
+    passes them on) is an attribute: characters XML forbids must not reach it."""
+    for kind in ("rss", "atom"):
+        response = client.get(f"/flux.{kind}", environ_overrides={"QUERY_STRING": "q=ville\x01\x0b"})
+        assert response.status_code == 200
+        feed = feedparser.parse(response.data, response_headers={"content-type": response.headers["Content-Type"]})
+        assert feed.bozo == 0, (kind, feed.get("bozo_exception"))
+
+
 def test_feed_with_bad_parameters_is_400(client: FlaskClient) -> None:
     assert client.get("/flux.rss?tri=n").status_code == 400
     assert client.get("/flux.atom?q=" + "x" * 600).status_code == 400

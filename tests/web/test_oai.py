@@ -257,6 +257,10 @@ ERRORS = [
     ("verb=ListRecords&metadataPrefix=oai_dc&metadataPrefix=oai_dc", "badArgument"),
     ("verb=ListRecords&metadataPrefix=oai_dc&from=2024-13-45", "badArgument"),
     ("verb=ListRecords&metadataPrefix=oai_dc&from=yesterday", "badArgument"),
+    # Digits other than ASCII ones (Arabic-Indic, full-width), and a day followed by a newline.
+    ("verb=ListRecords&metadataPrefix=oai_dc&from=%D9%A2%D9%A0%D9%A2%D9%A4-01-01", "badArgument"),
+    ("verb=ListRecords&metadataPrefix=oai_dc&from=%EF%BC%92024-01-01", "badArgument"),
+    ("verb=ListRecords&metadataPrefix=oai_dc&from=2024-01-01%0A", "badArgument"),
     ("verb=ListRecords&metadataPrefix=oai_dc&from=2024-01-01&until=2024-01-02T00:00:00Z", "badArgument"),
     ("verb=ListRecords&metadataPrefix=oai_dc&from=2024-02-01&until=2024-01-01", "badArgument"),
     ("verb=ListRecords&metadataPrefix=oai_dc&set=type%20charte", "badArgument"),
@@ -266,10 +270,17 @@ ERRORS = [
     ("verb=ListRecords&resumptionToken=abc", "badResumptionToken"),
     ("verb=ListRecords&resumptionToken=%3Cscript%3E", "badResumptionToken"),
     ("verb=ListSets&resumptionToken=abc", "badResumptionToken"),
+    # A token nested past Python's recursion limit ("[" * 1400, base64), and control characters
+    # (echoed in <request>: the answer must still be well-formed XML).
+    ("verb=ListRecords&resumptionToken=" + "W1tb" * 466 + "Ww", "badResumptionToken"),
+    ("verb=ListRecords&resumptionToken=%01", "badResumptionToken"),
+    ("verb=ListIdentifiers&resumptionToken=%EF%BF%BE%1F", "badResumptionToken"),
     ("verb=ListRecords&metadataPrefix=marc21", "cannotDisseminateFormat"),
     ("verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:kb.example.org:0123456789ab", "idDoesNotExist"),
     ("verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:evil.example:0123456789ab", "idDoesNotExist"),
     ("verb=ListMetadataFormats&identifier=oai:kb.example.org:../../etc", "idDoesNotExist"),
+    ("verb=ListMetadataFormats&identifier=x%1F", "idDoesNotExist"),
+    ("verb=GetRecord&metadataPrefix=oai_dc&identifier=%0B", "idDoesNotExist"),
     ("verb=ListRecords&metadataPrefix=oai_dc&from=2999-01-01", "noRecordsMatch"),
     ("verb=ListRecords&metadataPrefix=oai_dc&until=1999-01-01", "noRecordsMatch"),
     ("verb=ListIdentifiers&metadataPrefix=oai_dc&set=collection:inconnue", "noRecordsMatch"),
@@ -285,6 +296,16 @@ def test_protocol_errors(oai: FlaskClient, validate: Any, query: str, code: str)
     request = tree.find("o:request", NS)
     if code in ("badVerb", "badArgument"):
         assert not request.attrib  # the protocol forbids echoing illegal arguments
+
+
+def test_until_the_last_day_there_is_harvests_everything(oai: FlaskClient, validate: Any) -> None:
+    """``until=9999-12-31`` (a harvester's "everything"): adding a day to it overflowed."""
+    every = validate(oai.get("/oai?verb=ListIdentifiers&metadataPrefix=oai_dc").data)
+    for until in ("9999-12-31", "9999-12-31T23:59:59Z"):
+        tree = validate(oai.get(f"/oai?verb=ListIdentifiers&metadataPrefix=oai_dc&until={until}").data)
+        assert tree.find("o:error", NS) is None
+        assert ([h.findtext("o:identifier", namespaces=NS) for h in tree.iterfind(".//o:header", NS)]
+                == [h.findtext("o:identifier", namespaces=NS) for h in every.iterfind(".//o:header", NS)])
 
 
 def test_tokens_are_checked_not_trusted(oai: FlaskClient, validate: Any) -> None:
