@@ -36,6 +36,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_QUERY_CHARS=500,  # longer queries are refused with a 400
         MAX_PARAM_CHARS=200,  # any other parameter value
         MAX_FILTER_VALUES=20,  # values per facet parameter
+        # ...and in all: each filter's chip and facet link repeats the whole address, so a page
+        # grows with the square of the filters (280 long values made a 13 MB page).
+        MAX_FILTERS=30,
         MAX_SELECTION=50,  # documents in a newsletter selection
         MAX_PAGE=1000,
         PAGE_SIZE=10,

@@ -7,7 +7,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask.globals import request_ctx
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from kb.errors import DamagedIndex, KBError, NotFound, QueryError
@@ -42,7 +44,18 @@ def error_response(status: int, message: str | None = None) -> tuple[Response | 
     message = french_spaces(message or MESSAGES.get(status, "Erreur."))
     if wants_json():
         return jsonify({"ok": False, "error": message, "status": status}), status
+    if request_ctx.url_adapter is None:
+        # Refused before routing (a Host header Werkzeug cannot read): the page's links need
+        # the URL adapter that request never got.
+        return _bare_page(status, message), status
     return render_template("error.html", status=status, message=message), status
+
+
+def _bare_page(status: int, message: str) -> Response:
+    """A French error page that needs no URL of the application."""
+    body = (f'<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"><title>Erreur {status}</title></head>'
+            f"<body><h1>Requête impossible</h1><p>{escape(message)}</p></body></html>\n")
+    return Response(body, mimetype="text/html")
 
 
 def handle_http_error(exc: HTTPException) -> Any:
@@ -52,11 +65,11 @@ def handle_http_error(exc: HTTPException) -> Any:
     # Our own aborts carry a French description; Werkzeug's defaults are English and may
     # mention details: use ours instead.
     message = exc.description if getattr(exc, "french", False) else None
-    response, code = error_response(status, message)
+    response = make_response(error_response(status, message))
     valid_methods = getattr(exc, "valid_methods", None)
-    if status == 405 and valid_methods and isinstance(response, Response):
+    if status == 405 and valid_methods:
         response.headers["Allow"] = ", ".join(valid_methods)
-    return response, code
+    return response
 
 
 def handle_query_error(exc: QueryError) -> Any:

@@ -80,6 +80,55 @@ def test_oversized_requests_get_a_clear_4xx(client: FlaskClient, url: str) -> No
     assert "Traceback" not in body
 
 
+@pytest.mark.parametrize("url", [
+    "/recherche?q=ville&page=%C2%B2",  # "²": str.isdigit() says yes, int() says no
+    "/recherche?q=ville&page=%E2%91%A0",  # "①"
+    "/recherche?q=ville&page=%D9%A1",  # Arabic-Indic one: int() reads it, no one means it
+    "/recherche?q=ville&page=%EF%BC%91",  # full-width one
+    "/api/search?q=ville&limit=%C2%B3",
+    "/flux.rss?q=ville&page=%C2%B9",
+])
+def test_numbers_are_ascii_digits_or_a_french_400(client: FlaskClient, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 400, url
+    assert "nombre entier" in response.get_data(as_text=True)
+
+
+def test_too_many_filters_are_refused(client: FlaskClient) -> None:
+    """Each filter's chip and facet link repeats the whole address: without a bound on all the
+    filters together, a 45 KB address made a 13 MB page."""
+    facets = ["type", "theme", "org", "dispositif", "annee", "format"]
+    values = "&".join(f"{facet}=valeur-{facet}-{n}" for facet in facets for n in range(6))  # 6 per facet, 36 in all
+    response = client.get("/recherche?q=ville&" + values)
+    assert response.status_code == 400
+    assert "Trop de filtres" in response.get_data(as_text=True)
+    fewer = "&".join(f"{facet}=valeur-{facet}-{n}" for facet in facets for n in range(5))  # 30
+    assert client.get("/recherche?q=ville&" + fewer).status_code == 200
+
+
+def test_an_unreadable_host_gets_a_french_400(client: FlaskClient) -> None:
+    """A Host Werkzeug cannot read is refused before routing, where the error page's links
+    cannot be built: a short French page instead of a bare 500."""
+    response = client.get("/recherche?q=ville", headers={"Host": "a" * 64})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert 'lang="fr"' in body and "Requête invalide" in body
+
+
+def test_a_method_not_allowed_says_which_are(client: FlaskClient) -> None:
+    for accept in ("text/html", "application/json"):
+        response = client.post("/recherche", headers={"Accept": accept})
+        assert response.status_code == 405
+        assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}, accept
+
+
+def test_an_id_is_matched_whole() -> None:
+    from webui.params import valid_id
+
+    assert valid_id("0123456789ab")
+    assert not valid_id("0123456789ab\n") and not valid_id(" 0123456789ab")
+
+
 def test_oversized_body_is_refused(client: FlaskClient) -> None:
     response = client.post("/api/search", data=b"x" * (1024 * 1024))
     assert response.status_code in (405, 413)
