@@ -28,6 +28,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     The app opens its base now (``KB_HOME``); ``webui.context.close_base(app)`` closes it, as
     the app's disposal does."""
     app = Flask(__name__)
+    # Werkzeug answers "//" in a path with an absolute redirect built from the Host header
+    # (which links never use, see webui.links): such a path is a 404 instead.
+    app.url_map.merge_slashes = False
     app.config.from_mapping(
         KB_HOME="kb-data",
         KB_SYNONYMS=None,

@@ -54,6 +54,16 @@ def test_forged_host_header_is_ignored(make_app, ids: dict[str, str], config: di
     assert f"{expected}/d/{ids['jardins-quokka']}" in body
 
 
+def test_forged_host_header_never_reaches_a_redirect(make_app, ids: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    client = make_app().test_client()
+    doc = ids["jardins-quokka"]
+    for path in (f"/d/{doc}", f"/d/{doc}//x", f"/d//{doc}", "//recherche", "/recherche//"):
+        # As a server passes it on (the test client would read "//recherche" as a host).
+        response = client.get("/", environ_overrides={"PATH_INFO": path}, headers={"Host": "evil.example"})
+        assert "evil.example" not in response.headers.get("Location", ""), path
+    assert client.get(f"/d/{doc}", headers={"Host": "evil.example"}).status_code == 301
+
+
 def test_base_url_from_the_environment(make_app, ids: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("KB_BASE_URL", "https://veille.example.org")
     body = pages(make_app(SERVER_URL="http://127.0.0.1:8000"), ids["jardins-quokka"])
