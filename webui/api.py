@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from kb.fields import PARAM_OF
 from kb.model import Document
@@ -34,8 +34,11 @@ def search() -> Response:
              "snippet": h.snippet, **_credit(records.get(h.id))} for h in result.hits]
     facets = {PARAM_OF[field]: [{"value": v.value, "count": v.count} for v in values]
               for field, values in result.facets.items() if field in PARAM_OF}
-    payload: dict[str, Any] = {"total": result.total, "hits": hits, "facets": facets,
-                               "suggestion": result.suggestion, "corrected": result.corrected}
+    # Past the last page the last one is sent (as on the search page): "page" says which, so
+    # that a client paging until it gets no hits knows where to stop.
+    pages = max(1, -(-result.total // limit))
+    payload: dict[str, Any] = {"total": result.total, "page": min(state.page, pages), "pages": pages, "hits": hits,
+                               "facets": facets, "suggestion": result.suggestion, "corrected": result.corrected}
     return jsonify(payload)
 
 
@@ -90,4 +93,4 @@ def _with_text(data: dict[str, Any], chunks: Iterator[str], pieces: Iterator[tup
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """``/api/openapi.json``: the OpenAPI 3.1 description of this API."""
-    return jsonify(spec())
+    return jsonify(spec(current_app.config["MAX_PAGE"]))

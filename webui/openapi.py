@@ -72,6 +72,9 @@ SCHEMAS: dict[str, Any] = {
         "required": ["total", "hits"],
         "properties": {
             "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1,
+                     "description": "Page envoyée : la dernière quand la page demandée est au-delà"},
+            "pages": {"type": "integer", "minimum": 1, "description": "Nombre de pages de « limit » résultats"},
             "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
             "facets": {"type": "object", "propertyNames": {"enum": list(FACET_PARAMS)},
                        "description": "Valeurs de chaque facette avec leur nombre de documents, toutes "
@@ -127,8 +130,9 @@ def _error(description: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-def spec() -> dict[str, Any]:
-    """The OpenAPI 3.1 description of ``/api``: its paths, parameters and response schemas."""
+def spec(max_page: int) -> dict[str, Any]:
+    """The OpenAPI 3.1 description of ``/api``: its paths, parameters and response schemas
+    (``max_page``: the last page one may ask for)."""
     ok = "application/json"
     return {
         "openapi": "3.1.0",
@@ -146,7 +150,8 @@ def spec() -> dict[str, Any]:
                      "schema": {"type": "string", "maxLength": 500}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100,
                                                                  "default": 10}},
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": max_page,
+                                                                "default": 1}},
                     {"name": "tri", "in": "query", "schema": {"enum": ["pertinence", "date"]}},
                     *_filter_params(),
                 ],

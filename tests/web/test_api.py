@@ -44,7 +44,7 @@ def test_spec_is_openapi_31_with_valid_schemas(openapi: dict[str, Any]) -> None:
 
 def test_search_matches_the_cli_json_shape(client: FlaskClient, app: Any) -> None:
     api = client.get("/api/search?q=habitants&limit=5").get_json()
-    assert set(api) == {"total", "hits", "facets", "suggestion", "corrected"}
+    assert set(api) == {"total", "page", "pages", "hits", "facets", "suggestion", "corrected"}
     assert api["hits"] and all(set(hit) == HIT_KEYS for hit in api["hits"])
     result = CliRunner().invoke(
         kb_main, ["--home", app.config["KB_HOME"], "search", "habitants", "--limit", "5", "--json"])
@@ -54,6 +54,18 @@ def test_search_matches_the_cli_json_shape(client: FlaskClient, app: Any) -> Non
     assert [h["id"] for h in cli["hits"]] == [h["id"] for h in api["hits"]]
     # The API adds what reuse requires (licence, author, original address) to the CLI's fields.
     assert cli["hits"][0] == {k: v for k, v in api["hits"][0].items() if k in cli["hits"][0]}
+
+
+def test_pages_say_where_they_end(client: FlaskClient) -> None:
+    """Past the last page the last one is sent again: "page" says so, and a client paging until
+    it gets no hits can stop."""
+    first = client.get("/api/search?q=habitants&limit=3").get_json()
+    assert first["page"] == 1 and first["pages"] == -(-first["total"] // 3) > 1
+    last = client.get(f"/api/search?q=habitants&limit=3&page={first['pages']}").get_json()
+    beyond = client.get(f"/api/search?q=habitants&limit=3&page={first['pages'] + 5}").get_json()
+    assert last["page"] == beyond["page"] == first["pages"]
+    assert [h["id"] for h in beyond["hits"]] == [h["id"] for h in last["hits"]]
+    assert client.get("/api/search?q=habitants&page=1001").status_code == 400
 
 
 def test_responses_validate_against_the_spec(client: FlaskClient, openapi: dict[str, Any], ids: dict[str, str]) -> None:
