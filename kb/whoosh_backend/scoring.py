@@ -129,6 +129,16 @@ def accumulate(searcher: Any, clauses: TermClauses, lengths: FieldLengths, weigh
         scores = np.zeros(size)
         held = np.zeros(size, dtype=np.int64)
         for terms in clauses:
+            if len(terms) == 1:
+                # One list holds each document once: counted where it matches, without a
+                # segment-sized array per clause (similar documents' twenty key terms).
+                found = _term_scores(searcher, segment_searcher, reader, terms[0], lengths, weighting, postings,
+                                     fast, within)
+                if found is not None:
+                    slots, contribution = found
+                    scores[slots] += contribution
+                    held[slots] += 1
+                continue
             holds = np.zeros(size, dtype=bool)
             for term in terms:
                 found = _term_scores(searcher, segment_searcher, reader, term, lengths, weighting, postings, fast,
