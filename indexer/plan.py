@@ -125,7 +125,7 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
             plan.failed.append((path, unreadable(exc, "fichier illisible")))
             continue
         if fmt is None:
-            _not_ours(plan, path)
+            _not_ours(plan, path, limits)
             continue
         try:
             # A file over the size limit is not read: the worker refuses it before opening it
@@ -172,10 +172,10 @@ def _unchanged(plan: Plan, entry: Entry, path: Path) -> None:
         plan.unchanged.append(path)
 
 
-def _not_ours(plan: Plan, path: Path) -> None:
+def _not_ours(plan: Plan, path: Path, limits: Limits) -> None:
     """Skipped when foreign (with the reason), failed when it claims to be ours but is not."""
     try:
-        extract(path)
+        extract(path, limits)
     except UnsupportedFormat as exc:
         plan.skipped.append((path, exc.reason))
     except ExtractionError as exc:

@@ -15,13 +15,13 @@ from indexer.extract.base import ExtractionError, Limits
 from indexer.extract.ocr import Ocr
 from indexer.extract.registry import extract
 from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesaurus, read_sidecar
-from indexer.walk import NOT_REGULAR, VANISHED, unreadable
+from indexer.walk import VANISHED, unreadable
 from kb.backend import prepare
 from kb.fingerprint import fingerprint
 from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR, Document, FileIdentity, Prepared
 from kb.names import readable
 from kb.sectioning import find_sections
-from kb.store import Store, StoreError
+from kb.store import NOT_REGULAR, Store, StoreError
 from kb.synonyms import Synonyms, load_synonyms
 
 NO_TEXT = "aucun texte extrait (document scanné ?)"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.metadata.sidecar import SIDECAR_SUFFIXES, sidecar_paths
+from kb.store import NOT_REGULAR, NotRegularFile
 
 # A folder holding these is a Passerelles base (kb/knowledgebase.py lays a home out so): its store
 # holds copies of documents, its lock files are not documents either.
@@ -16,7 +17,6 @@ _HOME_MARKERS = ("catalog.sqlite", "store")
 HOME_REASON = "dossier d'une base Passerelles (catalogue, dépôt des originaux) : jamais indexé"
 LINK_REASON = ("lien symbolique vers un fichier hors des dossiers indexés : non suivi "
                "(--follow-links pour le suivre)")
-NOT_REGULAR = "n'est pas un fichier ordinaire (périphérique, tube nommé ou socket) : non lu"
 VANISHED = "fichier disparu pendant l'indexation (supprimé ou renommé entre-temps)"
 
 
@@ -24,6 +24,8 @@ def unreadable(exc: OSError, what: str = "fichier inaccessible") -> str:
     """The reason a file could not be read: it vanished meanwhile, or ``what`` and why."""
     if isinstance(exc, FileNotFoundError):
         return VANISHED
+    if isinstance(exc, NotRegularFile):
+        return NOT_REGULAR
     return f"{what} : {exc.strerror or exc}"
 
 

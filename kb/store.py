@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1024 * 1024
@@ -21,10 +23,36 @@ class StoreError(OSError):
     """The original could not be copied into the store (disk full, file changed...)."""
 
 
+NOT_REGULAR = "n'est pas un fichier ordinaire (périphérique, tube nommé ou socket) : non lu"
+
+
+class NotRegularFile(StoreError):
+    """A path that was a regular file when listed is now a pipe, a device or a socket."""
+
+
+# Opening a named pipe for reading blocks until a writer comes: never wait for one.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading in binary, if it is (still) a regular file: one swapped for a
+    named pipe since it was listed would otherwise block the reader forever."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    if not regular:
+        os.close(fd)
+        raise NotRegularFile(NOT_REGULAR)
+    return os.fdopen(fd, "rb")
+
+
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file's content, read by chunks (hex digits)."""
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with open_regular(path) as f:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -54,7 +82,7 @@ class Store:
         digest = hashlib.sha256()
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
-            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            with os.fdopen(fd, "wb") as out, open_regular(source) as src:
                 while chunk := src.read(_CHUNK):
                     digest.update(chunk)
                     out.write(chunk)

@@ -113,3 +113,41 @@ def test_a_file_over_the_size_limit_costs_nothing(tmp_path: Path, monkeypatch: o
         assert store_bytes(home) <= before
         assert not list((home / "store").rglob(".tmp-*"))
         assert kb.check().ok
+
+
+def test_limits_are_told_in_the_megabytes_they_count() -> None:
+    from indexer.extract.base import Limits
+
+    assert Limits().size_refusal(300_000_000) == "fichier trop volumineux : 300 Mo (limite 200 Mo)"
+    assert Limits().size_refusal(200_000_000) is None
+
+
+def test_a_zip_listing_many_members_is_judged_by_its_name(tmp_path: Path, monkeypatch: object) -> None:
+    """Sniffing runs in the main process, outside the workers' limits, and zipfile reads a whole
+    central directory at opening (2.5 million members took 1.3 GB): past a bound, the name
+    decides, and the worker, within its limits, reads the package."""
+    import zipfile
+
+    from indexer.extract import registry
+
+    many = tmp_path / "archive.zip"
+    with zipfile.ZipFile(many, "w") as zf:
+        for n in range(25_000):
+            zf.writestr(f"m/{n}", b"")
+    docx = tmp_path / "rapport.docx"
+    shutil.copyfile(many, docx)
+    few = tmp_path / "petit.zip"
+    with zipfile.ZipFile(few, "w") as zf:
+        zf.writestr("word/document.xml", b"<w:document/>")
+    opened: list[str] = []
+    real = zipfile.ZipFile
+
+    def spy(file: object, *args: object, **kwargs: object) -> zipfile.ZipFile:
+        opened.append(Path(str(file)).name)
+        return real(file, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(registry.zipfile, "ZipFile", spy)  # type: ignore[attr-defined]
+    assert registry.sniff(many) is None
+    assert registry.sniff(docx) == "docx"
+    assert registry.sniff(few) == "docx"
+    assert opened == ["petit.zip"]

@@ -170,3 +170,44 @@ def test_an_edit_keeping_size_and_mtime_is_seen_with_force(tmp_path: Path) -> No
     assert forced.returncode == 0 and '"indexed": 1' in forced.stdout
     assert '"total": 1' in kb("search", "balade", "--json").stdout
     assert '"indexed": 0' in kb("index", "--force", str(docs), "--json").stdout  # unchanged: nothing redone
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes (POSIX)")
+def test_a_file_swapped_for_a_named_pipe_after_the_walk_is_refused_not_waited_for(
+        docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listed as a regular file, a named pipe when the scan reads it: opening a pipe for reading
+    waits for a writer, forever. Run in a thread so that a regression fails instead of hanging."""
+    import threading
+
+    import indexer.plan
+    from indexer.walk import walk
+    from kb.store import NOT_REGULAR, file_sha256
+
+    target = docs / "public" / "c.md"
+
+    def walk_then_swap(*args: Any, **kwargs: Any) -> Any:
+        found = list(walk(*args, **kwargs))
+        target.unlink()
+        os.mkfifo(target)
+        return iter(found)
+
+    monkeypatch.setattr(indexer.plan, "walk", walk_then_swap)
+    results: list[Any] = []
+
+    def index() -> None:
+        with KnowledgeBase(tmp_path / "home") as kb:
+            results.append(index_paths(kb, [docs], Options(workers=1)))
+
+    worker = threading.Thread(target=index, daemon=True)
+    worker.start()
+    worker.join(120)
+    if worker.is_alive():  # unblock the reader before failing
+        fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+        pytest.fail("kb index waited for a writer on a named pipe")
+    [report] = results
+    assert report.failed == [(str(target), NOT_REGULAR)]
+    assert len(report.indexed) == 2
+    # A worker given the pipe (swapped after the scan) refuses it the same way.
+    with pytest.raises(OSError):
+        file_sha256(target)

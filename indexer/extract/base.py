@@ -21,10 +21,12 @@ class UnsupportedFormat(ExtractionError):
 class Limits:
     """Bounds that stop hostile files: each limit reached gives a clear reason."""
 
-    max_file_bytes: int = 200 * 1024 * 1024
+    # Decimal megabytes, as the messages count them and as ``kb index --max-file-mb`` gives
+    # them (200 MiB was shown as « limite 209 Mo »).
+    max_file_bytes: int = 200_000_000
     max_pages: int = 5000
     max_text_chars: int = 20_000_000
-    max_unzipped_bytes: int = 500 * 1024 * 1024
+    max_unzipped_bytes: int = 500_000_000
     timeout_s: float = 120.0
 
     def size_refusal(self, size: int) -> str | None:
