@@ -16,7 +16,7 @@ import yaml
 from indexer.extract.base import ExtractionError
 from indexer.extract.registry import extract
 from indexer.metadata._text import match_form
-from indexer.metadata.sidecar import SIDECAR_KEYS, sidecar_paths
+from indexer.metadata.sidecar import SIDECAR_KEYS, SidecarError, sidecar_paths, sidecar_text
 from kb.practice import PRACTICE_ALIASES
 from kb.sectioning import find_sections
 from kb.sections import SectionVocabulary, default_sections
@@ -43,11 +43,13 @@ def _header_keys(path: Path, meta: dict[str, object]) -> list[tuple[str, str]]:
     """(where, key) of every key written in the front matter and the sidecars."""
     keys = [("l'en-tête", str(k)) for k in meta]
     for sidecar in sidecar_paths(path):
-        if not sidecar.is_file():
-            continue
         try:
-            data = yaml.safe_load(sidecar.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            # Read as indexing reads it: never through a symbolic link, absent if its name is too long.
+            text = sidecar_text(sidecar)
+            if text is None:
+                continue
+            data = yaml.safe_load(text)
+        except (SidecarError, yaml.YAMLError):
             # Indexing reports an unreadable sidecar itself; here only its keys matter.
             keys.append((sidecar.name, "(fichier illisible)"))
             continue

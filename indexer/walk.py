@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.metadata.sidecar import SIDECAR_SUFFIXES, sidecar_paths
+from indexer.metadata.sidecar import SIDECAR_SUFFIXES, is_sidecar, sidecar_paths, sidecar_stat
 from kb.store import NOT_REGULAR, NotRegularFile
 
 # A folder holding these is a Passerelles base (kb/knowledgebase.py lays a home out so): its store
@@ -17,6 +17,8 @@ _HOME_MARKERS = ("catalog.sqlite", "store")
 HOME_REASON = "dossier d'une base Passerelles (catalogue, dépôt des originaux) : jamais indexé"
 LINK_REASON = ("lien symbolique vers un fichier hors des dossiers indexés : non suivi "
                "(--follow-links pour le suivre)")
+SIDECAR_LINK_REASON = ("fiche de métadonnées en lien symbolique : jamais lue (une fiche doit être un "
+                       "fichier ordinaire à côté de son document)")
 VANISHED = "fichier disparu pendant l'indexation (supprimé ou renommé entre-temps)"
 
 
@@ -141,6 +143,10 @@ def _link_refused(entry: os.DirEntry[str], rules: _Rules) -> str | None:
 
 def _found_entry(entry: os.DirEntry[str], siblings: dict[str, os.DirEntry[str]], rules: _Rules) -> Found:
     path = Path(entry.path)
+    if entry.is_symlink() and is_sidecar(path):
+        # Not even a link inside the folder, nor with --follow-links: the worker never reads a
+        # sidecar through a link (indexer.metadata.sidecar), this says why it is left out.
+        return Found(path, skip=SIDECAR_LINK_REASON)
     if entry.is_symlink() and (refused := _link_refused(entry, rules)):
         return Found(path, skip=refused)
     try:
@@ -155,7 +161,7 @@ def _found_entry(entry: os.DirEntry[str], siblings: dict[str, os.DirEntry[str]],
     for base in (stem, entry.name):
         for suffix in SIDECAR_SUFFIXES:
             side = siblings.get(base + suffix)
-            if side is None:
+            if side is None or side.is_symlink():  # never read: its change changes nothing
                 continue
             try:
                 side_st = side.stat()
@@ -179,5 +185,12 @@ def _found(path: Path) -> Found:
         return Found(path, error=unreadable(exc))
     if not stat.S_ISREG(st.st_mode):
         return Found(path, error=NOT_REGULAR)
-    sidecars = [s.stat().st_mtime for s in sidecar_paths(path) if s.is_file()]
+    sidecars: list[float] = []
+    for side in sidecar_paths(path):
+        try:
+            side_st = sidecar_stat(side)  # a name too long to exist is absent, not an error
+        except OSError:
+            continue  # the worker reports a sidecar it cannot read
+        if side_st is not None:
+            sidecars.append(side_st.st_mtime)
     return Found(path, st.st_size, st.st_mtime, sidecar_mtime=max(sidecars) if sidecars else None)

@@ -107,3 +107,21 @@ def test_names_not_in_utf8_are_shown_safely_on_the_web(folder: Path) -> None:
             assert client.get(path).status_code == 200, path
     finally:
         app.extensions["kb"].close()
+
+
+def test_a_name_of_up_to_255_bytes_is_indexed(tmp_path: Path) -> None:
+    # « NAME.meta.yaml » is over 255 bytes: probing it raised ENAMETOOLONG, so the file failed
+    # (« écriture impossible ») in a folder and aborted the whole run when given directly.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    name = "rapport-" + "é" * 118 + ".txt"
+    assert 246 <= len(name.encode()) <= 255
+    (docs / name).write_text("Rapport sur la rénovation urbaine du quartier.\n", encoding="utf-8")
+    (docs / "autre.txt").write_text("Autre document.\n", encoding="utf-8")
+    for home, target in ((tmp_path / "dossier", docs), (tmp_path / "direct", docs / name)):
+        done = kb(home, "index", str(target), "--ocr", "never", "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        report = json.loads(done.stdout)
+        assert report["failed"] == [] and report["indexed"] == (2 if target == docs else 1)
+        hits = json.loads(kb(home, "search", "rénovation urbaine", "--json").stdout)["hits"]
+        assert [hit["path"] for hit in hits] == [str(docs / name)]

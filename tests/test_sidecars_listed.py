@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from indexer.ingest import Options, index_paths
+from indexer.metadata import read_sidecar
 from indexer.plan import scan
 from kb.knowledgebase import KnowledgeBase
 
@@ -43,3 +44,30 @@ def test_a_sidecar_is_read_with_its_document_and_an_orphan_is_reported(tmp_path:
         assert [row["path"] for row in report.to_dict()["skipped"]] == [str(docs / "perdu.pdf.meta.yaml")]
         doc = kb.document(str(docs / "charte.txt"))
         assert doc.licence == "Licence Ouverte 2.0" and doc.author == "CRPV"
+
+
+def test_a_sidecar_that_is_a_symbolic_link_is_never_read(tmp_path: Path) -> None:
+    # A link pointing out of the folder pulled any YAML file in as the document's metadata
+    # (its keys shown by kb show, the web, the API) while the report said « non suivi ».
+    outside = tmp_path / "ailleurs"
+    outside.mkdir()
+    (outside / "config.yaml").write_text("titre: SECRET HORS DU DOSSIER\nmot_de_passe: hunter2\n", encoding="utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "compte-rendu.txt").write_text("Compte rendu du comité de pilotage.\n", encoding="utf-8")
+    (docs / "compte-rendu.meta.yaml").symlink_to(outside / "config.yaml")
+    # A link inside the folder is not read either: a sidecar is a regular file beside its document.
+    (docs / "charte.txt").write_text("Charte partenariale du quartier.\n", encoding="utf-8")
+    (docs / "modele.yaml").write_text("auteur: Modèle partagé\n", encoding="utf-8")
+    (docs / "charte.txt.meta.yaml").symlink_to(docs / "modele.yaml")
+    with KnowledgeBase(tmp_path / "home") as kb:
+        report = index_paths(kb, [docs], Options(workers=1, follow_links=True)).to_dict()
+        assert report["failed"] == []
+        reasons = {Path(row["path"]).name: row["reason"] for row in report["skipped"]}
+        assert set(reasons) == {"compte-rendu.meta.yaml", "charte.txt.meta.yaml", "modele.yaml"}
+        link = reasons["compte-rendu.meta.yaml"]
+        assert "lien symbolique" in link and "jamais lue" in link and reasons["charte.txt.meta.yaml"] == link
+        doc = kb.document(str(docs / "compte-rendu.txt"))
+        assert doc.title == "Compte rendu du comité de pilotage." and "mot_de_passe" not in doc.extra
+        assert kb.document(str(docs / "charte.txt")).author is None
+    assert read_sidecar(docs / "compte-rendu.txt") == {} and read_sidecar(docs / "charte.txt") == {}

@@ -9,6 +9,9 @@ is accepted too.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
+import stat
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -17,6 +20,13 @@ import yaml
 from indexer.metadata._text import match_form
 
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
+# Errors that mean "no sidecar by that name": none there, a component that is not a folder, a
+# name too long to exist (a document name of 246-255 bytes plus ".meta.yaml"), or a symbolic
+# link met by O_NOFOLLOW (swapped in after the lstat).
+_ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP})
+# A symbolic link is never read, wherever it points: the sidecar of a document inside the
+# folder must not pull in a file from outside (the walk reports such a link with its reason).
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # libyaml's parser when PyYAML has it (same values, ~8x less CPU), else the pure-Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -75,6 +85,45 @@ def sidecar_paths(path: Path) -> list[Path]:
     return [path.with_name(n) for n in names]
 
 
+def sidecar_stat(candidate: Path) -> os.stat_result | None:
+    """The ``lstat`` of ``candidate`` when it is a sidecar to read (a regular file, not a
+    symbolic link), else None: absent, a name too long to exist, a link, a folder, a pipe."""
+    try:
+        st = os.lstat(candidate)
+    except OSError as exc:
+        if exc.errno in _ABSENT:
+            return None
+        raise
+    return st if stat.S_ISREG(st.st_mode) else None
+
+
+def sidecar_text(candidate: Path) -> str | None:
+    """The text of the sidecar ``candidate``, None when there is none to read (see
+    ``sidecar_stat``). Raises SidecarError when it exists but cannot be read as UTF-8."""
+    try:
+        if sidecar_stat(candidate) is None:
+            return None
+        # O_NOFOLLOW and the fstat: a link or a pipe swapped in after the lstat is not read
+        # either (a pipe would block the worker; O_NONBLOCK lets the open return).
+        fd = os.open(candidate, os.O_RDONLY | os.O_NONBLOCK | _NO_FOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno in _ABSENT:
+            return None
+        raise SidecarError(f"fiche de métadonnées {candidate.name} illisible : {exc.strerror or exc}") from exc
+    try:
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
+            data = fh.read()
+    except OSError as exc:
+        raise SidecarError(f"fiche de métadonnées {candidate.name} illisible : {exc.strerror or exc}") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SidecarError(f"fiche de métadonnées {candidate.name} illisible : elle doit être en UTF-8 "
+                           f"({exc.reason})") from exc
+
+
 def field_name(key: object) -> str:
     """Canonical field name for a declared key, or the key itself (stripped) when unknown."""
     raw = str(key).strip()
@@ -90,14 +139,7 @@ def normalise_fields(data: Mapping[object, object] | Mapping[str, object]) -> di
     return fields
 
 
-def _load(path: Path) -> dict[str, object]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SidecarError(f"fiche de métadonnées {path.name} illisible : elle doit être en UTF-8 "
-                           f"({exc.reason})") from exc
-    except OSError as exc:
-        raise SidecarError(f"fiche de métadonnées {path.name} illisible : {exc.strerror or exc}") from exc
+def _load(path: Path, text: str) -> dict[str, object]:
     try:
         data = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
@@ -118,12 +160,13 @@ def read_sidecar(path: Path) -> dict[str, object]:
 
     Known keys are renamed to canonical English names (titre → title, thèmes → themes,
     mots-clés → keywords...); unknown keys are kept as written. Raises SidecarError when a
-    sidecar exists but is not valid YAML mapping.
+    sidecar exists but is not valid YAML mapping. A sidecar that is a symbolic link is never
+    read; one whose name would be too long to exist is absent.
     """
     merged: dict[str, object] = {}
     for candidate in sidecar_paths(path):
-        if candidate.is_file():
-            merged.update(_load(candidate))
+        if (text := sidecar_text(candidate)) is not None:
+            merged.update(_load(candidate, text))
     return merged
 
 
