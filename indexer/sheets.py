@@ -15,6 +15,7 @@ import yaml
 
 from indexer.extract.base import ExtractionError
 from indexer.extract.registry import extract
+from indexer.extract.yamltext import LenientSafeLoader
 from indexer.metadata._text import match_form
 from indexer.metadata.sidecar import SIDECAR_KEYS, SidecarError, sidecar_paths, sidecar_text
 from kb.practice import PRACTICE_ALIASES
@@ -48,7 +49,7 @@ def _header_keys(path: Path, meta: dict[str, object]) -> list[tuple[str, str]]:
             text = sidecar_text(sidecar)
             if text is None:
                 continue
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=LenientSafeLoader)  # a date typo is no error here either
         except (SidecarError, yaml.YAMLError):
             # Indexing reports an unreadable sidecar itself; here only its keys matter.
             keys.append((sidecar.name, "(fichier illisible)"))

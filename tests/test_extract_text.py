@@ -77,6 +77,22 @@ def test_invalid_front_matter_is_flagged_not_fatal(fixtures: Path) -> None:
     assert doc.text.endswith("Texte du document.")
 
 
+def test_an_impossible_date_in_front_matter_stays_text(tmp_path: Path) -> None:
+    # PyYAML raised ValueError building these (not a YAMLError): the whole file failed with
+    # « fichier Markdown illisible : day is out of range for month ».
+    path = tmp_path / "compte-rendu.md"
+    path.write_text(f"---\ntitle: Compte rendu du comité\ndate: 2021-02-30\nnumero: {'9' * 5000}\n"
+                    "publie: 2021-03-01 10:30:00\n---\n# Compte rendu\nLa rénovation du quartier.\n", encoding="utf-8")
+    doc = extract(path)
+    assert doc.title == "Compte rendu du comité" and doc.flags == []
+    assert doc.date == "2021-02-30" and doc.meta["numero"] == "9" * 5000
+    assert doc.meta["publie"] == "2021-03-01T10:30:00"  # a real date is still built (then ISO)
+    assert doc.text.endswith("La rénovation du quartier.")
+    # A real syntax error is still flagged (the French report of invalid front matter).
+    path.write_text("---\ntitle: [non fermé\ndate: 2021-02-30\n---\nTexte.\n", encoding="utf-8")
+    assert extract(path).flags == ["front-matter-invalid"]
+
+
 def test_text_limit(fixtures: Path) -> None:
     doc = extract(fixtures / "cp1252.txt", Limits(max_text_chars=10))
     assert doc.text == "Compte ren" and "truncated" in doc.flags

@@ -144,6 +144,18 @@ def test_unreadable_sidecar_values_are_kept_in_extra(tmp_path: Path) -> None:
     assert meta.extra == {"date": "bientôt", "type": "poème"}
 
 
+def test_a_sidecar_date_typo_is_kept_in_extra_not_an_error(tmp_path: Path) -> None:
+    # PyYAML raised ValueError (« month must be in 1..12 »): the document failed with an
+    # English « erreur inattendue ».
+    (tmp_path / "charte.meta.yaml").write_text(f"titre: Charte\ndate: 2021-13-01\nnumero: {'9' * 5000}\n",
+                                               encoding="utf-8")
+    sidecar = read_sidecar(tmp_path / "charte.txt")
+    assert sidecar == {"title": "Charte", "date": "2021-13-01", "numero": "9" * 5000}
+    meta = infer_metadata(_extracted(), tmp_path / "charte.txt", sidecar)
+    assert meta.title == "Charte" and meta.date == "2017-03-16"  # the date the text gives
+    assert meta.extra == {"date": "2021-13-01", "numero": "9" * 5000}
+
+
 def test_title_falls_back_to_filename(tmp_path: Path) -> None:
     meta = infer_metadata(_extracted(text=""), tmp_path / "charte_partenariale-2017.pdf")
     assert meta.title == "Charte partenariale 2017"

@@ -13,10 +13,11 @@ import yaml
 from indexer.extract.base import Extracted, Limits
 from indexer.extract.text import read_text
 from indexer.extract.textutil import cap, normalize
+from indexer.extract.yamltext import LenientSafeLoader
 
-# libyaml's parser when PyYAML was built with it: the same values (the constructor and the
-# resolver stay PyYAML's), about 8x less CPU than the pure-Python one on our front matter.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's safe loader (when PyYAML has it), where a date typo (« 2021-02-30 ») stays text
+# instead of raising ValueError: the document is indexed, its front matter kept.
+_YAML_LOADER = LenientSafeLoader
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _SETEXT = re.compile(r"^([^\n]+)\n(=+|-+)[ \t]*$", re.M)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from indexer.extract.yamltext import LenientSafeLoader
 from indexer.metadata._text import match_form
 
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
@@ -27,8 +28,8 @@ _ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOO
 # A symbolic link is never read, wherever it points: the sidecar of a document inside the
 # folder must not pull in a file from outside (the walk reports such a link with its reason).
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
-# libyaml's parser when PyYAML has it (same values, ~8x less CPU), else the pure-Python one.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The front matter's loader: a date typo (« date: 2021-13-01 ») stays text, kept in ``extra``.
+_YAML_LOADER = LenientSafeLoader
 
 # Folded spellings (accents, case, "-"/"_" ignored) → canonical field name.
 SIDECAR_KEYS: dict[str, str] = {
