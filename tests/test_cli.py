@@ -131,3 +131,26 @@ def test_terminal_escapes_from_documents_are_stripped(tmp_path: Path) -> None:
     run(home, "index", str(docs))
     out = run(home, "search", "séquence").stdout + run(home, "show", str(docs / "piege.txt")).stdout
     assert "\x1b" not in out and "\x07" not in out
+
+
+def test_control_and_bidi_characters_in_file_names_are_shown_escaped(tmp_path: Path) -> None:
+    # A newline in a name forged report lines (« rapport-annuel.pdf — PDF protégé… » under a
+    # file that does not exist); U+202E showed « rapport‮fdp.exe » reversed, as « rapportexe.pdf ».
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    forged = "vide.txt\n    rapport-annuel.pdf — PDF protégé par un mot de passe\r\tfaux.txt"
+    (docs / forged).write_text("", encoding="utf-8")  # empty: reported as failed, with its name
+    (docs / "rapport\u202efdp.txt").write_text("Le budget participatif du quartier.\n", encoding="utf-8")
+    home = tmp_path / "home"
+    done = run(home, "index", str(docs), "--ocr", "never")
+    assert done.returncode == 1
+    shown = f"{docs}/vide.txt\\n    rapport-annuel.pdf — PDF protégé par un mot de passe\\r\\tfaux.txt"
+    assert f"    {shown} — fichier vide\n" in done.stdout
+    assert done.stdout.count("\n") == 3  # the counts, the heading, one line for the one file
+    found = run(home, "search", "budget participatif").stdout
+    assert f"{docs}/rapport\\u202efdp.txt" in found and "\u202e" not in found
+    listed = run(home, "show", str(docs / "rapport\u202efdp.txt")).stdout
+    assert "rapport\\u202efdp.txt" in listed and "\u202e" not in listed
+    # JSON carries the names as they are: escaping is JSON's own.
+    report = json.loads(run(home, "index", str(docs), "--json", "--retry-failed").stdout)
+    assert [row["path"] for row in report["failed"]] == [str(docs / forged)]

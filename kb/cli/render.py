@@ -25,11 +25,31 @@ from kb.reports import CheckReport, Stats
 # C0/C1 controls (escape sequences included) must never reach the terminal from a document.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>")
+# In a one-line value (a file name, a title, a reason) line ends and tabs are controls too: a
+# name holding « \n    autre.pdf — … » forged a line of the report. So are the bidirectional
+# controls (U+202E turns « fdp.exe » around) and the Unicode line and paragraph separators.
+_ONE_LINE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _shown(match: re.Match[str]) -> str:
+    """A control shown visibly, never obeyed: \\n, \\x1b, \\u202e. Above ASCII always \\uNNNN,
+    since \\x80-\\xff stand for the undecodable bytes of a name (kb.names.printable)."""
+    char = match.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x80 else f"\\u{ord(char):04x}")
 
 
 def safe(text: object) -> str:
-    """Text for the terminal: no control sequence, and a file name that is not UTF-8 shown
-    with its odd bytes as \\xNN (it would otherwise end the command with an encoding error)."""
+    """A one-line value for the terminal (a name, a title, a reason): every control character
+    and bidirectional control shown escaped (``\\n``, ``\\u202e``), so that it stays one line
+    that reads as it is; a file name that is not UTF-8 shown with its odd bytes as \\xNN (it
+    would otherwise end the command with an encoding error)."""
+    return _ONE_LINE_RE.sub(_shown, printable(str(text)))
+
+
+def safe_text(text: object) -> str:
+    """A document's text for the terminal: its lines and tabs kept, any other control
+    character (the debris of escape sequences) dropped."""
     return _CONTROL_RE.sub("", printable(str(text)))
 
 
@@ -138,11 +158,11 @@ def print_results(page: SearchPage, tty: bool | None = None) -> None:
 def styled_snippet(snippet: str, tty: bool) -> str:
     """A snippet (HTML with <mark>) for the terminal: matches in bold colour on a terminal,
     plain text in a pipe (no « » around them, which French text already uses as quotes).
-    Each piece is made safe before styling, or ``safe`` would strip the escape character of
+    Each piece is made safe before styling, or ``safe_text`` would strip the escape character of
     the styling itself and leave « [33m[1m » on screen."""
     pieces = []
     for n, piece in enumerate(_MARK_RE.split(snippet)):
-        text = safe(html.unescape(piece))
+        text = safe_text(html.unescape(piece))
         pieces.append(click.style(text, bold=True, fg="yellow") if n % 2 and tty and text else text)
     return "".join(pieces)
 
@@ -186,7 +206,7 @@ def print_document(doc: Document, similar: tuple[Hit, ...], link: str | None) ->
         for hit in similar:
             click.echo(f"  - {safe(hit.title)}  (id {hit.id})")
     click.echo("")
-    click.echo(safe(doc.text.replace("\f", "\n")) if doc.text else "(aucun texte extrait)")
+    click.echo(safe_text(doc.text.replace("\f", "\n")) if doc.text else "(aucun texte extrait)")
 
 
 def text_origin(flags: tuple[str, ...]) -> str | None:
