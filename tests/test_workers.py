@@ -175,3 +175,47 @@ def test_what_a_result_weighs_in_the_feed_is_about_what_it_takes(tmp_path: Path)
         assert received == outcome
         assert taken / 2 <= _memory_of((None, outcome)) <= 2 * taken, (path.name, taken)
     assert {"pdf", "docx", "odt", "html", "markdown"} <= formats
+
+
+def hold_the_lock(_: str) -> str:
+    """A C call that holds the interpreter lock for minutes: catastrophic backtracking."""
+    import re
+
+    re.match(r"(a|aa)+$", "a" * 60 + "b")
+    return "never"
+
+
+ORPHAN = """
+import sys, time
+from indexer.workers import Pool
+from tests.test_workers import hold_the_lock
+with Pool(hold_the_lock, workers=1, timeout_s=600) as pool:
+    print(pool._slots[0].process.pid, flush=True)
+    for _ in pool.map_unordered(["x"]):
+        pass
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal (Linux)")
+def test_a_worker_stuck_holding_the_lock_dies_with_a_killed_parent() -> None:
+    """Its watching thread cannot run while a C call holds the lock: the kernel kills it."""
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[1])
+    assert parent.stdout is not None
+    worker = int(parent.stdout.readline())
+    time.sleep(1.0)  # the worker is in its regular expression
+    parent.kill()
+    parent.wait(30)
+
+    def gone() -> bool:
+        try:
+            with open(f"/proc/{worker}/stat") as f:
+                return f.read().split()[2] == "Z"  # a zombie waiting for init to reap it
+        except FileNotFoundError:
+            return True
+
+    try:
+        assert _eventually(gone, 30), "the worker outlived its killed parent"
+    finally:
+        if not gone():
+            os.kill(worker, signal.SIGKILL)
