@@ -4,6 +4,7 @@ writing anything, what each file needs. ``kb index --dry-run`` prints this plan.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,10 @@ def scan(paths: Iterable[Path], kb: KnowledgeBase, retry_failed: bool = False,
             continue
         if fmt is None:
             _not_ours(plan, path, limits)
+            if entry is not None and entry.status == INDEXED:
+                # Its old text must not stay searchable (a Markdown file saved again as UTF-16
+                # without a BOM, a text file overwritten with binary data).
+                plan.refused.append(entry)
             continue
         try:
             # A file over the size limit is not read: the worker refuses it before opening it
@@ -190,12 +195,12 @@ def _missing(path: Path) -> bool:
     """The file is known to be gone. One that cannot be looked at (its folder unreadable) is
     not: its document stays, and the folder is reported by the walk."""
     try:
-        path.stat()
+        st = path.stat()
     except (FileNotFoundError, NotADirectoryError):
         return True
     except OSError:
         return False
-    return False
+    return stat.S_ISDIR(st.st_mode)  # a folder now bears its name: the file is gone
 
 
 def _under(path: Path, roots: list[Path]) -> bool:

@@ -117,6 +117,34 @@ def test_move_keeps_id_and_prune_removes_gone(kb: KnowledgeBase, tmp_path: Path)
     assert kb.check().ok
 
 
+def test_a_file_no_longer_ours_takes_its_document_away(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """A Markdown file saved again as UTF-16 without a BOM is no longer read: its old text must
+    not stay searchable under its name."""
+    files = write_corpus(tmp_path / "docs")
+    run(kb, tmp_path / "docs")
+    assert kb.search(SearchRequest("Valmont partenariale")).total == 1
+    files["charte"].write_bytes(CHARTE.encode("utf-16-le"))
+    report = run(kb, tmp_path / "docs")
+    assert report.removed == [str(files["charte"])]
+    assert [p for p, _ in report.skipped] == [str(files["charte"])]
+    assert kb.search(SearchRequest("Valmont partenariale")).total == 0
+    assert kb.entry_at(str(files["charte"])) is None
+    assert kb.check().ok
+
+
+def test_a_file_replaced_by_a_folder_is_gone(kb: KnowledgeBase, tmp_path: Path) -> None:
+    files = write_corpus(tmp_path / "docs")
+    run(kb, tmp_path / "docs")
+    files["charte"].unlink()
+    files["charte"].mkdir()
+    (files["charte"] / "notes.txt").write_text("Notes de la réunion du conseil citoyen.\n", encoding="utf-8")
+    report = run(kb, tmp_path / "docs", prune=True)
+    assert report.removed == [str(files["charte"])]
+    assert report.indexed == [str(files["charte"] / "notes.txt")]
+    assert kb.search(SearchRequest("Valmont partenariale")).total == 0
+    assert kb.check().ok
+
+
 def test_without_prune_gone_documents_stay(kb: KnowledgeBase, tmp_path: Path) -> None:
     files = write_corpus(tmp_path / "docs")
     run(kb, tmp_path / "docs")
