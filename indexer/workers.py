@@ -271,9 +271,16 @@ class Pool(Generic[T, R]):
             if not (dead or self._late(slot)) or not (slot.assigned or dead):
                 continue
             if dead:
+                if slot.process.exitcode is None:  # its pipe broke first: let it finish dying
+                    slot.process.join(timeout=1)
                 code = slot.process.exitcode
-                reason = ("mémoire insuffisante pour extraire ce fichier" if code in (-9, 137)
-                          else f"l'extraction s'est arrêtée brutalement (code {code})")
+                if code in (-9, 137):
+                    reason = "mémoire insuffisante pour extraire ce fichier"
+                elif code == -6 and self.memory_bytes:
+                    # A C library that cannot allocate under the worker's memory limit aborts.
+                    reason = "l'extraction s'est arrêtée brutalement (code -6, le plus souvent un manque de mémoire)"
+                else:
+                    reason = f"l'extraction s'est arrêtée brutalement (code {code})"
             else:
                 reason = f"extraction trop longue (plus de {self.timeout_s:g} s) : fichier abandonné"
             slot.stop(kill=True)
