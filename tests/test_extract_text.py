@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -67,6 +69,37 @@ def test_markdown_syntax_is_stripped(fixtures: Path) -> None:
     assert "cœur\t1" in text
     for syntax in ("**", "](", "```", "---", "# ", "title:"):
         assert syntax not in text
+
+
+# Openers that are never closed, 200,000 characters of them: each one used to make a pattern
+# scan the rest of the text (n² steps, minutes for a 100 kB file). The junk is kept as text,
+# and the markup after it is still stripped.
+@pytest.mark.parametrize(
+    ("junk", "text"),
+    [
+        ("[" * 200_000, "[" * 200_000),
+        ("![a](" * 40_000, "![a](" * 40_000),
+        ("[a][" * 50_000, "[a][" * 50_000),
+        ("<!--" * 50_000, "<!--" * 50_000),
+        ("{%" * 100_000, "{%" * 100_000),
+        ("<a" * 100_000, "<a" * 100_000),
+        ("*a " * 66_667, "*a " * 66_666 + "*a"),
+        ("_a " * 66_667, "_a " * 66_666 + "_a"),
+        ("```x\n" * 39_999 + "```x", "```x\n" * 39_999 + "```x"),
+        ("## " + "# #" * 66_666, "# #" * 66_666),  # a heading: its "## " goes
+    ],
+    ids=["crochets", "images", "references", "commentaires", "liquid", "balises", "etoiles", "soulignes",
+         "blocs-de-code", "titre-diese"],
+)
+def test_markdown_unclosed_markup_is_read_in_one_pass(
+    tmp_path: Path, time_limit: Callable[[int], AbstractContextManager[None]], junk: str, text: str
+) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(f"# Notes\n{junk}\nUn [lien](https://example.org/) et du *texte*.\n", encoding="utf-8")
+    with time_limit(60):  # a guard against the hang, not a measure: it takes well under a second
+        doc = extract(path)
+    assert doc.text == f"Notes\n{text}\nUn lien et du texte."
+    assert doc.headings[0] == "Notes"
 
 
 def test_invalid_front_matter_is_flagged_not_fatal(fixtures: Path) -> None:

@@ -19,29 +19,109 @@ from indexer.extract.yamltext import LenientSafeLoader
 # instead of raising ValueError: the document is indexed, its front matter kept.
 _YAML_LOADER = LenientSafeLoader
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-_ATX = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+# Every pattern here runs in time linear in the text, whatever it holds: a pattern that scans
+# ahead from each of n starting points (a class that also matches the opener, ``.*?`` towards a
+# closer that never comes) takes n² steps, and a 100 kB file full of "[" held a worker for the
+# whole --timeout. Classes stop at the next opener, and spans whose closer may be missing are
+# found by the loops below, which give up on a kind of span once its closer is known absent.
+_ATX = re.compile(r"^(#{1,6})[ \t]+(.+)$", re.M)  # closing "#"s: see _heading
 _SETEXT = re.compile(r"^([^\n]+)\n(=+|-+)[ \t]*$", re.M)
-_FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
-_INLINE = [
-    (re.compile(r"<!--.*?-->", re.S), ""),
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images: keep the alt text
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links: keep the label
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),
-    (re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.M), ""),  # link reference definitions
-    (re.compile(r"\{[:%].*?[%}]\}", re.S), ""),  # Jekyll/Liquid and kramdown attribute tags
-    (re.compile(r"</?[a-zA-Z][^>\n]*>"), ""),  # inline HTML tags, their text stays
+_FENCE_OPEN = re.compile(r"^(```|~~~)[^\n]*\n", re.M)
+_FENCE_CLOSE = {fence: re.compile(rf"^{fence}[ \t]*$", re.M) for fence in ("```", "~~~")}
+_COMMENT = (re.compile(r"<!--"), re.compile(r"-->"))
+_LIQUID = (re.compile(r"\{[:%]"), re.compile(r"[%}]\}"))  # Jekyll/Liquid and kramdown attribute tags
+# Emphasis by one "*" or "_": not inside a word, not against a space, on one line.
+_EMPHASIS_OPEN = re.compile(r"(?<![\w*])([*_])(?!\s)")
+_EMPHASIS_CLOSE = {mark: re.compile(rf"(?<!\s)\{mark}(?![\w*])") for mark in "*_"}
+_LINKS = [
+    (re.compile(r"!\[([^\[\]]*)\]\([^)\[]*\)"), r"\1"),  # images: keep the alt text
+    (re.compile(r"\[([^\[\]]+)\]\([^)\[]*\)"), r"\1"),  # links: keep the label
+    (re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]"), r"\1"),
+    (re.compile(r"^[ \t]*\[[^\]\n]+\]:\s*\S+.*$", re.M), ""),  # link reference definitions
+]
+_TAGS_AND_BOLD = [
+    (re.compile(r"</?[a-zA-Z][^<>\n]*>"), ""),  # inline HTML tags, their text stays
     (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])([*_])(?!\s)(.+?)(?<!\s)\1(?![\w*])"), r"\2"),
+]
+_MARKS_AND_LINES = [
     (re.compile(r"~~(.+?)~~"), r"\1"),
     (re.compile(r"`([^`\n]+)`"), r"\1"),
     (re.compile(r"^[ \t]*#{1,6}[ \t]+", re.M), ""),
     (re.compile(r"^[ \t]*>[ \t]?", re.M), ""),
     (re.compile(r"^[ \t]*([-*+]|\d+[.)])[ \t]+", re.M), ""),
     (re.compile(r"^[ \t]*([-*_][ \t]*){3,}$", re.M), ""),  # horizontal rules
-    (re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}.*$", re.M), ""),  # table separator rows
-    (re.compile(r"^[ \t]*\|[ \t]*|[ \t]*\|[ \t]*$", re.M), ""),  # table outer borders
-    (re.compile(r"[ \t]*\|[ \t]*"), "\t"),  # table cell borders
+    (re.compile(r"^[ \t]*(?:\|[ \t]*)?:?-{3,}.*$", re.M), ""),  # table separator rows
+    # Table borders and cells: a run of blanks is tried from its first character only.
+    (re.compile(r"^[ \t]*\|[ \t]*|(?:(?<![ \t])[ \t]+)?\|[ \t]*$", re.M), ""),  # outer borders
+    (re.compile(r"(?:(?<![ \t])[ \t]+)?\|[ \t]*"), "\t"),  # cell borders
 ]
+
+
+def _fences(text: str, keep_code: bool) -> str:
+    """Fenced code blocks replaced by their code (``keep_code``) or by nothing; a fence never
+    closed stays as it is."""
+    out: list[str] = []
+    done = 0  # text[:done] is in out
+    unclosed: set[str] = set()  # fences with no closing line further down
+    start = 0
+    while (opening := _FENCE_OPEN.search(text, start)) is not None:
+        fence = opening.group(1)
+        closing = None if fence in unclosed else _FENCE_CLOSE[fence].search(text, opening.end())
+        if closing is None:
+            unclosed.add(fence)
+            start = opening.end()
+            continue
+        out.append(text[done:opening.start()])
+        if keep_code:
+            out.append(text[opening.end():closing.start()])
+        done = start = closing.end()
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _drop_spans(text: str, opener: re.Pattern[str], closer: re.Pattern[str]) -> str:
+    """``opener.*?closer`` (re.S) removed, left to right; once an opener has no closer after
+    it, no later one has."""
+    out: list[str] = []
+    done = 0
+    while (opening := opener.search(text, done)) is not None:
+        closing = closer.search(text, opening.end())
+        if closing is None:
+            break
+        out.append(text[done:opening.start()])
+        done = closing.end()
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _emphasis(text: str) -> str:
+    """``*text*`` and ``_text_`` → ``text``, the closer being the first one on the line."""
+    out: list[str] = []
+    done = start = 0
+    line_end = -1
+    unclosed: set[str] = set()  # marks with no closer left on the current line
+    while (opening := _EMPHASIS_OPEN.search(text, start)) is not None:
+        at, mark = opening.start(), opening.group(1)
+        if at > line_end:  # a new line: found once per line, not once per opener
+            line_end = text.find("\n", at)
+            line_end = len(text) if line_end < 0 else line_end
+            unclosed.clear()
+        closing = None if mark in unclosed else _EMPHASIS_CLOSE[mark].search(text, at + 2, line_end)
+        if closing is None:
+            unclosed.add(mark)
+            start = at + 1
+            continue
+        out.append(text[done:at])
+        out.append(text[at + 1:closing.start()])
+        done = start = closing.end()
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _heading(match: re.Match[str]) -> str:
+    """An ATX heading's text without its closing "#"s (kept when they are the whole text)."""
+    text = match.group(2)
+    return text.rstrip(" \t#") or text[:1]
 
 
 def _plain(value: Any) -> Any:
@@ -74,9 +154,16 @@ def split_front_matter(source: str) -> tuple[dict[str, object], str, list[str]]:
 
 def strip_markdown(body: str) -> str:
     """Markdown → readable text, without a full renderer."""
-    body = _FENCE.sub(lambda m: m.group(2), body)  # code blocks: keep the code, drop fences
+    body = _fences(body, keep_code=True)  # code blocks: keep the code, drop fences
     body = _SETEXT.sub(r"\1", body)
-    for pattern, replacement in _INLINE:
+    body = _drop_spans(body, *_COMMENT)
+    for pattern, replacement in _LINKS:
+        body = pattern.sub(replacement, body)
+    body = _drop_spans(body, *_LIQUID)
+    for pattern, replacement in _TAGS_AND_BOLD:
+        body = pattern.sub(replacement, body)
+    body = _emphasis(body)
+    for pattern, replacement in _MARKS_AND_LINES:
         body = pattern.sub(replacement, body)
     return normalize(html.unescape(body))  # "&nbsp;", "&eacute;" written in the source
 
@@ -106,11 +193,11 @@ def extract(path: Path, limits: Limits) -> Extracted:
     """Front matter, headings and text of a Markdown file."""
     source, _ = read_text(path)
     meta, body, flags = split_front_matter(source)
-    without_code = _FENCE.sub("", body)
-    headings = [normalize(strip_markdown(m.group(2))) for m in _ATX.finditer(without_code)]
+    without_code = _fences(body, keep_code=False)
+    headings = [normalize(strip_markdown(_heading(m))) for m in _ATX.finditer(without_code)]
     headings += [normalize(m.group(1)) for m in _SETEXT.finditer(without_code)
                  if not m.group(1).lstrip().startswith(("-", "*", "|"))]
-    first_h1 = next((normalize(strip_markdown(m.group(2))) for m in _ATX.finditer(without_code)
+    first_h1 = next((normalize(strip_markdown(_heading(m))) for m in _ATX.finditer(without_code)
                      if len(m.group(1)) == 1), None)
     keywords = _list(meta.get("keywords")) or _list(meta.get("tags"))
     return Extracted(
