@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -44,6 +45,33 @@ def test_odt_body_headings_and_meta(fixtures: Path) -> None:
     assert doc.title == "Compte rendu de séance"
     assert doc.author == "Secrétariat"
     assert doc.keywords == ["séance", "conseil citoyen"]
+
+
+def _odt_with_spaces(path: Path, count: str) -> Path:
+    """An ODT whose paragraph and table cell are split by ``<text:s text:c="count"/>``."""
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        z.writestr("content.xml", f'<?xml version="1.0"?><office:document-content {ns}><office:body><office:text>'
+                   f'<text:p>Contrat de ville<text:s text:c="{count}"/>du quartier</text:p>'
+                   '<table:table><table:table-row><table:table-cell>'
+                   f'<text:p>Quartier<text:s text:c="{count}"/>prioritaire</text:p>'
+                   '</table:table-cell></table:table-row></table:table>'
+                   '</office:text></office:body></office:document-content>')
+    return path
+
+
+# text:c is a positive integer by the spec: anything else is read as the default, one space,
+# rather than failing the document; a huge count (300,000 spaces from a 400-byte file) is capped.
+@pytest.mark.parametrize(
+    ("count", "spaces"),
+    [("3", 3), ("beaucoup", 1), ("2.0", 1), ("-4", 1), ("0", 1), ("", 1), ("9" * 20, 40), ("300000", 40), ("0040", 40)],
+)
+def test_odt_space_count_is_read_leniently_and_capped(tmp_path: Path, count: str, spaces: int) -> None:
+    doc = extract(_odt_with_spaces(tmp_path / "espaces.odt", count))
+    assert doc.text == f"Contrat de ville{' ' * spaces}du quartier\nQuartier prioritaire"
 
 
 def test_zip_bomb_is_refused_before_inflating(fixtures: Path) -> None:

@@ -55,7 +55,7 @@ def _blocks(body: etree._Element) -> list[tuple[str, int | None]]:
                          if local(cell) == "table-cell"]
                 out.append(("\t".join(c for c in cells if c), None))
             elif name == "s":
-                buf.append(" " * int(child.get(f"{{{_TEXT_NS}}}c", "1") or 1))
+                buf.append(_spaces(child))
             elif name == "tab":
                 buf.append("\t")
             elif name == "line-break":
@@ -77,7 +77,7 @@ def _inline(el: etree._Element) -> str:
         if name in _SKIP:
             pass
         elif name == "s":
-            parts.append(" " * int(child.get(f"{{{_TEXT_NS}}}c", "1") or 1))
+            parts.append(_spaces(child))
         elif name in ("tab", "line-break"):
             parts.append(" ")
         else:
@@ -87,6 +87,22 @@ def _inline(el: etree._Element) -> str:
         parts.append(child.tail or "")
     return "".join(parts)
 
+
+def _spaces(el: etree._Element) -> str:
+    """The spaces a ``<text:s text:c="n"/>`` stands for: one when n is not a positive integer
+    (a producer's slip must not cost the document), at most _MAX_SPACES."""
+    digits = (el.get(f"{{{_TEXT_NS}}}c") or "").strip()
+    if not (digits.isascii() and digits.isdigit()):
+        return " "
+    digits = digits.lstrip("0") or "0"
+    # Length first: int() refuses thousands of digits, and " " * 10**20 does not fit in memory.
+    count = int(digits) if len(digits) <= 3 else _MAX_SPACES
+    return " " * min(max(count, 1), _MAX_SPACES)
+
+
+# Whitespace says nothing past a few dozen spaces, and a 400-byte file asking for 300,000
+# must not grow into them (the text clean-up would then hold a worker to the time limit).
+_MAX_SPACES = 40
 
 # Text directly under containers (whitespace between elements) belongs to no paragraph.
 _NOWHERE: list[str] = []
