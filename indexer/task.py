@@ -18,7 +18,7 @@ from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesa
 from indexer.walk import VANISHED, unreadable
 from kb.backend import prepare
 from kb.fingerprint import fingerprint
-from kb.model import OCR_INCOMPLETE, SCANNED_NO_OCR, Document, FileIdentity, Prepared
+from kb.model import OCR_INCOMPLETE, PAGES_UNREADABLE, SCANNED_NO_OCR, Document, FileIdentity, Prepared
 from kb.names import readable
 from kb.sectioning import find_sections
 from kb.store import NOT_REGULAR, Store, StoreError
@@ -27,6 +27,8 @@ from kb.synonyms import Synonyms, load_synonyms
 NO_TEXT = "aucun texte extrait (document scanné ?)"
 NO_TEXT_PAGE = "aucun texte extrait (page ou document sans texte : seul son titre est cherchable)"
 SCANNED = "scanné — OCR non disponible"
+PAGES_LOST = ("PDF en partie illisible : des pages endommagées n'ont pas pu être lues, leur texte manque "
+              "(les autres sont indexées)")
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
@@ -135,6 +137,8 @@ def run(task: Task) -> Outcome:
                    "reconnues sont gardées et le prochain kb index reprend la suite (ou relevez --timeout)")
     elif SCANNED_NO_OCR in flags:
         warning = f"{SCANNED} ({task.ocr_missing or 'OCR désactivé'}) : pages scannées non cherchables"
+    elif PAGES_UNREADABLE in flags:
+        warning = PAGES_LOST
     elif "no-text" in flags or not text.strip():
         warning = NO_TEXT if doc.format == "pdf" else NO_TEXT_PAGE
     return Outcome(document=doc, warning=warning, analyzed=prepare(doc))

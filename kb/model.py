@@ -16,6 +16,9 @@ OCR = "ocr"
 SCANNED_NO_OCR = "scanned-no-ocr"
 # OCR stopped at the file's time limit: the pages read are kept (cache), the next run goes on.
 OCR_INCOMPLETE = "ocr-incomplete"
+# Flag of a document with damaged pages that could not be read: they have no text, the
+# other pages are indexed.
+PAGES_UNREADABLE = "pages-unreadable"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@ from indexer.extract import pdf
 from indexer.extract.base import ExtractionError, Limits
 from indexer.extract.registry import extract
 from indexer.extract.textutil import clean_pdf_page, dehyphenate
+from indexer.task import PAGES_LOST, Task, run
+from kb.model import FileIdentity
+from kb.store import file_sha256
 
 TimeLimit = Callable[[int], AbstractContextManager[None]]
 PASSWORD_PROTECTED = [  # from bad-pdfs/MANIFEST.tsv: a user password is needed to read them
@@ -71,6 +74,70 @@ def test_text_limit_truncates_and_flags(fixtures: Path) -> None:
     doc = extract(fixtures / "rapport.pdf", Limits(max_text_chars=40))
     assert len(doc.text) == 40
     assert "truncated" in doc.flags
+
+
+FIRST = "Premiere page sur la renovation urbaine"
+THIRD = "Troisieme page sur le quartier"
+
+
+def _pdf_with_broken_second_page(path: Path, second: bytes | None) -> Path:
+    """Three pages; the page tree's second kid is object 7, ``second`` (None: no such object)."""
+    def stream(content: bytes) -> bytes:
+        return b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
+
+    def page(contents: int) -> bytes:
+        return (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+                b"/Resources << /Font << /F1 5 0 R >> >> /Contents %d 0 R >>" % contents)
+
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>",
+               2: b"<< /Type /Pages /Kids [3 0 R 7 0 R 8 0 R] /Count 3 >>",
+               3: page(4), 4: stream(b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % FIRST.encode()),
+               5: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               8: page(9), 9: stream(b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % THIRD.encode())}
+    if second is not None:
+        objects[7] = second
+    data, offsets = b"%PDF-1.7\n", {}
+    for number in sorted(objects):
+        offsets[number] = len(data)
+        data += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
+    xref = len(data)
+    data += b"xref\n0 10\n0000000000 65535 f \n" + b"".join(
+        b"%010d 00000 n \n" % offsets[n] if n in offsets else b"0000000000 65535 f \n" for n in range(1, 10))
+    data += b"trailer\n<< /Size 10 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("second", "pages", "broken"),
+    [
+        (None, [FIRST, "", THIRD], 2),  # the page object is missing
+        # A page tree node that is its own kid: pdfium skips it while counting, so the third
+        # page comes second and loading the last index fails.
+        (b"<< /Type /Pages /Kids [7 0 R] /Count 1 >>", [FIRST, THIRD, ""], 3),
+    ],
+    ids=["page-absente", "noeud-en-boucle"],
+)
+def test_a_broken_page_costs_only_itself(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, second: bytes | None, pages: list[str], broken: int
+) -> None:
+    path = _pdf_with_broken_second_page(tmp_path / "rapport.pdf", second)
+    with caplog.at_level("INFO", logger=pdf.__name__):
+        doc = extract(path)
+    assert doc.pages == pages and doc.page_count == 3
+    assert doc.text == f"{FIRST}\n\n{THIRD}"
+    assert doc.flags == ["pages-unreadable"]
+    assert f"unreadable PDF pages in {path}: {broken}" in caplog.messages
+
+
+def test_a_pdf_with_a_broken_page_is_indexed_with_a_warning(tmp_path: Path) -> None:
+    path = _pdf_with_broken_second_page(tmp_path / "rapport.pdf", None)
+    (store := tmp_path / "store").mkdir()
+    file = FileIdentity(str(path), path.stat().st_size, path.stat().st_mtime, file_sha256(path), "pdf")
+    outcome = run(Task(file, "abc123", str(store), Limits()))
+    assert outcome.error is None and outcome.document is not None
+    assert outcome.document.pages == (FIRST, "", THIRD)
+    assert outcome.warning == PAGES_LOST
 
 
 def test_pypdf_takes_over_when_pdfium_cannot_open(

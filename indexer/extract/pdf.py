@@ -33,6 +33,7 @@ from indexer.extract.ocr import (
     recognize,
 )
 from indexer.extract.textutil import clean_pdf_page, normalize
+from kb.model import PAGES_UNREADABLE
 
 if TYPE_CHECKING:
     import pypdf
@@ -54,12 +55,17 @@ def extract(path: Path, limits: Limits, ocr: Ocr = Ocr()) -> Extracted:
         info, pages = _fallback(path, exc, limits, deadline, flags)
     else:
         scans = _Scans(ocr, ocr_deadline(start, limits.timeout_s))
+        unreadable: list[int] = []
         try:
             info = _pdfium_info(doc)
-            pages = list(_pages_with_pdfium(doc, limits, deadline, scans))
+            pages = list(_pages_with_pdfium(doc, limits, deadline, scans, unreadable))
         finally:
             doc.close()
         flags += scans.flags()
+        if unreadable:
+            # The flag becomes the document's warning; only the log can say which pages.
+            log.info("unreadable PDF pages in %s: %s", path, ", ".join(map(str, unreadable)))
+            flags.append(PAGES_UNREADABLE)
 
     body, pages = _assemble(pages, limits, flags)
     if not body:
@@ -181,7 +187,9 @@ def _check_deadline(deadline: float, done: int) -> None:
 
 
 def _pages_with_pdfium(doc: pdfium.PdfDocument, limits: Limits, deadline: float,
-                       scans: _Scans | None = None) -> Iterator[str]:
+                       scans: _Scans | None = None, unreadable: list[int] | None = None) -> Iterator[str]:
+    """Text of each page, "" for a page that cannot be read (its number, from 1, goes into
+    ``unreadable``)."""
     count = len(doc)
     _check_pages(count, limits)
     if scans is not None:
@@ -192,21 +200,30 @@ def _pages_with_pdfium(doc: pdfium.PdfDocument, limits: Limits, deadline: float,
         if total > limits.max_text_chars:
             yield ""  # past the cap: keep page numbering, skip the work
             continue
-        page = doc[index]
         try:
-            textpage = page.get_textpage()
-            try:
-                text = textpage.get_text_range()
-            finally:
-                textpage.close()
-            if scans is not None and not text.strip() and _has_image(page):
-                text = scans.read(page, index)
+            text = _page_text(doc, index, scans)
         except pdfium.PdfiumError:
             text = ""  # one broken page must not cost the others
-        finally:
-            page.close()
+            if unreadable is not None:
+                unreadable.append(index + 1)
         total += len(text)
         yield text
+
+
+def _page_text(doc: pdfium.PdfDocument, index: int, scans: _Scans | None) -> str:
+    # Loading the page raises too: e.g. a page tree node listed as its own kid.
+    page = doc[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            text: str = textpage.get_text_range()
+        finally:
+            textpage.close()
+        if scans is not None and not text.strip() and _has_image(page):
+            text = scans.read(page, index)
+        return text
+    finally:
+        page.close()
 
 
 def _has_image(page: pdfium.PdfPage) -> bool:
