@@ -45,6 +45,16 @@ def test_normalize_composes_accents() -> None:
     assert normalize("e\u0301te\u0301\r\n\n\n\nfin  \n") == "été\n\nfin"
 
 
+def test_long_runs_of_blanks(tmp_path: Path, time_limit: Callable[[int], AbstractContextManager[None]]) -> None:
+    # A run of blanks not followed by a newline was rescanned from each of its blanks: a
+    # 300 kB file went past the per-file timeout.
+    blanks = " " * 200_000
+    path = tmp_path / "espaces.txt"
+    path.write_text(f"Rapport{blanks}\nsuite{blanks}fin{blanks}\n", encoding="utf-8")
+    with time_limit(30):
+        assert extract(path).text == f"Rapport\nsuite{blanks}fin"
+
+
 def test_decode_prefers_utf8_then_cp1252() -> None:
     assert decode("déjà".encode()) == ("déjà", "utf-8")
     assert decode("œuvre déjà".encode("cp1252")) == ("œuvre déjà", "cp1252")

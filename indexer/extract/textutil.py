@@ -11,7 +11,9 @@ from charset_normalizer import from_bytes
 # Control characters break XML export, terminals and the index; \n and \t carry layout.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_TRAILING_SPACE = re.compile(r"[ \t\u00a0]+\n")
+# Only a run's first blank may start a match: without the lookbehind, a long run of blanks
+# not followed by a newline is rescanned from each of its positions (quadratic time).
+_TRAILING_SPACE = re.compile(r"(?<![ \t\u00a0])[ \t\u00a0]+\n")
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
