@@ -169,6 +169,17 @@ def test_dehyphenate(raw: str, expected: str) -> None:
     assert dehyphenate(raw) == expected
 
 
+def test_dehyphenate_pathological_lines(time_limit: TimeLimit) -> None:
+    # A long token and a long run of blanks after a soft hyphen were rescanned from each of
+    # their characters: 17 s for a token of 32,000 characters, past the per-file timeout.
+    token, blanks, dotted = "a" * 200_000, " " * 200_000, "x." * 100_000
+    with time_limit(30):
+        assert dehyphenate(f"un {token}-\nment fin") == f"un {token}ment fin"
+        assert dehyphenate(f"voir {dotted}pole\ufffeemploi") == f"voir {dotted}pole-emploi"
+        assert dehyphenate(f"fin\ufffe{blanks}.") == f"fin\ufffe{blanks}."
+        assert dehyphenate(f"urba\ufffe{blanks}\n{blanks}nisme") == "urbanisme"
+
+
 def test_lines_join_within_paragraphs_but_not_before_titles() -> None:
     raw = "Titre\r\nUne phrase qui\r\ncontinue ici.\r\nNouvelle phrase.\r\n\r\n1. Premier point\x07"
     assert clean_pdf_page(raw) == "Titre\nUne phrase qui continue ici.\nNouvelle phrase.\n\n1. Premier point"
