@@ -60,6 +60,31 @@ def test_decode_prefers_utf8_then_cp1252() -> None:
     assert decode("œuvre déjà".encode("cp1252")) == ("œuvre déjà", "cp1252")
 
 
+_MINUTES = "Le comité prévoit la rénovation énergétique des écoles du quartier.\n" * 20
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "end", "flags"),
+    [
+        # cut mid-character: the last byte is the first of the two bytes of "é"
+        ("tronque.txt", f"{_MINUTES}Prochaine séance en été".encode()[:-1], "Prochaine séance en ét",
+         ["encoding:utf-8+cp1252"]),
+        ("colle.md", f"# Réunion\n\n{_MINUTES}".encode() + b"Note coll\xe9e depuis un vieux fichier.\n",
+         "Note collée depuis un vieux fichier.", []),  # one cp1252 byte pasted in
+    ],
+    ids=["cut-mid-character", "cp1252-byte-pasted"],
+)
+def test_utf8_with_a_stray_byte_keeps_its_accents(
+    tmp_path: Path, name: str, data: bytes, end: str, flags: list[str]
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    doc = extract(path)
+    assert "Le comité prévoit la rénovation énergétique des écoles" in doc.text
+    assert end in doc.text
+    assert doc.flags == flags
+
+
 def test_markdown_front_matter(fixtures: Path) -> None:
     doc = extract(fixtures / "front-matter.md")
     assert doc.format == "markdown"

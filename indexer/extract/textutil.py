@@ -56,11 +56,33 @@ def _looks_western(text: str) -> bool:
     return sum(c in _WESTERN for c in high) >= 0.9 * len(high)
 
 
+# What decode() reports for UTF-8 whose invalid bytes were read as cp1252: not a codec name,
+# it ends up in the document's flags ("encoding:utf-8+cp1252") as a trace of the repair.
+UTF8_WITH_STRAYS = "utf-8+cp1252"
+# Each byte as cp1252 reads it; its five unassigned bytes as the C1 controls normalize() drops.
+_CP1252 = [bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(256)]
+_STRAY = re.compile("[\udc80-\udcff]")  # an invalid byte, as "surrogateescape" decodes it
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _utf8_with_strays(data: bytes) -> str | None:
+    """``data`` as UTF-8, its invalid bytes read as cp1252, when valid multi-byte UTF-8
+    characters outnumber the invalid bytes; None otherwise (another encoding: in cp1252 or
+    latin-1 text, nearly every accented letter is an invalid UTF-8 byte)."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    strays = len(_STRAY.findall(text))
+    if len(_NON_ASCII.findall(text)) - strays <= strays:
+        return None
+    return _STRAY.sub(lambda byte: _CP1252[ord(byte.group()) - 0xDC00], text)
+
+
 def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode bytes of unknown encoding; return ``(text, encoding used)``.
 
-    Order: BOM, then the declared charset if Python knows it, strict UTF-8, the
-    charset-normalizer guess, and cp1252 with replacement so that we never fail.
+    Order: BOM, then the declared charset if Python knows it, strict UTF-8, UTF-8 with
+    its few invalid bytes read as cp1252 (``UTF8_WITH_STRAYS``), cp1252 when it yields
+    Western European text, the charset-normalizer guess, and cp1252 with replacement so
+    that we never fail.
     """
     bom = bom_encoding(data)
     if bom:
@@ -77,6 +99,11 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
             return data.decode(name), name
         except (UnicodeDecodeError, LookupError):
             continue
+    # A UTF-8 file cut mid-character or with one cp1252 byte pasted in: reading it all as
+    # cp1252 turned every accent into mojibake ("prÃ©voit"), which _looks_western accepts.
+    mixed = _utf8_with_strays(data)
+    if mixed is not None:
+        return mixed, UTF8_WITH_STRAYS
     # Our files are mostly French, and charset-normalizer guesses badly on short French
     # text (cp1252 read as mac_latin2 or cp1257: "comitť"). So cp1252 (a superset of
     # latin-1's letters) wins when the characters it yields are Western European ones.
