@@ -64,6 +64,23 @@ def test_author_urls_are_not_names() -> None:
         ("<meta charset='iso-8859-1'><p>Été</p>".encode("latin-1"), "Été"),
         ("\ufeff<meta charset='iso-8859-1'><p>Été</p>".encode("utf-8"), "Été"),  # BOM wins
         ("<p>Été à Noël</p>".encode("cp1252"), "Été à Noël"),  # no declaration: detection
+        # A meta-declared UTF-16 or UTF-32 means UTF-8, as in browsers (even length: the
+        # bytes would decode as UTF-16, into CJK characters).
+        ("<meta charset='utf-16'><p>Été solidaire</p> ".encode(), "Été solidaire"),
+        ("<meta charset=UTF-32LE><p>Été</p>".encode(), "Été"),
+        # A codec that is no page encoding is ignored.
+        ("<meta charset='unicode_escape'><p>Été</p>".encode(), "Été"),
+        ("<meta charset='cp037'><p>Été à Noël</p>".encode("cp1252"), "Été à Noël"),
+        # Valid UTF-8 is UTF-8 whatever the meta says.
+        ('<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><p>Été</p>'.encode(),
+         "Été"),
+        ("<meta charset='windows-1252'><p>Été à Noël</p>".encode(), "Été à Noël"),
+        # Latin-1 means windows-1252: its 0x80-0x9F bytes are cp1252's "œ" and quotes.
+        ("<meta charset='latin1'><p>Œuvre, cœur, l’été</p>".encode("cp1252"), "Œuvre, cœur, l’été"),
+        ("<meta charset='iso-8859-15'><p>Coût : 5 €</p>".encode("iso-8859-15"), "Coût : 5 €"),
+        # UTF-8 with one cp1252 byte pasted in keeps its accents.
+        ("<p>Été solidaire, rénovation énergétique.</p>".encode() + b"<p>coll\xe9e</p>",
+         "Été solidaire, rénovation énergétique.</p><p>collée"),
     ],
 )
 def test_decoding(data: bytes, expected: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import re
@@ -18,6 +19,33 @@ from indexer.extract.textutil import cap, decode, normalize
 log = logging.getLogger(__name__)
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+# What a <meta> charset may select, as browsers read it (WHATWG Encoding standard), keyed by
+# Python's name for the label's codec. The meta was read as ASCII, so a declared UTF-16 or
+# UTF-32 means UTF-8; latin-1 and ASCII mean windows-1252 (the 0x80-0x9F bytes of such pages
+# are cp1252's quotes and "œ"). Any other codec Python knows (unicode_escape, cp037, rot13,
+# base64...) is no page encoding: it is ignored, and the bytes are detected instead.
+_META_ENCODINGS = {
+    **{name: "utf-8" for name in ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32",
+                                  "utf-32-le", "utf-32-be")},
+    **{name: "cp1252" for name in ("ascii", "iso8859-1", "cp1252")},
+    **{f"cp125{n}": f"cp125{n}" for n in (0, 1, 3, 5, 6, 7, 8)},
+    **{f"iso8859-{n}": f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)},
+    "iso8859-9": "cp1254", "cp1254": "cp1254", "iso8859-11": "cp874", "tis-620": "cp874",
+    "cp874": "cp874", "cp866": "cp866", "koi8-r": "koi8-r", "koi8-u": "koi8-u",
+    "mac-roman": "mac-roman", "mac-cyrillic": "mac-cyrillic",
+    "gbk": "gb18030", "gb2312": "gb18030", "gb18030": "gb18030",
+    "big5": "big5hkscs", "big5hkscs": "big5hkscs", "euc_jp": "euc_jp",
+    "shift_jis": "cp932", "cp932": "cp932", "iso2022_jp": "iso2022_jp",
+    "euc_kr": "cp949", "cp949": "cp949",
+}
+# WHATWG labels Python does not know, with the codec they select.
+_META_LABELS = {
+    "unicode-1-1-utf-8": "utf-8", "x-unicode20utf8": "utf-8", "unicode": "utf-8",
+    "ucs-2": "utf-8", "csunicode": "utf-8", "iso-10646-ucs-2": "utf-8", "unicodefeff": "utf-8",
+    "unicodefffe": "utf-8", "windows-874": "cp874", "windows-31j": "cp932", "x-sjis": "cp932",
+    "x-gbk": "gb18030", "x-mac-roman": "mac-roman", "x-mac-cyrillic": "mac-cyrillic",
+    "iso-8859-8-i": "iso8859-8", "x-user-defined": "cp1252",
+}
 _BOILERPLATE = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside",
                 "form", "iframe", "svg", "button", "select")
 _DATE_NAMES = ("date", "dc.date", "dc.date.issued", "dcterms.date", "dcterms.issued",
@@ -43,9 +71,33 @@ def extract(path: Path, limits: Limits) -> Extracted:
 
 
 def decode_html(data: bytes) -> str:
-    """Bytes → str: BOM, then the page's own <meta charset>, then detection."""
-    declared = _META_CHARSET.search(data[:4096])
-    return decode(data, declared.group(1).decode("ascii", "replace") if declared else None)[0]
+    """Bytes → str: BOM, valid UTF-8, the page's own <meta charset>, then detection."""
+    found = _META_CHARSET.search(data[:4096])
+    declared = _meta_encoding(found.group(1).decode("ascii", "replace")) if found else None
+    if declared not in (None, "utf-8") and not data.isascii() and _is_utf8(data):
+        # A meta left over from an older encoding of the page is far more common than
+        # Latin-1 text that happens to be valid UTF-8: decode() tries UTF-8 first.
+        declared = None
+    return decode(data, declared)[0]
+
+
+def _meta_encoding(label: str) -> str | None:
+    """The codec a <meta> charset label selects; None when it names no page encoding."""
+    label = label.strip().lower()
+    if label in _META_LABELS:
+        return _META_LABELS[label]
+    try:
+        return _META_ENCODINGS.get(codecs.lookup(label).name)
+    except LookupError:
+        return None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def extract_markup(markup: str, limits: Limits = Limits()) -> Extracted:
