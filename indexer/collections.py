@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
+from kb.errors import os_cause
+
 COLLECTION_FILE = ".collection"
 MAX_NAME = 120
 
@@ -85,7 +87,7 @@ class Collections:
         except OSError as exc:
             if exc.errno in (errno.ENOTDIR, errno.ENOENT):
                 return None
-            reason = "lien symbolique refusé" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+            reason = "lien symbolique refusé" if exc.errno == errno.ELOOP else os_cause(exc)
             self.problems[file] = f"fichier de collection illisible : {reason}"
             return None
         try:
@@ -94,7 +96,7 @@ class Collections:
                 return None
             raw = os.read(fd, 4096)
         except OSError as exc:
-            self.problems[file] = f"fichier de collection illisible : {exc.strerror or exc}"
+            self.problems[file] = f"fichier de collection illisible : {os_cause(exc)}"
             return None
         finally:
             os.close(fd)

@@ -18,7 +18,7 @@ from indexer.sheets import validate_sheet
 from kb.cli import Context, Rule, command, pass_ctx
 from kb.cli.errors import home_of, os_reason
 from kb.cli.render import ProgressBar, safe
-from kb.errors import KBError, StorageFull
+from kb.errors import KBError, StorageFull, os_cause
 from kb.knowledgebase import KnowledgeBase, base_exists
 
 
@@ -150,7 +150,7 @@ def sheet_cmd(paths: tuple[Path, ...]) -> None:
         except ExtractionError as exc:
             problems = [f"fichier illisible : {exc.reason}"]
         except OSError as exc:
-            problems = [f"fichier illisible : {exc.strerror or exc}"]
+            problems = [f"fichier illisible : {os_cause(exc)}"]
         incomplete = incomplete or bool(problems)
         click.echo(f"{safe(str(path))} : " + ("conforme au modèle" if not problems else f"{len(problems)} remarque(s)"))
         for problem in problems:

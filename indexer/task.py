@@ -17,6 +17,7 @@ from indexer.extract.registry import extract
 from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesaurus, read_sidecar
 from indexer.walk import VANISHED, unreadable
 from kb.backend import prepare
+from kb.errors import os_cause
 from kb.fingerprint import fingerprint
 from kb.model import OCR_INCOMPLETE, PAGES_UNREADABLE, SCANNED_NO_OCR, Document, FileIdentity, Prepared
 from kb.names import readable
@@ -113,7 +114,7 @@ def run(task: Task) -> Outcome:
         if isinstance(exc, FileNotFoundError) and not os.path.lexists(path):
             return Outcome(error=VANISHED)  # e.g. deleted after its text was read, before its copy
         full = exc.errno in _DISK_FULL
-        return Outcome(error=f"écriture impossible : {exc.strerror or exc}", disk_full=full)
+        return Outcome(error=f"écriture impossible : {os_cause(exc)}", disk_full=full)
     except MemoryError:
         return Outcome(error="mémoire insuffisante pour extraire ce fichier")
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run

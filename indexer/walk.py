@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.metadata.sidecar import SIDECAR_SUFFIXES, is_sidecar, sidecar_paths, sidecar_stat
+from kb.errors import os_cause
 from kb.store import NOT_REGULAR, NotRegularFile
 
 # A folder holding these is a Passerelles base (kb/knowledgebase.py lays a home out so): its store
@@ -28,12 +29,12 @@ def unreadable(exc: OSError, what: str = "fichier inaccessible") -> str:
         return VANISHED
     if isinstance(exc, NotRegularFile):
         return NOT_REGULAR
-    return f"{what} : {exc.strerror or exc}"
+    return f"{what} : {os_cause(exc)}"
 
 
 def folder_refusal(exc: OSError) -> str:
     """The reason given for a folder that could not be read."""
-    return (f"dossier illisible ({exc.strerror or exc}) : son contenu n'est pas parcouru ; les documents "
+    return (f"dossier illisible ({os_cause(exc)}) : son contenu n'est pas parcouru ; les documents "
             "déjà indexés qu'il contient sont gardés")
 
 

@@ -20,7 +20,7 @@ from filelock import FileLock, Timeout
 from kb.backend import open_backend
 from kb.catalog import DONE, FAILED, INDEXED, REMOVED, Catalog, Change, Entry
 from kb.durability import remove, size_of
-from kb.errors import DamagedIndex, LockedError, MissingBase, NotFound, StorageFull
+from kb.errors import DamagedIndex, LockedError, MissingBase, NotFound, StorageFull, os_cause
 from kb.kinship import Kinship, member_of
 from kb.model import OCR, SCANNED_NO_OCR, Document, Hit, Prepared, SearchPage, SearchRequest
 from kb.names import unprintable
@@ -101,7 +101,7 @@ class KnowledgeBase(Records):
             yield self
         except OSError as exc:
             if exc.errno in _DISK_FULL and not isinstance(exc, StorageFull):
-                raise StorageFull(f"disque plein ({exc.strerror}) : l'écriture dans {self.home} s'est "
+                raise StorageFull(f"disque plein ({os_cause(exc)}) : l'écriture dans {self.home} s'est "
                                   "arrêtée. Ce qui a été validé avant reste intact ; libérez de la place "
                                   "puis relancez.") from exc
             raise

@@ -66,7 +66,8 @@ def test_an_unreadable_folder_is_reported_and_the_rest_indexed(docs: Path, tmp_p
             block(m, docs / "prive")
             report = index_paths(kb, [docs], Options(workers=1))
         assert sorted(Path(p).name for p in report.indexed) == ["a.md", "c.md"]
-        assert [(Path(p).name, r.startswith("dossier illisible")) for p, r in report.failed] == [("prive", True)]
+        [(failed, reason)] = report.failed
+        assert Path(failed).name == "prive" and reason.startswith("dossier illisible (permission refusée)")
 
         # Readable again: its document comes in. Unreadable once more: it stays, even with
         # --prune, and the run goes on (it used to stop with « écriture impossible dans <home> »).
@@ -211,3 +212,17 @@ def test_a_file_swapped_for_a_named_pipe_after_the_walk_is_refused_not_waited_fo
     # A worker given the pipe (swapped after the scan) refuses it the same way.
     with pytest.raises(OSError):
         file_sha256(target)
+
+
+def test_system_causes_are_told_in_french() -> None:
+    """The system's own words are English; people read French. A cause without a French text
+    keeps the system's, and an error made of a message alone keeps its message."""
+    import errno
+
+    from kb.errors import os_cause
+
+    assert os_cause(PermissionError(errno.EACCES, "Permission denied", "/x")) == "permission refusée"
+    assert os_cause(OSError(errno.ELOOP, "Too many levels of symbolic links")) == "trop de niveaux de liens symboliques"
+    assert os_cause(OSError(errno.ENAMETOOLONG, "File name too long")) == "nom de fichier trop long"
+    assert os_cause(OSError(errno.EXDEV, "Invalid cross-device link")) == "Invalid cross-device link"
+    assert os_cause(OSError("le fichier a changé pendant l'indexation")) == "le fichier a changé pendant l'indexation"

@@ -20,6 +20,7 @@ import olefile
 from indexer.extract.base import Extracted, ExtractionError, Limits
 from indexer.extract.docx import ENCRYPTED, split_keywords
 from indexer.extract.textutil import cap, normalize
+from kb.errors import os_cause
 
 _LABEL = "document Word 97-2003"
 MISSING = (f"{_LABEL} : aucun programme pour le lire (installez catdoc ou antiword : "
@@ -100,7 +101,7 @@ def extract(path: Path, limits: Limits) -> Extracted:
         except subprocess.TimeoutExpired as exc:
             raise ExtractionError(f"{_LABEL} trop lent à lire : délai dépassé") from exc
         except OSError as exc:
-            error = exc.strerror or str(exc)
+            error = os_cause(exc)
             continue
         if done.returncode == 0:
             text = done.stdout.decode("utf-8", "replace")

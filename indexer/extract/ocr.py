@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from indexer.extract.base import ExtractionError
+from kb.errors import os_cause
 from kb.model import OCR, OCR_INCOMPLETE, SCANNED_NO_OCR
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def recognize(image: Image.Image, deadline: float, dpi: int = DPI) -> str:
     except subprocess.TimeoutExpired as exc:
         raise TooSlow("OCR trop long") from exc
     except OSError as exc:
-        raise ExtractionError(f"OCR impossible : {exc.strerror or exc}") from exc
+        raise ExtractionError(f"OCR impossible : {os_cause(exc)}") from exc
     if done.returncode != 0:
         detail = " ".join(done.stderr.decode("utf-8", "replace").split())[:120]
         raise ExtractionError(f"OCR en échec (Tesseract, code {done.returncode}) : {detail}")

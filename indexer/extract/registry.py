@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from indexer.extract.base import Extracted, ExtractionError, Limits, UnsupportedFormat
 from indexer.extract.ocr import Ocr
+from kb.errors import os_cause
 from kb.store import open_regular
 
 log = logging.getLogger(__name__)
@@ -218,14 +219,14 @@ def extract(path: Path, limits: Limits = Limits(), ocr: Ocr = Ocr()) -> Extracte
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ExtractionError(f"fichier inaccessible : {exc.strerror or exc}") from exc
+        raise ExtractionError(f"fichier inaccessible : {os_cause(exc)}") from exc
     refusal = limits.size_refusal(size)
     if refusal:
         raise ExtractionError(refusal)
     try:
         fmt = sniff(path)
     except OSError as exc:
-        raise ExtractionError(f"fichier illisible : {exc.strerror or exc}") from exc
+        raise ExtractionError(f"fichier illisible : {os_cause(exc)}") from exc
     suffix = path.suffix.lower()
     if fmt is None:
         if suffix in _CLAIMED:

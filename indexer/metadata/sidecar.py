@@ -19,6 +19,7 @@ import yaml
 
 from indexer.extract.yamltext import LenientSafeLoader
 from indexer.metadata._text import match_form
+from kb.errors import os_cause
 
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
 # Errors that mean "no sidecar by that name": none there, a component that is not a folder, a
@@ -110,14 +111,14 @@ def sidecar_text(candidate: Path) -> str | None:
     except OSError as exc:
         if exc.errno in _ABSENT:
             return None
-        raise SidecarError(f"fiche de métadonnées {candidate.name} illisible : {exc.strerror or exc}") from exc
+        raise SidecarError(f"fiche de métadonnées {candidate.name} illisible : {os_cause(exc)}") from exc
     try:
         with open(fd, "rb") as fh:
             if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                 return None
             data = fh.read()
     except OSError as exc:
-        raise SidecarError(f"fiche de métadonnées {candidate.name} illisible : {exc.strerror or exc}") from exc
+        raise SidecarError(f"fiche de métadonnées {candidate.name} illisible : {os_cause(exc)}") from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from kb.cli import french
-from kb.errors import DamagedBase, KBError, MissingBase
+from kb.errors import DamagedBase, KBError, MissingBase, os_cause
 
 Message = Callable[[BaseException, click.Context], str]
 
@@ -58,8 +58,9 @@ def home_of(ctx: click.Context) -> object:
 
 
 def os_reason(exc: BaseException) -> object:
-    """What to say of ``exc``: the system's words for an OSError, else the exception itself."""
-    return exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+    """What to say of ``exc``: the cause of an OSError (in French when common), else the
+    exception itself."""
+    return os_cause(exc) if isinstance(exc, OSError) and (exc.strerror or exc.errno) else exc
 
 
 def unopenable(exc: BaseException, ctx: click.Context) -> str:
