@@ -32,12 +32,16 @@ class NotRegularFile(StoreError):
 
 # Opening a named pipe for reading blocks until a writer comes: never wait for one.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-def open_regular(path: Path) -> BinaryIO:
+def open_regular(path: Path, follow_links: bool = True) -> BinaryIO:
     """``path`` opened for reading in binary, if it is (still) a regular file: one swapped for a
-    named pipe since it was listed would otherwise block the reader forever."""
-    fd = os.open(path, _OPEN_FLAGS)
+    named pipe since it was listed would otherwise block the reader forever.
+
+    ``follow_links=False`` refuses a symbolic link as the last component (OSError ELOOP where
+    the system has O_NOFOLLOW), so a link swapped in after a check is not followed."""
+    fd = os.open(path, _OPEN_FLAGS if follow_links else _OPEN_FLAGS | _NO_FOLLOW)
     try:
         regular = stat.S_ISREG(os.fstat(fd).st_mode)
     except BaseException:

@@ -20,17 +20,13 @@ import yaml
 from indexer.extract.yamltext import LenientSafeLoader
 from indexer.metadata._text import match_form
 from kb.errors import os_cause
+from kb.store import NotRegularFile, open_regular
 
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
 # Errors that mean "no sidecar by that name": none there, a component that is not a folder, a
 # name too long to exist (a document name of 246-255 bytes plus ".meta.yaml"), or a symbolic
 # link met by O_NOFOLLOW (swapped in after the lstat).
 _ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP})
-# A symbolic link is never read, wherever it points: the sidecar of a document inside the
-# folder must not pull in a file from outside (the walk reports such a link with its reason).
-_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
-# The front matter's loader: a date typo (« date: 2021-13-01 ») stays text, kept in ``extra``.
-_YAML_LOADER = LenientSafeLoader
 
 # Folded spellings (accents, case, "-"/"_" ignored) → canonical field name.
 SIDECAR_KEYS: dict[str, str] = {
@@ -103,21 +99,18 @@ def sidecar_text(candidate: Path) -> str | None:
     """The text of the sidecar ``candidate``, None when there is none to read (see
     ``sidecar_stat``). Raises SidecarError when it exists but cannot be read as UTF-8."""
     try:
+        # A symbolic link is never read, wherever it points: the sidecar of a document inside
+        # the folder must not pull in a file from outside (the walk reports such a link). The
+        # open refuses a link or a pipe swapped in after the lstat too.
         if sidecar_stat(candidate) is None:
             return None
-        # O_NOFOLLOW and the fstat: a link or a pipe swapped in after the lstat is not read
-        # either (a pipe would block the worker; O_NONBLOCK lets the open return).
-        fd = os.open(candidate, os.O_RDONLY | os.O_NONBLOCK | _NO_FOLLOW | getattr(os, "O_CLOEXEC", 0))
+        with open_regular(candidate, follow_links=False) as fh:
+            data = fh.read()
+    except NotRegularFile:
+        return None
     except OSError as exc:
         if exc.errno in _ABSENT:
             return None
-        raise SidecarError(f"fiche de métadonnées {candidate.name} illisible : {os_cause(exc)}") from exc
-    try:
-        with open(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                return None
-            data = fh.read()
-    except OSError as exc:
         raise SidecarError(f"fiche de métadonnées {candidate.name} illisible : {os_cause(exc)}") from exc
     try:
         return data.decode("utf-8")
@@ -143,7 +136,7 @@ def normalise_fields(data: Mapping[object, object] | Mapping[str, object]) -> di
 
 def _load(path: Path, text: str) -> dict[str, object]:
     try:
-        data = yaml.load(text, Loader=_YAML_LOADER)
+        data = yaml.load(text, Loader=LenientSafeLoader)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (ligne {where.line + 1})" if where is not None else ""
