@@ -217,31 +217,30 @@ def _extract_into(batch: _Batch, plan: Plan, kb: KnowledgeBase, pool: Pool[Task,
     tasks = [Task(i.file, i.id, str(kb.store_root), options.limits,
                   str(options.thesaurus) if options.thesaurus else None,
                   str(options.synonyms) if options.synonyms else None,
-                  ocr_on, str(kb.home / OCR_CACHE), ocr_missing) for i in extractions]
-    collections = {i.id: i.collection for i in extractions}
+                  ocr_on, str(kb.home / OCR_CACHE), ocr_missing, i.collection) for i in extractions]
     # The workers' results are taken by a thread of the feed, so they go on extracting while
     # this thread commits a batch.
     with Feed(lambda stop: pool.map_unordered(tasks, stop), _memory_of) as results:
         for task, outcome in results:
-            _take(task, outcome, batch, collections, report)
+            _take(task, outcome, batch, report)
             if tick:
                 tick(1)
 
 
 def _memory_of(result: tuple[Task, Outcome | Crash]) -> int:
     """About how many bytes a worker's result takes while it waits to be filed: its text and
-    pages (French text often holds a character past Latin-1, such as ’: two bytes each) and
-    its postings."""
+    pages (French text often holds a character past Latin-1, such as ’: two bytes each), its
+    postings and its compressed record."""
     outcome = result[1]
     if not isinstance(outcome, Outcome) or outcome.document is None:
         return 0
     doc = outcome.document
     chars = len(doc.text) + sum(len(page) for page in doc.pages)
-    return 2 * chars + (outcome.analyzed.size if outcome.analyzed is not None else 0)
+    return (2 * chars + (outcome.analyzed.size if outcome.analyzed is not None else 0)
+            + (len(outcome.record) if outcome.record is not None else 0))
 
 
-def _take(task: Task, outcome: Outcome | Crash, batch: _Batch, collections: dict[str, str | None],
-          report: Report) -> None:
+def _take(task: Task, outcome: Outcome | Crash, batch: _Batch, report: Report) -> None:
     """File one worker's result: a document, or the reason the file failed."""
     path = task.file.path
     if not isinstance(outcome, Crash) and outcome.disk_full:
@@ -252,8 +251,9 @@ def _take(task: Task, outcome: Outcome | Crash, batch: _Batch, collections: dict
         batch.add(Change(task.id, task.file, FAILED, error=reason), 0)
         report.failed.append((path, reason))
     else:
-        doc = replace(outcome.document, collection=collections.get(task.id))
-        batch.add(Change(task.id, task.file, INDEXED, document=doc), len(doc.text), outcome.analyzed)
+        doc = outcome.document
+        batch.add(Change(task.id, task.file, INDEXED, document=doc, record=outcome.record), len(doc.text),
+                  outcome.analyzed)
         report.indexed.append(path)
         if outcome.warning:
             report.warnings.append((path, outcome.warning))

@@ -17,6 +17,7 @@ from indexer.extract.registry import extract
 from indexer.metadata import SidecarError, Thesaurus, infer_metadata, load_thesaurus, read_sidecar
 from indexer.walk import VANISHED, unreadable
 from kb.backend import prepare
+from kb.catalog import pack
 from kb.errors import os_cause
 from kb.fingerprint import fingerprint
 from kb.model import OCR_INCOMPLETE, PAGES_UNREADABLE, SCANNED_NO_OCR, Document, FileIdentity, Prepared
@@ -50,6 +51,8 @@ class Task:
     ocr: bool = False
     ocr_cache: str | None = None
     ocr_missing: str = ""
+    # The collection the run gives the document (``kb index --collection``, ``.collection``).
+    collection: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class Outcome:
     analyzed: Prepared | None = None
     # The disk is full: every further file would fail the same way, so the run must stop.
     disk_full: bool = False
+    # ``document``'s catalog record (``pack``), compressed here rather than in the
+    # writer process, whose CPU the workers' share on two cores.
+    record: bytes | None = None
 
 
 @lru_cache(maxsize=4)
@@ -129,6 +135,7 @@ def run(task: Task) -> Outcome:
         page_count=meta.page_count if meta.page_count is not None else extracted.page_count,
         word_count=meta.word_count, flags=flags, extra=meta.extra, practice=meta.practice,
         sections=find_sections(text, extracted.headings), fingerprint=fingerprint(text),
+        collection=task.collection,
     )
     # Any format, not only PDF: an HTML page made of scripts and empty tags is indexed too,
     # found by its title alone, and deserves the same warning.
@@ -142,4 +149,4 @@ def run(task: Task) -> Outcome:
         warning = PAGES_LOST
     elif "no-text" in flags or not text.strip():
         warning = NO_TEXT if doc.format == "pdf" else NO_TEXT_PAGE
-    return Outcome(document=doc, warning=warning, analyzed=prepare(doc))
+    return Outcome(document=doc, warning=warning, analyzed=prepare(doc), record=pack(doc))
