@@ -186,12 +186,14 @@ def _serve_socket(config: dict[str, Any], listener: socket.socket, threads: int,
 def _serve_app(app: Flask, listener: socket.socket, threads: int) -> None:
     """Block answering, with waitress, the connections accepted on ``listener``; the app's base
     is closed when the server stops, however it stops (Ctrl-C included)."""
-    from waitress import serve as waitress_serve
+    from waitress.server import create_server
 
     from webui.context import close_base
+    from webui.wireerrors import in_french
 
+    logging.basicConfig()  # as waitress.serve does: its warnings (a queue of waiting requests) shown
     try:
-        waitress_serve(app, sockets=[listener], threads=threads, **_OPTIONS)
+        in_french(create_server(app, sockets=[listener], threads=threads, **_OPTIONS)).run()
     finally:
         close_base(app)
 
@@ -216,4 +218,6 @@ def make_server(app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int
     Used by the browser tests to run the real server in a thread."""
     from waitress.server import create_server
 
-    return create_server(app, host=host, port=port, threads=threads, **_OPTIONS)
+    from webui.wireerrors import in_french
+
+    return in_french(create_server(app, host=host, port=port, threads=threads, **_OPTIONS))

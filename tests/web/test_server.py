@@ -19,6 +19,7 @@ import pytest
 
 from bench.load import child_processes, free_port
 from tests.web.conftest import ROOT, Base
+from tests.web.test_server_errors import exchange
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
                                 reason="finds server processes through /proc (Linux)")
@@ -90,6 +91,9 @@ def test_several_processes_share_the_port_and_replace_a_dead_one(serve) -> None:
     assert server_processes(proc.pid) != first
     for _ in range(10):  # whichever process takes the connection answers
         assert get(port, "/api/search?q=habitants")[0] == 200
+    # What waitress answers itself is in French in the server processes too.
+    status_line, _, body = exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 66_000)
+    assert " 431 " in status_line and body.startswith("Erreur 431 : En-têtes de requête trop volumineux"), body
 
     survivors = server_processes(proc.pid)
     proc.send_signal(signal.SIGTERM)
