@@ -80,8 +80,9 @@ FIRST = "Premiere page sur la renovation urbaine"
 THIRD = "Troisieme page sur le quartier"
 
 
-def _pdf_with_broken_second_page(path: Path, second: bytes | None) -> Path:
-    """Three pages; the page tree's second kid is object 7, ``second`` (None: no such object)."""
+def _pdf_with_broken_second_page(path: Path, second: bytes | None, six: bytes | None = None) -> Path:
+    """Three pages; the page tree's second kid is object 7, ``second`` (None: no such object);
+    object 6, free otherwise, is ``six``."""
     def stream(content: bytes) -> bytes:
         return b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
 
@@ -96,6 +97,8 @@ def _pdf_with_broken_second_page(path: Path, second: bytes | None) -> Path:
                8: page(9), 9: stream(b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % THIRD.encode())}
     if second is not None:
         objects[7] = second
+    if six is not None:
+        objects[6] = six
     data, offsets = b"%PDF-1.7\n", {}
     for number in sorted(objects):
         offsets[number] = len(data)
@@ -150,6 +153,25 @@ def test_pypdf_takes_over_when_pdfium_cannot_open(
     doc = extract(fixtures / "rapport.pdf")
     assert "pdf-fallback-pypdf" in doc.flags
     assert "cœur" in doc.text and doc.page_count == 2
+
+
+def test_a_broken_page_is_flagged_when_pypdf_reads_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise pdf.pdfium.PdfiumError("Failed to load document", err_code=pdf.pdfium_raw.FPDF_ERR_FORMAT)
+
+    monkeypatch.setattr(pdf.pdfium, "PdfDocument", refuse)
+    # The second page's content is compressed by a filter no reader knows.
+    second = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+              b"/Resources << /Font << /F1 5 0 R >> >> /Contents 6 0 R >>")
+    six = b"<< /Length 3 /Filter /NoSuchDecode >>\nstream\nabc\nendstream"
+    path = _pdf_with_broken_second_page(tmp_path / "rapport.pdf", second, six)
+    with caplog.at_level("INFO", logger=pdf.__name__):
+        doc = extract(path)
+    assert "pdf-fallback-pypdf" in doc.flags and "pages-unreadable" in doc.flags
+    assert doc.page_count == 3 and doc.pages[1] == "" and FIRST in doc.text and THIRD in doc.text
+    assert f"unreadable PDF pages in {path}: 2" in caplog.messages
 
 
 @pytest.mark.parametrize(

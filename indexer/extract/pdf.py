@@ -100,7 +100,12 @@ def _fallback(
     log.info("pdfium cannot open %s (%s); falling back to pypdf", path, exc)
     info = _pypdf_info(reader, flags)
     flags.append("pdf-fallback-pypdf")
-    return info, _pages_with_pypdf(reader, limits, deadline)
+    unreadable: list[int] = []
+    pages = _pages_with_pypdf(reader, limits, deadline, unreadable)
+    if unreadable:
+        log.info("unreadable PDF pages in %s: %s", path, ", ".join(map(str, unreadable)))
+        flags.append(PAGES_UNREADABLE)
+    return info, pages
 
 
 def _open_pypdf(path: Path) -> tuple[pypdf.PdfReader | None, str | None]:
@@ -274,11 +279,13 @@ class _Scans:
             [INCOMPLETE] if self.late else [])
 
 
-def _pages_with_pypdf(reader: pypdf.PdfReader, limits: Limits, deadline: float) -> list[str]:
+def _pages_with_pypdf(reader: pypdf.PdfReader, limits: Limits, deadline: float, unreadable: list[int]) -> list[str]:
+    """Each page's text, "" for a page pypdf cannot read (its number added to ``unreadable``)."""
     try:
         count = len(reader.pages)
     except Exception as exc:  # noqa: BLE001 -- broken page tree (loops, null /Pages)
-        raise ExtractionError(f"PDF illisible : arbre des pages endommagé ({exc})") from exc
+        log.info("pypdf cannot count the pages: %s", exc)  # its words are English: for the log only
+        raise ExtractionError("PDF illisible : arbre des pages endommagé") from exc
     _check_pages(count, limits)
     pages: list[str] = []
     total = 0
@@ -290,6 +297,7 @@ def _pages_with_pypdf(reader: pypdf.PdfReader, limits: Limits, deadline: float) 
                 text = reader.pages[index].extract_text() or ""
             except Exception:  # noqa: BLE001 -- a damaged page is skipped, not fatal
                 log.info("pypdf cannot read page %d", index + 1, exc_info=True)
+                unreadable.append(index + 1)
         total += len(text)
         pages.append(text)
     return pages
