@@ -78,9 +78,23 @@ def walk(paths: Iterable[Path], homes: Iterable[Path] = (), follow_links: bool =
             yield from _once(Found(root, skip=HOME_REASON), seen)
         elif not _is_dir(root):  # a file, or a device or pipe given directly: reported as such
             yield from _once(_found(root), seen)
+            for side in _sidecar_links(root):  # as the folder's listing would say
+                yield from _once(Found(side, skip=SIDECAR_LINK_REASON), seen)
         else:
             for found in _walk_dir(str(root), rules):
                 yield from _once(found, seen)
+
+
+def _sidecar_links(path: Path) -> list[Path]:
+    """The sidecars of ``path`` that are symbolic links (never read)."""
+    links = []
+    for side in sidecar_paths(path):
+        try:
+            if stat.S_ISLNK(os.lstat(side).st_mode):
+                links.append(side)
+        except OSError:
+            continue  # absent, or a name too long to exist
+    return links
 
 
 def _is_dir(path: Path) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from indexer.ingest import Options, index_paths
 from indexer.metadata import read_sidecar
 from indexer.plan import scan
+from indexer.walk import SIDECAR_LINK_REASON
 from kb.knowledgebase import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,3 +72,19 @@ def test_a_sidecar_that_is_a_symbolic_link_is_never_read(tmp_path: Path) -> None
         assert doc.title == "Compte rendu du comité de pilotage." and "mot_de_passe" not in doc.extra
         assert kb.document(str(docs / "charte.txt")).author is None
     assert read_sidecar(docs / "compte-rendu.txt") == {} and read_sidecar(docs / "charte.txt") == {}
+
+
+def test_a_sidecar_link_beside_a_file_given_directly_is_reported(tmp_path: Path) -> None:
+    outside = tmp_path / "ailleurs"
+    outside.mkdir()
+    (outside / "config.yaml").write_text("titre: SECRET HORS DU DOSSIER\n", encoding="utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "compte-rendu.txt").write_text("Compte rendu du comité de pilotage.\n", encoding="utf-8")
+    (docs / "compte-rendu.txt.meta.yaml").symlink_to(outside / "config.yaml")
+    with KnowledgeBase(tmp_path / "home") as kb:
+        report = index_paths(kb, [docs / "compte-rendu.txt"], Options(workers=1)).to_dict()
+        assert report["failed"] == [] and report["indexed"] == 1
+        assert [(Path(row["path"]).name, row["reason"]) for row in report["skipped"]] == [
+            ("compte-rendu.txt.meta.yaml", SIDECAR_LINK_REASON)]
+        assert kb.document(str(docs / "compte-rendu.txt")).title == "Compte rendu du comité de pilotage."
