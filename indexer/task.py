@@ -149,4 +149,10 @@ def run(task: Task) -> Outcome:
         warning = PAGES_LOST
     elif "no-text" in flags or not text.strip():
         warning = NO_TEXT if doc.format == "pdf" else NO_TEXT_PAGE
-    return Outcome(document=doc, warning=warning, analyzed=prepare(doc), record=pack(doc))
+    try:  # the writer files both as they are
+        analyzed, record = prepare(doc), pack(doc)
+    except MemoryError:
+        return Outcome(error="mémoire insuffisante pour analyser ce fichier")
+    except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run
+        return Outcome(error=f"erreur inattendue pendant l'analyse ({type(exc).__name__} : {exc})"[:300])
+    return Outcome(document=doc, warning=warning, analyzed=analyzed, record=record)

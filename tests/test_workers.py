@@ -219,3 +219,27 @@ def test_a_worker_stuck_holding_the_lock_dies_with_a_killed_parent() -> None:
     finally:
         if not gone():
             os.kill(worker, signal.SIGKILL)
+
+
+def test_a_document_that_cannot_be_packed_fails_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Packing the record now happens in the worker: its failure is the file's, in French.
+    import indexer.task as task_module
+    from indexer.extract.base import Limits
+    from kb.model import FileIdentity
+    from kb.store import file_sha256
+
+    path = Path(__file__).resolve().parents[1] / "corpus" / "documents"
+    path = next(p for p in sorted(path.rglob("*.md")))
+    st = path.stat()
+    task = task_module.Task(FileIdentity(str(path), st.st_size, st.st_mtime, file_sha256(path), "markdown"), "x",
+                            str(tmp_path), Limits())
+
+    def fails(_: object) -> bytes:
+        raise UnicodeEncodeError("utf-8", "\udcff", 0, 1, "surrogates not allowed")
+
+    monkeypatch.setattr(task_module, "pack", fails)
+    outcome = task_module.run(task)
+    assert outcome.document is None and outcome.record is None
+    assert outcome.error is not None and outcome.error.startswith("erreur inattendue pendant l'analyse")
+    monkeypatch.undo()
+    assert task_module.run(task).record is not None

@@ -53,12 +53,13 @@ def test_close_base_closes_at_once_and_once(base: Base, closed: list[Path]) -> N
 
 def test_the_server_closes_its_base_when_it_stops(base: Base, closed: list[Path],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import waitress
+    from waitress.server import BaseWSGIServer
 
-    def interrupted(*args: object, **kwargs: object) -> None:
+    def interrupted(self: BaseWSGIServer) -> None:
+        self.close()
         raise KeyboardInterrupt  # Ctrl-C while serving
 
-    monkeypatch.setattr(waitress, "serve", interrupted)
+    monkeypatch.setattr(BaseWSGIServer, "run", interrupted)
     app = create_app({"KB_HOME": str(base.home), "TESTING": True})
     listener = listening_socket("127.0.0.1", 0)
     try:
