@@ -196,13 +196,18 @@ def hostile_paths(count: int, seed: int = 9) -> list[tuple[str, str]]:
             for i in range(count)]
 
 
+BROWSER_ENCODINGS = "gzip, deflate, br, zstd"
+
+
 class Client(threading.Thread):
     """Asks its plan's requests in turn until ``stop_at``; with ``repeat`` False it stops at
     the end of its plan instead of starting it again (``exhausted``)."""
 
-    def __init__(self, port: int, plan: list[tuple[str, str]], stop_at: float, repeat: bool = True) -> None:
+    def __init__(self, port: int, plan: list[tuple[str, str]], stop_at: float, repeat: bool = True,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(daemon=True)
         self.port, self.plan, self.stop_at, self.repeat = port, plan, stop_at, repeat
+        self.headers = headers or {}
         self.samples: list[tuple[str, float]] = []
         self.kept: list[bool] = []  # per sample: the page came from the server's page cache
         self.errors: list[str] = []
@@ -236,7 +241,7 @@ class Client(threading.Thread):
         conn.close()
 
     def _get(self, conn: http.client.HTTPConnection, path: str) -> int:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=self.headers)
         response = conn.getresponse()
         response.read()
         self._location = urllib.parse.urlsplit(response.getheader("Location") or "/").path
@@ -246,8 +251,10 @@ class Client(threading.Thread):
 
 
 def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: int = 1,
-        mix: str = "newsletter", attackers: int = 0, port: int = 0) -> dict[str, Any]:
+        mix: str = "newsletter", attackers: int = 0, port: int = 0, gzip: bool = False) -> dict[str, Any]:
     port = port or free_port()
+    # What browsers send: the server may then answer with the compressed bytes it keeps.
+    headers = {"Accept-Encoding": BROWSER_ENCODINGS} if gzip else {}
     # Pages an earlier run kept in the base's folder (webui.sharedpages) would answer this one:
     # each run starts with none.
     for earlier in (home / "cache").glob("pages.sqlite*"):
@@ -274,15 +281,15 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
         # the run will not ask; each server process gets some of the connections).
         warm_plan = request_paths(home, 200, "search", seed=7) if mix == "new-search" else plan[:200]
         for _ in range(processes):
-            Client(port, warm_plan, time.monotonic() + 5).run()
+            Client(port, warm_plan, time.monotonic() + 5, headers=headers).run()
         stop_at = time.monotonic() + seconds
         if mix == "new-search":  # each client its own queries: no query twice in the run
             plans = [plan[i::clients] for i in range(clients)]
         else:
             plans = [plan[i * 97 % len(plan):] + plan for i in range(clients)]
-        workers = [Client(port, p, stop_at, repeat=mix != "new-search") for p in plans]
+        workers = [Client(port, p, stop_at, repeat=mix != "new-search", headers=headers) for p in plans]
         hostile = hostile_paths(3000)
-        workers += [Client(port, hostile[i::attackers], stop_at) for i in range(attackers)]
+        workers += [Client(port, hostile[i::attackers], stop_at, headers=headers) for i in range(attackers)]
         pids = [server.pid, *child_processes(server.pid)]
         server_cpu, client_cpu = sum(_cpu_seconds(pid) for pid in pids), time.process_time()
         started = time.monotonic()
@@ -366,6 +373,8 @@ def main() -> None:
     parser.add_argument("--mix", choices=sorted(MIXES), default="newsletter", help="what the clients ask")
     parser.add_argument("--attackers", type=int, default=0, help="extra clients sending only hostile queries")
     parser.add_argument("--quick", action="store_true", help="demo corpus, 10 clients, 5 s")
+    parser.add_argument("--gzip", action="store_true",
+                        help=f"send Accept-Encoding: {BROWSER_ENCODINGS}, as browsers do")
     parser.add_argument("--port", type=int, default=0,
                         help="port of the server under test (default: a free one)")
     args = parser.parse_args()
@@ -376,8 +385,10 @@ def main() -> None:
         docs = len(document_ids(home))
     else:
         home, clients, seconds, docs = home_for(args.docs), args.clients, args.seconds, args.docs
-    result = run(home, clients, seconds, args.threads, args.processes, args.mix, args.attackers, args.port)
+    result = run(home, clients, seconds, args.threads, args.processes, args.mix, args.attackers, args.port,
+                 args.gzip)
     result["server_threads"], result["server_processes"], result["mix"] = args.threads, args.processes, args.mix
+    result["gzip"] = args.gzip
     result["documents"] = docs
     rows = [["all but hostile", result["latency_ms"]["n"], result["latency_ms"]["p50"], result["latency_ms"]["p95"],
              result["latency_ms"]["p99"]]]
@@ -395,7 +406,8 @@ def main() -> None:
               "(throughput understated)")
     path = write_result("load", {"command": "python -m bench.load" + (" --quick" if args.quick else
                                  f" --clients {clients} --seconds {seconds:g} --docs {docs} --threads {args.threads}"
-                                 f" --processes {args.processes} --mix {args.mix} --attackers {args.attackers}"),
+                                 f" --processes {args.processes} --mix {args.mix} --attackers {args.attackers}"
+                                 + (" --gzip" if args.gzip else "")),
                                  **result},
                         quick=args.quick)
     print(f"JSON: {path}")

@@ -9,7 +9,8 @@ visitor without a selection (the only state a page shows that is not in its addr
 commit by any process, or new groups of copies, makes every page unreachable), the address as
 asked, the public address absolute links start with, the Accept header (content
 negotiation) and the day (a document's citation says when it
-was read). Bodies are kept compressed: the bound counts what is held. A page one process
+was read). Bodies are kept compressed (gzip): the bound counts what is held, and a browser,
+which takes gzip, is sent the kept bytes as they are (a fifth of the page, nothing to expand). A page one process
 computed is also kept for the others (``webui.sharedpages``).
 """
 
@@ -51,12 +52,30 @@ class Page:
     @classmethod
     def of(cls, response: Response) -> Page:
         headers = tuple((k, v) for k, v in response.headers.items() if k.lower() not in _DROPPED_HEADERS)
-        return cls(response.status_code, headers, zlib.compress(response.get_data(), 1))
+        return cls(response.status_code, headers, _gzip(response.get_data()))
 
-    def response(self) -> Response:
-        sent = Response(zlib.decompress(self.body), status=self.status, headers=list(self.headers))
+    def response(self, gzip_ok: bool) -> Response:
+        """The page as it was sent; still compressed (``Content-Encoding: gzip``) when the client
+        takes gzip, as every browser does, and the page has no validator to compare (a poller's
+        ``If-None-Match`` is answered on the page's own bytes)."""
+        if gzip_ok and not any(k.lower() in _VALIDATORS for k, _ in self.headers):
+            sent = Response(self.body, status=self.status, headers=list(self.headers))
+            sent.headers["Content-Encoding"] = "gzip"
+        else:
+            sent = Response(zlib.decompress(self.body, _GZIP), status=self.status, headers=list(self.headers))
+        sent.vary.add("Accept-Encoding")
         sent.headers["Server-Timing"] = 'cache;desc="page"'
         return sent
+
+
+_GZIP = 31  # zlib's wbits for the gzip format (a header and a trailer around deflate)
+_VALIDATORS = frozenset({"etag", "last-modified"})
+
+
+def _gzip(data: bytes) -> bytes:
+    # Level 1: 0.12 ms for a 23 KB result page, which keeps 5 KB.
+    packer = zlib.compressobj(1, zlib.DEFLATED, _GZIP)
+    return packer.compress(data) + packer.flush()
 
 
 class PageCache:
@@ -116,17 +135,16 @@ def install(app: Flask) -> None:
         if key is None:
             return None
         page = cache.get(key)
-        # The shared file's key and version: the page's, and the settings and run that made it.
-        shared_key = (repr((settings, key)), repr((run, key[0])))
-        if page is None and shared is not None:
-            found = shared.get(*shared_key)
-            if found is not None:
-                page = Page(found[0], tuple(found[1]), found[2])
-                cache.put(key, page)
         if page is None:
-            g.kb_page_key = key, shared_key
-            return None
-        response = page.response()
+            # The shared file's key and version: the page's, and the settings and run that made it.
+            shared_key = (repr((settings, key)), repr((run, key[0])))
+            found = shared.get(*shared_key) if shared is not None else None
+            if found is None:
+                g.kb_page_key = key, shared_key
+                return None
+            page = Page(found[0], tuple(found[1]), found[2])
+            cache.put(key, page)
+        response = page.response(_takes_gzip())
         if response.headers.get("ETag") or response.headers.get("Last-Modified"):
             response.make_conditional(request)  # a poller's copy is still current: a 304
         return response
@@ -138,11 +156,17 @@ def install(app: Flask) -> None:
                 and not response.direct_passthrough and "Set-Cookie" not in response.headers
                 and not response.cache_control.no_store and not response.cache_control.private):
             key, (name, version) = keys
+            response.vary.add("Accept-Encoding")  # sent again, it is compressed for those who take it
             page = Page.of(response)
             cache.put(key, page)
             if shared is not None:
                 shared.put(name, version, page.status, list(page.headers), page.body)
         return response
+
+
+def _takes_gzip() -> bool:
+    accepted = request.headers.get("Accept-Encoding") or ""
+    return "gzip" in accepted and request.accept_encodings["gzip"] > 0
 
 
 def _key() -> tuple[Hashable, ...] | None:
@@ -153,5 +177,10 @@ def _key() -> tuple[Hashable, ...] | None:
         version = knowledge_base().version()
     except (KBError, OSError):  # the view will say what is wrong
         return None
-    return (version, base_url(), request.root_url, request.full_path, request.headers.get("Accept", ""),
-            date.today().toordinal())
+    # The address as the server received it (what request.root_url and request.full_path are
+    # made of, without decoding them again for every page sent from here).
+    environ = request.environ
+    address = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST") or environ.get("SERVER_NAME"),
+               environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
+               environ.get("QUERY_STRING", ""))
+    return version, base_url(), address, environ.get("HTTP_ACCEPT", ""), date.today().toordinal()

@@ -3,6 +3,7 @@ base changes; never a visitor's own page, an error, or a stale answer after a co
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 from flask import Flask
@@ -33,6 +34,30 @@ def test_repeated_pages_are_sent_again_as_they_were(client: FlaskClient, ids: di
         assert again.get_data() == first.get_data(), path
         assert again.mimetype == first.mimetype and _kept(again), path
         assert again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+
+
+def test_a_page_sent_again_stays_compressed_for_a_browser(client: FlaskClient, ids: dict[str, str]) -> None:
+    # Browsers take gzip: the kept bytes go out as they are, a fifth of the page's size.
+    browser = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+    # Addresses no other test asks (the app, and its kept pages, serve the whole module).
+    for path in (f"/d/{ids['jardins-quokka']}?gzip", "/recherche?q=quokka+jardins+gzip"):
+        first = client.get(path, headers=browser, follow_redirects=True)
+        again = client.get(path, headers=browser, follow_redirects=True)
+        assert first.status_code == again.status_code == 200 and _kept(again), path
+        assert "Content-Encoding" not in first.headers  # computed: sent as made
+        assert again.headers["Content-Encoding"] == "gzip" and len(again.get_data()) < len(first.get_data()) / 2
+        assert gzip.decompress(again.get_data()) == first.get_data(), path
+        assert "Accept-Encoding" in first.headers["Vary"] and "Accept-Encoding" in again.headers["Vary"]
+        # A client that takes no gzip, or refuses it, gets the page itself.
+        for headers in ({}, {"Accept-Encoding": "identity"}, {"Accept-Encoding": "gzip;q=0, deflate"}):
+            plain = client.get(path, headers=headers, follow_redirects=True)
+            assert _kept(plain) and "Content-Encoding" not in plain.headers, (path, headers)
+            assert plain.get_data() == first.get_data()
+    # A feed keeps its validators: it goes out whole, so its ETag names the bytes sent.
+    feed = "/flux.atom?q=quokka+gzip"
+    client.get(feed, headers=browser)
+    kept = client.get(feed, headers=browser)
+    assert _kept(kept) and "Content-Encoding" not in kept.headers and kept.headers.get("ETag")
 
 
 def test_a_kept_feed_still_answers_a_poller_with_a_304(client: FlaskClient) -> None:
