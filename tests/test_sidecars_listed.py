@@ -47,16 +47,22 @@ def test_a_sidecar_is_read_with_its_document_and_an_orphan_is_reported(tmp_path:
         assert doc.licence == "Licence Ouverte 2.0" and doc.author == "CRPV"
 
 
-def test_a_sidecar_that_is_a_symbolic_link_is_never_read(tmp_path: Path) -> None:
-    # A link pointing out of the folder pulled any YAML file in as the document's metadata
-    # (its keys shown by kb show, the web, the API) while the report said « non suivi ».
+def _report_linked_outside(tmp_path: Path, sidecar: str) -> Path:
+    """docs/compte-rendu.txt, whose sidecar ``sidecar`` links to a secret outside docs/."""
     outside = tmp_path / "ailleurs"
     outside.mkdir()
     (outside / "config.yaml").write_text("titre: SECRET HORS DU DOSSIER\nmot_de_passe: hunter2\n", encoding="utf-8")
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "compte-rendu.txt").write_text("Compte rendu du comité de pilotage.\n", encoding="utf-8")
-    (docs / "compte-rendu.meta.yaml").symlink_to(outside / "config.yaml")
+    (docs / sidecar).symlink_to(outside / "config.yaml")
+    return docs
+
+
+def test_a_sidecar_that_is_a_symbolic_link_is_never_read(tmp_path: Path) -> None:
+    # A link pointing out of the folder pulled any YAML file in as the document's metadata
+    # (its keys shown by kb show, the web, the API) while the report said « non suivi ».
+    docs = _report_linked_outside(tmp_path, "compte-rendu.meta.yaml")
     # A link inside the folder is not read either: a sidecar is a regular file beside its document.
     (docs / "charte.txt").write_text("Charte partenariale du quartier.\n", encoding="utf-8")
     (docs / "modele.yaml").write_text("auteur: Modèle partagé\n", encoding="utf-8")
@@ -75,13 +81,7 @@ def test_a_sidecar_that_is_a_symbolic_link_is_never_read(tmp_path: Path) -> None
 
 
 def test_a_sidecar_link_beside_a_file_given_directly_is_reported(tmp_path: Path) -> None:
-    outside = tmp_path / "ailleurs"
-    outside.mkdir()
-    (outside / "config.yaml").write_text("titre: SECRET HORS DU DOSSIER\n", encoding="utf-8")
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "compte-rendu.txt").write_text("Compte rendu du comité de pilotage.\n", encoding="utf-8")
-    (docs / "compte-rendu.txt.meta.yaml").symlink_to(outside / "config.yaml")
+    docs = _report_linked_outside(tmp_path, "compte-rendu.txt.meta.yaml")
     with KnowledgeBase(tmp_path / "home") as kb:
         report = index_paths(kb, [docs / "compte-rendu.txt"], Options(workers=1)).to_dict()
         assert report["failed"] == [] and report["indexed"] == 1
