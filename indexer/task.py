@@ -124,7 +124,7 @@ def run(task: Task) -> Outcome:
     except MemoryError:
         return Outcome(error="mémoire insuffisante pour extraire ce fichier")
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run
-        return Outcome(error=f"erreur inattendue pendant l'analyse ({type(exc).__name__} : {exc})"[:300])
+        return _unexpected(exc)
     text = extracted.text[: task.limits.max_text_chars]
     flags = tuple(extracted.flags)
     doc = Document(
@@ -154,5 +154,10 @@ def run(task: Task) -> Outcome:
     except MemoryError:
         return Outcome(error="mémoire insuffisante pour analyser ce fichier")
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run
-        return Outcome(error=f"erreur inattendue pendant l'analyse ({type(exc).__name__} : {exc})"[:300])
+        return _unexpected(exc)
     return Outcome(document=doc, warning=warning, analyzed=analyzed, record=record)
+
+
+def _unexpected(exc: Exception) -> Outcome:
+    """The failure of one file to a bug of ours or of a library: named, the run goes on."""
+    return Outcome(error=f"erreur inattendue pendant l'analyse ({type(exc).__name__} : {exc})"[:300])

@@ -128,8 +128,7 @@ class Document:
             value = getattr(self, name)
             data[name] = list(value) if isinstance(value, tuple) else value
         data["extra"] = dict(self.extra)
-        data["sections"] = None if self.sections is None else [
-            {"key": s.key, "title": s.title, "start": s.start, "end": s.end} for s in self.sections]
+        data["sections"] = None if self.sections is None else [asdict(s) for s in self.sections]
         data["practice"] = {k: list(v) for k, v in self.practice.items()}
         data["relatives"] = [{"id": i, "title": t, "label": label} for i, t, label in self.relatives]
         return data
@@ -153,7 +152,6 @@ class Document:
 
 # Document's own fields in their record order, after its id and its file's fields.
 _DOCUMENT_FIELDS = tuple(name for name in Document.__dataclass_fields__ if name not in ("id", "file"))
-assert set(Section.__dataclass_fields__) == {"key", "title", "start", "end"}, "a Section field missing from records"
 
 
 @dataclass(frozen=True)
@@ -223,6 +221,16 @@ class SearchPage:
     relaxed: bool = False
     elapsed_ms: float = 0.0
     corrected: str | None = None
+
+    @property
+    def pages(self) -> int:
+        """How many pages of ``page_size`` hits the results fill (1 when there are none)."""
+        return pages_of(self.total, self.page_size)
+
+
+def pages_of(total: int, page_size: int) -> int:
+    """How many pages of ``page_size`` hits ``total`` results fill (at least one)."""
+    return max(1, -(-total // page_size))
 
 
 # What a request may ask for (SearchRequest refuses the rest); field names from kb.fields.

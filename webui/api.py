@@ -36,8 +36,7 @@ def search() -> Response:
               for field, values in result.facets.items() if field in PARAM_OF}
     # Past the last page the last one is sent (as on the search page): "page" says which, so
     # that a client paging until it gets no hits knows where to stop.
-    pages = max(1, -(-result.total // limit))
-    payload: dict[str, Any] = {"total": result.total, "page": min(state.page, pages), "pages": pages, "hits": hits,
+    payload: dict[str, Any] = {"total": result.total, "page": result.page, "pages": result.pages, "hits": hits,
                                "facets": facets, "suggestion": result.suggestion, "corrected": result.corrected}
     return jsonify(payload)
 

@@ -24,8 +24,10 @@ MESSAGES = {
     405: "Méthode non autorisée.",
     413: "Requête trop volumineuse.",
     414: "Adresse trop longue.",
+    431: "En-têtes de requête trop volumineux.",  # the server's own (webui.wireerrors)
     503: "Service momentanément indisponible.",
     500: "Erreur interne du serveur.",
+    501: "Demande non prise en charge par ce serveur.",
 }
 
 

@@ -186,14 +186,11 @@ def _serve_socket(config: dict[str, Any], listener: socket.socket, threads: int,
 def _serve_app(app: Flask, listener: socket.socket, threads: int) -> None:
     """Block answering, with waitress, the connections accepted on ``listener``; the app's base
     is closed when the server stops, however it stops (Ctrl-C included)."""
-    from waitress.server import create_server
-
     from webui.context import close_base
-    from webui.wireerrors import in_french
 
     logging.basicConfig()  # as waitress.serve does: its warnings (a queue of waiting requests) shown
     try:
-        in_french(create_server(app, sockets=[listener], threads=threads, **_OPTIONS)).run()
+        _waitress(app, threads, sockets=[listener]).run()
     finally:
         close_base(app)
 
@@ -216,8 +213,14 @@ def _app(config: dict[str, Any]) -> Flask:
 def make_server(app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = 4) -> Any:
     """A waitress server not yet running (``port=0`` picks a free one): ``.run()`` then ``.close()``.
     Used by the browser tests to run the real server in a thread."""
+    return _waitress(app, threads, host=host, port=port)
+
+
+def _waitress(app: Flask, threads: int, **where: Any) -> Any:
+    """A waitress server of ``app`` on ``where`` (``sockets``, or ``host`` and ``port``), with
+    our options and its own errors in French."""
     from waitress.server import create_server
 
     from webui.wireerrors import in_french
 
-    return in_french(create_server(app, host=host, port=port, threads=threads, **_OPTIONS))
+    return in_french(create_server(app, threads=threads, **where, **_OPTIONS))

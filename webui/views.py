@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import replace
 from datetime import date
@@ -81,13 +80,12 @@ def search() -> Response:
     state = search_state()
     page_size = current_app.config["PAGE_SIZE"]
     result = run_search(state, page_size)
-    pages = max(1, math.ceil(result.total / page_size))
     facets = [(param, FACET_LABELS[param], result.facets.get(field, ()))
               for param, field in FACET_PARAMS.items()]
     # The search time means nothing to readers (« 0 ms » on a small base): it goes to the
     # browser's developer tools only.
     response = make_response(render_template(
-        "search.html", state=state, result=result, pages=pages, facets=facets,
+        "search.html", state=state, result=result, pages=result.pages, facets=facets,
         feed_query=state.params(page=1, selection=()), feed_title=feeds.title_of(state),
         export_query=state.params(page=1, selection=()), export_size=current_app.config["EXPORT_SIZE"],
         field_params=PARAM_OF,

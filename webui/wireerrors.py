@@ -12,13 +12,10 @@ from waitress.task import ErrorTask
 
 from webui.errors import MESSAGES
 
-# The statuses waitress gives that the app never does.
-_MORE = {431: "En-têtes de requête trop volumineux.", 501: "Demande non prise en charge par ce serveur."}
-
 
 def message_of(code: int) -> str:
     """The French text of an error ``code`` waitress answers."""
-    return MESSAGES.get(code) or _MORE.get(code) or MESSAGES[500 if code >= 500 else 400]
+    return MESSAGES.get(code) or MESSAGES[500 if code >= 500 else 400]
 
 
 class FrenchErrorTask(ErrorTask):  # type: ignore[misc]

@@ -15,9 +15,6 @@ from indexer.extract.text import read_text
 from indexer.extract.textutil import cap, normalize
 from indexer.extract.yamltext import LenientSafeLoader
 
-# libyaml's safe loader (when PyYAML has it), where a date typo (« 2021-02-30 ») stays text
-# instead of raising ValueError: the document is indexed, its front matter kept.
-_YAML_LOADER = LenientSafeLoader
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 # Every pattern here runs in time linear in the text, whatever it holds: a pattern that scans
 # ahead from each of n starting points (a class that also matches the opener, ``.*?`` towards a
@@ -142,7 +139,8 @@ def split_front_matter(source: str) -> tuple[dict[str, object], str, list[str]]:
         return {}, source, []
     body = source[match.end():]
     try:
-        data = yaml.load(match.group(1), Loader=_YAML_LOADER)
+        # A date typo (« 2021-02-30 ») stays text: the document is indexed, its front matter kept.
+        data = yaml.load(match.group(1), Loader=LenientSafeLoader)
     except (yaml.YAMLError, UnicodeEncodeError):  # libyaml encodes to UTF-8: lone surrogates fail
         return {}, body, ["front-matter-invalid"]
     if data is None:

@@ -49,23 +49,23 @@ def extract(path: Path, limits: Limits, ocr: Ocr = Ocr()) -> Extracted:
     start = time.monotonic()
     deadline = start + limits.timeout_s
     flags: list[str] = []
+    unreadable: list[int] = []  # numbers of the pages that could not be read, from 1
     try:
         doc = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        info, pages = _fallback(path, exc, limits, deadline, flags)
+        info, pages = _fallback(path, exc, limits, deadline, flags, unreadable)
     else:
         scans = _Scans(ocr, ocr_deadline(start, limits.timeout_s))
-        unreadable: list[int] = []
         try:
             info = _pdfium_info(doc)
             pages = list(_pages_with_pdfium(doc, limits, deadline, scans, unreadable))
         finally:
             doc.close()
         flags += scans.flags()
-        if unreadable:
-            # The flag becomes the document's warning; only the log can say which pages.
-            log.info("unreadable PDF pages in %s: %s", path, ", ".join(map(str, unreadable)))
-            flags.append(PAGES_UNREADABLE)
+    if unreadable:
+        # The flag becomes the document's warning; only the log can say which pages.
+        log.info("unreadable PDF pages in %s: %s", path, ", ".join(map(str, unreadable)))
+        flags.append(PAGES_UNREADABLE)
 
     body, pages = _assemble(pages, limits, flags)
     if not body:
@@ -86,9 +86,10 @@ def extract(path: Path, limits: Limits, ocr: Ocr = Ocr()) -> Extracted:
 
 
 def _fallback(
-    path: Path, exc: pdfium.PdfiumError, limits: Limits, deadline: float, flags: list[str]
+    path: Path, exc: pdfium.PdfiumError, limits: Limits, deadline: float, flags: list[str], unreadable: list[int]
 ) -> tuple[dict[str, Any], list[str]]:
-    """pdfium refused the file: a password it needs, or damage pypdf may get around."""
+    """pdfium refused the file: a password it needs, or damage pypdf may get around (the pages
+    it cannot read go into ``unreadable``)."""
     reader, info_error = _open_pypdf(path)
     # pdfium's error code is process-global and stale when a load fails without
     # setting it (Brotli filters, zero pages): confirm encryption from the file itself.
@@ -100,12 +101,7 @@ def _fallback(
     log.info("pdfium cannot open %s (%s); falling back to pypdf", path, exc)
     info = _pypdf_info(reader, flags)
     flags.append("pdf-fallback-pypdf")
-    unreadable: list[int] = []
-    pages = _pages_with_pypdf(reader, limits, deadline, unreadable)
-    if unreadable:
-        log.info("unreadable PDF pages in %s: %s", path, ", ".join(map(str, unreadable)))
-        flags.append(PAGES_UNREADABLE)
-    return info, pages
+    return info, _pages_with_pypdf(reader, limits, deadline, unreadable)
 
 
 def _open_pypdf(path: Path) -> tuple[pypdf.PdfReader | None, str | None]:
@@ -192,7 +188,7 @@ def _check_deadline(deadline: float, done: int) -> None:
 
 
 def _pages_with_pdfium(doc: pdfium.PdfDocument, limits: Limits, deadline: float,
-                       scans: _Scans | None = None, unreadable: list[int] | None = None) -> Iterator[str]:
+                       scans: _Scans | None, unreadable: list[int]) -> Iterator[str]:
     """Text of each page, "" for a page that cannot be read (its number, from 1, goes into
     ``unreadable``)."""
     count = len(doc)
@@ -209,8 +205,7 @@ def _pages_with_pdfium(doc: pdfium.PdfDocument, limits: Limits, deadline: float,
             text = _page_text(doc, index, scans)
         except pdfium.PdfiumError:
             text = ""  # one broken page must not cost the others
-            if unreadable is not None:
-                unreadable.append(index + 1)
+            unreadable.append(index + 1)
         total += len(text)
         yield text
 

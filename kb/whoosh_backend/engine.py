@@ -25,7 +25,7 @@ from kb import querysyntax as qs
 from kb.analysis import Analyzer
 from kb.durability import check_segments, reading_index
 from kb.fields import FACET_FIELDS
-from kb.model import FacetValue, Groups, Hit, SearchPage, SearchRequest
+from kb.model import FacetValue, Groups, Hit, SearchPage, SearchRequest, pages_of
 from kb.snippets import match_spans, page_starts, pages_matched, snippet, snippet_window
 from kb.strategy import DATE_SORTS, costly, page_of, read_query, replace_words
 from kb.synonyms import Synonyms
@@ -283,8 +283,8 @@ class WhooshBackend:
         facets = self._facet_values.counts(matched, FACET_FIELDS, together) if request.facets else {}
         if request.facets and filter_q is not None:
             facets.update(self._own_facets(s, built, request.filters, labels, folding))
-        page_count = max(1, -(-total // request.page_size))
-        return SearchPage(query=request.query, total=total, hits=hits, page=min(request.page, page_count),
+        return SearchPage(query=request.query, total=total, hits=hits,
+                          page=min(request.page, pages_of(total, request.page_size)),
                           page_size=request.page_size, facets=facets, suggestion=suggestion, relaxed=relaxed,
                           corrected=corrected)
 

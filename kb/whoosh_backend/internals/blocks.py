@@ -22,6 +22,7 @@ import struct
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator
+from functools import cache
 from hashlib import md5
 from itertools import groupby
 from operator import itemgetter, sub
@@ -163,15 +164,8 @@ def _write_blocks(postfile: Any, entries: list[Entry], lengths_of: Any, blocklim
     return info
 
 
-_LENGTH_BYTES: dict[Any, int] = {}
-
-
-def _length_byte(length: Any) -> int:
-    """``length_to_byte``, remembered: a few hundred distinct lengths, asked four times a term."""
-    found = _LENGTH_BYTES.get(length)
-    if found is None:
-        found = _LENGTH_BYTES[length] = length_to_byte(length)
-    return found
+# Remembered: a few hundred distinct lengths, asked four times a term.
+_length_byte = cache(length_to_byte)
 
 
 def _delta(ids: tuple[int, ...]) -> tuple[int, ...]:
