@@ -217,3 +217,24 @@ def test_index_format_change_rebuilds_from_the_catalog_on_repair(tmp_path: Path)
         assert kb.index.ids() == ids
         assert kb.search(SearchRequest("jardin partagé")).total == 1
         assert kb.check().ok
+
+
+def test_the_last_results_are_committed_apart_so_the_last_commit_is_small(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The demo corpus's 50 documents, batches split from 20 documents: once at most a sixth
+    # of the batch is still to come, the batch is committed, and the rest is the last commit.
+    import indexer.ingest
+
+    monkeypatch.setattr(indexer.ingest, "TAIL_MIN_DOCS", 20)
+    documents = Path(__file__).resolve().parents[1] / "corpus" / "documents"
+    with KnowledgeBase(tmp_path / "home") as base:
+        report = index_paths(base, [documents], Options(workers=2))
+        assert report.failed == []
+        with base.index.searcher() as s:
+            sizes = [leaf.doc_count_all() for leaf, _ in s.leaf_searchers()]
+        indexed = len(report.indexed)
+        assert sum(sizes) == indexed == base.stats().documents
+        last = indexed - max(sizes)
+        # The early commit took every result in while more than a sixth was still to come.
+        assert len(sizes) == 2 and 0 < last * indexer.ingest.TAIL_SHARE <= max(sizes)
+        assert base.search(SearchRequest("jardin")).total > 0
