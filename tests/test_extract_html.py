@@ -52,6 +52,20 @@ def test_dates_from_meta_and_time_tags() -> None:
     assert extract_markup(page).language == "fr-FR"
 
 
+def test_language_header_without_content_declares_nothing() -> None:
+    page = ('<html><head><meta http-equiv="Content-Language"><title>Page</title></head>'
+            "<body><p>Texte.</p></body></html>")
+    assert extract_markup(page).language is None
+    assert extract_markup(page.replace('Language"', 'Language" content="fr"')).language == "fr"
+
+
+def test_a_page_of_unclosed_tags_keeps_its_heading_as_title() -> None:
+    # Hundreds of unclosed elements: libxml2 stops building the tree 256 deep unless told otherwise.
+    page = ("<html><body>" + "<div>" * 600 + "<h1>Bilan du conseil citoyen</h1><p>Le conseil citoyen "
+            "s'est réuni six fois cette année.</p></body></html>")
+    assert extract_markup(page).title == "Bilan du conseil citoyen"
+
+
 def test_author_urls_are_not_names() -> None:
     page = ('<html><head><meta property="article:author" content="https://facebook.com/x">'
             "</head><body><p>Texte.</p></body></html>")
