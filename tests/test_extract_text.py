@@ -115,6 +115,8 @@ def test_markdown_syntax_is_stripped(fixtures: Path) -> None:
         ("[" * 200_000, "[" * 200_000),
         ("![a](" * 40_000, "![a](" * 40_000),
         ("[a][" * 50_000, "[a][" * 50_000),
+        ("[a [b] c" * 25_000, "[a [b] c" * 25_000),  # labels holding brackets, never closed
+        ("[a [b" * 40_000, "[a [b" * 40_000),
         ("<!--" * 50_000, "<!--" * 50_000),
         ("{%" * 100_000, "{%" * 100_000),
         ("<a" * 100_000, "<a" * 100_000),
@@ -123,7 +125,8 @@ def test_markdown_syntax_is_stripped(fixtures: Path) -> None:
         ("```x\n" * 39_999 + "```x", "```x\n" * 39_999 + "```x"),
         ("## " + "# #" * 66_666, "# #" * 66_666),  # a heading: its "## " goes
     ],
-    ids=["crochets", "images", "references", "commentaires", "liquid", "balises", "etoiles", "soulignes",
+    ids=["crochets", "images", "references", "etiquettes", "etiquettes-ouvertes", "commentaires", "liquid",
+         "balises", "etoiles", "soulignes",
          "blocs-de-code", "titre-diese"],
 )
 def test_markdown_unclosed_markup_is_read_in_one_pass(
@@ -135,6 +138,15 @@ def test_markdown_unclosed_markup_is_read_in_one_pass(
         doc = extract(path)
     assert doc.text == f"Notes\n{text}\nUn lien et du texte."
     assert doc.headings[0] == "Notes"
+
+
+def test_a_link_label_holding_brackets_keeps_its_label_not_its_address(tmp_path: Path) -> None:
+    path = tmp_path / "liens.md"
+    path.write_text("Voir [la charte [PDF]](https://exemple.org/charte-quartiers.pdf) et "
+                    "[le bilan [2021]][bilan].\n\n[bilan]: https://exemple.org/bilan\n", encoding="utf-8")
+    text = extract(path).text
+    assert text == "Voir la charte [PDF] et le bilan [2021]."
+    assert "exemple.org" not in text
 
 
 def test_invalid_front_matter_is_flagged_not_fatal(fixtures: Path) -> None:

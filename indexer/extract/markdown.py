@@ -30,10 +30,14 @@ _LIQUID = (re.compile(r"\{[:%]"), re.compile(r"[%}]\}"))  # Jekyll/Liquid and kr
 # Emphasis by one "*" or "_": not inside a word, not against a space, on one line.
 _EMPHASIS_OPEN = re.compile(r"(?<![\w*])([*_])(?!\s)")
 _EMPHASIS_CLOSE = {mark: re.compile(rf"(?<!\s)\{mark}(?![\w*])") for mark in "*_"}
+# A link's label may hold one level of brackets ("[la charte [PDF]](url)"). Each "[" inside it
+# must be closed before the next opener, so from any start the label reaches no further than
+# the next brackets: linear still.
+_LABEL = r"((?:[^\[\]]|\[[^\[\]]*\])+)"
 _LINKS = [
     (re.compile(r"!\[([^\[\]]*)\]\([^)\[]*\)"), r"\1"),  # images: keep the alt text
-    (re.compile(r"\[([^\[\]]+)\]\([^)\[]*\)"), r"\1"),  # links: keep the label
-    (re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]"), r"\1"),
+    (re.compile(rf"\[{_LABEL}\]\([^)\[]*\)"), r"\1"),  # links: keep the label
+    (re.compile(rf"\[{_LABEL}\]\[[^\[\]]*\]"), r"\1"),
     (re.compile(r"^[ \t]*\[[^\]\n]+\]:\s*\S+.*$", re.M), ""),  # link reference definitions
 ]
 _TAGS_AND_BOLD = [
