@@ -229,9 +229,16 @@ def _extract_into(batch: _Batch, plan: Plan, kb: KnowledgeBase, pool: Pool[Task,
     # The workers' results are taken by a thread of the feed, so they go on extracting while
     # this thread commits a batch.
     batch.awaiting = len(tasks)
-    with Feed(lambda stop: pool.map_unordered(tasks, stop), _memory_of) as results:
-        for task, outcome in results:
+
+    def extracted(stop: threading.Event) -> Iterator[tuple[Task, Outcome | Crash]]:
+        # Counted as the workers deliver, not as this thread files: results waiting in the
+        # feed are extracted already (only this thread of the feed writes the count).
+        for result in pool.map_unordered(tasks, stop):
             batch.awaiting -= 1
+            yield result
+
+    with Feed(extracted, _memory_of) as results:
+        for task, outcome in results:
             _take(task, outcome, batch, report)
             if tick:
                 tick(1)

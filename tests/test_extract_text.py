@@ -143,9 +143,10 @@ def test_markdown_unclosed_markup_is_read_in_one_pass(
 def test_a_link_label_holding_brackets_keeps_its_label_not_its_address(tmp_path: Path) -> None:
     path = tmp_path / "liens.md"
     path.write_text("Voir [la charte [PDF]](https://exemple.org/charte-quartiers.pdf) et "
-                    "[le bilan [2021]][bilan].\n\n[bilan]: https://exemple.org/bilan\n", encoding="utf-8")
+                    "[le bilan [2021]][bilan] ![plan [2020]](plan.png) ![](vide.png).\n\n"
+                    "[bilan]: https://exemple.org/bilan\n", encoding="utf-8")
     text = extract(path).text
-    assert text == "Voir la charte [PDF] et le bilan [2021]."
+    assert text == "Voir la charte [PDF] et le bilan [2021] plan [2020] ."
     assert "exemple.org" not in text
 
 

@@ -226,6 +226,7 @@ def test_the_last_results_are_committed_apart_so_the_last_commit_is_small(
     import indexer.ingest
 
     monkeypatch.setattr(indexer.ingest, "TAIL_MIN_DOCS", 20)
+    monkeypatch.setattr(indexer.ingest, "BATCH_SECONDS", 3600.0)  # a slow machine commits by size only
     documents = Path(__file__).resolve().parents[1] / "corpus" / "documents"
     with KnowledgeBase(tmp_path / "home") as base:
         report = index_paths(base, [documents], Options(workers=2))

@@ -1,4 +1,4 @@
-"""HTML: main content with trafilatura (bs4 fallback), declared metadata with lxml."""
+"""HTML: main content with trafilatura (bs4 fallback), declared metadata (``html_declared``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 
 import trafilatura
 from bs4 import BeautifulSoup
-from lxml import etree
 
 from indexer.extract.base import Extracted, Limits
+from indexer.extract.html_declared import Declared, declared, text_of
 from indexer.extract.textutil import cap, decode, normalize
 
 log = logging.getLogger(__name__)
@@ -51,13 +51,6 @@ _BOILERPLATE = ("script", "style", "noscript", "template", "nav", "header", "foo
 _DATE_NAMES = ("date", "dc.date", "dc.date.issued", "dcterms.date", "dcterms.issued",
                "dcterms.created", "pubdate", "publish-date", "publication_date", "citation_date",
                "article.published", "sailthru.date")
-# The metadata and the title variants are read from lxml's own tree of the page: BeautifulSoup
-# built its tree in Python, one call per tag, even when it kept only the few elements read
-# here. bs4's full tree is built only when trafilatura finds no text and bs4 extracts it
-# instead. huge_tree: libxml2 stops building the tree 256 elements deep otherwise (2,048 with
-# it), and pages of unclosed tags get that deep.
-_PARSER = etree.HTMLParser(encoding="utf-8", recover=True, no_network=True, huge_tree=True)
-_NOT_TEXT = frozenset({"script", "style", "template"})  # strings bs4's get_text leaves out
 _HTML_TAG = re.compile(r"<html\b[^>]*>", re.I)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _HEAD_CHARS = 50_000  # where the <html> tag is looked for
@@ -105,7 +98,7 @@ def _is_utf8(data: bytes) -> bool:
 
 def extract_markup(markup: str, limits: Limits = Limits()) -> Extracted:
     """Extract from an already decoded page (used by the benchmark and by tests)."""
-    page = _tree(markup)
+    page = declared(markup)
     info = _metadata(page, markup)
     flags: list[str] = []
     body, headings = _main_content(markup, info.get("title"), page)
@@ -130,7 +123,7 @@ def extract_markup(markup: str, limits: Limits = Limits()) -> Extracted:
 
 def main_text(markup: str) -> str:
     """The article text alone, as the benchmark scores it."""
-    page = _tree(markup)
+    page = declared(markup)
     body, _ = _main_content(markup, _metadata(page, markup).get("title"), page)
     return body or _bs4_content(BeautifulSoup(markup, "lxml"))[0]
 
@@ -156,7 +149,7 @@ def _run_trafilatura(markup: str, precision: bool) -> tuple[str, list[str]]:
     return doc.text, headings
 
 
-def _main_content(markup: str, title: str | None, page: Any) -> tuple[str, list[str]]:
+def _main_content(markup: str, title: str | None, page: Declared) -> tuple[str, list[str]]:
     """Precision-first trafilatura; its recall mode when precision dropped too much."""
     text, headings = _run_trafilatura(markup, precision=True)
     wide, wide_headings = _run_trafilatura(markup, precision=False)
@@ -164,61 +157,18 @@ def _main_content(markup: str, title: str | None, page: Any) -> tuple[str, list[
         text, headings = wide, wide_headings
     if not text:
         return "", []
-    # The page's own tree: parsing it again here cost a fifth of the HTML extraction CPU.
+    # The page's own declared elements: parsing it again here cost a fifth of the HTML
+    # extraction CPU.
     titles = _title_variants(page, title)
     return _drop_leading_title(text, titles), headings
 
 
-def _title_variants(page: Any, title: str | None) -> set[str]:
+def _title_variants(page: Declared, title: str | None) -> set[str]:
     variants = {title} if title else set()
-    title_tag = _first(page, "title")
-    if title_tag is not None and len(title_tag) == 0 and title_tag.text:
-        variants.add(title_tag.text)
-    variants.update(" ".join(_strings(h)) for h in _all(page, "h1"))
+    if page.titles and not page.titles[0].children:
+        variants.add("".join(page.titles[0].strings))
+    variants.update(" ".join(h.strings) for h in page.h1s)
     return {_fold(v) for v in variants if v and v.strip()}
-
-
-def _tree(markup: str) -> Any:
-    """lxml's tree of the page (None for a page it finds empty). Parsed from UTF-8 bytes: a
-    ``str`` with an XML encoding declaration is refused by lxml."""
-    try:
-        return etree.fromstring(markup.encode("utf-8", "surrogatepass"), _PARSER)
-    except (etree.LxmlError, ValueError):
-        return None
-
-
-def _all(page: Any, tag: str) -> list[Any]:
-    return [] if page is None else list(page.iter(tag))
-
-
-def _first(page: Any, tag: str) -> Any:
-    return None if page is None else next(page.iter(tag), None)
-
-
-def _strings(element: Any) -> list[str]:
-    """The strings of ``element`` in order, as bs4's ``get_text`` reads them: without comments
-    or what scripts, styles and templates hold."""
-    found: list[str] = []
-    stack: list[tuple[Any, bool]] = [(element, False)]
-    while stack:
-        node, tail = stack.pop()
-        if tail:
-            if node.tail:
-                found.append(node.tail)
-            continue
-        if isinstance(node.tag, str) and node.tag not in _NOT_TEXT:
-            if node.text:
-                found.append(node.text)
-            # Children in order, each followed by its tail (pushed in reverse).
-            for child in reversed(node):
-                stack.append((child, True))
-                stack.append((child, False))
-    return found
-
-
-def _text(element: Any) -> str:
-    """What bs4's ``get_text(" ", strip=True)`` gives."""
-    return " ".join(s.strip() for s in _strings(element) if s.strip())
 
 
 def _fold(text: str) -> str:
@@ -240,10 +190,10 @@ def _bs4_content(soup: BeautifulSoup) -> tuple[str, list[str]]:
     return root.get_text("\n", strip=True), [h for h in headings if h]
 
 
-def _meta_map(page: Any) -> dict[str, str]:
+def _meta_map(page: Declared) -> dict[str, str]:
     """First non-empty content of each <meta> name, property or itemprop (lower-cased key)."""
     found: dict[str, str] = {}
-    for tag in _all(page, "meta"):
+    for tag in page.metas:
         key = tag.get("property") or tag.get("name") or tag.get("itemprop")
         value = tag.get("content")
         if isinstance(key, str) and isinstance(value, str) and value.strip():
@@ -259,14 +209,12 @@ def _pick(metas: dict[str, str], *names: str) -> str | None:
     return None
 
 
-def _json_ld(page: Any) -> list[dict[str, Any]]:
+def _json_ld(page: Declared) -> list[dict[str, Any]]:
     """Every JSON-LD object of the page, flattened out of lists and @graph."""
     found: list[dict[str, Any]] = []
-    for script in _all(page, "script"):
-        if "ld+json" not in (script.get("type") or "").lower():
-            continue
+    for script in page.ld_json:
         try:
-            data = json.loads(script.text or "")
+            data = json.loads("".join(script.strings))
         except ValueError:
             continue
         stack = [data]
@@ -292,16 +240,14 @@ def _ld_author(value: Any) -> str | None:
     return None
 
 
-def _metadata(page: Any, markup: str) -> dict[str, Any]:
-    """What the page declares, from lxml's tree of it (and, for its language, from the
+def _metadata(page: Declared, markup: str) -> dict[str, Any]:
+    """What the page declares, from its declared elements (and, for its language, from the
     ``<html>`` tag of ``markup``)."""
     ld = _json_ld(page)
     metas = _meta_map(page)
-    title_tag = _first(page, "title")
-    title = _pick(metas, "og:title", "dc.title") or (_text(title_tag) if title_tag is not None else None)
+    title = _pick(metas, "og:title", "dc.title") or (text_of(page.titles[0]) if page.titles else None)
     if not title:
-        h1 = _first(page, "h1")
-        title = _text(h1) if h1 is not None else None
+        title = text_of(page.h1s[0]) if page.h1s else None
 
     date = _pick(metas, "article:published_time", "datePublished", *_DATE_NAMES)
     author = _pick(metas, "author", "dc.creator", "article:author")
@@ -311,14 +257,15 @@ def _metadata(page: Any, markup: str) -> dict[str, Any]:
         date = date or (item.get("datePublished") if isinstance(item.get("datePublished"), str) else None)
         author = author or _ld_author(item.get("author"))
     if not date:
-        time_tag = next((t for t in _all(page, "time") if t.get("datetime") is not None), None)
-        if time_tag is not None:
-            date = time_tag.get("datetime").strip() or None
+        stamp = next((t["datetime"] for t in page.times if t.get("datetime") is not None), None)
+        if stamp is not None:
+            date = stamp.strip() or None
 
     url = None
-    for link in _all(page, "link"):
-        if link.get("href") is not None and "canonical" in (link.get("rel") or "").lower().split():
-            url = link.get("href").strip() or None
+    for link in page.links:
+        href = link.get("href")
+        if href is not None and "canonical" in (link.get("rel") or "").lower().split():
+            url = href.strip() or None
             break
     url = url or _pick(metas, "og:url")
 
@@ -326,8 +273,8 @@ def _metadata(page: Any, markup: str) -> dict[str, Any]:
     language = lang if lang else _pick(metas, "content-language", "dc.language")
     if not language:
         # A header without content declares nothing (it used to give the language "None").
-        http_equiv = next((m for m in _all(page, "meta")
-                           if "content-language" in (m.get("http-equiv") or "").lower()), None)
+        http_equiv = next((m for m in page.metas if "content-language" in (m.get("http-equiv") or "").lower()),
+                          None)
         language = http_equiv.get("content") if http_equiv is not None else None
 
     keywords_raw = _pick(metas, "keywords", "news_keywords")

@@ -35,7 +35,7 @@ _EMPHASIS_CLOSE = {mark: re.compile(rf"(?<!\s)\{mark}(?![\w*])") for mark in "*_
 # the next brackets: linear still.
 _LABEL = r"((?:[^\[\]]|\[[^\[\]]*\])+)"
 _LINKS = [
-    (re.compile(r"!\[([^\[\]]*)\]\([^)\[]*\)"), r"\1"),  # images: keep the alt text
+    (re.compile(rf"!\[{_LABEL}?\]\([^)\[]*\)"), r"\1"),  # images: keep the alt text
     (re.compile(rf"\[{_LABEL}\]\([^)\[]*\)"), r"\1"),  # links: keep the label
     (re.compile(rf"\[{_LABEL}\]\[[^\[\]]*\]"), r"\1"),
     (re.compile(r"^[ \t]*\[[^\]\n]+\]:\s*\S+.*$", re.M), ""),  # link reference definitions
