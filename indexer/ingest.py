@@ -34,9 +34,10 @@ BATCH_SECONDS = 30.0
 # A run's last commit is the only one nobody works beside: the workers have nothing left.
 # So a batch is committed early once the results still to come are at most 1/TAIL_SHARE of
 # it, which keeps the last commit small. Committing a document takes about a tenth of the CPU
-# of extracting it, and the writer then shares two cores with two workers: the early commit
-# and the extraction of the last sixth end at about the same time (bench/README.md, tenth
-# round). Batches under TAIL_MIN_DOCS are not split: a segment more for too little gain.
+# of extracting it, and the writer then shares two cores with two workers, so by that count
+# the early commit and the extraction of the last sixth end together; on a slow hour the commit
+# ended later (bench/README.md, tenth round). Batches under TAIL_MIN_DOCS are not split: a
+# segment more for too little gain.
 TAIL_SHARE = 6
 TAIL_MIN_DOCS = 256
 # Recognized page texts, by content hash: a file read again never runs OCR twice.
@@ -231,8 +232,8 @@ def _extract_into(batch: _Batch, plan: Plan, kb: KnowledgeBase, pool: Pool[Task,
     batch.awaiting = len(tasks)
 
     def extracted(stop: threading.Event) -> Iterator[tuple[Task, Outcome | Crash]]:
-        # Counted as the workers deliver, not as this thread files: results waiting in the
-        # feed are extracted already (only this thread of the feed writes the count).
+        # Counted as the workers deliver, not as the results are filed: those waiting in the
+        # feed are extracted already. Only the feed's thread writes the count once it runs.
         for result in pool.map_unordered(tasks, stop):
             batch.awaiting -= 1
             yield result

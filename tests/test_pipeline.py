@@ -236,6 +236,6 @@ def test_the_last_results_are_committed_apart_so_the_last_commit_is_small(
         indexed = len(report.indexed)
         assert sum(sizes) == indexed == base.stats().documents
         last = indexed - max(sizes)
-        # The early commit took every result in while more than a sixth was still to come.
+        # Two commits: the early one, then the rest, at most about a sixth of it.
         assert len(sizes) == 2 and 0 < last * indexer.ingest.TAIL_SHARE <= max(sizes)
         assert base.search(SearchRequest("jardin")).total > 0

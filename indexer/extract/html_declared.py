@@ -106,7 +106,8 @@ class _Target:
 
 def declared(markup: str) -> Declared:
     """The page's declared elements; none for a page libxml2 finds empty. Parsed from UTF-8
-    bytes: lxml refuses a ``str`` holding an XML encoding declaration."""
+    bytes: lxml refuses a ``str`` holding an XML encoding declaration. ``huge_tree``: without
+    it libxml2 stops at a text of more than 10 MB, losing the elements after it."""
     target = _Target()
     parser = etree.HTMLParser(target=target, encoding="utf-8", recover=True, no_network=True, huge_tree=True)
     try:
