@@ -98,13 +98,7 @@ def _is_utf8(data: bytes) -> bool:
 
 def extract_markup(markup: str, limits: Limits = Limits()) -> Extracted:
     """Extract from an already decoded page (used by the benchmark and by tests)."""
-    page = declared(markup)
-    info = _metadata(page, markup)
-    flags: list[str] = []
-    body, headings = _main_content(markup, info.get("title"), page)
-    if not body:
-        flags.append("html-fallback-bs4")
-        body, headings = _bs4_content(BeautifulSoup(markup, "lxml"))
+    info, body, headings, flags = _read(markup)
     return Extracted(
         format="html",
         text=cap(normalize(body), limits.max_text_chars, flags),
@@ -123,9 +117,19 @@ def extract_markup(markup: str, limits: Limits = Limits()) -> Extracted:
 
 def main_text(markup: str) -> str:
     """The article text alone, as the benchmark scores it."""
+    return _read(markup)[1]
+
+
+def _read(markup: str) -> tuple[dict[str, Any], str, list[str], list[str]]:
+    """The page's declared metadata, its main text and headings (BeautifulSoup's reading
+    when trafilatura finds none), and the flags saying which was used."""
     page = declared(markup)
-    body, _ = _main_content(markup, _metadata(page, markup).get("title"), page)
-    return body or _bs4_content(BeautifulSoup(markup, "lxml"))[0]
+    info = _metadata(page, markup)
+    body, headings = _main_content(markup, info.get("title"), page)
+    if body:
+        return info, body, headings, []
+    body, headings = _bs4_content(BeautifulSoup(markup, "lxml"))
+    return info, body, headings, ["html-fallback-bs4"]
 
 
 def _run_trafilatura(markup: str, precision: bool) -> tuple[str, list[str]]:

@@ -79,7 +79,7 @@ class _Target:
             return
         opened, capture = self._open.pop()
         if capture is not None:
-            self._capturing.remove(capture)
+            self._capturing.pop()  # the innermost capture: libxml2's events are balanced
         if opened in _NOT_TEXT:
             for text in self._capturing:
                 text.hidden -= 1
