@@ -33,11 +33,11 @@ BATCH_CHARS = 50_000_000
 BATCH_SECONDS = 30.0
 # A run's last commit is the only one nobody works beside: the workers have nothing left.
 # So a batch is committed early once the results still to come are at most 1/TAIL_SHARE of
-# it, which keeps the last commit small. Committing a document takes about a tenth of the CPU
-# of extracting it, and the writer then shares two cores with two workers, so by that count
-# the early commit and the extraction of the last sixth end together; on a slow hour the commit
-# ended later (bench/README.md, tenth round). Batches under TAIL_MIN_DOCS are not split: a
-# segment more for too little gain.
+# it, which keeps the last commit small. Committing a document took a tenth to a sixth of the
+# CPU of extracting it on two timelines, and the writer then shares two cores with two workers:
+# at a tenth the early commit and the extraction of the last sixth end together, at a sixth the
+# commit ends later (bench/README.md, tenth and eleventh rounds). Batches under TAIL_MIN_DOCS are
+# not split: a segment more for too little gain.
 TAIL_SHARE = 6
 TAIL_MIN_DOCS = 256
 # Recognized page texts, by content hash: a file read again never runs OCR twice.
