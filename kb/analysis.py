@@ -169,26 +169,22 @@ class Analyzer:
                 out.append(term)
         return out
 
-    def terms_with(self, text: str, other: Analyzer) -> tuple[list[str], list[str]]:
-        """``(self.terms(text), other.terms(text))`` from one reading of ``text``: indexing
-        needs a document's words both stemmed (the body) and unstemmed (spelling, prefixes).
-        The two analyzers must drop the same words (the same stop words): the lists then pair
-        up word for word."""
-        if other.stop_words is not self.stop_words and other.stop_words != self.stop_words:
-            raise ValueError("terms_with: the two analyzers drop different words")
-        mine, theirs = self._cache, other._cache
-        mine_of, theirs_of = self.term, other.term
+    def terms_and_words(self, text: str) -> tuple[list[str], set[str]]:
+        """``self.terms(text)``, and the distinct words of ``text`` as written that gave
+        them (stop words left out): indexing reads a body once for its terms and for the
+        words its segment's word list gains."""
+        cache = self._cache
+        term_of = self.term
         out: list[str] = []
-        out_other: list[str] = []
+        written: set[str] = set()
         for word in _TOKEN_RE.findall(text):
-            term = mine.get(word, "\0")
+            term = cache.get(word, "\0")
             if term == "\0":
-                term = mine_of(word)
+                term = term_of(word)
             if term is not None:
                 out.append(term)
-                found = theirs.get(word, "\0")
-                out_other.append(theirs_of(word) if found == "\0" else found)  # type: ignore[arg-type]
-        return out, out_other
+                written.add(word)
+        return out, written
 
     def term_unstemmed(self, word: str) -> str | None:
         """The folded form of a word, or None for a stop word (for spelling suggestions)."""

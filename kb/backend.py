@@ -81,7 +81,7 @@ def open_backend(path: Path, synonyms: Synonyms) -> SearchBackend:
 
 def prepare(doc: Document) -> Prepared:
     """What the backend files for ``doc``, computed in an extraction worker (no engine loaded)."""
-    from kb.whoosh_backend.prepare import ENGINE, memory_of, postings
+    from kb.whoosh_backend.prepare import ENGINE, filing, memory_of
 
-    data = postings(doc)
+    data = filing(doc)
     return Prepared(ENGINE, data, memory_of(data))

@@ -122,21 +122,22 @@ def test_occurrences_are_the_tokens_of_the_wanted_terms(analyzer: Analyzer) -> N
         assert analyzer.occurrences(text, frozenset()) == []
 
 
-def test_terms_with_reads_once_what_two_analyzers_read_apart() -> None:
-    """Indexing reads a body once for its stemmed terms and the spelling field's unstemmed
-    words: the same lists as each analyzer alone, on the demo corpus's real documents, and
-    a title followed by its body splits into the title's words then the body's."""
+def test_terms_and_words_reads_once_what_indexing_needs() -> None:
+    """Indexing reads a body once for its stemmed terms and the words it is written with:
+    the same terms as ``terms`` alone, and the written words whose unstemmed forms are the
+    body's words, on the demo corpus's real documents. A word's stem is a function of its
+    unstemmed form (prefix searches find listed words by their stems)."""
     from pathlib import Path
 
     folder = Path(__file__).resolve().parents[1] / "corpus" / "documents"
     texts = [p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*.md"))][:20]
     assert len(texts) >= 10, "the demo corpus holds Markdown documents"
     stemmed, plain = Analyzer(), Analyzer(stemming=False)
+    accented = 0
     for text in texts:
-        both = stemmed.terms_with(text, plain)
-        assert both == (Analyzer().terms(text), Analyzer(stemming=False).terms(text))
-        assert both[0] != both[1]  # stems are not the words: the lists are not mixed up
-        title, _, body = text.partition("\n")
-        assert plain.terms(title + "\n" + body) == plain.terms(title) + plain.terms(body)
-    with pytest.raises(ValueError):
-        stemmed.terms_with("texte", Analyzer(stemming=False, stop_words=frozenset()))
+        terms, written = stemmed.terms_and_words(text)
+        assert terms == Analyzer().terms(text)
+        assert {plain.term(w) for w in written} == set(plain.terms(text))
+        assert all(stemmed.term(plain.term(w) or "") == stemmed.term(w) for w in written)
+        accented += sum(not w.isascii() for w in written)
+    assert accented > 100  # the words are kept as written, accents included

@@ -42,7 +42,7 @@ from kb.whoosh_backend.matching import highlighted, matched_docs, text_of
 from kb.whoosh_backend.query import BuiltQuery, QueryBuilder, SynonymMatcher
 from kb.whoosh_backend.schema import INDEX_NAME, SCHEMA_VERSION, VERSION_FILE, build_schema
 from kb.whoosh_backend.similar import similar_in
-from kb.whoosh_backend.spelling import Vocabulary, corrections
+from kb.whoosh_backend.spelling import corrections
 from kb.whoosh_backend.writer import WhooshBatch, writing
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,6 @@ class WhooshBackend:
         self._lengths = FieldLengths()
         self._postings = DecodedPostings()
         self._frequencies = Frequencies()
-        self._vocabulary = Vocabulary()
         self._finder = Finder(self._facet_values, self._lengths, self._postings)
         self._folding = Folding(self._facet_values)
         # The leader of each grouped id (kb.kinship), set by the knowledge base: results then
@@ -252,7 +251,7 @@ class WhooshBackend:
             built: BuiltQuery | None = BuiltQuery(wq.Every()) if everything else None
         else:
             words = self.builder.plain_words(node)
-            fixes = corrections(s, self.analyzer, words, self._vocabulary) if words else {}
+            fixes = corrections(s, self.analyzer, words) if words else {}
             if fixes:
                 suggestion = replace_words(request.query, fixes)
             built = self.builder.build(node, labels, fixes)

@@ -10,7 +10,7 @@ postings are those Whoosh's own formats make).
 from __future__ import annotations
 
 import pickle
-from collections import Counter
+from dataclasses import dataclass
 from struct import Struct
 from typing import Any
 
@@ -29,19 +29,38 @@ Terms = dict[str, list[str]]  # field name -> its terms, in order
 Posting = tuple[bytes, int, bytes]
 Postings = dict[str, list[Posting]]  # field name -> its postings, one per distinct term
 
+
+@dataclass(frozen=True)
+class Analysis:
+    """A document's terms, field by field, and the words of its title and body: each
+    distinct word unstemmed (folded), and how the document writes those it writes otherwise
+    (``forms``: "folded<TAB>as written", accents kept, lower case but for capitals)."""
+
+    terms: Terms
+    words: tuple[str, ...]
+    forms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Filing:
+    """What the writer files for a document: each field's postings, and the words and
+    forms its segment's word list gains (``internals.wordlists``: prefixes and spelling
+    read it)."""
+
+    postings: Postings
+    words: tuple[str, ...]
+    forms: tuple[str, ...]
+
+
 # (name, stemmed, stored) of every field of the schema (``schema.build_schema``) analysed by
 # our French analyzer, in the schema's order.
 TEXT_FIELDS: tuple[tuple[str, bool, bool], ...] = (
     ("author", True, True),
     ("body", True, True),
     ("headings", True, False),
-    ("spell", False, False),
     ("summary", True, True),
     ("title", True, True),
 )
-# Fields whose postings hold a frequency but no positions (Whoosh's ``Frequency`` format, not
-# ``Positions``): no phrase is searched in them.
-WITHOUT_POSITIONS = frozenset({"spell"})
 _UINT = Struct("!I")  # whoosh.system.pack_uint
 _analyzers: dict[bool, Analyzer] = {}
 
@@ -65,7 +84,6 @@ def fields_of(doc: Document, added: str | None = None) -> dict[str, Any]:
         "headings": "\n".join(doc.headings),
         "summary": doc.summary,
         "body": body,
-        "spell": doc.title + "\n" + body,
         "author": doc.author or "",
         "type": doc.type,
         "format": doc.format,
@@ -88,9 +106,10 @@ def section_texts(doc: Document) -> dict[str, str]:
     return {SECTION_PREFIX + s.key: doc.text[s.start:s.end][:SCAN_CHARS] for s in sections_of(doc)}
 
 
-def analyze(doc: Document) -> Terms:
+def analyze(doc: Document) -> Analysis:
     """The terms of each analyzed field of ``doc``, in order, as the schema's own analyzers
-    produce them (stop words leave no gap, so a term's position is its index).
+    produce them (stop words leave no gap, so a term's position is its index), and the words
+    of its title and body unstemmed.
 
     The body's terms start with the title's, the headings' and the summary's (most often
     repeated from the body: their words weigh more, as they did as fields of their own), so
@@ -98,46 +117,65 @@ def analyze(doc: Document) -> Terms:
     consecutive tokens without running the analyzer."""
     fields_ = fields_of(doc)
     analyzer, plain = analyzer_of(True), analyzer_of(False)
-    # Read once for two fields: the body stemmed, and the spelling field's unstemmed words
-    # (the title's, then the body's: "title\nbody" splits into the same words).
-    body, body_words = analyzer.terms_with(fields_["body"], plain)
-    title, headings, summary = (analyzer.terms(fields_[name]) for name in ("title", "headings", "summary"))
+    # Read once for two uses: the body's terms, and its words as written.
+    body, written = analyzer.terms_and_words(fields_["body"])
+    title, title_written = analyzer.terms_and_words(fields_["title"])
+    headings, summary = (analyzer.terms(fields_[name]) for name in ("headings", "summary"))
     terms = {
         "author": analyzer.terms(fields_["author"]),
         "body": title + headings + summary + body,
         "headings": headings,
-        "spell": plain.terms(fields_["title"]) + body_words,
         "summary": summary,
         "title": title,
     }
     terms.update((name, analyzer.terms(text)) for name, text in section_texts(doc).items())
-    return terms
+    words, forms = _words(written | title_written, plain)
+    return Analysis(terms, words, forms)
 
 
-def postings(doc: Document) -> Postings:
-    """The postings of every analysed field of ``doc``, encoded (``encode``)."""
-    return encode(analyze(doc))
+def _words(written: set[str], plain: Analyzer) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    # One form per word and document, lower case preferred to capitals (a word written
+    # "QUARTIER" in a title and "quartier" in the text is shown as the text writes it), then
+    # the first in alphabetical order: the same whatever the order of the set.
+    words: set[str] = set()
+    forms: dict[str, str] = {}
+    for w in written:
+        folded = plain.term(w)
+        if folded is None:
+            continue
+        words.add(folded)
+        shown = w if w.isupper() else w.lower()
+        if shown == folded:
+            continue
+        kept = forms.get(folded)
+        if kept is None or (shown.isupper(), shown) < (kept.isupper(), kept):
+            forms[folded] = shown
+    return tuple(words), tuple(f"{folded}\t{shown}" for folded, shown in forms.items())
+
+
+def filing(doc: Document) -> Filing:
+    """What the writer files for ``doc``: its postings encoded (``encode``), its words."""
+    analysis = analyze(doc)
+    return Filing(encode(analysis.terms), analysis.words, analysis.forms)
 
 
 # A posting in memory: its tuple, its two bytes objects (a word, the positions) and its
-# frequency, ~200 bytes for the short words and values of most postings.
+# frequency, ~200 bytes for the short words and values of most postings; a word, ~60.
 POSTING_BYTES = 200
+WORD_BYTES = 60
 
 
-def memory_of(postings: Postings) -> int:
-    """About how many bytes ``postings`` take in memory: an estimate, not an exact count."""
-    return POSTING_BYTES * sum(len(field) for field in postings.values())
+def memory_of(filed: Filing) -> int:
+    """About how many bytes ``filed`` takes in memory: an estimate, not an exact count."""
+    words = len(filed.words) + len(filed.forms)
+    return POSTING_BYTES * sum(len(field) for field in filed.postings.values()) + WORD_BYTES * words
 
 
 def encode(terms: Terms) -> Postings:
-    """Each field's terms as the postings Whoosh's ``Positions`` format (``Frequency`` for
-    ``WITHOUT_POSITIONS``) makes of a list of terms: the writer files them as they are."""
+    """Each field's terms as the postings Whoosh's ``Positions`` format makes of a list of
+    terms: the writer files them as they are."""
     out: Postings = {}
     for name, words in terms.items():
-        if name in WITHOUT_POSITIONS:
-            # Counted in C, in order of first occurrence, as the positions below are.
-            out[name] = [(w.encode(), n, _UINT.pack(n)) for w, n in Counter(words).items()]
-            continue
         where: dict[str, list[int]] = {}
         for position, word in enumerate(words):
             found = where.get(word)

@@ -20,10 +20,11 @@ from typing import Any
 from whoosh import query as wq
 
 from kb import querysyntax as qs
-from kb.analysis import Analyzer, fold, topical
+from kb.analysis import Analyzer, fold, stem, topical
 from kb.analysis import words as words_of
 from kb.fields import FILTER_FIELDS, KEYWORD_FIELDS
 from kb.synonyms import Synonyms
+from kb.whoosh_backend.wordlists import starting
 
 # A bare word is looked up in the title and the body, whose terms include those of the title,
 # headings and summary (``prepare.analyze``): two posting lists per word instead of a union of
@@ -57,6 +58,21 @@ class BoundedPrefix(wq.Prefix):  # type: ignore[misc]
 
     def _btexts(self, ixreader: Any) -> Iterator[bytes]:
         return islice(ixreader.expand_prefix(self.fieldname, self.text), MAX_PREFIX_TERMS)
+
+
+class WordPrefix(wq.Prefix):  # type: ignore[misc]
+    """The documents holding a word that starts with ``text`` (folded), found by the stems of
+    each segment's first ``MAX_PREFIX_TERMS`` such words (its word list, in alphabetical
+    order) in the body. Stems are truncated words, so the prefix is matched on the words."""
+
+    def __init__(self, text: str, boost: float = 1.0) -> None:
+        super().__init__(MATCH_FIELD, text, boost=boost)
+
+    def _btexts(self, ixreader: Any) -> Iterator[bytes]:
+        stems: dict[str, None] = {}
+        for reader, _ in ixreader.leaf_readers():
+            stems.update((stem(word), None) for word in starting(reader, self.text, MAX_PREFIX_TERMS))
+        return (term.encode() for term in islice(stems, MAX_PREFIX_TERMS))
 
 
 class AnyOf(wq.Or):  # type: ignore[misc]
@@ -311,11 +327,9 @@ class QueryBuilder:
             return None
         if field in KEYWORD_FIELDS:
             return BoundedPrefix(field, text)
-        # Stems are truncated words, so a prefix is matched on the unstemmed words, which the
-        # spelling field holds for the title and the body alike.
-        targets = ("spell",) if field in (None, "body") else (field,)
-        return AnyOf([BoundedPrefix(f, folded) for f in targets] + [wq.Term(f, self.analyzer.term(folded) or folded)
-                                                                      for f in (field,) if f])
+        if field in (None, MATCH_FIELD):
+            return WordPrefix(folded)
+        return AnyOf([BoundedPrefix(field, folded), wq.Term(field, self.analyzer.term(folded) or folded)])
 
     def filters(self, filters: Mapping[str, tuple[str, ...]], labels: Labels) -> wq.Query | None:
         """The query of a request's filters (None without any): values of one field are

@@ -14,13 +14,14 @@ from kb.practice import PRACTICE_FACETS
 from kb.sections import SECTION_PREFIX
 
 # Bump when the schema or the analysis changes: the index is then rebuilt from the catalog.
-SCHEMA_VERSION = 11  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
+SCHEMA_VERSION = 12  # 2: "été" is no longer a stop word; 3: headings and summary unboosted;
 # 4: the body's terms include the title, headings and summary; 5: those two indexed again;
 # 6: accented endings stemmed, the title's weight given at query time; 7: ``added`` (when the
 # document entered the base, the feeds' order) and ``schemes`` (dispositifs apart from
 # organisations); 8: ``collection`` (the centre or source a document comes from); 9: practice-
 # sheet sections (``sections`` and one ``sec_<key>`` field each); 10: practice-sheet metadata;
-# 11: the tokenizer moved from kb.index to this module (the index's pickled schema names it)
+# 11: the tokenizer moved from kb.index to this module (the index's pickled schema names it);
+# 12: the ``spell`` field gave way to each segment's word list (``internals.wordlists``)
 INDEX_NAME = "kb"
 VERSION_FILE = "kb-schema.json"  # the schema version an index was built with
 
@@ -78,7 +79,6 @@ def build_schema() -> fields.Schema:
         headings=fields.TEXT(analyzer=french),
         summary=fields.TEXT(analyzer=french, stored=True),
         body=fields.TEXT(analyzer=french, stored=True),
-        spell=fields.TEXT(analyzer=FrenchTokenizer(stemming=False), phrase=False),
         author=fields.TEXT(analyzer=french, stored=True),
         type=fields.ID(stored=True, sortable=True),
         format=fields.ID(stored=True, sortable=True),

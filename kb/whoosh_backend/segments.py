@@ -23,7 +23,10 @@ class PerSegment(Generic[T]):
     def get(self, segment_searcher: Any, name: str, compute: Callable[[Any], T | None]) -> T | None:
         """The kept value, or ``compute``'s; an empty index's reader (no segment) and a
         ``None`` from ``compute`` are not kept."""
-        reader = segment_searcher.reader()
+        return self.of_reader(segment_searcher.reader(), name, compute)
+
+    def of_reader(self, reader: Any, name: str, compute: Callable[[Any], T | None]) -> T | None:
+        """``get`` for a segment's reader (what Whoosh hands a query's ``matcher``)."""
         segment = reader.segment() if hasattr(reader, "segment") else None
         if segment is None:
             return compute(reader)

@@ -16,7 +16,7 @@ from kb.sections import SECTION_PREFIX
 from kb.snippets import SCAN_CHARS
 from kb.whoosh_backend.internals.writer import Encoded, cache_lengths, open_writer, release
 from kb.whoosh_backend.merging import tiered
-from kb.whoosh_backend.prepare import ENGINE, TEXT_FIELDS, fields_of, postings
+from kb.whoosh_backend.prepare import ENGINE, TEXT_FIELDS, fields_of, filing
 
 # Whoosh's in-memory posting pool, before it spills sorted runs to disk: 192 holds a batch of
 # 5,000 small documents (spilling and merging runs was ~20 % of the writer's CPU at 64).
@@ -38,7 +38,8 @@ class WhooshBatch:
         segment: ~15 % of the writer's CPU while indexing 100,000 new documents.
         ``added``: when the document entered the base (the catalog's ``added_at``)."""
         fields_ = fields_of(doc, added)
-        found = prepared.data if prepared is not None and prepared.engine == ENGINE else postings(doc)
+        filed = prepared.data if prepared is not None and prepared.engine == ENGINE else filing(doc)
+        found = filed.postings
         for name, _, stored in TEXT_FIELDS:
             if stored:
                 # Snippets, passages and key terms read no further than SCAN_CHARS: storing
@@ -52,6 +53,7 @@ class WhooshBatch:
             self._writer.add_document(**fields_)
         else:
             self._writer.update_document(**fields_)
+        self._writer.add_words(filed.words, filed.forms)
 
     def delete(self, doc_id: str) -> None:
         """Remove ``doc_id`` from the index (nothing happens if it is not there)."""

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
-from whoosh.formats import Frequency, Positions
+from whoosh.formats import Positions
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
@@ -22,7 +22,7 @@ from kb.whoosh_backend.internals import writer as writer_module
 from kb.whoosh_backend.internals.pool import GroupedPool
 from kb.whoosh_backend.internals.segment_lists import segment_postings
 from kb.whoosh_backend.internals.writer import Encoded, KbSegmentWriter, cache_lengths
-from kb.whoosh_backend.prepare import WITHOUT_POSITIONS, analyze, encode
+from kb.whoosh_backend.prepare import analyze, encode
 from kb.whoosh_backend.schema import build_schema
 
 
@@ -38,10 +38,10 @@ def test_encoded_postings_are_those_of_whooshs_formats(documents: list[Document]
     schema = build_schema()
     compared = 0
     for doc in documents:
-        terms = analyze(doc)
+        terms = analyze(doc).terms
         for name, postings in encode(terms).items():
             field = schema[name]
-            assert isinstance(field.format, Frequency if name in WITHOUT_POSITIONS else Positions)
+            assert isinstance(field.format, Positions)
             theirs = sorted(field.index(terms[name]))
             ours = sorted((t, freq, float(freq) * field.format.field_boost, v) for t, freq, v in postings)
             assert ours == theirs, (doc.path, name)
@@ -65,13 +65,13 @@ def _content(folder: Path) -> list[Any]:
         for docnum, stored in r.iter_docs():
             found.append(("stored", ids[docnum], sorted(stored.items())))
             found.extend(("length", ids[docnum], name, r.doc_field_length(docnum, name))
-                         for name in ("body", "title", "spell"))
+                         for name in ("body", "title"))
         found.append(("segments", len(ix._segments())))
     return sorted(found, key=repr)
 
 
 def _fields(doc: Document, encoded: bool) -> dict[str, Any]:
-    terms = analyze(doc)
+    terms = analyze(doc).terms
     values: dict[str, Any] = {"id": doc.id, "_stored_title": doc.title, "_stored_body": doc.text[:300],
                               "_stored_summary": doc.summary, "_stored_author": doc.author or ""}
     for name, words in (encode(terms) if encoded else terms).items():

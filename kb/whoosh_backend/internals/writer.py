@@ -1,7 +1,8 @@
 """Patches to whoosh 2.7.5's segment writer: cached field lengths at flush, a lock released
 when opening a writer or its commit fails half-way, postings filed as the extraction workers
-encoded them (``KbSegmentWriter``), pooled by term (``internals.pool``) and merged segments
-streamed in (``internals.segment_lists``).
+encoded them (``KbSegmentWriter``), pooled by term (``internals.pool``), merged segments
+streamed in (``internals.segment_lists``), and each segment's word list
+(``internals.wordlists``).
 
 Relies on: ``SegmentWriter.per_document_reader`` (called by ``_flush_segment``, which then only
 calls ``doc_field_length`` and ``close`` on what it returns; ``has_column`` and
@@ -13,6 +14,8 @@ argument (False: it takes no lock of its own).
 from __future__ import annotations
 
 import heapq
+from collections import Counter
+from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
 
@@ -24,6 +27,7 @@ from whoosh.writing import SegmentWriter
 from kb.whoosh_backend.internals.blocks import can_write, terms_of, write_terms
 from kb.whoosh_backend.internals.pool import GroupedPool
 from kb.whoosh_backend.internals.segment_lists import segment_postings
+from kb.whoosh_backend.internals.wordlists import count_into, listing, read_words, write_words
 
 
 class _Lengths:
@@ -123,7 +127,7 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
     Relies on: ``SegmentWriter._check_state``, ``_doc_boost``, ``_field_boost``, ``_check_fields``,
     ``perdocwriter`` (``start_doc``, ``add_field``, ``add_column_value``, ``finish_doc``,
     ``cancel_doc``, ``close``), ``docnum``, ``_added``, ``pool`` (``add``, ``iter_postings``,
-    ``cleanup``), ``write_per_doc``, ``_process_posts``, ``_flush_segment`` / ``_close_segment``
+    ``cleanup``), ``newsegment``, ``write_per_doc``, ``_process_posts``, ``_flush_segment`` / ``_close_segment``
     (overridden whole), ``codec.length_stats``, ``fieldwriter.add_postings`` and
     ``FieldType.format.field_boost``."""
 
@@ -134,6 +138,20 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
         self.pool = GroupedPool(self.pool, options.get("limitmb", 128) * 1024 * 1024)
         # Segments being merged in: (own reader, first new docnum, docnum map or None).
         self._merging: list[tuple[Any, int, Any]] = []
+        # The new segment's word list: documents per word, and per written form.
+        self._words: Counter[str] = Counter()
+        self._forms: Counter[str] = Counter()
+
+    def add_words(self, words: Iterable[str], forms: Iterable[str]) -> None:
+        """Count a document's distinct words (unstemmed) and forms (``prepare.Analysis``)
+        into the new segment's word list.
+
+        The words were the postings of a field of their own, 44 % of those the writer filed
+        for the shared corpus; counting them is a fraction of that (bench/README.md). Merges
+        add lists up: the words of documents deleted since stay in them, and their readers
+        check a word's stem in the body (``kb.whoosh_backend.spelling``)."""
+        self._words.update(words)
+        self._forms.update(forms)
 
     def add_reader(self, reader: Any) -> None:
         """Merge in the segment ``reader`` reads: its documents now, its postings streamed
@@ -147,6 +165,7 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
             first = self.docnum
             names = set(self.schema.names()) | {n for n in own.indexed_field_names() if n in self.schema}
             self._merging.append((own, first, self.write_per_doc(names, own)))
+            count_into(self._words, self._forms, read_words(own))
         except BaseException:
             own.close()
             raise
@@ -179,6 +198,7 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
         fieldwriter.close()
         if lengths is not None:
             lengths.close()
+        write_words(self.storage, self.newsegment, listing(self._words, self._forms))
 
     def _close_segment(self) -> None:
         try:

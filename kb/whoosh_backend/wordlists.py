@@ -1,0 +1,85 @@
+"""The index's words as its documents write them (folded, unstemmed), from each segment's word
+list (``internals.wordlists``): the words a prefix stands for (``mobil*``), and those spelling
+corrections choose from.
+
+Searches reach a listed word's documents through its stem in the body: a word's stem is a
+function of its unstemmed form (``kb.analysis.stem``).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import Any
+
+from whoosh.support.levenshtein import distance
+
+from kb.whoosh_backend.internals.wordlists import WordList, read_words
+from kb.whoosh_backend.segments import PerSegment
+
+# A segment's list is read once (segments never change): ~44,000 words for a segment of
+# 45,000 documents of the scaled corpus.
+_LISTS: PerSegment[WordList] = PerSegment(limit=256)
+_BY_LENGTH: PerSegment[dict[int, list[str]]] = PerSegment(limit=4096)
+_EMPTY = WordList()
+
+
+def words_of(reader: Any) -> WordList:
+    """The word list of the segment ``reader`` reads (empty for an empty index)."""
+    if not hasattr(reader, "segment") or reader.segment() is None:
+        return _EMPTY
+    return _LISTS.of_reader(reader, "words", read_words) or _EMPTY
+
+
+def starting(reader: Any, prefix: str, limit: int) -> list[str]:
+    """The first ``limit`` words of the segment, in alphabetical order, that start with
+    ``prefix``."""
+    words = words_of(reader).words
+    out: list[str] = []
+    at = bisect_left(words, prefix)
+    while at < len(words) and len(out) < limit and words[at].startswith(prefix):
+        out.append(words[at])
+        at += 1
+    return out
+
+
+def documents(s: Any, word: str) -> int:
+    """How many documents of the searcher ``s`` hold ``word`` (deleted ones included until
+    their segment is merged, as Whoosh's own frequencies count them)."""
+    total = 0
+    for segment_searcher, _ in s.leaf_searchers():
+        listed = words_of(segment_searcher.reader())
+        at = bisect_left(listed.words, word)
+        if at < len(listed.words) and listed.words[at] == word:
+            total += listed.documents[at]
+    return total
+
+
+def shown(s: Any, word: str) -> str:
+    """``word`` as the documents mostly write it (accents, capitals)."""
+    for segment_searcher, _ in s.leaf_searchers():
+        written = words_of(segment_searcher.reader()).shown.get(word)
+        if written is not None:
+            return written
+    return word
+
+
+def within(s: Any, folded: str, maxdist: int) -> set[str]:
+    """The listed words within ``maxdist`` edits (Damerau-Levenshtein) of ``folded`` that
+    start with its first letter, as Whoosh's ``terms_within(..., prefix=1)`` gives them. Each
+    segment's words of one first letter are grouped by length once: a misspelt question at
+    100,000 documents spent 50 ms merging every segment's word list at each look-up."""
+    out: set[str] = set()
+    first = folded[:1]
+    for segment_searcher, _ in s.leaf_searchers():
+        by_length = _BY_LENGTH.get(segment_searcher, first, lambda reader: _by_length(reader, first))
+        # A word whose length differs by more than maxdist is further than maxdist edits.
+        for size in range(len(folded) - maxdist, len(folded) + maxdist + 1):
+            out.update((by_length or {}).get(size, ()))
+    return {w for w in out if distance(w, folded, limit=maxdist) <= maxdist}
+
+
+def _by_length(reader: Any, first: str) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for word in starting(reader, first, len(words_of(reader).words)):
+        out.setdefault(len(word), []).append(word)
+    return out

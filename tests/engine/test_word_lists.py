@@ -1,0 +1,119 @@
+"""Each segment's word list (``internals.wordlists``): the distinct unstemmed words of the
+documents it holds, counted per document, carried into the segments that merge it, and read by
+prefix searches and spelling corrections. Checked on the demo corpus indexed by the real
+pipeline in small batches, so that the merge policy merges some of them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from indexer.ingest import Options, index_paths
+from kb.analysis import Analyzer, fold
+from kb.knowledgebase import KnowledgeBase
+from kb.whoosh_backend import merging
+from kb.whoosh_backend.internals.wordlists import read_words
+from kb.whoosh_backend.internals.writer import open_writer
+from kb.whoosh_backend.prepare import analyze
+from kb.whoosh_backend.spelling import corrections
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def merged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+    """The demo corpus indexed 4 documents at a time, segments of 5 documents or fewer in the
+    first tier: the policy merges every 8 of them (``merging.FACTOR``)."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(merging, "SMALLEST", 5)
+    home = tmp_path_factory.mktemp("word-lists") / "home"
+    try:
+        with KnowledgeBase(home) as kb:
+            report = index_paths(kb, [ROOT / "corpus" / "documents"], Options(batch_docs=4))
+            assert report.failed == [], report.failed
+            yield kb
+    finally:
+        patch.undo()
+
+
+def _segments(kb: KnowledgeBase) -> list[tuple[Any, list[str]]]:
+    """Each segment's reader and the ids of the documents it holds, deleted ones included."""
+    ix = kb.index._ix
+    out = []
+    with ix.searcher() as s:
+        for segment_searcher, _ in s.leaf_searchers():
+            reader = segment_searcher.reader()
+            ids = [reader.stored_fields(n)["id"] for n in range(reader.doc_count_all())]
+            out.append((reader.segment(), ids))
+    return out
+
+
+def _lists(kb: KnowledgeBase) -> list[tuple[Any, Any]]:
+    ix = kb.index._ix
+    with ix.searcher() as s:
+        return [(segment_searcher.reader().segment(), read_words(segment_searcher.reader()))
+                for segment_searcher, _ in s.leaf_searchers()]
+
+
+def _counted(kb: KnowledgeBase, ids: list[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for doc_id in ids:
+        counts.update(analyze(kb.document(doc_id)).words)
+    return counts
+
+
+def test_each_segment_lists_the_words_of_its_documents(merged: KnowledgeBase) -> None:
+    segments = _segments(merged)
+    lists = dict(_lists(merged))
+    assert any(len(ids) > 4 for _, ids in segments), "no segment was merged: the test would check no merge"
+    assert len(segments) >= 2
+    for segment, ids in segments:
+        listed = lists[segment]
+        assert segment.is_compound()  # read from inside the compound file
+        expected = _counted(merged, ids)
+        assert listed.words == sorted(expected)
+        assert listed.documents == [expected[w] for w in listed.words]
+        # Every word of the list reaches its documents through its stem in the body.
+        stems = Analyzer()
+        assert all(stems.term(word) for word in listed.words)
+
+
+def test_words_are_shown_as_most_documents_write_them(merged: KnowledgeBase) -> None:
+    shown: dict[str, str] = {}
+    for _, listed in _lists(merged):
+        shown.update(listed.shown)
+    assert shown["education"] == "éducation"
+    assert shown["anct"] == "ANCT"  # capitals kept where documents only write the word so
+    assert "quartier" not in shown  # written "Quartier" or "QUARTIER" at times, mostly as itself
+
+
+def test_a_merge_keeps_the_words_of_deleted_documents_but_corrections_skip_them(merged: KnowledgeBase) -> None:
+    ids = sorted(merged.index.ids())
+    # A word of one document alone, whose stem no other document holds.
+    stemmer = Analyzer()
+    counts = _counted(merged, ids)
+    stems = Counter(stemmer.term(w) for doc_id in ids for w in set(analyze(merged.document(doc_id)).words))
+    with merged.index.searcher() as s:
+        chosen = None
+        for doc_id in ids:
+            for word in sorted(analyze(merged.document(doc_id)).words):
+                if len(word) < 8 or not word.isalpha() or counts[word] != 1 or stems[stemmer.term(word)] != 1:
+                    continue
+                typo = word[:3] + word[4:]
+                if fold(corrections(s, stemmer, (typo,)).get(typo, "")) == word:
+                    chosen = (doc_id, word, typo)
+                    break
+            if chosen:
+                break
+    assert chosen, "no word found to correct: the test would check nothing"
+    doc_id, word, typo = chosen
+    merged.remove([doc_id])
+    writer = open_writer(merged.index._ix)
+    writer.commit(optimize=True)
+    [(_, listed)] = _lists(merged)
+    assert word in listed.words  # lists are added up, not rebuilt: the word stays listed
+    with merged.index._ix.searcher() as s:
+        assert fold(corrections(s, stemmer, (typo,)).get(typo, "")) != word
+    assert all(w in listed.words for w in _counted(merged, sorted(merged.index.ids())))
