@@ -89,6 +89,38 @@ def test_segment_writer_parts_used_by_the_writer_patches(tmp_path: Path) -> None
                [b.doc_field_length(d, "body") for d in range(len(TEXTS))]
 
 
+def test_word_lists_go_where_their_segment_goes(tmp_path: Path) -> None:
+    """A file named after a segment is assembled into its compound file, read through the
+    segment reader's storage, and deleted with the segment once merged away."""
+    from whoosh.codec.base import Segment
+    from whoosh.reading import SegmentReader
+
+    from kb.whoosh_backend.internals.wordlists import EXT
+
+    requires(SegmentWriter, "_flush_segment", used_by="wordlists.py")
+    requires(Segment, "create_file", "make_filename", "list_files", used_by="wordlists.py")
+    requires(SegmentReader, "storage", "segment", used_by="wordlists.py")
+    ix = FileStorage(str(tmp_path), supports_mmap=False).create_index(build_schema(), indexname="kb")
+    names = []
+    for text in ("un jardin partagé", "le conseil citoyen"):
+        w = writer.open_writer(ix)
+        w.add_document(id=text, body=text)
+        w.add_words(["jardin" if "jardin" in text else "conseil"], [])
+        assert w.newsegment is not None  # the segment ``_flush_segment`` writes the list for
+        w.commit(merge=False)
+    with ix.searcher() as s:
+        for segment_searcher, _ in s.leaf_searchers():
+            reader = segment_searcher.reader()
+            assert reader.segment().is_compound()
+            assert reader.storage().file_exists(reader.segment().make_filename(EXT))
+            names.append(reader.segment().make_filename(".seg"))
+    assert len(names) == 2
+    w = writer.open_writer(ix)
+    w.commit(optimize=True)
+    left = set(ix.storage.list())
+    assert not any(name in left for name in names)  # the merged-away segments' files are gone
+
+
 def test_release_frees_the_lock_of_a_failed_commit(ix: Any) -> None:
     w = ix.writer()
     requires(w, "writelock", "is_closed", used_by="writer.py")
