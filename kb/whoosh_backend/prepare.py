@@ -135,22 +135,21 @@ def analyze(doc: Document) -> Analysis:
 
 def _words(written: set[str], plain: Analyzer) -> tuple[tuple[str, ...], tuple[str, ...]]:
     # One form per word and document, lower case preferred to capitals (a word written
-    # "QUARTIER" in a title and "quartier" in the text is shown as the text writes it), then
-    # the first in alphabetical order: the same whatever the order of the set.
-    words: set[str] = set()
-    forms: dict[str, str] = {}
+    # "QUARTIER" in a title and "quartier" in the text is written "quartier"), then the first
+    # in alphabetical order: the same whatever the order of the set. Only forms other than
+    # the word itself are sent.
+    chosen: dict[str, str] = {}
     for w in written:
         folded = plain.term(w)
         if folded is None:
             continue
-        words.add(folded)
         shown = w if w.isupper() else w.lower()
-        if shown == folded:
-            continue
-        kept = forms.get(folded)
-        if kept is None or (shown.isupper(), shown) < (kept.isupper(), kept):
-            forms[folded] = shown
-    return tuple(words), tuple(f"{folded}\t{shown}" for folded, shown in forms.items())
+        kept = chosen.get(folded)
+        if kept is None:
+            chosen[folded] = shown
+        elif shown != kept and (shown.isupper(), shown) < (kept.isupper(), kept):
+            chosen[folded] = shown
+    return tuple(chosen), tuple(f"{folded}\t{shown}" for folded, shown in chosen.items() if shown != folded)
 
 
 def filing(doc: Document) -> Filing:

@@ -48,6 +48,7 @@ ALL_FIRST_UP_TO = 3
 # of words, phrases and fields together, and the indexed words a prefix stands for.
 MAX_TERMS = 24
 MAX_PREFIX_TERMS = 16
+MAX_PREFIX_SCAN = 256  # listed words read for a prefix's MAX_PREFIX_TERMS still indexed
 PREFIX_COST = 8  # a prefix counts as this many terms: each stands for up to MAX_PREFIX_TERMS words
 MAX_BONUS_TERMS = 12  # proximity and headings/summary bonuses for the first words only
 
@@ -63,7 +64,9 @@ class BoundedPrefix(wq.Prefix):  # type: ignore[misc]
 class WordPrefix(wq.Prefix):  # type: ignore[misc]
     """The documents holding a word that starts with ``text`` (folded), found by the stems of
     each segment's first ``MAX_PREFIX_TERMS`` such words (its word list, in alphabetical
-    order) in the body. Stems are truncated words, so the prefix is matched on the words."""
+    order) in the body. Stems are truncated words, so the prefix is matched on the words.
+    A list keeps the words of documents deleted since it was written: a word whose stem the
+    segment no longer indexes is passed over (at most ``MAX_PREFIX_SCAN`` words are read)."""
 
     def __init__(self, text: str, boost: float = 1.0) -> None:
         super().__init__(MATCH_FIELD, text, boost=boost)
@@ -71,8 +74,15 @@ class WordPrefix(wq.Prefix):  # type: ignore[misc]
     def _btexts(self, ixreader: Any) -> Iterator[bytes]:
         stems: dict[str, None] = {}
         for reader, _ in ixreader.leaf_readers():
-            stems.update((stem(word), None) for word in starting(reader, self.text, MAX_PREFIX_TERMS))
-        return (term.encode() for term in islice(stems, MAX_PREFIX_TERMS))
+            found = 0
+            for word in islice(starting(reader, self.text), MAX_PREFIX_SCAN):
+                term = stem(word)
+                if (MATCH_FIELD, term) in reader:
+                    stems[term] = None
+                    found += 1
+                    if found == MAX_PREFIX_TERMS:
+                        break
+        return (term.encode() for term in stems)
 
 
 class AnyOf(wq.Or):  # type: ignore[misc]

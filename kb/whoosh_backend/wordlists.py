@@ -9,6 +9,8 @@ function of its unstemmed form (``kb.analysis.stem``).
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from whoosh.support.levenshtein import distance
@@ -30,16 +32,13 @@ def words_of(reader: Any) -> WordList:
     return _LISTS.of_reader(reader, "words", read_words) or _EMPTY
 
 
-def starting(reader: Any, prefix: str, limit: int) -> list[str]:
-    """The first ``limit`` words of the segment, in alphabetical order, that start with
-    ``prefix``."""
+def starting(reader: Any, prefix: str) -> Iterator[str]:
+    """The segment's words that start with ``prefix``, in alphabetical order."""
     words = words_of(reader).words
-    out: list[str] = []
     at = bisect_left(words, prefix)
-    while at < len(words) and len(out) < limit and words[at].startswith(prefix):
-        out.append(words[at])
+    while at < len(words) and words[at].startswith(prefix):
+        yield words[at]
         at += 1
-    return out
 
 
 def documents(s: Any, word: str) -> int:
@@ -55,12 +54,14 @@ def documents(s: Any, word: str) -> int:
 
 
 def shown(s: Any, word: str) -> str:
-    """``word`` as the documents mostly write it (accents, capitals)."""
+    """``word`` as most documents of the searcher ``s`` holding it write it (accents, capitals)."""
+    votes: Counter[str] = Counter()
     for segment_searcher, _ in s.leaf_searchers():
-        written = words_of(segment_searcher.reader()).shown.get(word)
-        if written is not None:
-            return written
-    return word
+        listed = words_of(segment_searcher.reader())
+        at = bisect_left(listed.words, word)
+        if at < len(listed.words) and listed.words[at] == word:
+            votes[listed.shown.get(word, word)] += listed.documents[at]
+    return min(votes, key=lambda written: (-votes[written], written)) if votes else word
 
 
 def within(s: Any, folded: str, maxdist: int) -> set[str]:
@@ -80,6 +81,6 @@ def within(s: Any, folded: str, maxdist: int) -> set[str]:
 
 def _by_length(reader: Any, first: str) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
-    for word in starting(reader, first, len(words_of(reader).words)):
+    for word in starting(reader, first):
         out.setdefault(len(word), []).append(word)
     return out

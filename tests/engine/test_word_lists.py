@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from indexer.ingest import Options, index_paths
 from kb.analysis import Analyzer, fold
 from kb.knowledgebase import KnowledgeBase
-from kb.whoosh_backend import merging
+from kb.whoosh_backend import merging, wordlists
 from kb.whoosh_backend.internals.wordlists import read_words
 from kb.whoosh_backend.internals.writer import open_writer
 from kb.whoosh_backend.prepare import analyze
@@ -80,6 +81,18 @@ def test_each_segment_lists_the_words_of_its_documents(merged: KnowledgeBase) ->
         assert all(stems.term(word) for word in listed.words)
 
 
+def test_a_document_sends_a_written_form_only_where_it_never_writes_the_word_plainly(merged: KnowledgeBase) -> None:
+    from dataclasses import replace
+
+    doc = next(d for d in map(merged.document, sorted(merged.index.ids()))
+               if d is not None and " politique " in d.text and "anct" not in d.text.lower())
+    shouted = analyze(replace(doc, title="POLITIQUE DE LA VILLE : ANCT"))
+    assert "politique" in shouted.words and "anct" in shouted.words
+    forms = dict(f.split("\t") for f in shouted.forms)
+    assert "politique" not in forms  # the text writes it plainly: the capitals of the title lose
+    assert forms["anct"] == "ANCT"  # written in capitals only
+
+
 def test_words_are_shown_as_most_documents_write_them(merged: KnowledgeBase) -> None:
     shown: dict[str, str] = {}
     for _, listed in _lists(merged):
@@ -87,6 +100,10 @@ def test_words_are_shown_as_most_documents_write_them(merged: KnowledgeBase) -> 
     assert shown["education"] == "éducation"
     assert shown["anct"] == "ANCT"  # capitals kept where documents only write the word so
     assert "quartier" not in shown  # written "Quartier" or "QUARTIER" at times, mostly as itself
+    with merged.index._ix.searcher() as s:
+        assert wordlists.shown(s, "education") == "éducation"
+        assert wordlists.shown(s, "quartier") == "quartier"
+        assert wordlists.shown(s, "anct") == "ANCT"
 
 
 def test_a_merge_keeps_the_words_of_deleted_documents_but_corrections_skip_them(merged: KnowledgeBase) -> None:
@@ -117,3 +134,50 @@ def test_a_merge_keeps_the_words_of_deleted_documents_but_corrections_skip_them(
     with merged.index._ix.searcher() as s:
         assert fold(corrections(s, stemmer, (typo,)).get(typo, "")) != word
     assert all(w in listed.words for w in _counted(merged, sorted(merged.index.ids())))
+
+
+def test_a_prefix_passes_over_the_words_of_deleted_documents(tmp_path: Path) -> None:
+    """Twenty documents hold words that sort before « mobiliser »; once they are deleted and
+    their segment merged, the prefix still finds the document holding « mobiliser »."""
+    from kb.model import SearchRequest
+    from kb.whoosh_backend.query import MAX_PREFIX_TERMS
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(20):
+        (folder / f"vieux-{n:02d}.md").write_text(f"# Note {n}\n\nLe mot mobilab{chr(97 + n)}x seul.\n",
+                                                 encoding="utf-8")
+    with KnowledgeBase(tmp_path / "home") as kb:
+        assert index_paths(kb, [folder], Options(workers=1)).failed == []
+        # A prefix stands for its first 16 words: the twenty notes fill them.
+        assert kb.search(SearchRequest("mobil*")).total == MAX_PREFIX_TERMS < 20
+        kb.remove(sorted(kb.index.ids()))
+        (folder / "nouveau.md").write_text("# Quartier\n\nIl faut mobiliser les habitants.\n", encoding="utf-8")
+        for old in folder.glob("vieux-*.md"):
+            old.unlink()
+        assert index_paths(kb, [folder], Options(workers=1)).failed == []
+        writer = open_writer(kb.index._ix)
+        writer.commit(optimize=True)
+        [(_, listed)] = _lists(kb)
+        assert "mobilabax" in listed.words  # still listed, no longer indexed
+        page = kb.search(SearchRequest("mobil*"))
+        assert page.total == 1 and page.hits[0].title == "Quartier"
+
+
+def test_a_damaged_word_list_is_reported_as_a_damaged_index(tmp_path: Path) -> None:
+    from whoosh.filedb.filestore import FileStorage
+
+    from kb.errors import DamagedIndex
+    from kb.whoosh_backend.internals.wordlists import EXT
+    from kb.whoosh_backend.schema import build_schema
+
+    ix = FileStorage(str(tmp_path), supports_mmap=False).create_index(build_schema(), indexname="kb")
+    w = open_writer(ix, compound=False)
+    w.add_document(id="a", body="mobiliser")
+    w.add_words(["mobiliser"], [])
+    w.commit()
+    [segment] = ix._segments()
+    path = tmp_path / segment.make_filename(EXT)
+    path.write_bytes(path.read_bytes()[:5])
+    with ix.searcher() as s, pytest.raises(DamagedIndex, match="kb rebuild"):
+        read_words(s.leaf_searchers()[0][0].reader())

@@ -18,6 +18,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from kb.durability import REBUILD_HINT
+from kb.errors import DamagedIndex
+
 EXT = ".kbw"
 
 
@@ -52,7 +55,9 @@ def listing(words: Counter[str], forms: Counter[str]) -> WordList:
 
 def count_into(words: Counter[str], forms: Counter[str], listed: WordList) -> None:
     """Add a segment's word list to the counts of a segment that merges it in (its words
-    shown otherwise count as written so in all their documents)."""
+    shown otherwise count as written so in all their documents). A list cannot tell which
+    of its words belonged to documents deleted since: they stay, counted, until ``kb
+    rebuild``; readers check that a word's stem is still indexed (``kb.whoosh_backend.wordlists``)."""
     for word, documents in zip(listed.words, listed.documents, strict=True):
         words[word] += documents
         written = listed.shown.get(word)
@@ -87,12 +92,17 @@ def read_words(reader: Any) -> WordList:
         data = bytes(f.read())
     finally:
         f.close()
-    text = zlib.decompress(data).decode("utf-8")
     listed = WordList()
-    for line in text.split("\n") if text else ():
-        word, documents, *written = line.split("\t")
-        listed.words.append(word)
-        listed.documents.append(int(documents))
-        if written:
-            listed.shown[word] = written[0]
+    try:
+        text = zlib.decompress(data).decode("utf-8")
+        for line in text.split("\n") if text else ():
+            word, documents, *written = line.split("\t")
+            listed.words.append(word)
+            listed.documents.append(int(documents))
+            if written:
+                listed.shown[word] = written[0]
+    except (zlib.error, UnicodeDecodeError, ValueError) as exc:
+        # Like any other damaged file of the index: the searches that need it say so, and
+        # ``kb rebuild`` writes it again from the catalog.
+        raise DamagedIndex(f"{REBUILD_HINT} (liste de mots {name})") from exc
     return listed
