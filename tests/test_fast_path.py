@@ -79,7 +79,8 @@ def test_spelling_candidates_are_those_of_a_full_scan(base: KnowledgeBase, word:
     with base.index.searcher() as s:
         assert len(s.leaf_searchers()) >= 2
         maxdist = 1 if len(word) <= 5 else 2
-        listed = {w for segment_searcher, _ in s.leaf_searchers() for w in read_words(segment_searcher.reader()).words}
+        listed = {w for segment_searcher, _ in s.leaf_searchers()
+                  for w, _, _ in read_words(segment_searcher.reader()).entries()}
         theirs = {w for w in listed if w[:1] == word[:1] and distance(w, word) <= maxdist}
         assert within(s, word, maxdist) == theirs
         assert within(s, word, maxdist) == theirs  # from the kept lists

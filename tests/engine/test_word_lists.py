@@ -5,6 +5,7 @@ pipeline in small batches, so that the merge policy merges some of them."""
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,11 +75,12 @@ def test_each_segment_lists_the_words_of_its_documents(merged: KnowledgeBase) ->
         listed = lists[segment]
         assert segment.is_compound()  # read from inside the compound file
         expected = _counted(merged, ids)
-        assert listed.words == sorted(expected)
-        assert listed.documents == [expected[w] for w in listed.words]
-        # Every word of the list reaches its documents through its stem in the body.
-        stems = Analyzer()
-        assert all(stems.term(word) for word in listed.words)
+        entries = list(listed.entries())
+        assert [word for word, _, _ in entries] == sorted(expected)
+        assert [documents for _, documents, _ in entries] == [expected[w] for w, _, _ in entries]
+        assert all(listed.find(word) == at for at, (word, _, _) in enumerate(entries))
+        assert listed.find("zzzzz") == listed.find("") == -1
+        assert list(listed.starting("habit")) == [w for w, _, _ in entries if w.startswith("habit")] != []
 
 
 def test_a_document_sends_a_written_form_only_where_it_never_writes_the_word_plainly(merged: KnowledgeBase) -> None:
@@ -96,7 +98,7 @@ def test_a_document_sends_a_written_form_only_where_it_never_writes_the_word_pla
 def test_words_are_shown_as_most_documents_write_them(merged: KnowledgeBase) -> None:
     shown: dict[str, str] = {}
     for _, listed in _lists(merged):
-        shown.update(listed.shown)
+        shown.update((word, written) for word, _, written in listed.entries() if written)
     assert shown["education"] == "éducation"
     assert shown["anct"] == "ANCT"  # capitals kept where documents only write the word so
     assert "quartier" not in shown  # written "Quartier" or "QUARTIER" at times, mostly as itself
@@ -130,10 +132,10 @@ def test_a_merge_keeps_the_words_of_deleted_documents_but_corrections_skip_them(
     writer = open_writer(merged.index._ix)
     writer.commit(optimize=True)
     [(_, listed)] = _lists(merged)
-    assert word in listed.words  # lists are added up, not rebuilt: the word stays listed
+    assert listed.find(word) >= 0  # lists are added up, not rebuilt: the word stays listed
     with merged.index._ix.searcher() as s:
         assert fold(corrections(s, stemmer, (typo,)).get(typo, "")) != word
-    assert all(w in listed.words for w in _counted(merged, sorted(merged.index.ids())))
+    assert all(listed.find(w) >= 0 for w in _counted(merged, sorted(merged.index.ids())))
 
 
 def test_a_prefix_passes_over_the_words_of_deleted_documents(tmp_path: Path) -> None:
@@ -159,7 +161,7 @@ def test_a_prefix_passes_over_the_words_of_deleted_documents(tmp_path: Path) -> 
         writer = open_writer(kb.index._ix)
         writer.commit(optimize=True)
         [(_, listed)] = _lists(kb)
-        assert "mobilabax" in listed.words  # still listed, no longer indexed
+        assert listed.find("mobilabax") >= 0  # still listed, no longer indexed
         page = kb.search(SearchRequest("mobil*"))
         assert page.total == 1 and page.hits[0].title == "Quartier"
 
@@ -178,6 +180,10 @@ def test_a_damaged_word_list_is_reported_as_a_damaged_index(tmp_path: Path) -> N
     w.commit()
     [segment] = ix._segments()
     path = tmp_path / segment.make_filename(EXT)
-    path.write_bytes(path.read_bytes()[:5])
-    with ix.searcher() as s, pytest.raises(DamagedIndex, match="kb rebuild"):
-        read_words(s.leaf_searchers()[0][0].reader())
+    whole = path.read_bytes()
+    with ix.searcher() as s:
+        assert read_words(s.leaf_searchers()[0][0].reader()).find("mobiliser") == 0
+    for damaged in (whole[:5], zlib.compress(b"mobiliser\tdeux"), zlib.compress(b"\xff\t1")):
+        path.write_bytes(damaged)
+        with ix.searcher() as s, pytest.raises(DamagedIndex, match="kb rebuild"):
+            read_words(s.leaf_searchers()[0][0].reader())
