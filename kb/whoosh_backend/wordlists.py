@@ -8,6 +8,7 @@ function of its unstemmed form (``kb.analysis.stem``).
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +21,7 @@ from kb.whoosh_backend.segments import PerSegment
 # A segment's list is read once (segments never change): ~44,000 words for a segment of
 # 45,000 documents of the scaled corpus, ~0.7 MB as kept.
 _LISTS: PerSegment[WordList] = PerSegment(limit=256)
-_BY_LENGTH: PerSegment[dict[int, list[str]]] = PerSegment(limit=4096)
+_BY_LENGTH: PerSegment[dict[int, array[int]]] = PerSegment(limit=4096)
 _EMPTY = WordList()
 
 
@@ -63,20 +64,23 @@ def shown(s: Any, word: str) -> str:
 def within(s: Any, folded: str, maxdist: int) -> set[str]:
     """The listed words within ``maxdist`` edits (Damerau-Levenshtein) of ``folded`` that
     start with its first letter, as Whoosh's ``terms_within(..., prefix=1)`` gives them. Each
-    segment's words of one first letter are grouped by length once: a misspelt question at
-    100,000 documents spent 50 ms merging every segment's word list at each look-up."""
+    segment's words of one first letter are grouped by length once (their positions in the
+    list): a misspelt question at 100,000 documents spent 50 ms merging every segment's word
+    list at each look-up."""
     out: set[str] = set()
     first = folded[:1]
     for segment_searcher, _ in s.leaf_searchers():
-        by_length = _BY_LENGTH.get(segment_searcher, first, lambda reader: _by_length(reader, first))
+        listed = words_of(segment_searcher.reader())
+        by_length = _BY_LENGTH.get(segment_searcher, first, lambda reader: _by_length(reader, first)) or {}
         # A word whose length differs by more than maxdist is further than maxdist edits.
         for size in range(len(folded) - maxdist, len(folded) + maxdist + 1):
-            out.update((by_length or {}).get(size, ()))
+            out.update(listed.word(at) for at in by_length.get(size, ()))
     return {w for w in out if distance(w, folded, limit=maxdist) <= maxdist}
 
 
-def _by_length(reader: Any, first: str) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for word in starting(reader, first):
-        out.setdefault(len(word), []).append(word)
+def _by_length(reader: Any, first: str) -> dict[int, array[int]]:
+    listed = words_of(reader)
+    out: dict[int, array[int]] = {}
+    for at in listed.positions(first):
+        out.setdefault(len(listed.word(at)), array("I")).append(at)
     return out

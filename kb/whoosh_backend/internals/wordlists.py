@@ -70,15 +70,20 @@ class WordList:
         at = self._first_at_or_after(word.encode("utf-8"))
         return at if at < len(self) and self._key(at) == word.encode("utf-8") else -1
 
+    def word(self, at: int) -> str:
+        """The word at position ``at``."""
+        return self._key(at).decode("utf-8")
+
     def starting(self, prefix: str) -> Iterator[str]:
         """The words that start with ``prefix``, in alphabetical order."""
+        return (self.word(at) for at in self.positions(prefix))
+
+    def positions(self, prefix: str) -> Iterator[int]:
+        """The positions of the words that start with ``prefix``, in order."""
         wanted = prefix.encode("utf-8")
         at = self._first_at_or_after(wanted)
-        while at < len(self):
-            key = self._key(at)
-            if not key.startswith(wanted):
-                return
-            yield key.decode("utf-8")
+        while at < len(self) and self._key(at).startswith(wanted):
+            yield at
             at += 1
 
     def _first_at_or_after(self, key: bytes) -> int:
