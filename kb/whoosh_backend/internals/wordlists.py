@@ -34,9 +34,10 @@ class WordList:
     """A segment's words, sorted, each with the documents holding it (deleted ones included
     until the segment is merged, as Whoosh counts them) and its written form when other.
 
-    Kept as the file's lines, UTF-8, with the offset of each: at 100,000 documents, lists of
-    Python strings, numbers and a dictionary of forms took 28 MB more across the server's two
-    processes (`bench.load`), over its memory budget; the lines take a tenth of that. UTF-8
+    Kept as the file's lines, UTF-8, with the offset of each. Held as Python strings,
+    numbers and a dictionary of forms, the lists left the two server processes at 412-413 MB
+    on a 100,000-document base (`bench.load`; 385 MB for the code before, on another base),
+    over the 400 MB budget; as lines, that base's 85,000 words take 1.1 MB per process. UTF-8
     sorts as the words' code points do, so the lines are searched in halves as they are."""
 
     def __init__(self, data: bytes = b"") -> None:
