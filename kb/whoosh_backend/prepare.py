@@ -145,9 +145,7 @@ def _words(written: set[str], plain: Analyzer) -> tuple[tuple[str, ...], tuple[s
             continue
         shown = w if w.isupper() else w.lower()
         kept = chosen.get(folded)
-        if kept is None:
-            chosen[folded] = shown
-        elif shown != kept and (shown.isupper(), shown) < (kept.isupper(), kept):
+        if kept is None or (shown.isupper(), shown) < (kept.isupper(), kept):
             chosen[folded] = shown
     return tuple(chosen), tuple(f"{folded}\t{shown}" for folded, shown in chosen.items() if shown != folded)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from kb.analysis import Analyzer, stem
+from kb.analysis import Analyzer
 from kb.strategy import edits, inflection
 from kb.whoosh_backend.query import MATCH_FIELD, MAX_TERMS
 from kb.whoosh_backend.wordlists import documents, shown, within
@@ -33,15 +33,15 @@ def corrections(s: Any, analyzer: Analyzer, words: tuple[str, ...]) -> dict[str,
         checked += 1
         if checked > MAX_TERMS:  # the words past the query's budget are not searched anyway
             break
-        if len(folded) < 4 or not folded.isalpha() or _known(s, reader, folded):
+        stemmed = analyzer.term(word)  # the folded word's stem too, from the analyzer's cache
+        if len(folded) < 4 or not folded.isalpha() or _known(s, reader, folded, stemmed):
             continue
         if lookups >= MAX_SPELLING_LOOKUPS or time.perf_counter() > deadline:
             break
         lookups += 1
-        best = _closest(s, reader, folded, within(s, folded, _maxdist(folded)))
+        best = _closest(s, reader, analyzer, folded, within(s, folded, _maxdist(folded)))
         if best is None:
             continue
-        stemmed = analyzer.term(word)
         if stemmed and reader.frequency(MATCH_FIELD, stemmed) > 0 and inflection(folded, best):
             continue
         fixes[word] = shown(s, best)
@@ -52,16 +52,17 @@ def _maxdist(folded: str) -> int:
     return 1 if len(folded) <= 5 else 2
 
 
-def _known(s: Any, reader: Any, folded: str) -> bool:
+def _known(s: Any, reader: Any, folded: str, stemmed: str | None) -> bool:
     # A word list keeps the words of documents deleted since it was written: a word is
-    # known while its stem is in the body of some document.
-    return documents(s, folded) > 0 and reader.doc_frequency(MATCH_FIELD, stem(folded)) > 0
+    # known while its stem is in the body of some document (asked first: one look-up
+    # against one per segment's list).
+    return stemmed is not None and reader.doc_frequency(MATCH_FIELD, stemmed) > 0 and documents(s, folded) > 0
 
 
-def _closest(s: Any, reader: Any, folded: str, candidates: set[str]) -> str | None:
+def _closest(s: Any, reader: Any, analyzer: Analyzer, folded: str, candidates: set[str]) -> str | None:
     # Whoosh's own corrector ranks candidates by frequency only; rank by edit distance
     # first, then most documents. The first letter is rarely the wrong one, and fixing it
     # keeps this fast. A candidate whose stem no document holds any more (all deleted) is
     # no correction.
     ranked = sorted((edits(folded, c), -documents(s, c), c) for c in candidates if c != folded)
-    return next((c for _, _, c in ranked if reader.doc_frequency(MATCH_FIELD, stem(c)) > 0), None)
+    return next((c for _, _, c in ranked if reader.doc_frequency(MATCH_FIELD, analyzer.term(c)) > 0), None)

@@ -68,8 +68,9 @@ class WordList:
 
     def find(self, word: str) -> int:
         """The position of ``word`` in the list, or -1."""
-        at = self._first_at_or_after(word.encode("utf-8"))
-        return at if at < len(self) and self._key(at) == word.encode("utf-8") else -1
+        key = word.encode("utf-8")
+        at = self._first_at_or_after(key)
+        return at if at < len(self) and self._key(at) == key else -1
 
     def word(self, at: int) -> str:
         """The word at position ``at``."""
@@ -157,8 +158,8 @@ def read_words(reader: Any) -> WordList:
         f.close()
     try:
         text = zlib.decompress(data)
-        # Checked once, as it is read (in C: ~20 ms for 85,000 words): UTF-8, and lines of a
-        # word, its documents and maybe its form.
+        # Checked once, as it is read, in C (reading 85,000 words took 0.06 s in all): UTF-8,
+        # and lines of a word, its documents and maybe its form.
         text.decode("utf-8")
         if text and not _LINES.fullmatch(text):
             raise ValueError("not a word list")
