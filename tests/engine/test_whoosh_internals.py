@@ -14,6 +14,7 @@ import pytest
 from whoosh import fields, scoring
 from whoosh import query as wq
 from whoosh.codec import whoosh3
+from whoosh.filedb import filetables
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError
 from whoosh.matching.wrappers import FilterMatcher
@@ -66,6 +67,9 @@ def test_segment_writer_parts_used_by_the_writer_patches(tmp_path: Path) -> None
     requires(SegmentWriter, "per_document_reader", "_finish", "_flush_segment", "_process_posts", "write_per_doc",
              "_close_segment", used_by="writer.py")
     requires(whoosh3, "_lenfield", used_by="writer.py")
+    requires(filetables.HashWriter, "_write_hashes", used_by="blocks.py")
+    assert "self._write_hashes()" in inspect.getsource(filetables.HashWriter.close), \
+        "whoosh: HashWriter.close no longer calls _write_hashes(); internals/blocks.py replaces it per table"
     requires(whoosh3.W3PerDocReader, "has_column", "doc_field_length", used_by="writer.py")
     flush = inspect.getsource(SegmentWriter._flush_segment)
     assert "self.per_document_reader()" in flush, \

@@ -111,6 +111,10 @@ def cache_lengths(writer: Any) -> None:
     writer.per_document_reader = lambda: _Lengths(fresh())
 
 
+# Values of a field whose analysis a writer remembers; past them (ids, paths), none more.
+INDEXED_VALUES = 512
+
+
 class Encoded(list):  # type: ignore[type-arg]
     """A field's value given as postings already encoded (``kb.whoosh_backend.prepare.encode``):
     ``KbSegmentWriter.add_document`` files them without analysing anything."""
@@ -141,6 +145,25 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
         # The new segment's word list: documents per word, and per written form.
         self._words: Counter[str] = Counter()
         self._forms: Counter[str] = Counter()
+        self._indexed: dict[str, dict[str, tuple[Any, ...]]] = {}  # field -> value -> its postings
+
+    def _index(self, fieldname: str, field: Any, value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+        """``field.index(value)``, remembered for the first ``INDEXED_VALUES`` short values of
+        each field: the facets and identifiers Whoosh still analyses here take a few values
+        (types, years, themes, empty practice facets) across thousands of documents, and its
+        analysis was ~6 % of the writer's profile. An analyzer's output depends on the value
+        alone."""
+        if not isinstance(value, str) or len(value) > 256:
+            return field.index(value)  # type: ignore[no-any-return]
+        known = self._indexed.get(fieldname)
+        if known is None:
+            known = self._indexed[fieldname] = {}
+        found = known.get(value)
+        if found is None:
+            found = tuple(field.index(value))
+            if len(known) < INDEXED_VALUES:
+                known[value] = found
+        return found
 
     def add_words(self, words: Iterable[str], forms: Iterable[str]) -> None:
         """Count a document's distinct words (unstemmed) and forms (``prepare.Analysis``)
@@ -243,7 +266,7 @@ class KbSegmentWriter(SegmentWriter):  # type: ignore[misc]
                 if field.indexed:
                     fieldboost = self._field_boost(fields, fieldname, docboost)
                     scorable = field.scorable
-                    for tbytes, freq, weight, vbytes in field.index(value):
+                    for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
                         if scorable:
                             length += freq
                         pool.add((fieldname, tbytes, docnum, weight * fieldboost, vbytes))
