@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,14 @@ BATCH_SECONDS = 30.0
 # not split: a segment more for too little gain.
 TAIL_SHARE = 6
 TAIL_MIN_DOCS = 256
+# Files' extraction costs vary a thousandfold, so counts miss a tail of small files: the last
+# sixth of the shared corpus came in 0.15 s while its early commit took 1.8 s alone. So a
+# batch is also committed once the results still to come, at the pace of the last
+# PACE_RESULTS, would come in less time than the commit takes: COMMIT_PER_FILING times the
+# time spent filing its documents (both grow with its postings; 1.9-3.1 times in six commits
+# of the shared corpus beside two workers, bench/README.md).
+PACE_RESULTS = 32
+COMMIT_PER_FILING = 2.5
 # Recognized page texts, by content hash: a file read again never runs OCR twice.
 OCR_CACHE = "ocr"
 
@@ -235,7 +244,7 @@ def _extract_into(batch: _Batch, plan: Plan, kb: KnowledgeBase, pool: Pool[Task,
         # Counted as the workers deliver, not as the results are filed: those waiting in the
         # feed are extracted already. Only the feed's thread writes the count once it runs.
         for result in pool.map_unordered(tasks, stop):
-            batch.awaiting -= 1
+            batch.arrived()
             yield result
 
     with Feed(extracted, _memory_of) as results:
@@ -283,6 +292,23 @@ def _with_id(item: Item, kb: KnowledgeBase) -> Item:
     return item
 
 
+def end_in_sight(count: int, awaiting: int, arrivals: Sequence[float], filing: float) -> bool:
+    """Whether a batch of ``count`` results, filed in ``filing`` seconds, is committed before
+    it is full so that the run's last commit is small: ``awaiting`` results are still to come
+    from the workers, the last of those delivered came at the times ``arrivals`` (seconds,
+    oldest first)."""
+    if awaiting <= 0 or count < TAIL_MIN_DOCS:
+        return False
+    if awaiting * TAIL_SHARE <= count:
+        return True
+    # The extraction still to come, at the pace of the last results, ends before a commit of
+    # this batch would: committing now overlaps the two.
+    if len(arrivals) < PACE_RESULTS:
+        return False
+    span = arrivals[-1] - arrivals[0]
+    return span > 0 and awaiting * span / (len(arrivals) - 1) <= COMMIT_PER_FILING * filing
+
+
 class _Batch:
     """Changes filed in the index as they come (``KnowledgeBase.staging``), committed once the
     batch is big or old enough.
@@ -299,11 +325,20 @@ class _Batch:
         self.chars = 0
         self.since = time.monotonic()
         self.awaiting = 0  # extraction results still to come in this run
+        self.arrivals: deque[float] = deque(maxlen=PACE_RESULTS)  # when the last results came
+        self.filing = 0.0  # seconds spent filing this batch's documents
+
+    def arrived(self) -> None:
+        """One more extraction result delivered (called by the feed's thread)."""
+        self.awaiting -= 1
+        self.arrivals.append(time.monotonic())
 
     def add(self, change: Change, chars: int, analyzed: Prepared | None = None) -> None:
+        started = time.perf_counter()
         if self.staging is None:
             self.staging = self.kb.staging()
         self.staging.add(change, analyzed)
+        self.filing += time.perf_counter() - started
         self.count += 1
         self.chars += chars
         if (self.count >= self.max_docs or self.chars >= BATCH_CHARS
@@ -311,13 +346,14 @@ class _Batch:
             self.flush()
 
     def _end_in_sight(self) -> bool:
-        return 0 < self.awaiting * TAIL_SHARE <= self.count and self.count >= TAIL_MIN_DOCS
+        # The arrivals are copied: the feed's thread appends to them.
+        return end_in_sight(self.count, self.awaiting, tuple(self.arrivals), self.filing)
 
     def flush(self) -> None:
         staging, self.staging = self.staging, None
         if staging is not None:
             staging.commit()
-        self.count, self.chars, self.since = 0, 0, time.monotonic()
+        self.count, self.chars, self.since, self.filing = 0, 0, time.monotonic(), 0.0
 
     def cancel(self) -> None:
         """Drop what was not committed (the index writer cancelled, the catalog untouched)."""

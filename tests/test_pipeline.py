@@ -227,6 +227,7 @@ def test_the_last_results_are_committed_apart_so_the_last_commit_is_small(
 
     monkeypatch.setattr(indexer.ingest, "TAIL_MIN_DOCS", 20)
     monkeypatch.setattr(indexer.ingest, "BATCH_SECONDS", 3600.0)  # a slow machine commits by size only
+    monkeypatch.setattr(indexer.ingest, "PACE_RESULTS", 10**6)  # by count only: the pace is the machine's
     documents = Path(__file__).resolve().parents[1] / "corpus" / "documents"
     with KnowledgeBase(tmp_path / "home") as base:
         report = index_paths(base, [documents], Options(workers=2))
@@ -241,3 +242,23 @@ def test_the_last_results_are_committed_apart_so_the_last_commit_is_small(
         # rule fired, so it is only known to be the smaller of the two.
         assert len(sizes) == 2 and 0 < last < max(sizes)
         assert base.search(SearchRequest("jardin")).total > 0
+
+
+def test_a_batch_is_committed_early_when_the_rest_comes_faster_than_its_commit() -> None:
+    from indexer.ingest import COMMIT_PER_FILING, PACE_RESULTS, TAIL_MIN_DOCS, end_in_sight
+
+    steady = [i * 0.01 for i in range(PACE_RESULTS)]  # 100 results a second lately
+    count = TAIL_MIN_DOCS * 2
+    # 300 results still to come: 3 s at that pace, while committing this batch takes about
+    # COMMIT_PER_FILING times the time its filing took.
+    assert end_in_sight(count, 300, steady, filing=3.1 / COMMIT_PER_FILING)
+    assert not end_in_sight(count, 300, steady, filing=2.9 / COMMIT_PER_FILING)
+    # The same, four times slower lately: 12 s to come.
+    slow = [t * 4 for t in steady]
+    assert not end_in_sight(count, 300, slow, filing=3.0 / COMMIT_PER_FILING)
+    # Too few results lately to know the pace, or none still to come, or too small a batch.
+    assert not end_in_sight(count, 300, steady[:-1], filing=100.0)
+    assert not end_in_sight(count, 0, steady, filing=100.0)
+    assert not end_in_sight(TAIL_MIN_DOCS - 1, 300, steady, filing=100.0)
+    # Counted: at most a sixth of the batch still to come, whatever the pace.
+    assert end_in_sight(count, count // 6, [], filing=0.0)
