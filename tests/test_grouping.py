@@ -153,3 +153,41 @@ def test_leaders_after_filing_grouping_and_parting(tmp_path: Path) -> None:
     assert rows() == {docx.id: (docx.id, 0), pdf.id: (pdf.id, 0), other.id: (other.id, 0)}
     kinship.update([pdf])  # grouped again
     assert rows()[docx.id] == (leader, 1) and rows()[pdf.id] == (leader, 1)
+
+
+def test_a_rebuild_in_chunks_files_the_same_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kb rebuild`` files the groups REBUILD_MEMBERS at a time: the same pairs, rows and
+    leaders as all at once, with copies spread over the chunks and a key (the file names'
+    words) held by more documents than MAX_KEY_DOCS."""
+    import sqlite3
+
+    import kb.kinship as kinship_module
+    from kb.catalog import Catalog
+    from kb.kinship import MAX_KEY_DOCS, Kinship
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(require_shared(DOCS).rglob("*.md"))[:60]]
+    members = [Member(f"d{n:03d}", fingerprint(text), None, "markdown", None, f"cr/compte-rendu-{n}.md", len(text))
+               for n, text in enumerate(texts)]
+    # Every fifth text again, later, under another name: copies filed in other chunks.
+    members += [Member(f"e{n:03d}", fingerprint(text), None, "markdown", None, f"copies/note-{n}.md", len(text))
+                for n, text in enumerate(texts) if n % 5 == 0]
+    assert len(members) > MAX_KEY_DOCS
+
+    def rebuilt(folder: Path, size: int) -> tuple[object, ...]:
+        monkeypatch.setattr(kinship_module, "REBUILD_MEMBERS", size)
+        folder.mkdir()
+        kinship = Kinship(Catalog(folder / "catalog.sqlite"))
+        kinship.rebuild(members)
+        db = sqlite3.connect(folder / "catalog.sqlite")
+        try:
+            pairs = sorted(db.execute("SELECT * FROM kin_pairs").fetchall())
+            rows = sorted(db.execute("SELECT * FROM kin").fetchall())
+        finally:
+            db.close()
+        groups = kinship.snapshot()
+        return pairs, rows, dict(groups.leaders), dict(groups.copies)
+
+    whole = rebuilt(tmp_path / "whole", 10**6)
+    assert rebuilt(tmp_path / "chunks", 7) == whole
+    pairs, _, leaders, _ = whole
+    assert len(pairs) >= 12 and len(leaders) >= 24  # the 12 copies, each paired and led
