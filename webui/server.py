@@ -54,6 +54,7 @@ def serve(config: dict[str, Any], host: str = "127.0.0.1", port: int = 8000, thr
     # (a new version of Passerelles, other templates) starts without the earlier run's.
     config = {**config, "PAGE_CACHE_RUN": secrets.token_hex(8)}
     if processes <= 1:
+        fewer_malloc_arenas()
         listener = listening_socket(host, port)
         try:
             _serve_app(_app(config), listener, threads)
@@ -105,6 +106,30 @@ def serve(config: dict[str, Any], host: str = "127.0.0.1", port: int = 8000, thr
             listener.close()
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, interrupt)
+
+
+# glibc gives each thread that allocates while another holds the lock its own arena, up to
+# 8 per core, and memory freed in one is not reused by the others: 8 threads per process left
+# 393-398 MB resident for 2 processes after the same 7,500 newsletter requests at 100,000
+# documents, 356 MB with 2 arenas (349 with 1, 366 with 4). The interpreter lock already keeps
+# the threads from allocating at once, so fewer arenas cost no measured time.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # malloc.h
+
+
+def fewer_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas for the threads this process starts from now on; True if set.
+    Elsewhere (Windows, macOS, musl) nothing to do. ``MALLOC_ARENA_MAX`` in the environment,
+    read by glibc at start, wins."""
+    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_ARENA_MAX, arenas))
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -170,6 +195,7 @@ def listening_socket(host: str, port: int, share: bool = False) -> socket.socket
 
 def _serve_socket(config: dict[str, Any], listener: socket.socket, threads: int, ready: Any) -> None:
     """A child process: its own app, serving connections accepted from ``listener``."""
+    fewer_malloc_arenas()
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     try:
         app = _app(config)

@@ -220,3 +220,42 @@ def test_connections_are_spread_over_the_processes(serve) -> None:  # type: igno
     other, _ = serve("--processes", "2", port=port)
     _, err = other.communicate(timeout=60)
     assert other.returncode == 1 and f"impossible d'écouter sur 127.0.0.1:{port}" in err
+
+
+_ARENAS_PROGRAM = """
+import ctypes, sys, threading
+from webui.server import fewer_malloc_arenas
+if sys.argv[1] == "capped":
+    assert fewer_malloc_arenas(2)
+def allocate():
+    # bytes over pymalloc's 512-byte limit come from malloc, in this thread's arena
+    kept = [bytes(2000) for _ in range(2000)]
+    done.wait()
+done = threading.Event()
+threads = [threading.Thread(target=allocate) for _ in range(6)]
+for t in threads:
+    t.start()
+ctypes.CDLL(None).malloc_stats()  # one "Arena n:" per arena, on stderr
+done.set()
+for t in threads:
+    t.join()
+"""
+
+
+def _glibc() -> bool:
+    import platform
+
+    return sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+
+
+@pytest.mark.skipif(not _glibc(), reason="malloc arenas are glibc's")
+def test_server_threads_share_two_malloc_arenas() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+
+    def arenas(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", _ARENAS_PROGRAM, mode], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60, check=True)
+        return sum(line.startswith("Arena ") for line in done.stderr.splitlines())
+
+    assert arenas("default") > 2  # what the cap is for: a thread that allocates gets its own
+    assert arenas("capped") == 2
