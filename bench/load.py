@@ -7,6 +7,7 @@ readers and documentalists do — searches, facet clicks, document pages, feeds 
     python -m bench.load --mix new-search --processes 2   # search pages only, no query twice
     python -m bench.load --mix questions --port 8765   # natural questions, server on that port
     python -m bench.load --attackers 4   # the same, plus 4 clients sending hostile queries
+    python -m bench.load --docs 100000 --requests 7500   # the same 7,500 requests, however long they take
     python -m bench.load --mix long-documents --clients 30   # readers of two 20-million-character documents
 
 Mixes: ``newsletter`` (default) as below; ``search``, result pages only, drawn from 250 queries
@@ -251,7 +252,8 @@ class Client(threading.Thread):
 
 
 def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: int = 1,
-        mix: str = "newsletter", attackers: int = 0, port: int = 0, gzip: bool = False) -> dict[str, Any]:
+        mix: str = "newsletter", attackers: int = 0, port: int = 0, gzip: bool = False,
+        requests: int = 0) -> dict[str, Any]:
     port = port or free_port()
     # What browsers send: the server may then answer with the compressed bytes it keeps.
     headers = {"Accept-Encoding": BROWSER_ENCODINGS} if gzip else {}
@@ -287,7 +289,12 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
             plans = [plan[i::clients] for i in range(clients)]
         else:
             plans = [plan[i * 97 % len(plan):] + plan for i in range(clients)]
-        workers = [Client(port, p, stop_at, repeat=mix != "new-search", headers=headers) for p in plans]
+        if requests:  # the same work whatever the machine's speed: each client its share, once
+            share = -(-requests // clients)
+            plans = [(p * (1 + share // max(1, len(p))))[:share] for p in plans]
+            stop_at = time.monotonic() + 24 * 3600
+        workers = [Client(port, p, stop_at, repeat=mix != "new-search" and not requests, headers=headers)
+                   for p in plans]
         hostile = hostile_paths(3000)
         workers += [Client(port, hostile[i::attackers], stop_at, headers=headers) for i in range(attackers)]
         pids = [server.pid, *child_processes(server.pid)]
@@ -322,8 +329,8 @@ def run(home: Path, clients: int, seconds: float, threads: int = 8, processes: i
             "by_kind": by_kind, "by_cache": by_cache, "errors": len(errors), "error_samples": errors[:20],
             # new-search: clients that asked every query of their share before the end (the
             # throughput then understates the server's): more queries are needed.
-            "clients_out_of_queries": sum(w.exhausted for w in workers), "server_rss_mb": rss_kb // 1024,
-            "server_peak_rss_mb": peak_kb // 1024,
+            "clients_out_of_queries": 0 if requests else sum(w.exhausted for w in workers),
+            "server_rss_mb": rss_kb // 1024, "server_peak_rss_mb": peak_kb // 1024,
             # CPU per answered request, the server's and the clients' (they share the cores):
             # steadier than the throughput on a shared machine.
             "server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, len(samples)), 2),
@@ -377,7 +384,12 @@ def main() -> None:
                         help=f"send Accept-Encoding: {BROWSER_ENCODINGS}, as browsers do")
     parser.add_argument("--port", type=int, default=0,
                         help="port of the server under test (default: a free one)")
+    parser.add_argument("--requests", type=int, default=0,
+                        help="ask this many requests in all, then stop, instead of --seconds: the same "
+                             "work on a fast or a slow machine (to compare the server's memory)")
     args = parser.parse_args()
+    if args.requests and args.attackers:
+        parser.error("--requests fixe le travail des lecteurs : sans --attackers, qui n'ont pas de fin")
     if args.quick:
         home, clients, seconds, docs = demo_home(), 10, 5.0, len(document_ids(demo_home()))
     elif args.mix == "long-documents":
@@ -386,7 +398,7 @@ def main() -> None:
     else:
         home, clients, seconds, docs = home_for(args.docs), args.clients, args.seconds, args.docs
     result = run(home, clients, seconds, args.threads, args.processes, args.mix, args.attackers, args.port,
-                 args.gzip)
+                 args.gzip, args.requests)
     result["server_threads"], result["server_processes"], result["mix"] = args.threads, args.processes, args.mix
     result["gzip"] = args.gzip
     result["documents"] = docs

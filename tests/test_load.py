@@ -33,3 +33,16 @@ def test_quick_load_has_no_errors(mix: str, attackers: int, kinds: set[str]) -> 
     assert data["requests"] > 50
     assert set(data["by_kind"]) == kinds
     assert "| all" in result.stdout
+
+
+def test_a_fixed_number_of_requests_is_asked_whatever_the_speed() -> None:
+    # --requests: the same work on a fast or a slow machine (memory compared after the same
+    # requests), each client asking its share once, then stopping.
+    result = subprocess.run([sys.executable, "-m", "bench.load", "--quick", "--requests", "137"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads((ROOT / "bench" / "results" / "load-quick.json").read_text())
+    assert data["errors"] == 0, data["error_samples"]
+    # 10 clients, 14 each: the share is rounded up.
+    assert data["requests"] == 140
+    assert data["clients_out_of_queries"] == 0
