@@ -108,11 +108,11 @@ def serve(config: dict[str, Any], host: str = "127.0.0.1", port: int = 8000, thr
         signal.signal(signal.SIGINT, interrupt)
 
 
-# glibc gives each thread that allocates while another holds the lock its own arena, up to
-# 8 per core, and memory freed in one is not reused by the others: 8 threads per process left
-# 393-398 MB resident for 2 processes after the same 7,500 newsletter requests at 100,000
-# documents, 356 MB with 2 arenas (349 with 1, 366 with 4). The interpreter lock already keeps
-# the threads from allocating at once, so fewer arenas cost no measured time.
+# glibc gives each new thread that allocates an arena of its own, up to 8 per core, and memory
+# freed in one is not reused by the others: with 8 threads per process, 2 processes held
+# 394-397 MB after the same 7,500 newsletter requests at 100,000 documents (bench.load
+# --requests), 356-357 MB with 2 arenas (349 with 1, 372 with 4). The interpreter lock keeps the
+# threads from allocating at once anyway: the CPU per request was not worse.
 MALLOC_ARENAS = 2
 _M_ARENA_MAX = -8  # malloc.h
 
