@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pickle
+from importlib import resources
 from pathlib import Path
 
 import pytest
+import yaml
 
 from indexer.metadata import (
     DOC_TYPES,
@@ -18,6 +20,7 @@ from indexer.metadata.entities import OrgMatcher, find_licence, find_territory
 from indexer.metadata.language import choose_language, detect_language
 from indexer.metadata.themes import infer_themes
 from indexer.metadata.titles import good_title, humanise_filename
+from kb.datafiles import read_yaml
 from kb.errors import ConfigError
 from kb.synonyms import load_synonyms
 
@@ -223,6 +226,15 @@ def test_bad_thesaurus_is_a_config_error(tmp_path: Path, content: str) -> None:
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError):
         load_thesaurus(path)
+
+
+@pytest.mark.parametrize("package, name", [("kb", "data/synonyms.yaml"), ("kb", "data/sections.yaml"),
+                                           ("kb", "data/organisations.yaml"), ("indexer", "data/thesaurus.yaml")])
+def test_shipped_data_files_read_as_the_safe_loader_reads_them(package: str, name: str) -> None:
+    # read_yaml parses with libyaml where PyYAML has it; the values must be the safe loader's.
+    text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
+    data = read_yaml(None, package, name, "test")
+    assert data and data == yaml.safe_load(text)
 
 
 # --- organisations, territory, licence, language ----------------------------------------------
