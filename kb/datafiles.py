@@ -11,10 +11,10 @@ import yaml
 
 from kb.errors import ConfigError
 
-# libyaml's parser when PyYAML has it: the same values (the constructor and the resolver stay
-# PyYAML's Python ones) for a fifth of the CPU. Every process that analyses text reads these
-# files at start, each extraction worker among them.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The safe loader with libyaml's parser when PyYAML has it: the same values (the constructor and
+# the resolver stay PyYAML's Python ones) for about a twelfth of the CPU (2.5 ms against 31 ms
+# for the four shipped data files). Every YAML file of the project is read through it.
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(path: Path | None, package: str, default: str, what: str) -> Any:
@@ -26,6 +26,6 @@ def read_yaml(path: Path | None, package: str, default: str, what: str) -> Any:
             text = path.read_text(encoding="utf-8")
         else:
             text = resources.files(package).joinpath(default).read_text(encoding="utf-8")
-        return yaml.load(text, Loader=_LOADER) or {}
+        return yaml.load(text, Loader=SAFE_LOADER) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{what} illisible ({path}) : {exc}") from exc

@@ -9,17 +9,13 @@ already handles: an unparseable date is no date (a sidecar's is kept in ``extra`
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 from yaml.constructor import SafeConstructor
 
-# libyaml's parser when PyYAML has it (same values: the constructor and the resolver stay
-# PyYAML's Python ones, which the subclass extends), ~8x less CPU than the pure-Python one.
-_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from kb.datafiles import SAFE_LOADER
 
 
-class LenientSafeLoader(_BASE):  # type: ignore[misc]
+class LenientSafeLoader(SAFE_LOADER):  # type: ignore[misc]
     """The safe loader, but a timestamp or an integer that cannot be built is kept as text."""
 
 
